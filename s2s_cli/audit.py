@@ -1,0 +1,90 @@
+"""The append-only audit trail.  Every ORM write in a unit of work is recorded automatically
+(after_flush sees new, changed and deleted rows with their before/after values); bulk writes
+done with Core call `record()` themselves.  The table refuses UPDATE and DELETE (triggers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlmodel import Session
+
+from s2s_cli.models import AuditLog, utcnow
+
+_AUDIT_TABLE = AuditLog.__table__  # type: ignore[attr-defined]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def dumps(values: dict[str, Any] | None) -> str | None:
+    if values is None:
+        return None
+    return json.dumps({k: _jsonable(v) for k, v in values.items()}, sort_keys=True,
+                      ensure_ascii=False)
+
+
+def attach(session: Session, *, actor: str, command: str) -> None:
+    session.info["audit"] = {"actor": actor, "command": command}
+
+
+def _pk(obj: Any) -> str:
+    ident = inspect(obj).identity
+    if ident is None:
+        return "?"
+    return "/".join(str(v) for v in ident)
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    return {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
+
+
+def record(session: Session, table: str, record_id: str, action: str,
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+    ctx = session.info.get("audit") or {"actor": "unknown", "command": "unknown"}
+    session.execute(insert(_AUDIT_TABLE), [{
+        "at": utcnow(), "actor": ctx["actor"], "command": ctx["command"], "table_name": table,
+        "record_id": record_id, "action": action, "before": dumps(before), "after": dumps(after),
+    }])
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _flush_context: Any) -> None:
+    ctx = session.info.get("audit")
+    if ctx is None:
+        return
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+
+    def add(obj: Any, action: str, before: dict | None, after: dict | None) -> None:
+        rows.append({"at": now, "actor": ctx["actor"], "command": ctx["command"],
+                     "table_name": obj.__tablename__, "record_id": _pk(obj), "action": action,
+                     "before": dumps(before), "after": dumps(after)})
+
+    for obj in session.new:
+        if not isinstance(obj, AuditLog):
+            add(obj, "insert", None, _values(obj))
+    for obj in session.dirty:
+        if isinstance(obj, AuditLog) or not session.is_modified(obj):
+            continue
+        state = inspect(obj)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for attr in state.mapper.column_attrs:
+            hist = state.attrs[attr.key].history
+            if hist.has_changes():
+                before[attr.key] = hist.deleted[0] if hist.deleted else None
+                after[attr.key] = hist.added[0] if hist.added else None
+        if after:
+            add(obj, "update", before, after)
+    for obj in session.deleted:
+        if not isinstance(obj, AuditLog):
+            add(obj, "delete", _values(obj), None)
+    if rows:
+        session.connection().execute(insert(_AUDIT_TABLE), rows)

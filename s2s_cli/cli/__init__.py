@@ -1,0 +1,104 @@
+"""The `s2s` command: a thin layer that parses options, calls one service and hands the rows
+to the output layer.  Only typer and the stdlib are imported here, so `s2s --help` and the
+SQLite read paths start fast; services and SQLAlchemy load inside the commands that need them."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from s2s_cli import __version__
+from s2s_cli.clickcompat import Abort, ClickException, Context, Exit
+from s2s_cli.cli.common import State
+
+
+class S2SGroup(TyperGroup):
+    """Every error becomes one line on stderr and an exit code (0 ok, 1 refusal, 2 bad input).
+    Set S2S_RAISE_ERRORS=1 to see the traceback of an unexpected error."""
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ClickException, Exit, Abort):
+            raise
+        except BrokenPipeError:
+            raise Exit(0) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted: nothing was written by the unfinished step.", err=True)
+            raise Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("S2S_RAISE_ERRORS"):
+                raise
+            from s2s_cli.errors import S2SError
+
+            raise S2SError(_describe(exc)) from None
+
+
+def _describe(exc: Exception) -> str:
+    name = type(exc).__name__
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        text = str(orig).strip().splitlines()[0] if str(orig).strip() else name
+        if "locked" in text or "busy" in text:
+            return "the database is busy (another s2s is writing); nothing was written, try again"
+        return f"database error: {text}; nothing was written"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or name}: {exc.filename or ''}".strip()
+    return f"unexpected {name}: {exc}"
+
+
+app = typer.Typer(
+    cls=S2SGroup,
+    name="s2s",
+    help="Broker school-to-school support: find system leaders, log requests, deploy, record "
+    "days, invoice and report.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"s2s {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option(
+        "--db", metavar="PATH_OR_URL",
+        help="SQLite file or SQLAlchemy URL (default: $S2S_DB, else the user data folder).",
+    )] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", metavar="NAME", help="Who is making the change (recorded in the audit trail).",
+    )] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success "
+                                        "except requested data.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version.")] = False,
+) -> None:
+    from s2s_cli import location
+
+    if as_ is not None and (not as_.strip() or len(as_) > 100
+                            or any(ord(c) < 32 for c in as_)):
+        from s2s_cli.errors import InvalidInput
+
+        raise InvalidInput("--as must be a short name without control characters")
+    ctx.obj = State(target=location.resolve(db), actor=as_, quiet=quiet)
+
+
+def _register() -> None:
+    from s2s_cli.cli import admin, billing, brokerage, directory, reports
+
+    for module in (directory, brokerage, billing, reports, admin):
+        module.register(app)
+
+
+_register()

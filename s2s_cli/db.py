@@ -1,0 +1,195 @@
+"""Engine, connections and units of work.
+
+* SQLite: foreign keys on, WAL, a busy timeout, and every write transaction starts with
+  `BEGIN IMMEDIATE`, so a check and its write happen under one write lock.
+* PostgreSQL: writes lock the rows they depend on (`SELECT ... FOR UPDATE`) and are retried on
+  serialisation failures and deadlocks.
+* A missing or empty database is created by the Alembic migrations and loaded with the bundled
+  seed; a database at another schema version is refused with one line.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from s2s_cli import location
+from s2s_cli.errors import S2SError, SchemaMismatch
+
+T = TypeVar("T")
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _create_private_file(path) -> None:  # type: ignore[no-untyped-def]
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+
+
+def make_engine(target: str) -> Engine:
+    url = location.sqlalchemy_url(target)
+    if url in _ENGINES:
+        return _ENGINES[url]
+    path = location.sqlite_path(target)
+    if url.startswith("sqlite"):
+        if path is not None and not path.exists():
+            _create_private_file(path)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):  # type: ignore[no-untyped-def]
+            if conn.get_execution_options().get("s2s_readonly"):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        try:
+            engine = create_engine(url, pool_pre_ping=False)
+        except Exception as exc:  # unknown driver, malformed URL
+            raise S2SError(f"cannot use database {location.describe(target)}: {exc}") from exc
+    _ENGINES[url] = engine
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def current_revision(engine: Engine) -> tuple[str | None, bool]:
+    """(alembic revision or None, whether the database holds any table)."""
+    with engine.connect() as conn:
+        names = inspect(conn).get_table_names()
+        if "alembic_version" not in names:
+            return None, bool(names)
+        rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return rev, True
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from s2s_cli.migrate import run_upgrade
+
+    run_upgrade(engine, revision)
+
+
+def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True) -> Engine:
+    """The engine for a target, creating and seeding an empty database on first use."""
+    engine = make_engine(target)
+    try:
+        rev, has_tables = current_revision(engine)
+    except OperationalError as exc:
+        raise S2SError(f"cannot open database {location.describe(target)}: "
+                       f"{str(exc.orig).splitlines()[0]}") from exc
+    except DBAPIError as exc:
+        raise S2SError(f"cannot open database {location.describe(target)}: "
+                       f"{str(exc.orig).splitlines()[0]}") from exc
+    if rev is None and not has_tables:
+        if not auto_init:
+            return engine
+        initialise(engine, target)
+        return engine
+    if rev is None:
+        raise SchemaMismatch(f"{location.describe(target)} holds tables but is not an s2s "
+                             "database (no schema version)")
+    if check_schema:
+        problem = location.schema_problem(rev)
+        if problem:
+            raise SchemaMismatch(problem)
+        if auto_init and not _has_directory(engine):  # created, but the seed never landed
+            initialise(engine, target, migrate=False)
+    return engine
+
+
+def _has_directory(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM specialism LIMIT 1")).first() is not None
+
+
+def initialise(engine: Engine, target: str, *, migrate: bool = True) -> None:
+    from s2s_cli import seed
+
+    if migrate:
+        upgrade(engine)
+    result = seed.load_bundled(engine)
+    print(f"s2s: created a new database at {location.describe(target)} and loaded the bundled "
+          f"directory ({result.summary()})", file=sys.stderr)
+
+
+def actor_name(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    conn = engine.connect().execution_options(s2s_readonly=True)
+    try:
+        with Session(bind=conn) as session:
+            yield session
+    finally:
+        conn.close()
+
+
+_RETRY_PGCODES = {"40001", "40P01", "55P03"}
+
+
+def _retryable(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in _RETRY_PGCODES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+def run_write(engine: Engine, fn: Callable[[Session], T], *, actor: str, command: str,
+              attempts: int = 8) -> T:
+    """Run fn(session) in one write transaction with audit context; commit or roll back as a
+    whole; retry when the server reports a serialisation conflict."""
+    from s2s_cli import audit
+
+    delay = 0.05
+    for attempt in range(attempts):
+        session = Session(engine, expire_on_commit=False)
+        audit.attach(session, actor=actor, command=command)
+        try:
+            result = fn(session)
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt + 1 < attempts and _retryable(exc):
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    raise S2SError("the database stayed busy; nothing was written")  # pragma: no cover

@@ -1,0 +1,79 @@
+"""Read-only queries through one small interface, served by either driver:
+
+* the stdlib `sqlite3` module on an existing SQLite file (no SQLAlchemy/SQLModel import: the
+  search answers in a few tens of milliseconds), or
+* a SQLAlchemy session (PostgreSQL, or a database that first needs creating).
+
+Services write their SQL once, with `:name` parameters, which both drivers accept."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from s2s_cli import location
+from s2s_cli.errors import SchemaMismatch
+
+
+class Reader:
+    def __init__(self, run: Callable[[str, dict[str, Any]], Any], dialect: str) -> None:
+        self._run = run
+        self.dialect = dialect
+
+    def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
+        return list(self._run(sql, params or {}))
+
+    def iter(self, sql: str, params: dict[str, Any] | None = None) -> Iterator[Sequence[Any]]:
+        yield from self._run(sql, params or {})
+
+    def one(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any] | None:
+        for row in self._run(sql, params or {}):
+            return row
+        return None
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        row = self.one(sql, params)
+        return row[0] if row else None
+
+    def agg(self, expr: str, sep: str = ",") -> str:
+        """String aggregation, spelled per dialect."""
+        if self.dialect == "postgresql":
+            return f"string_agg({expr}, '{sep}')"
+        return f"group_concat({expr}, '{sep}')"
+
+
+def open_sqlite(target: str) -> sqlite3.Connection | None:
+    """A stdlib connection to an existing, current s2s SQLite file, else None (the caller then
+    takes the SQLAlchemy path, which creates or explains)."""
+    path = location.sqlite_path(target)
+    if path is None or not path.is_file() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        conn.execute("PRAGMA busy_timeout=30000")
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        seeded = conn.execute("SELECT 1 FROM specialism LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None
+    if not seeded:  # created but never seeded: the SQLAlchemy path finishes the job
+        conn.close()
+        return None
+    problem = location.schema_problem(row[0] if row else None)
+    if problem:
+        conn.close()
+        raise SchemaMismatch(problem)
+    return conn
+
+
+def sqlite_reader(conn: sqlite3.Connection) -> Reader:
+    return Reader(lambda sql, params: conn.execute(sql, params), "sqlite")
+
+
+def session_reader(session: Any) -> Reader:
+    from sqlalchemy import text
+
+    def run(sql: str, params: dict[str, Any]) -> Any:
+        return session.execute(text(sql), params)
+
+    return Reader(run, session.get_bind().dialect.name)

@@ -1,0 +1,238 @@
+"""The tables.  Money is integer pence; day quantities are integer *halves* (a full day is 2),
+so sums are exact; dates are `datetime.date`.
+
+Importing this module costs the SQLModel import (~0.4 s), so read-only fast paths and `--help`
+never import it (see `s2s_cli/fastdb.py`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+class Region(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+class LocalAuthority(SQLModel, table=True):
+    __tablename__ = "local_authority"
+    id: int | None = Field(default=None, primary_key=True)
+    code: int | None = Field(default=None, unique=True)
+    name: str = Field(unique=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+
+
+class School(SQLModel, table=True):
+    urn: int = Field(primary_key=True)
+    name: str
+    la_id: int = Field(foreign_key="local_authority.id", index=True)
+    phase: str | None = Field(default=None, index=True)
+    type: str | None = None
+    trust: str | None = None
+    pupils: int | None = None
+    ofsted: str | None = None
+    postcode: str | None = None
+    status: str = "open"
+    teaching_school: bool = False
+    teaching_school_hub: bool = False
+    national_support_school: bool = False
+
+
+class Specialism(SQLModel, table=True):
+    slug: str = Field(primary_key=True)
+    name: str
+    focus_area: str
+    other_focus_area: str | None = None
+
+
+class Leader(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    kind: str = Field(index=True)
+    home_school_urn: int = Field(foreign_key="school.urn", index=True)
+    designated_by_urn: int | None = Field(default=None, foreign_key="school.urn")
+    email: str | None = None
+    phone: str | None = None
+    capacity_days: int = 0
+    active: bool = Field(default=True, index=True)
+    designations: str = ""  # comma-separated, sorted
+    notes: str | None = None
+    erased: bool = False
+
+
+class LeaderSpecialism(SQLModel, table=True):
+    __tablename__ = "leader_specialism"
+    __table_args__ = (Index("ix_leader_specialism_specialism", "specialism_slug", "leader_id"),)
+    leader_id: str = Field(foreign_key="leader.id", primary_key=True)
+    specialism_slug: str = Field(foreign_key="specialism.slug", primary_key=True)
+
+
+class SupportRequest(SQLModel, table=True):
+    __tablename__ = "support_request"
+    id: int | None = Field(default=None, primary_key=True)
+    school_urn: int = Field(foreign_key="school.urn", index=True)
+    need: str
+    kind: str | None = None
+    days_halves: int | None = None
+    funding: str = "school"
+    funder: str | None = None
+    note: str | None = None
+    contact: str | None = None
+    received: dt.date
+    status: str = Field(default="open", index=True)
+    cancel_reason: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    matched_on: dt.date | None = None
+    closed_on: dt.date | None = None
+
+
+class RequestSpecialism(SQLModel, table=True):
+    __tablename__ = "request_specialism"
+    request_id: int = Field(foreign_key="support_request.id", primary_key=True)
+    specialism_slug: str = Field(foreign_key="specialism.slug", primary_key=True)
+
+
+class Deployment(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint("agreed_halves > 0", name="ck_deployment_agreed_positive"),
+        CheckConstraint("rate_pence >= 0 AND half_day_rate_pence >= 0", name="ck_deployment_rates"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id", index=True)
+    leader_id: str = Field(foreign_key="leader.id", index=True)
+    school_urn: int = Field(foreign_key="school.urn", index=True)
+    agreed_halves: int
+    start: dt.date
+    end: dt.date | None = None
+    work: str = "other"
+    funding: str = "school"
+    funder: str | None = None
+    dfe_extra_days: int = 0
+    rate_pence: int = 0
+    half_day_rate_pence: int = 0
+    supply_pence: int = 0  # supply cover reimbursed to the home school per charged full day
+    half_day_supply_pence: int = 0
+    rate_source: str = "card"  # card | negotiated
+    status: str = Field(default="active", index=True)
+    override_reason: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    closed_on: dt.date | None = None
+
+
+class DayLog(SQLModel, table=True):
+    __tablename__ = "day_log"
+    __table_args__ = (
+        CheckConstraint("halves IN (1, 2)", name="ck_day_log_halves"),
+        Index("ix_day_log_leader_date", "leader_id", "date"),
+        Index("ix_day_log_deployment_date", "deployment_id", "date"),
+        Index("ix_day_log_date_cover", "date", "deployment_id", "halves", "invoice_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id")
+    leader_id: str = Field(foreign_key="leader.id")
+    date: dt.date
+    halves: int = 2
+    activity: str = "other"
+    note: str | None = None
+    over_reason: str | None = None
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Evaluation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    by: str  # school | leader
+    rating: int
+    impact: str
+    date: dt.date
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Invoice(SQLModel, table=True):
+    """An issued invoice or credit note.  Never updated once written, except `voided_by_id`."""
+
+    __table_args__ = (UniqueConstraint("series", "number", name="uq_invoice_series_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    series: str  # invoice | credit
+    number: str = Field(index=True)
+    seq: int
+    year: int
+    payer: str = Field(index=True)
+    payer_school_urn: int | None = Field(default=None, foreign_key="school.urn")
+    period_from: dt.date
+    period_to: dt.date
+    issued: dt.date
+    due: dt.date
+    subtotal_pence: int
+    vat_pence: int
+    total_pence: int
+    credits_invoice_id: int | None = Field(default=None, foreign_key="invoice.id")
+    voided_by_id: int | None = Field(default=None, foreign_key="invoice.id")
+    details: str = "{}"  # JSON snapshot: alliance name/address, terms, payer address
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    deployment_id: int = Field(foreign_key="deployment.id", index=True)
+    leader_id: str = Field(foreign_key="leader.id")
+    kind: str  # charged | free | funded
+    date_from: dt.date
+    date_to: dt.date
+    full_days: int
+    half_days: int
+    halves: int
+    rate_pence: int
+    half_day_rate_pence: int
+    amount_pence: int
+    supply_pence: int
+
+
+class InvoiceDay(SQLModel, table=True):
+    """Which day logs an invoice line covers (kept after a void, for the audit trail)."""
+
+    __tablename__ = "invoice_day"
+    invoice_id: int = Field(foreign_key="invoice.id", primary_key=True)
+    day_log_id: int = Field(foreign_key="day_log.id", primary_key=True, index=True)
+    line_id: int = Field(foreign_key="invoice_line.id")
+    kind: str
+    amount_pence: int
+    supply_pence: int
+
+
+class Counter(SQLModel, table=True):
+    """Gapless numbering: one row per (series, year), locked while a number is taken."""
+
+    series: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    value: int = 0
+
+
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True)
+    value: str  # JSON
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only record of every write (added by migration 0002)."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+    actor: str
+    command: str
+    table_name: str
+    record_id: str = Field(index=True)
+    action: str  # insert | update | delete | erase | load
+    before: str | None = None  # JSON
+    after: str | None = None  # JSON

@@ -1,0 +1,664 @@
+"""Seed directory: YAML -> validated records -> one idempotent upsert.
+
+Validation reads the whole file first and reports every problem as `FILE:LINE: what is wrong`
+(with a "did you mean" where one is close); nothing is written unless the file is clean.
+Loading updates regions, local authorities, schools, leaders and the rate card in place, never
+deletes anything, and marks leaders missing from the file inactive."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from s2s_cli import audit, taxonomy, yamlsafe
+from s2s_cli.errors import InvalidInput, SeedErrors
+from s2s_cli.models import Leader as LeaderModel
+from s2s_cli.models import LeaderSpecialism, LocalAuthority, Region, School, Setting, Specialism
+from s2s_cli.parsing import parse_money
+from s2s_cli.services.rates import DEFAULT_CARD
+
+MAX_PROBLEMS = 25
+T_REGION = Region.__table__  # type: ignore[attr-defined]
+T_LA = LocalAuthority.__table__  # type: ignore[attr-defined]
+T_SCHOOL = School.__table__  # type: ignore[attr-defined]
+T_LEADER = LeaderModel.__table__  # type: ignore[attr-defined]
+T_LS = LeaderSpecialism.__table__  # type: ignore[attr-defined]
+T_SPEC = Specialism.__table__  # type: ignore[attr-defined]
+T_SETTING = Setting.__table__  # type: ignore[attr-defined]
+
+SCHOOL_TYPES = ("community school", "voluntary aided school", "voluntary controlled school",
+                "foundation school", "academy", "free school", "special school",
+                "pupil referral unit", "independent school", "other")
+TOP_KEYS = ("regions", "local_authorities", "schools", "leaders", "rates")
+LA_KEYS = {"code", "name", "region"}
+SCHOOL_KEYS = {"urn", "name", "la", "phase", "type", "trust", "pupils", "ofsted", "postcode",
+               "teaching_school", "teaching_school_hub", "national_support_school", "status"}
+LEADER_KEYS = {"id", "name", "kind", "home_school", "designated_by", "email", "phone",
+               "capacity_days", "specialisms", "designations", "active", "notes"}
+
+
+def bundled_seed_path() -> Path:
+    """The seed inside the installed package, else the repository's data/ folder."""
+    packaged = resources.files("s2s_cli").joinpath("data/seed_directory.yaml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "data" / "seed_directory.yaml"
+
+
+@dataclass
+class Directory:
+    regions: list[str] = field(default_factory=list)
+    las: list[dict[str, Any]] = field(default_factory=list)
+    schools: list[dict[str, Any]] = field(default_factory=list)
+    leaders: list[dict[str, Any]] = field(default_factory=list)
+    card: dict[str, Any] | None = None
+
+
+@dataclass
+class LoadResult:
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def bump(self, entity: str, what: str, n: int = 1) -> None:
+        self.counts.setdefault(entity, {"added": 0, "updated": 0, "unchanged": 0})
+        self.counts[entity][what] = self.counts[entity].get(what, 0) + n
+
+    def summary(self) -> str:
+        parts = []
+        for entity in ("regions", "local_authorities", "schools", "leaders"):
+            c = self.counts.get(entity, {})
+            total = c.get("added", 0) + c.get("updated", 0) + c.get("unchanged", 0)
+            parts.append(f"{total} {entity.replace('_', ' ')}")
+        return ", ".join(parts)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"entity": e, "added": c.get("added", 0), "updated": c.get("updated", 0),
+                 "unchanged": c.get("unchanged", 0), "deactivated": c.get("deactivated", 0)}
+                for e, c in self.counts.items()]
+
+
+class _Problems:
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.items: list[str] = []
+        self.total = 0
+
+    def add(self, line: int, message: str) -> None:
+        self.total += 1
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(f"{self.filename}:{line}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise SeedErrors(self.items, self.total)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    hit = taxonomy.suggest(str(word), [str(c) for c in choices])
+    return f" (did you mean '{hit}'?)" if hit else ""
+
+
+def _check_keys(rec: yamlsafe.LDict, allowed: set[str], what: str, p: _Problems) -> None:
+    for key in rec:
+        if key not in allowed:
+            p.add(rec.lines[key], f"unknown {what} field '{key}'{_did_you_mean(key, allowed)}")
+
+
+def _text(rec: yamlsafe.LDict, key: str, p: _Problems, *, required: bool = True,
+          max_len: int = 200) -> str | None:
+    if key not in rec or rec[key] is None:
+        if required:
+            p.add(rec.line, f"missing '{key}'")
+        return None
+    value = rec[key]
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        p.add(rec.lines[key], f"'{key}' must be text, not {type(value).__name__}")
+        return None
+    value = str(value).strip()
+    if any(ord(c) < 32 for c in value):
+        p.add(rec.lines[key], f"'{key}' contains control characters")
+        return None
+    if not value and required:
+        p.add(rec.lines[key], f"'{key}' must not be empty")
+        return None
+    if len(value) > max_len:
+        p.add(rec.lines[key], f"'{key}' is longer than {max_len} characters")
+        return None
+    return value or None
+
+
+def _int(rec: yamlsafe.LDict, key: str, p: _Problems, *, required: bool = True,
+         lo: int = 0, hi: int = 10**9) -> int | None:
+    if key not in rec or rec[key] is None:
+        if required:
+            p.add(rec.line, f"missing '{key}'")
+        return None
+    value = rec[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        p.add(rec.lines[key], f"'{key}' must be a whole number, not {value!r}")
+        return None
+    if not lo <= value <= hi:
+        p.add(rec.lines[key], f"'{key}' must be between {lo} and {hi}, not {value}")
+        return None
+    return value
+
+
+def _bool(rec: yamlsafe.LDict, key: str, p: _Problems, default: bool = False) -> bool:
+    if key not in rec or rec[key] is None:
+        return default
+    if not isinstance(rec[key], bool):
+        p.add(rec.lines[key], f"'{key}' must be true or false, not {rec[key]!r}")
+        return default
+    return bool(rec[key])
+
+
+def _choice(rec: yamlsafe.LDict, key: str, choices: tuple[str, ...], p: _Problems,
+            what: str, *, required: bool = True, upper: bool = False) -> str | None:
+    value = _text(rec, key, p, required=required)
+    if value is None:
+        return None
+    norm = value.upper() if upper else value.lower()
+    if norm not in choices:
+        p.add(rec.lines[key], f"unknown {what} '{value}'{_did_you_mean(value, choices)}")
+        return None
+    return norm
+
+
+def _seq(doc: yamlsafe.LDict, key: str, p: _Problems) -> yamlsafe.LList:
+    value = doc.get(key)
+    if value is None:
+        empty = yamlsafe.LList()
+        empty.lines = []
+        return empty
+    if not isinstance(value, yamlsafe.LList):
+        p.add(doc.lines[key], f"'{key}' must be a list")
+        empty = yamlsafe.LList()
+        empty.lines = []
+        return empty
+    return value
+
+
+def _records(seq: yamlsafe.LList, what: str, p: _Problems):  # type: ignore[no-untyped-def]
+    for item, line in zip(seq, seq.lines, strict=True):
+        if not isinstance(item, yamlsafe.LDict):
+            p.add(line, f"each {what} must be a mapping of fields")
+            continue
+        yield item
+
+
+def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) -> Directory:
+    """Parse and check a whole seed file.  `known` carries what the database already holds
+    (LA names, school URNs) so a partial file may refer to them."""
+    known = known or {}
+    p = _Problems(filename)
+    try:
+        doc = yamlsafe.load(data)
+    except yamlsafe.YamlProblem as exc:
+        p.add(exc.line, exc.message)
+        p.raise_if_any()
+        raise  # pragma: no cover
+    if not isinstance(doc, yamlsafe.LDict):
+        p.add(getattr(doc, "line", 1), "the file must be a mapping with sections "
+              + ", ".join(TOP_KEYS))
+        p.raise_if_any()
+    assert isinstance(doc, yamlsafe.LDict)
+    for key in doc:
+        if key not in TOP_KEYS:
+            p.add(doc.lines[key], f"unknown section '{key}'{_did_you_mean(key, TOP_KEYS)}")
+    out = Directory()
+
+    # regions
+    region_names = {r.lower(): r for r in taxonomy.REGIONS}
+    seen_regions: set[str] = set()
+    for name, line in zip(_seq(doc, "regions", p), _seq(doc, "regions", p).lines, strict=True):
+        if not isinstance(name, str) or name.strip().lower() not in region_names:
+            p.add(line, f"unknown region '{name}'{_did_you_mean(name, taxonomy.REGIONS)}")
+            continue
+        canon = region_names[name.strip().lower()]
+        if canon in seen_regions:
+            p.add(line, f"duplicate region '{canon}'")
+        seen_regions.add(canon)
+        out.regions.append(canon)
+
+    # local authorities
+    la_names: dict[str, str] = {n.lower(): n for n in known.get("las", ())}
+    file_las: dict[str, int] = {}
+    codes: dict[int, int] = {}
+    for rec in _records(_seq(doc, "local_authorities", p), "local authority", p):
+        _check_keys(rec, LA_KEYS, "local authority", p)
+        name = _text(rec, "name", p)
+        code = _int(rec, "code", p, required=False, lo=1, hi=999)
+        region = _text(rec, "region", p)
+        if region is not None:
+            if region.lower() not in region_names:
+                p.add(rec.lines["region"], f"unknown region '{region}'"
+                      f"{_did_you_mean(region, taxonomy.REGIONS)}")
+                region = None
+            else:
+                region = region_names[region.lower()]
+        if name is not None:
+            if name.lower() in file_las:
+                p.add(rec.lines["name"], f"duplicate local authority '{name}' "
+                      f"(first on line {file_las[name.lower()]})")
+            file_las[name.lower()] = rec.line
+            la_names[name.lower()] = name
+        if code is not None:
+            if code in codes:
+                p.add(rec.lines["code"], f"duplicate local authority code {code} "
+                      f"(first on line {codes[code]})")
+            codes[code] = rec.line
+        if name and region:
+            out.las.append({"name": name, "code": code, "region": region})
+
+    # schools
+    urns: set[int] = set(known.get("urns", ()))
+    file_urns: dict[int, int] = {}
+    for rec in _records(_seq(doc, "schools", p), "school", p):
+        _check_keys(rec, SCHOOL_KEYS, "school", p)
+        urn = _int(rec, "urn", p, lo=100000, hi=999999)
+        name = _text(rec, "name", p)
+        la = _text(rec, "la", p)
+        if la is not None and la.lower() not in la_names:
+            p.add(rec.lines["la"], f"unknown local authority '{la}'"
+                  f"{_did_you_mean(la, list(la_names.values()))}")
+            la = None
+        phase = _choice(rec, "phase", taxonomy.PHASES, p, "phase")
+        stype = _choice(rec, "type", SCHOOL_TYPES, p, "school type", required=False)
+        ofsted = _choice(rec, "ofsted", taxonomy.OFSTED_GRADES, p, "Ofsted grade",
+                         required=False)
+        school = {
+            "urn": urn, "name": name, "la": la_names[la.lower()] if la else None,
+            "phase": phase, "type": stype, "trust": _text(rec, "trust", p, required=False),
+            "pupils": _int(rec, "pupils", p, required=False, lo=0, hi=10000),
+            "ofsted": ofsted, "postcode": _text(rec, "postcode", p, required=False, max_len=10),
+            "status": _text(rec, "status", p, required=False) or "open",
+            "teaching_school": _bool(rec, "teaching_school", p),
+            "teaching_school_hub": _bool(rec, "teaching_school_hub", p),
+            "national_support_school": _bool(rec, "national_support_school", p),
+        }
+        if urn is not None:
+            if urn in file_urns:
+                p.add(rec.lines["urn"], f"duplicate school URN {urn} "
+                      f"(first on line {file_urns[urn]})")
+            file_urns[urn] = rec.line
+            urns.add(urn)
+        if urn is not None and name and la and phase:
+            out.schools.append(school)
+
+    # leaders
+    ids: dict[str, int] = {}
+    for rec in _records(_seq(doc, "leaders", p), "leader", p):
+        _check_keys(rec, LEADER_KEYS, "leader", p)
+        lid = _text(rec, "id", p)
+        if lid is not None and not re.fullmatch(r"L\d{4,6}", lid):
+            p.add(rec.lines["id"], f"leader id '{lid}' must look like L0042")
+            lid = None
+        if lid is not None:
+            if lid in ids:
+                p.add(rec.lines["id"], f"duplicate leader id {lid} (first on line {ids[lid]})")
+            ids[lid] = rec.line
+        name = _text(rec, "name", p)
+        kind = _choice(rec, "kind", taxonomy.KINDS, p, "kind of leader", upper=True)
+        home: int | None = None
+        for key in ("home_school", "designated_by"):
+            urn = _int(rec, key, p, required=(key == "home_school"), lo=0, hi=999999)
+            if urn is not None and urn not in urns:
+                close = taxonomy.suggest(str(urn), [str(u) for u in urns])
+                hint = f" (did you mean {close}?)" if close else ""
+                p.add(rec.lines[key], f"unknown school URN {urn} in '{key}'{hint}")
+                urn = None
+            if key == "home_school":
+                home = urn
+            else:
+                designated_by = urn
+        email = _text(rec, "email", p, required=False)
+        if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            p.add(rec.lines["email"], f"'{email}' is not an email address")
+        specs: list[str] = []
+        raw_specs = rec.get("specialisms")
+        if raw_specs is not None and not isinstance(raw_specs, yamlsafe.LList):
+            p.add(rec.lines["specialisms"], "'specialisms' must be a list")
+        elif raw_specs is not None:
+            for term, line in zip(raw_specs, raw_specs.lines, strict=True):
+                hit = taxonomy.lookup_specialism(str(term)) if isinstance(term, str) else None
+                if hit is None:
+                    near = taxonomy.suggest_specialisms(str(term), 1)
+                    hint = f" (did you mean '{near[0]}'?)" if near else ""
+                    p.add(line, f"unknown specialism '{term}'{hint}")
+                elif hit[0] not in specs:
+                    specs.append(hit[0])
+        designations: list[str] = []
+        raw_des = rec.get("designations")
+        if raw_des is not None and not isinstance(raw_des, yamlsafe.LList):
+            p.add(rec.lines["designations"], "'designations' must be a list")
+        elif raw_des is not None:
+            for term, line in zip(raw_des, raw_des.lines, strict=True):
+                if not isinstance(term, str) or term.lower() not in taxonomy.DESIGNATIONS:
+                    p.add(line, f"unknown designation '{term}'"
+                          f"{_did_you_mean(term, taxonomy.DESIGNATIONS)}")
+                else:
+                    designations.append(term.lower())
+        leader = {
+            "id": lid, "name": name, "kind": kind, "home_school_urn": home,
+            "designated_by_urn": designated_by, "email": email,
+            "phone": _text(rec, "phone", p, required=False, max_len=40),
+            "capacity_days": _int(rec, "capacity_days", p, required=False, lo=0, hi=366) or 0,
+            "active": _bool(rec, "active", p, default=True),
+            "designations": ",".join(sorted(set(designations))),
+            "notes": _text(rec, "notes", p, required=False, max_len=2000),
+            "specialisms": sorted(specs),
+        }
+        if lid and name and kind and home:
+            out.leaders.append(leader)
+
+    if "rates" in doc:
+        out.card = _validate_rates(doc["rates"], doc.lines["rates"], p)
+    p.raise_if_any()
+    return out
+
+
+def _money(rec: Any, key: str, line: int, p: _Problems) -> int | None:
+    try:
+        return parse_money(rec[key], what=f"'{key}'")
+    except InvalidInput as exc:
+        p.add(line, exc.message)
+        return None
+
+
+def _rate_pair(entry: Any, line: int, where: str, p: _Problems) -> dict[str, int] | None:
+    if not isinstance(entry, yamlsafe.LDict):
+        p.add(line, f"{where} must be a mapping with 'day' and 'half_day'")
+        return None
+    for key in entry:
+        if key not in ("day", "half_day"):
+            p.add(entry.lines[key], f"unknown rate field '{key}' in {where}"
+                  f"{_did_you_mean(key, ('day', 'half_day'))}")
+    if "day" not in entry:
+        p.add(entry.line, f"{where} needs a 'day' rate")
+        return None
+    day = _money(entry, "day", entry.lines["day"], p)
+    half = _money(entry, "half_day", entry.lines["half_day"], p) if "half_day" in entry else (
+        day // 2 if day is not None else None)
+    if day is None or half is None:
+        return None
+    return {"day": day, "half_day": half}
+
+
+def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
+    if not isinstance(raw, yamlsafe.LDict):
+        p.add(line, "'rates' must be a mapping")
+        return None
+    card: dict[str, Any] = json.loads(json.dumps(DEFAULT_CARD))
+    for key in raw:
+        if key not in ("kinds", "work", "bands", "split", "invoice"):
+            p.add(raw.lines[key], f"unknown rates section '{key}'"
+                  f"{_did_you_mean(key, ('kinds', 'work', 'bands', 'split', 'invoice'))}")
+    kinds = raw.get("kinds")
+    if isinstance(kinds, yamlsafe.LDict):
+        for kind in kinds:
+            if kind.upper() not in taxonomy.KINDS:
+                p.add(kinds.lines[kind], f"unknown kind of leader '{kind}'"
+                      f"{_did_you_mean(kind, taxonomy.KINDS)}")
+                continue
+            pair = _rate_pair(kinds[kind], kinds.lines[kind], f"rates for {kind}", p)
+            if pair:
+                card["kinds"][kind.upper()] = pair
+    elif kinds is not None:
+        p.add(raw.lines["kinds"], "'kinds' must map SLE/LLE/NLE/NLG to rates")
+    work = raw.get("work")
+    if isinstance(work, yamlsafe.LDict):
+        for w in work:
+            if w not in taxonomy.WORK_TYPES:
+                p.add(work.lines[w], f"unknown kind of work '{w}'"
+                      f"{_did_you_mean(w, taxonomy.WORK_TYPES)}")
+                continue
+            pair = _rate_pair(work[w], work.lines[w], f"rates for work {w}", p)
+            if pair:
+                card["work"][w] = pair
+    elif work is not None:
+        p.add(raw.lines["work"], "'work' must map kinds of work to rates")
+    bands = raw.get("bands")
+    if isinstance(bands, yamlsafe.LList):
+        for band in _records(bands, "band", p):
+            for key in band:
+                if key not in ("name", "max_pupils", "kinds"):
+                    p.add(band.lines[key], f"unknown band field '{key}'")
+            name = _text(band, "name", p)
+            max_pupils = _int(band, "max_pupils", p, lo=1, hi=100000)
+            bkinds = band.get("kinds")
+            entry: dict[str, Any] = {"name": name, "max_pupils": max_pupils, "kinds": {}}
+            if isinstance(bkinds, yamlsafe.LDict):
+                for kind in bkinds:
+                    if kind.upper() not in taxonomy.KINDS:
+                        p.add(bkinds.lines[kind], f"unknown kind of leader '{kind}'"
+                              f"{_did_you_mean(kind, taxonomy.KINDS)}")
+                        continue
+                    pair = _rate_pair(bkinds[kind], bkinds.lines[kind],
+                                      f"band {name} rates for {kind}", p)
+                    if pair:
+                        entry["kinds"][kind.upper()] = pair
+            else:
+                p.add(band.line, "a band needs 'kinds' with rates")
+            if name and max_pupils:
+                card["bands"].append(entry)
+    elif bands is not None:
+        p.add(raw.lines["bands"], "'bands' must be a list")
+    split = raw.get("split")
+    if isinstance(split, yamlsafe.LDict):
+        for key in split:
+            if key not in ("admin_percent", "admin_fixed"):
+                p.add(split.lines[key], f"unknown split field '{key}'"
+                      f"{_did_you_mean(key, ('admin_percent', 'admin_fixed'))}")
+        if "admin_percent" in split:
+            bp = _percent_bp(split["admin_percent"], split.lines["admin_percent"], p)
+            card["split"] = {"admin_percent_bp": bp, "admin_fixed_pence": None}
+        elif "admin_fixed" in split:
+            fixed = _money(split, "admin_fixed", split.lines["admin_fixed"], p)
+            card["split"] = {"admin_percent_bp": 0, "admin_fixed_pence": fixed}
+    inv = raw.get("invoice")
+    if isinstance(inv, yamlsafe.LDict):
+        settings = card["invoice"]
+        allowed = ("alliance_name", "address", "email", "payment_terms_days", "number_prefix",
+                   "credit_prefix", "vat_percent")
+        for key in inv:
+            if key not in allowed:
+                p.add(inv.lines[key], f"unknown invoice field '{key}'"
+                      f"{_did_you_mean(key, allowed)}")
+        for key in ("alliance_name", "email"):
+            if key in inv:
+                settings[key] = _text(inv, key, p, required=False)
+        for key in ("number_prefix", "credit_prefix"):
+            if key in inv:
+                prefix = _text(inv, key, p)
+                if prefix and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,15}", prefix):
+                    p.add(inv.lines[key], f"'{key}' must be letters, digits and dashes")
+                elif prefix:
+                    settings[key] = prefix
+        if "address" in inv:
+            addr = inv["address"]
+            if not isinstance(addr, yamlsafe.LList) or not all(isinstance(a, str) for a in addr):
+                p.add(inv.lines["address"], "'address' must be a list of lines")
+            else:
+                settings["address"] = [a.strip() for a in addr]
+        if "payment_terms_days" in inv:
+            settings["payment_terms_days"] = _int(inv, "payment_terms_days", p, lo=0, hi=365)
+        if "vat_percent" in inv:
+            settings["vat_percent_bp"] = _percent_bp(inv["vat_percent"], inv.lines["vat_percent"],
+                                                     p)
+    return card
+
+
+def _percent_bp(value: Any, line: int, p: _Problems) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        p.add(line, f"percentage must be a number, not {value!r}")
+        return 0
+    try:
+        d = Decimal(str(value))
+    except Exception:
+        p.add(line, f"percentage must be a number, not {value!r}")
+        return 0
+    if not (0 <= d <= 100) or (d * 100) != (d * 100).to_integral_value():
+        p.add(line, f"percentage must be between 0 and 100 with at most 2 decimals, not {value}")
+        return 0
+    return int(d * 100)
+
+
+def known_in_db(session: Session) -> dict[str, Any]:
+    conn = session.connection()
+    return {
+        "las": [r[0] for r in conn.execute(select(T_LA.c.name))],
+        "urns": [r[0] for r in conn.execute(select(T_SCHOOL.c.urn))],
+    }
+
+
+def _upsert(conn: Any, session: Session, table: Any, key: str, records: list[dict[str, Any]],
+            result: LoadResult, entity: str, keep: Any = None) -> None:
+    existing = {row[key]: dict(row) for row in conn.execute(select(table)).mappings()}
+    new_rows: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    audit_rows: list[tuple[str, str, dict | None, dict | None]] = []
+    for rec in records:
+        old = existing.get(rec[key])
+        if old is None:
+            new_rows.append(rec)
+            audit_rows.append((str(rec[key]), "insert", None, rec))
+            result.bump(entity, "added")
+            continue
+        rec = keep(old, rec) if keep else rec
+        diff = {k: v for k, v in rec.items() if old.get(k) != v}
+        if diff:
+            changed.append({**rec, "b_key": rec[key]})
+            audit_rows.append((str(rec[key]), "update", {k: old.get(k) for k in diff}, diff))
+            result.bump(entity, "updated")
+        else:
+            result.bump(entity, "unchanged")
+    if new_rows:
+        conn.execute(insert(table), new_rows)
+    if changed:
+        cols = [c for c in changed[0] if c not in ("b_key", key)]
+        stmt = update(table).where(table.c[key] == bindparam("b_key")).values(
+            {c: bindparam(c) for c in cols})
+        conn.execute(stmt, changed)
+    for record_id, action, before, after in audit_rows:
+        audit.record(session, table.name, record_id, action, before, after)
+
+
+def load(session: Session, directory: Directory) -> LoadResult:
+    """Upsert a validated directory in the caller's transaction."""
+    conn = session.connection()
+    result = LoadResult()
+    # specialisms: the taxonomy lives in code
+    spec_rows = [{"slug": s.slug, "name": s.name, "focus_area": s.focus_areas[0],
+                  "other_focus_area": s.focus_areas[1] if len(s.focus_areas) > 1 else None}
+                 for s in taxonomy.SPECIALISMS]
+    _upsert(conn, session, T_SPEC, "slug", spec_rows, result, "specialisms")
+    regions = directory.regions or list(taxonomy.REGIONS)
+    regions += [la["region"] for la in directory.las if la["region"] not in regions]
+    existing_regions = {r.name: r.id for r in conn.execute(select(T_REGION))}
+    for name in regions:
+        if name in existing_regions:
+            result.bump("regions", "unchanged")
+        else:
+            rid = conn.execute(insert(T_REGION).values(name=name)).inserted_primary_key[0]
+            existing_regions[name] = rid
+            audit.record(session, "region", str(rid), "insert", None, {"name": name})
+            result.bump("regions", "added")
+    la_rows = [{"name": la["name"], "code": la["code"], "region_id": existing_regions[la["region"]]}
+               for la in directory.las]
+    _upsert(conn, session, T_LA, "name", la_rows, result, "local_authorities",
+            keep=lambda old, new: {**new, "code": new["code"] or old.get("code")})
+    la_ids = {r.name: r.id for r in conn.execute(select(T_LA.c.id, T_LA.c.name))}
+    school_rows = []
+    for s in directory.schools:
+        row = {k: v for k, v in s.items() if k != "la"}
+        row["la_id"] = la_ids[s["la"]]
+        school_rows.append(row)
+    _upsert(conn, session, T_SCHOOL, "urn", school_rows, result, "schools")
+
+    def keep_erased(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if old.get("erased"):  # an erased person's details never come back from a file
+            return {**new, **{k: old[k] for k in ("name", "email", "phone", "notes")},
+                    "erased": True}
+        return new
+
+    leader_rows = [{**{k: v for k, v in ldr.items() if k != "specialisms"}, "erased": False}
+                   for ldr in directory.leaders]
+    _upsert(conn, session, T_LEADER, "id", leader_rows, result, "leaders", keep=keep_erased)
+    # leaders missing from the file: inactive, never deleted
+    in_file = {ldr["id"] for ldr in directory.leaders}
+    if directory.leaders:
+        active_ids = [r[0] for r in conn.execute(select(T_LEADER.c.id).where(T_LEADER.c.active))]
+        gone = [lid for lid in active_ids if lid not in in_file]
+        if gone:
+            for i in range(0, len(gone), 500):
+                conn.execute(update(T_LEADER).where(T_LEADER.c.id.in_(gone[i:i + 500]))
+                             .values(active=False))
+            for lid in gone:
+                audit.record(session, "leader", lid, "update", {"active": True},
+                             {"active": False, "reason": "missing from the seed file"})
+            result.bump("leaders", "deactivated", len(gone))
+    # specialism links: make each leader's set match the file
+    current: dict[str, set[str]] = {}
+    for lid, slug in conn.execute(select(T_LS.c.leader_id, T_LS.c.specialism_slug)):
+        current.setdefault(lid, set()).add(slug)
+    add_links: list[dict[str, str]] = []
+    for ldr in directory.leaders:
+        want, have = set(ldr["specialisms"]), current.get(ldr["id"], set())
+        for slug in sorted(want - have):
+            add_links.append({"leader_id": ldr["id"], "specialism_slug": slug})
+        for slug in sorted(have - want):
+            conn.execute(delete(T_LS).where(T_LS.c.leader_id == ldr["id"],
+                                            T_LS.c.specialism_slug == slug))
+        if want != have and ldr["id"] in current:
+            audit.record(session, "leader_specialism", ldr["id"], "update",
+                         {"specialisms": sorted(have)}, {"specialisms": sorted(want)})
+    if add_links:
+        conn.execute(insert(T_LS), add_links)
+    if directory.card is not None:
+        value = json.dumps(directory.card, sort_keys=True)
+        old = conn.execute(select(T_SETTING.c.value).where(T_SETTING.c.key == "rate_card")).scalar()
+        if old is None:
+            conn.execute(insert(T_SETTING).values(key="rate_card", value=value))
+            audit.record(session, "setting", "rate_card", "insert", None, directory.card)
+        elif old != value:
+            conn.execute(update(T_SETTING).where(T_SETTING.c.key == "rate_card")
+                         .values(value=value))
+            audit.record(session, "setting", "rate_card", "update", json.loads(old),
+                         directory.card)
+    return result
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > yamlsafe.MAX_BYTES:
+            raise SeedErrors([f"{path}:1: file is {size:,} bytes; the limit is "
+                              f"{yamlsafe.MAX_BYTES:,}"])
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"no such file: {path}") from exc
+    except IsADirectoryError as exc:
+        raise InvalidInput(f"{path} is a folder, not a seed file") from exc
+    except PermissionError as exc:
+        raise InvalidInput(f"cannot read {path}: permission denied") from exc
+
+
+def load_file(session: Session, path: Path) -> LoadResult:
+    data = read_file(path)
+    directory = validate(data, str(path), known_in_db(session))
+    return load(session, directory)
+
+
+def load_bundled(engine: Engine) -> LoadResult:
+    from s2s_cli.db import run_write
+
+    path = bundled_seed_path()
+    return run_write(engine, lambda s: load_file(s, path), actor="s2s", command="init")

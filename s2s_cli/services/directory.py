@@ -1,0 +1,232 @@
+"""The directory: who can help with what.  Search, leaders, schools and the taxonomy.
+
+All reads go through a `Reader` (stdlib sqlite3 or SQLAlchemy) with SQL written once; every
+filter lands on an index (leader_specialism(specialism_slug, leader_id), school(la_id),
+local_authority(region_id), leader(kind))."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from s2s_cli import taxonomy
+from s2s_cli.errors import InvalidInput, NotFound
+from s2s_cli.fastdb import Reader
+
+MAX_LIMIT = 100_000
+
+
+@dataclass
+class Filters:
+    specialisms: list[str] = field(default_factory=list)
+    kind: str | None = None
+    region_id: int | None = None
+    la_id: int | None = None
+    phase: str | None = None
+    name: str | None = None
+    limit: int | None = None
+    include_inactive: bool = False
+
+
+def resolve_specialism(term: str) -> str:
+    """A typed term -> specialism slug; unknown terms are bad input with suggestions."""
+    hit = taxonomy.lookup_specialism(term)
+    if hit is None:
+        near = taxonomy.suggest_specialisms(term)
+        hint = f"; nearest: {', '.join(near)}" if near else "; see `s2s specialisms`"
+        raise InvalidInput(f"no specialism matches '{term.strip()}'{hint}")
+    return hit[0]
+
+
+def resolve_kind(kind: str) -> str:
+    k = kind.strip().upper()
+    if k not in taxonomy.KINDS:
+        raise InvalidInput(f"unknown kind of leader '{kind}': use one of "
+                           f"{', '.join(taxonomy.KINDS)}")
+    return k
+
+
+def resolve_phase(phase: str) -> str:
+    p = phase.strip().lower().replace("_", " ")
+    if p == "all through":
+        p = "all-through"
+    if p not in taxonomy.PHASES:
+        hint = taxonomy.suggest(p, taxonomy.PHASES)
+        raise InvalidInput(f"unknown phase '{phase}'"
+                           + (f" (did you mean '{hint}'?)" if hint else
+                              f": use one of {', '.join(taxonomy.PHASES)}"))
+    return p
+
+
+def resolve_region(reader: Reader, name: str) -> int:
+    rows = reader.all("SELECT id, name FROM region")
+    for rid, rname in rows:
+        if rname.lower() == name.strip().lower():
+            return int(rid)
+    hint = taxonomy.suggest(name.strip(), [r[1] for r in rows] or list(taxonomy.REGIONS))
+    raise InvalidInput(f"unknown region '{name}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+
+
+def resolve_la(reader: Reader, name: str) -> int:
+    row = reader.one("SELECT id FROM local_authority WHERE lower(name) = :n",
+                     {"n": name.strip().lower()})
+    if row:
+        return int(row[0])
+    names = [r[0] for r in reader.all("SELECT name FROM local_authority")]
+    hint = taxonomy.suggest(name.strip(), names)
+    raise InvalidInput(f"unknown local authority '{name}'"
+                       + (f" (did you mean '{hint}'?)" if hint else ""))
+
+
+def build_filters(reader: Reader, *, specialisms: list[str] | None = None,
+                  kind: str | None = None, region: str | None = None, la: str | None = None,
+                  phase: str | None = None, name: str | None = None, limit: int | None = None,
+                  include_inactive: bool = False) -> Filters:
+    f = Filters(include_inactive=include_inactive)
+    for term in specialisms or []:
+        slug = resolve_specialism(term)
+        if slug not in f.specialisms:
+            f.specialisms.append(slug)
+    f.kind = resolve_kind(kind) if kind else None
+    f.phase = resolve_phase(phase) if phase else None
+    f.region_id = resolve_region(reader, region) if region else None
+    f.la_id = resolve_la(reader, la) if la else None
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+            raise InvalidInput("--name must be some text (up to 200 characters)")
+        f.name = name
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT}")
+    f.limit = limit
+    return f
+
+
+def _like_escape(text: str) -> str:
+    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+LEADER_SELECT = """
+SELECT l.id, l.name, l.kind, l.email, l.phone, l.capacity_days, l.active, l.designations,
+       s.urn, s.name, la.name, r.name, s.phase
+FROM leader l
+JOIN school s ON s.urn = l.home_school_urn
+JOIN local_authority la ON la.id = s.la_id
+JOIN region r ON r.id = la.region_id
+"""
+
+
+def search_sql(f: Filters) -> tuple[str, dict[str, Any]]:
+    joins: list[str] = []
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    for i, slug in enumerate(f.specialisms):
+        joins.append(f"JOIN leader_specialism f{i} ON f{i}.leader_id = l.id "
+                     f"AND f{i}.specialism_slug = :sp{i}")
+        params[f"sp{i}"] = slug
+    if not f.include_inactive:
+        where.append("l.active = :active")
+        params["active"] = True
+    if f.kind:
+        where.append("l.kind = :kind")
+        params["kind"] = f.kind
+    if f.region_id is not None:
+        where.append("la.region_id = :region_id")
+        params["region_id"] = f.region_id
+    if f.la_id is not None:
+        where.append("s.la_id = :la_id")
+        params["la_id"] = f.la_id
+    if f.phase:
+        where.append("s.phase = :phase")
+        params["phase"] = f.phase
+    if f.name:
+        where.append("lower(l.name) LIKE :name ESCAPE '\\'")
+        params["name"] = f"%{_like_escape(f.name)}%"
+    sql = LEADER_SELECT + "\n".join(joins)
+    if where:
+        sql += "\nWHERE " + " AND ".join(where)
+    sql += "\nORDER BY l.id"
+    if f.limit:
+        sql += "\nLIMIT :limit"
+        params["limit"] = f.limit
+    return sql, params
+
+
+def _leader_row(row: Any, specs: list[str]) -> dict[str, Any]:
+    (lid, name, kind, email, phone, capacity, active, designations, urn, school, la, region,
+     phase) = row
+    return {
+        "id": lid, "name": name, "kind": kind, "specialisms": specs,
+        "home_school_urn": urn, "home_school": school, "local_authority": la, "region": region,
+        "phase": phase, "email": email, "phone": phone, "capacity_days": capacity,
+        "active": bool(active),
+        "designations": [d for d in (designations or "").split(",") if d],
+    }
+
+
+def _specialisms_for(reader: Reader, ids: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ", ".join(f":i{j}" for j in range(len(chunk)))
+        for lid, slug in reader.iter(
+                f"SELECT leader_id, specialism_slug FROM leader_specialism "
+                f"WHERE leader_id IN ({marks})", {f"i{j}": v for j, v in enumerate(chunk)}):
+            out.setdefault(lid, []).append(slug)
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def search(reader: Reader, f: Filters) -> list[dict[str, Any]]:
+    sql, params = search_sql(f)
+    rows = reader.all(sql, params)
+    specs = _specialisms_for(reader, [r[0] for r in rows])
+    return [_leader_row(r, specs.get(r[0], [])) for r in rows]
+
+
+def leader(reader: Reader, leader_id: str) -> dict[str, Any]:
+    lid = leader_id.strip().upper()
+    row = reader.one(LEADER_SELECT + "WHERE l.id = :id", {"id": lid})
+    if row is None:
+        raise NotFound(f"no leader with id '{leader_id}'")
+    out = _leader_row(row, _specialisms_for(reader, [lid]).get(lid, []))
+    ts = reader.one("SELECT d.urn, d.name FROM leader l JOIN school d ON d.urn = "
+                    "l.designated_by_urn WHERE l.id = :id", {"id": lid})
+    out["designated_by_urn"], out["designated_by"] = (ts[0], ts[1]) if ts else (None, None)
+    return out
+
+
+def school(reader: Reader, urn: int) -> dict[str, Any]:
+    row = reader.one(
+        "SELECT s.urn, s.name, la.name, r.name, s.phase, s.type, s.trust, s.pupils, s.ofsted, "
+        "s.postcode, s.status, s.teaching_school, s.teaching_school_hub, "
+        "s.national_support_school FROM school s JOIN local_authority la ON la.id = s.la_id "
+        "JOIN region r ON r.id = la.region_id WHERE s.urn = :urn", {"urn": urn})
+    if row is None:
+        raise NotFound(f"no school with URN {urn}")
+    keys = ("urn", "name", "local_authority", "region", "phase", "type", "trust", "pupils",
+            "ofsted", "postcode", "status", "teaching_school", "teaching_school_hub",
+            "national_support_school")
+    out = dict(zip(keys, row, strict=True))
+    for k in ("teaching_school", "teaching_school_hub", "national_support_school"):
+        out[k] = bool(out[k])
+    rows = reader.all(LEADER_SELECT + "WHERE l.home_school_urn = :urn ORDER BY l.id",
+                      {"urn": urn})
+    specs = _specialisms_for(reader, [r[0] for r in rows])
+    out["leaders"] = [_leader_row(r, specs.get(r[0], [])) for r in rows]
+    return out
+
+
+def specialisms(reader: Reader) -> list[dict[str, Any]]:
+    counts = dict(reader.all(
+        "SELECT ls.specialism_slug, count(*) FROM leader_specialism ls "
+        "JOIN leader l ON l.id = ls.leader_id WHERE l.active = :active "
+        "GROUP BY ls.specialism_slug", {"active": True}))
+    rows = []
+    for area in taxonomy.FOCUS_AREAS:
+        for s in taxonomy.SPECIALISMS:
+            if area in s.focus_areas:
+                rows.append({"focus_area": area, "slug": s.slug, "name": s.name,
+                             "aliases": list(s.aliases), "active_leaders": counts.get(s.slug, 0)})
+    return rows
