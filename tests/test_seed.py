@@ -1,0 +1,201 @@
+"""Seed loading: whole-file validation with FILE:LINE errors, one transaction, idempotent
+reloads, inactive instead of deleted, and the bundled seed found by a non-editable install."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINI
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str, name: str = "dir.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def mini_with(old: str, new: str) -> str:
+    text = MINI.read_text()
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("specialisms: [phonics, EYFS]", "specialisms: [phonix, EYFS]",
+     "unknown specialism 'phonix' (did you mean 'phonics'?)"),
+    ("    la: Bolton\n", "    la: Boltn\n",
+     "unknown local authority 'Boltn' (did you mean 'Bolton'?)"),
+    ("    region: North West\n", "    region: North Wset\n",
+     "unknown region 'North Wset' (did you mean 'North West'?)"),
+    ("    kind: NLE\n", "    kind: NLX\n", "unknown kind of leader 'NLX'"),
+    ("    home_school: 131543\n", "    home_school: 131549\n",
+     "unknown school URN 131549 in 'home_school'"),
+    ("  - id: L9002\n", "  - id: L9001\n", "duplicate leader id L9001"),
+    ("  - urn: 131543\n", "  - urn: 131542\n", "duplicate school URN 131542"),
+    ("    pupils: 1100\n", "    pupils: lots\n", "'pupils' must be a whole number"),
+    ("    capacity_days: 15\n", "    capacity_days: fifteen\n",
+     "'capacity_days' must be a whole number"),
+    ("    phase: secondary\n", "    phase: secondry\n",
+     "unknown phase 'secondry' (did you mean 'secondary'?)"),
+    ("    specialisms: [curriculum, assessment]\n", "    specialism: [curriculum]\n",
+     "unknown leader field 'specialism' (did you mean 'specialisms'?)"),
+    ("    SLE: {day: 350, half_day: 175}\n", "    SLE: {day: -350, half_day: 175}\n",
+     "'day' must be an amount in pounds"),
+])
+def test_seed_errors_name_file_and_line(mini, tmp_path, snapshot, old, new, expected):
+    text = mini_with(old, new)
+    path = write(tmp_path, text)
+    before = snapshot(mini.target)
+    result = mini("seed", "load", path)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    hit = [ln for ln in lines if expected in ln]
+    assert hit, result.stderr
+    original = MINI.read_text()
+    expected_line = original[: original.index(old)].count("\n") + 1
+    assert hit[0].startswith(f"{path}:{expected_line}: "), (hit[0], expected_line)
+    assert lines[-1].startswith("Error:") and "nothing was written" in lines[-1]
+    assert "Traceback" not in result.stderr
+    assert snapshot(mini.target) == before
+
+
+def test_several_problems_are_listed_together(mini, tmp_path):
+    text = mini_with("specialisms: [phonics, EYFS]", "specialisms: [phonix, EYFS]")
+    text = text.replace("    la: Bolton\n", "    la: Nowhere\n", 1)
+    text = text.replace("    kind: NLG\n", "    kind: BOSS\n", 1)
+    result = mini("seed", "load", write(tmp_path, text))
+    assert result.exit_code == 2
+    problems = [ln for ln in result.stderr.splitlines() if ln.startswith(str(tmp_path))]
+    assert len(problems) == 3
+    assert "3 problem(s)" in result.stderr
+
+
+def test_problem_list_is_capped(mini, tmp_path):
+    text = MINI.read_text().replace("specialisms: [", "specialisms: [nonsense, ")
+    extra = "".join(f"  - id: L8{i:03d}\n    name: X\n    kind: ZZZ\n    home_school: 131542\n"
+                    for i in range(40))
+    text = text.replace("rates:\n", extra + "rates:\n")
+    result = mini("seed", "load", write(tmp_path, text))
+    assert result.exit_code == 2
+    problems = [ln for ln in result.stderr.splitlines() if ln.startswith(str(tmp_path))]
+    assert len(problems) == 25
+    assert "showing the first 25 of" in result.stderr
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("schools: [\n  {urn: 1\n", "malformed YAML"),
+    ("leaders:\n  - id: L1\n    id: L2\n", "duplicate key 'id'"),
+    ("a: &x [1, 2]\nb: *x\n", "anchors and aliases"),
+    ("just a string\n", "must be a mapping"),
+    ("flavour: {}\n", "unknown section 'flavour'"),
+])
+def test_malformed_files(mini, tmp_path, snapshot, text, fragment):
+    before = snapshot(mini.target)
+    result = mini("seed", "load", write(tmp_path, text))
+    assert result.exit_code == 2
+    assert fragment in result.stderr
+    assert f"{tmp_path}/dir.yaml:" in result.stderr
+    assert snapshot(mini.target) == before
+
+
+def test_non_utf8_file_reports_line(mini, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"regions:\n  - London\n  - Caf\xe9\n")
+    result = mini("seed", "load", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:3: not UTF-8 text" in result.stderr
+
+
+def test_missing_file_is_bad_input(mini, tmp_path):
+    result = mini("seed", "load", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr
+
+
+def test_loading_twice_is_idempotent(mini, snapshot):
+    before = snapshot(mini.target)
+    result = mini.json("seed", "load", str(MINI))
+    assert all(row["added"] == 0 and row["updated"] == 0 for row in result)
+    assert snapshot(mini.target) == before  # not even an audit row
+
+
+def test_reload_updates_in_place_and_deactivates_missing(mini, tmp_path):
+    text = MINI.read_text().replace("capacity_days: 20", "capacity_days: 25", 1)
+    start = text.index("  - id: L9006")
+    end = text.index("  - id: L9007")
+    text = text[:start] + text[end:]
+    counts = {r["entity"]: r for r in mini.json("seed", "load", write(tmp_path, text))}
+    assert counts["leaders"]["updated"] == 1
+    assert counts["leaders"]["deactivated"] == 1
+    assert mini.json("leader", "show", "L9001")["capacity_days"] == 25
+    gone = mini.json("leader", "show", "L9006")
+    assert gone["active"] is False  # kept, not deleted
+    assert "L9006" not in [r["id"] for r in mini.json("find")]
+
+
+def test_reload_changes_specialisms(mini, tmp_path):
+    text = MINI.read_text().replace("specialisms: [phonics, EYFS]", "specialisms: [english]", 1)
+    mini("seed", "load", write(tmp_path, text), ok=True)
+    assert mini.json("leader", "show", "L9001")["specialisms"] == ["english"]
+
+
+def test_rate_card_is_loaded(mini):
+    from sqlalchemy import create_engine, text
+
+    target = mini.target
+    url = target if "://" in target else f"sqlite:///{target}"
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        card = json.loads(conn.execute(
+            text("SELECT value FROM setting WHERE key = 'rate_card'")).scalar())
+    engine.dispose()
+    assert card["kinds"]["SLE"] == {"day": 35000, "half_day": 17500}
+    assert card["bands"][0]["kinds"]["SLE"]["day"] == 30000
+    assert card["split"]["admin_percent_bp"] == 1500
+    assert card["invoice"]["alliance_name"] == "Test Teaching School Alliance"
+
+
+def test_bundled_seed_validates_cleanly():
+    from s2s_cli import seed
+
+    directory = seed.validate(seed.bundled_seed_path().read_bytes(), "bundled")
+    assert len(directory.leaders) >= 120
+    assert len(directory.schools) >= 80
+    assert len(directory.las) >= 30
+    assert sum(s["teaching_school"] or s["teaching_school_hub"] for s in directory.schools) >= 6
+    assert sum(s["national_support_school"] for s in directory.schools) >= 3
+    assert directory.card is not None
+
+
+@pytest.mark.skipif(os.environ.get("S2S_SKIP_INSTALL_TEST") == "1",
+                    reason="install test disabled by S2S_SKIP_INSTALL_TEST")
+def test_non_editable_install_finds_the_bundled_seed(tmp_path):
+    """`pip install .` (a real wheel, not editable) must carry data/seed_directory.yaml."""
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False, system_site_packages=False).create(env_dir)
+    # Reuse this interpreter's site-packages for the dependencies; install only s2s itself.
+    py = env_dir / "bin" / "python"
+    site = subprocess.run([sys.executable, "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), "-q", str(ROOT)], check=True)
+    env = {**os.environ, "PYTHONPATH": f"{target}:{site}", "S2S_DB": str(tmp_path / "x.db")}
+    env.pop("S2S_RAISE_ERRORS", None)
+    out = subprocess.run([str(py), "-c", "import s2s_cli.seed as s; print(s.bundled_seed_path())"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    assert str(target) in out.stdout
+    result = subprocess.run([str(py), "-m", "s2s_cli", "find", "--specialism", "phonics",
+                             "--format", "json"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) >= 3
