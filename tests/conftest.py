@@ -29,6 +29,17 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "200")
 
 
+@pytest.fixture(autouse=True)
+def _dispose_engines():
+    """Close every pooled connection a test opened (no leaked file handles across tests)."""
+    yield
+    from s2s_cli import db as dbmod
+
+    for engine in dbmod._ENGINES.values():
+        engine.dispose()
+    dbmod._ENGINES.clear()
+
+
 def _reset_pg(url: str) -> None:
     from sqlalchemy import create_engine, text
 
