@@ -34,8 +34,11 @@ def attach(session: Session, *, actor: str, command: str) -> None:
 
 
 def _pk(obj: Any) -> str:
-    ident = inspect(obj).identity
-    if ident is None:
+    state = inspect(obj)
+    ident = state.identity
+    if ident is None:  # a row inserted by this flush: its key is set, its identity not yet
+        ident = state.mapper.primary_key_from_instance(obj)
+    if ident is None or any(v is None for v in ident):
         return "?"
     return "/".join(str(v) for v in ident)
 
@@ -52,6 +55,20 @@ def record(session: Session, table: str, record_id: str, action: str,
         "at": utcnow(), "actor": ctx["actor"], "command": ctx["command"], "table_name": table,
         "record_id": record_id, "action": action, "before": dumps(before), "after": dumps(after),
     }])
+
+
+def record_many(session: Session, table: str,
+                items: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]
+                ) -> None:
+    """`record()` for many rows in one executemany: [(record_id, action, before, after)]."""
+    if not items:
+        return
+    ctx = session.info.get("audit") or {"actor": "unknown", "command": "unknown"}
+    now = utcnow()
+    session.execute(insert(_AUDIT_TABLE), [{
+        "at": now, "actor": ctx["actor"], "command": ctx["command"], "table_name": table,
+        "record_id": record_id, "action": action, "before": dumps(before), "after": dumps(after),
+    } for record_id, action, before, after in items])
 
 
 @event.listens_for(Session, "after_flush")

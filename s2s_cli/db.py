@@ -107,8 +107,11 @@ def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True) -
     if rev is None and not has_tables:
         if not auto_init:
             return engine
-        initialise(engine, target)
-        return engine
+        with init_lock(engine, target):  # several first users at once: one creates it
+            rev, has_tables = current_revision(engine)
+            if rev is None and not has_tables:
+                initialise(engine, target)
+                return engine
     if rev is None:
         raise SchemaMismatch(f"{location.describe(target)} holds tables but is not an s2s "
                              "database (no schema version)")
@@ -117,8 +120,44 @@ def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True) -
         if problem:
             raise SchemaMismatch(problem)
         if auto_init and not _has_directory(engine):  # created, but the seed never landed
-            initialise(engine, target, migrate=False)
+            with init_lock(engine, target):
+                if not _has_directory(engine):
+                    initialise(engine, target, migrate=False)
     return engine
+
+
+INIT_LOCK_KEY = 0x5325_0001  # PostgreSQL advisory lock: creating/seeding a new database
+
+
+@contextmanager
+def init_lock(engine: Engine, target: str) -> Iterator[None]:
+    """Serialise creating and seeding a new database between processes: a session advisory
+    lock on PostgreSQL, an exclusive flock on the SQLite file (flock and SQLite's own POSIX
+    locks do not interact).  The caller re-checks the database once it holds the lock."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({INIT_LOCK_KEY})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({INIT_LOCK_KEY})")
+                conn.commit()
+        return
+    path = location.sqlite_path(target)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: SQLite's write lock must do
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is None or path is None or not path.exists():
+        yield
+        return
+    with open(path, "rb") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _has_directory(engine: Engine) -> bool:

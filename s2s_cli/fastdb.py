@@ -17,8 +17,10 @@ from s2s_cli.errors import SchemaMismatch
 
 
 class Reader:
-    def __init__(self, run: Callable[[str, dict[str, Any]], Any], dialect: str) -> None:
+    def __init__(self, run: Callable[[str, dict[str, Any]], Any], dialect: str,
+                 stream: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
         self._run = run
+        self._stream = stream or run
         self.dialect = dialect
 
     def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
@@ -26,6 +28,12 @@ class Reader:
 
     def iter(self, sql: str, params: dict[str, Any] | None = None) -> Iterator[Sequence[Any]]:
         yield from self._run(sql, params or {})
+
+    def stream(self, sql: str, params: dict[str, Any] | None = None
+               ) -> Iterator[Sequence[Any]]:
+        """Like `iter`, but never buffers the result on the client (a server-side cursor on
+        PostgreSQL, fetched in batches): for reports over millions of rows."""
+        yield from self._stream(sql, params or {})
 
     def one(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any] | None:
         for row in self._run(sql, params or {}):
@@ -76,4 +84,8 @@ def session_reader(session: Any) -> Reader:
     def run(sql: str, params: dict[str, Any]) -> Any:
         return session.execute(text(sql), params)
 
-    return Reader(run, session.get_bind().dialect.name)
+    def stream(sql: str, params: dict[str, Any]) -> Any:
+        return session.execute(
+            text(sql).execution_options(stream_results=True, yield_per=2000), params)
+
+    return Reader(run, session.get_bind().dialect.name, stream)

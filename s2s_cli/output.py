@@ -28,7 +28,7 @@ from typing import IO, Any
 from s2s_cli.parsing import days_str, format_pence
 
 
-class Format(str, Enum):
+class Format(str, Enum):  # noqa: UP042 (typer choices; StrEnum would change str())
     auto = "auto"
     table = "table"
     plain = "plain"
@@ -238,8 +238,15 @@ def note(message: str, *, quiet: bool = False) -> None:
 def atomic_output(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     """Write to a temporary file in the same folder, then rename over `path`: a reader never
     sees a half-written file and a failure leaves the previous file untouched.  0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    from s2s_cli.errors import InvalidInput, S2SError
+
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder: give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise S2SError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         os.fchmod(fd, 0o600)
         if binary:
@@ -250,7 +257,10 @@ def atomic_output(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise S2SError(f"cannot write {path}: {exc.strerror or exc}") from exc
     except BaseException:
         try:
             os.unlink(tmp)

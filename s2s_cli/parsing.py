@@ -72,8 +72,19 @@ def days_str(halves: int | None) -> str:
     """Exact decimal string for a number of halves: 5 -> '2.5', 4 -> '2'."""
     if halves is None:
         return ""
-    whole, half = divmod(int(halves), 2)
-    return f"{whole}.5" if half else f"{whole}"
+    sign = "-" if int(halves) < 0 else ""  # a leader booked beyond capacity: -1 -> "-0.5"
+    whole, half = divmod(abs(int(halves)), 2)
+    return f"{sign}{whole}.5" if half else f"{sign}{whole}"
+
+
+# Dates outside these years are typos; near year 1 or 9999 date arithmetic (due dates, terms,
+# "within N days") would overflow instead of answering.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def check_year(year: int, *, what: str, raw: str) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"{what} {raw} is outside the years {MIN_YEAR} to {MAX_YEAR}")
 
 
 def parse_date(text: str | dt.date, *, what: str = "date") -> dt.date:
@@ -85,9 +96,11 @@ def parse_date(text: str | dt.date, *, what: str = "date") -> dt.date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         raise InvalidInput(f"{what} must be a date like 2026-09-15, not {raw!r}")
     try:
-        return dt.date.fromisoformat(raw)
+        value = dt.date.fromisoformat(raw)
     except ValueError as exc:
         raise InvalidInput(f"{what} {raw} is not a real date ({exc})") from exc
+    check_year(value.year, what=what, raw=raw)
+    return value
 
 
 def parse_month(text: str) -> tuple[dt.date, dt.date]:
@@ -96,6 +109,7 @@ def parse_month(text: str) -> tuple[dt.date, dt.date]:
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise InvalidInput(f"month must look like 2026-09, not {raw!r}")
     year, month = int(m.group(1)), int(m.group(2))
+    check_year(year, what="month", raw=raw)
     start = dt.date(year, month, 1)
     end = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
     return start, end
@@ -112,6 +126,7 @@ def parse_academic_year(text: str) -> int:
     if not m:
         raise InvalidInput(f"academic year must look like 2026-27, not {raw!r}")
     start = int(m.group(1))
+    check_year(start, what="academic year", raw=raw)
     if m.group(2):
         end = int(m.group(2))
         if end % 100 != (start + 1) % 100:

@@ -5,14 +5,15 @@ SQLite read paths start fast; services and SQLAlchemy load inside the commands t
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from s2s_cli import __version__
+from s2s_cli.cli.common import State, install_light_coercion
 from s2s_cli.clickcompat import Abort, ClickException, Context, Exit
-from s2s_cli.cli.common import State
 
 
 class S2SGroup(TyperGroup):
@@ -50,7 +51,50 @@ def _describe(exc: Exception) -> str:
     return f"unexpected {name}: {exc}"
 
 
-app = typer.Typer(
+class S2STyper(typer.Typer):
+    """Builds only the command being run.  Typer turns every registered command into a click
+    command (inspecting signatures and type hints) before parsing; `s2s find` needs just one
+    of them, so the others are left out of that process.  `--help`, an unknown command and
+    the test runner (which calls `typer.main.get_command`) still see them all."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        argv = kwargs.get("args")
+        if argv is None:
+            argv = args[0] if args else sys.argv[1:]
+        name = _command_name(list(argv))
+        commands, groups = self.registered_commands, self.registered_groups
+        if name is not None:
+            keep_c = [c for c in commands if c.name == name]
+            keep_g = [g for g in groups if g.name == name]
+            if len(keep_c) + len(keep_g) == 1:
+                self.registered_commands, self.registered_groups = keep_c, keep_g
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            self.registered_commands, self.registered_groups = commands, groups
+
+
+_TOP_VALUE_OPTIONS = ("--db", "--as")
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The sub-command named on a command line (after the top-level options), if any."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _TOP_VALUE_OPTIONS:
+            i += 2
+            continue
+        if arg == "--":
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if arg.startswith("-"):
+            i += 1
+            continue
+        return arg
+    return None
+
+
+app = S2STyper(
     cls=S2SGroup,
     name="s2s",
     help="Broker school-to-school support: find system leaders, log requests, deploy, record "
@@ -92,6 +136,9 @@ def main(
 
         raise InvalidInput("--as must be a short name without control characters")
     ctx.obj = State(target=location.resolve(db), actor=as_, quiet=quiet)
+
+
+install_light_coercion()
 
 
 def _register() -> None:

@@ -1,9 +1,588 @@
-"""(filled in by its issue)"""
+"""Billing commands: rates, invoice (draft or --issue), invoices list/show/void, charges,
+remittance.  Rules live in services/charging.py and services/invoicing.py."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.errors import InvalidInput
+from s2s_cli.output import Column, Format
+
+if TYPE_CHECKING:
+    from s2s_cli.cli.common import State
+
+invoices_app = typer.Typer(help="List, show and void issued invoices and credit notes.",
+                           no_args_is_help=True)
+
+
+class DocFormat(StrEnum):
+    auto = "auto"
+    table = "table"
+    plain = "plain"
+    csv = "csv"
+    json = "json"
+    pdf = "pdf"
+
+
+DocFormatOpt = Annotated[DocFormat, typer.Option(
+    "--format", "-f", help="table (terminal), plain, csv, json, or pdf (needs --out).",
+    case_sensitive=False)]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", metavar="FILE", help="Write to FILE (replaced atomically) instead of stdout; "
+    "required for pdf.")]
+MonthOpt = Annotated[str | None, typer.Option("--month", metavar="YYYY-MM",
+                                              help="A calendar month.")]
+FromOpt = Annotated[str | None, typer.Option("--from", metavar="DATE",
+                                             help="First day of the period.")]
+ToOpt = Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                           help="Last day of the period.")]
+
+# The JSON contract (see README): an invoice and its lines.
+INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", "period_to",
+                "issued", "due", "subtotal_pence", "vat_pence", "total_pence", "vat_percent_bp",
+                "payment_terms_days", "credits", "voided_by", "reason")
+LINE_COLUMNS = [
+    Column("deployment_id", "deployment", "int", table=False),
+    Column("leader_id", "leader id", table=False),
+    Column("leader", "leader"),
+    Column("school_urn", "URN", "int", table=False),
+    Column("school", "supported school"),
+    Column("date_from", "from", "date"),
+    Column("date_to", "to", "date"),
+    Column("days", "days", "days"),
+    Column("full_days", "full", "int"),
+    Column("half_days", "half", "int"),
+    Column("rate_pence", "day rate", "money"),
+    Column("half_day_rate_pence", "half-day rate", "money"),
+    Column("kind", "kind"),
+    Column("amount_pence", "amount", "money"),
+    Column("supply_pence", "supply", "money", table=False),
+]
+CSV_COLUMNS = [
+    Column("number"), Column("status"), Column("payer"),
+    Column("payer_school_urn", kind="int"), Column("issued", kind="date"),
+    Column("due", kind="date"), Column("period_from", kind="date"),
+    Column("period_to", kind="date"), *LINE_COLUMNS,
+    Column("invoice_total_pence", kind="money"),
+]
+LIST_COLUMNS = [
+    Column("number"), Column("status"), Column("payer"),
+    Column("payer_school_urn", "URN", "int", table=False),
+    Column("period_from", "from", "date"), Column("period_to", "to", "date"),
+    Column("issued", kind="date"), Column("due", kind="date"),
+    Column("subtotal_pence", "subtotal", "money", table=False),
+    Column("vat_pence", "VAT", "money", table=False),
+    Column("total_pence", "total", "money"),
+    Column("credits", "credits"), Column("voided_by", "voided by"),
+]
+
+
+# --------------------------------------------------------------------------- option helpers
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """A draft builds a few small objects per invoice line and frees them all at exit; the
+    cycle collector would only rescan them (a fifth of the time on a national month)."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _date(text: str | None, what: str) -> dt.date | None:
+    from s2s_cli.parsing import parse_date
+
+    return parse_date(text, what=what) if text is not None else None
+
+
+def _period(month: str | None, start: str | None, end: str | None, *,
+            open_ended: bool = False) -> tuple[dt.date | None, dt.date | None]:
+    """--month, or --from/--to; the current month when none is given (unless open_ended)."""
+    from s2s_cli.parsing import check_range, parse_month
+
+    if month is not None and (start is not None or end is not None):
+        raise InvalidInput("give either --month or --from/--to, not both")
+    if month is not None:
+        return parse_month(month)
+    f, t = _date(start, "--from"), _date(end, "--to")
+    if f is None and t is None and not open_ended:
+        today = dt.date.today()
+        return parse_month(today.strftime("%Y-%m"))
+    if not open_ended and (f is None or t is None):
+        raise InvalidInput("--from and --to go together (or use --month)")
+    check_range(f, t, what="period")
+    return f, t
+
+
+def _check_out(fmt: DocFormat, out: Path | None) -> None:
+    if fmt is DocFormat.pdf and out is None:
+        raise InvalidInput("--format pdf needs --out FILE")
+    if out is not None and out.exists() and out.is_dir():
+        raise InvalidInput(f"--out {out} is a folder; give a file name")
+
+
+def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: State,
+          empty: str) -> None:
+    """Invoices (drafts, issued, credit notes) as a table, plain text, CSV, JSON or PDF."""
+    from s2s_cli.output import atomic_output
+
+    if fmt is DocFormat.pdf:
+        from s2s_cli.services import pdf
+
+        if not docs:
+            st.note(f"{empty}; no PDF written")
+            return
+        data = pdf.render(docs)
+        assert out is not None
+        with atomic_output(out, binary=True) as handle:
+            handle.write(data)
+        st.note(f"wrote {out} ({len(docs)} invoice(s))")
+        return
+    if out is None:
+        _write_docs(docs, fmt, sys.stdout, empty=empty)
+        return
+    with atomic_output(out) as handle:
+        _write_docs(docs, fmt, handle, empty=empty)
+    st.note(f"wrote {out}")
+
+
+def _write_docs(docs: list[dict[str, Any]], fmt: DocFormat, out: IO[str], *,
+                empty: str) -> None:
+    from s2s_cli.output import resolve_format
+
+    resolved = resolve_format(Format(fmt.value), out)
+    if resolved is Format.json:
+        _write_json(docs, out)
+    elif resolved in (Format.csv, Format.plain):
+        _write_rows(docs, out, csv_format=resolved is Format.csv)
+    else:
+        _doc_tables(docs, out, empty=empty)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _json_line(ln: dict[str, Any]) -> dict[str, Any]:
+    from s2s_cli.parsing import days_str
+
+    return {"deployment_id": ln["deployment_id"], "leader_id": ln["leader_id"],
+            "leader": ln["leader"], "school_urn": ln["school_urn"], "school": ln["school"],
+            "date_from": _iso(ln["date_from"]), "date_to": _iso(ln["date_to"]),
+            "days": days_str(ln["days"]), "full_days": ln["full_days"],
+            "half_days": ln["half_days"], "rate_pence": ln["rate_pence"],
+            "half_day_rate_pence": ln["half_day_rate_pence"],
+            "amount_pence": ln["amount_pence"], "supply_pence": ln["supply_pence"],
+            "kind": ln["kind"]}
+
+
+def _write_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
+    """A list of invoices, each with its lines: one invoice header and one line per row of
+    text (compact, so large drafts print fast)."""
+    import json
+
+    out.write("[")
+    for n, doc in enumerate(docs):
+        head = json.dumps({k: _iso(doc.get(k)) for k in INVOICE_KEYS}, ensure_ascii=False)
+        out.write(("\n  " if n == 0 else ",\n  ") + head[:-1] + ', "lines": [')
+        out.write(",".join("\n    " + json.dumps(_json_line(ln), ensure_ascii=False)
+                           for ln in doc["lines"]))
+        out.write("]}")
+    out.write("\n]\n" if docs else "]\n")
+
+
+def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -> None:
+    """One row per invoice line, the invoice's columns repeated (CSV_COLUMNS).
+
+    CSV as `output.write_csv` writes it (RFC 4180 minimal quoting, CRLF, text that a
+    spreadsheet could run as a formula prefixed with a quote); plain text is tab-separated
+    with tabs and line breaks in text turned into spaces.  Formatted by hand: a national
+    month has tens of thousands of lines."""
+    import re
+
+    from s2s_cli.output import neutralise
+    from s2s_cli.parsing import days_str
+
+    if csv_format:
+        sep, end = ",", "\r\n"
+        risky = re.compile(r'^[=+\-@\t\r]|[,"\r\n]').search
+
+        def fix(raw: str) -> str:
+            done = neutralise(raw)
+            if '"' in done or "," in done or "\n" in done or "\r" in done:
+                done = '"' + done.replace('"', '""') + '"'
+            return done
+    else:
+        sep, end = "\t", "\n"
+        risky = re.compile(r"[\t\r\n]").search
+
+        def fix(raw: str) -> str:
+            return raw.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+    def text(value: Any) -> str:
+        if value is None:
+            return ""
+        raw = str(value)
+        return fix(raw) if risky(raw) else raw
+
+    iso: dict[Any, str] = {}  # a month has a few dozen distinct dates
+    days: dict[int, str] = {}
+    chunks = [sep.join(c.key for c in CSV_COLUMNS) + end]
+    for doc in docs:
+        head = sep.join([text(doc.get("number")), doc["status"], text(doc["payer"]),
+                         text(doc.get("payer_school_urn")), text(_iso(doc.get("issued"))),
+                         text(_iso(doc.get("due"))), _iso(doc["period_from"]),
+                         _iso(doc["period_to"]), ""])
+        tail = f"{sep}{doc['total_pence']}{end}"
+        for ln in doc["lines"]:
+            lid, name, school = ln["leader_id"], ln["leader"], ln["school"]
+            d1, d2, n = ln["date_from"], ln["date_to"], ln["days"]
+            chunks.append(
+                f"{head}{ln['deployment_id']}{sep}{fix(lid) if risky(lid) else lid}{sep}"
+                f"{fix(name) if risky(name) else name}{sep}{ln['school_urn']}{sep}"
+                f"{fix(school) if risky(school) else school}{sep}"
+                f"{iso.get(d1) or iso.setdefault(d1, str(d1))}{sep}"
+                f"{iso.get(d2) or iso.setdefault(d2, str(d2))}{sep}"
+                f"{days.get(n) or days.setdefault(n, days_str(n))}{sep}"
+                f"{ln['full_days']}{sep}{ln['half_days']}{sep}{ln['rate_pence']}{sep}"
+                f"{ln['half_day_rate_pence']}{sep}{ln['kind']}{sep}{ln['amount_pence']}{sep}"
+                f"{ln['supply_pence']}{tail}")
+        if len(chunks) > 4096:
+            out.write("".join(chunks))
+            chunks.clear()
+    out.write("".join(chunks))
+
+
+def _doc_tables(docs: list[dict[str, Any]], out: IO[str], *, empty: str) -> None:
+    from rich.text import Text
+
+    from s2s_cli.output import console, rich_table
+    from s2s_cli.parsing import format_pence
+
+    con = console(out)
+    if not docs:
+        con.print(Text(empty))
+        return
+    for doc in docs:
+        title = (f"{doc['number'] or 'DRAFT'} ({doc['status']}) - {doc['payer']} - "
+                 f"{doc['period_from']} to {doc['period_to']}")
+        if doc.get("issued"):
+            title += f" - issued {doc['issued']}, due {doc['due']}"
+        if doc.get("credits"):
+            title += f" - credits {doc['credits']}"
+        if doc.get("voided_by"):
+            title += f" - voided by {doc['voided_by']}"
+        totals = {"days": sum(ln["days"] for ln in doc["lines"]),
+                  "amount_pence": doc["subtotal_pence"], "leader": "subtotal"}
+        con.print(rich_table(doc["lines"], LINE_COLUMNS, title=title, totals=totals))
+        con.print(Text(f"Subtotal {format_pence(doc['subtotal_pence'])}   VAT "
+                       f"{format_pence(doc['vat_pence'])}   Total "
+                       f"{format_pence(doc['total_pence'])}\n"))
+
+
+# --------------------------------------------------------------------------- commands
+
+def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
+    """Print the rate card: day and half-day rates per kind of leader, per kind of work and
+    per school-size band, the supply-cover/administration split and the invoice settings.
+
+    \b
+    Example:
+      s2s rates --format json
+    """
+    from s2s_cli.services import invoicing
+    from s2s_cli.services import rates as rates_svc
+
+    with state(ctx).reader() as reader:
+        card = invoicing.load_card(reader)
+    rows = []
+    for row in rates_svc.card_rows(card):
+        admin = rates_svc.admin_share(card, row["day_pence"], half=False)
+        half_admin = rates_svc.admin_share(card, row["half_day_pence"], half=True)
+        rows.append({**row, "supply_pence": row["day_pence"] - admin, "admin_pence": admin,
+                     "half_day_supply_pence": row["half_day_pence"] - half_admin,
+                     "half_day_admin_pence": half_admin})
+    cols = [Column("scope"), Column("name", "kind / work"),
+            Column("max_pupils", "max pupils", "int"),
+            Column("day_pence", "day", "money"), Column("half_day_pence", "half day", "money"),
+            Column("supply_pence", "supply (day)", "money"),
+            Column("admin_pence", "admin (day)", "money"),
+            Column("half_day_supply_pence", "supply (half)", "money", table=False),
+            Column("half_day_admin_pence", "admin (half)", "money", table=False)]
+    split = card.get("split") or {}
+    settings = card["invoice"]
+    from s2s_cli.output import render, resolve_format
+
+    resolved = resolve_format(fmt)
+    if resolved is Format.json:
+        import json
+
+        from s2s_cli.output import _json_value
+
+        sys.stdout.write(json.dumps({
+            "rates": [{c.key: _json_value(c, r.get(c.key)) for c in cols} for r in rows],
+            "split": {"admin_percent_bp": split.get("admin_percent_bp"),
+                      "admin_fixed_pence": split.get("admin_fixed_pence")},
+            "invoice": settings}, ensure_ascii=False, indent=2) + "\n")
+        return
+    render(rows, cols, resolved, title="Rate card")
+    if resolved is Format.table:
+        from s2s_cli.output import render_record
+        from s2s_cli.parsing import format_pence
+
+        fixed = split.get("admin_fixed_pence")
+        bp = int(split.get("admin_percent_bp") or 0)
+        vat = int(settings.get("vat_percent_bp") or 0)
+        record = {
+            "split": (f"admin {format_pence(fixed)} a day (half on a half day)"
+                      if fixed is not None else f"admin {bp // 100}.{bp % 100:02d}% of each "
+                      "charge; the rest is supply cover for the home school"),
+            "alliance": settings.get("alliance_name"),
+            "address": ", ".join(settings.get("address") or []),
+            "terms": f"{settings.get('payment_terms_days')} days",
+            "numbers": f"{settings.get('number_prefix')}-YYYY-NNNN, credit notes "
+                       f"{settings.get('credit_prefix')}-YYYY-NNNN",
+            "vat": f"{vat // 100}.{vat % 100:02d}%"}
+        render_record(record, [Column(k) for k in record], Format.table,
+                      title="Split and invoice settings")
+
+
+def invoice(
+    ctx: typer.Context,
+    school: Annotated[int | None, typer.Option("--school", metavar="URN",
+                                               help="Only the invoice to this school.")] = None,
+    payer: Annotated[str | None, typer.Option("--payer", metavar="NAME",
+                                              help="Only the invoice to this payer "
+                                              "(school name, funder, DfE).")] = None,
+    month: MonthOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    fmt: DocFormatOpt = DocFormat.auto,
+    out: OutOpt = None,
+    issue: Annotated[bool, typer.Option("--issue", help="Issue the invoices (numbered, "
+                                        "immutable); without it, print the draft.")] = False,
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Issue date (default today).")] = None,
+) -> None:
+    """Charge summary for a period (default: this month), one invoice per payer; --issue
+    issues them.
+
+    Without --issue nothing changes: the draft covers the period's days not yet invoiced.
+    With --issue each payer gets a numbered invoice and its days are marked invoiced; running
+    it again issues nothing new ("nothing new to invoice", exit 0).
+
+    \b
+    Examples:
+      s2s invoice --month 2026-09
+      s2s invoice --month 2026-09 --issue --date 2026-10-01
+      s2s invoices show S2S-2026-0001 --format pdf --out S2S-2026-0001.pdf
+    """
+    from s2s_cli.parsing import clean_text
+
+    if school is not None and payer is not None:
+        raise InvalidInput("give either --school or --payer, not both")
+    if payer is not None:
+        payer = clean_text(payer, what="--payer", max_len=200, required=True)
+    if date is not None and not issue:
+        raise InvalidInput("--date is the issue date: use it with --issue")
+    period_from, period_to = _period(month, start, end)
+    assert period_from is not None and period_to is not None
+    issued = _date(date, "--date") or dt.date.today()
+    _check_out(fmt, out)
+    from s2s_cli.services import invoicing
+
+    st = state(ctx)
+    empty = f"Nothing to invoice for {period_from} to {period_to}."
+    if not issue:
+        with _paused_gc(), st.reader() as reader:
+            if school is not None:
+                invoicing.check_school(reader, school)
+            docs = invoicing.draft(reader, period_from, period_to, school=school, payer=payer)
+            _emit(docs, fmt, out, st=st, empty=empty)
+        return
+    with st.reader() as reader:
+        if school is not None:
+            invoicing.check_school(reader, school)
+    try:
+        ids = st.write(lambda session: invoicing.issue(
+            session, period_from, period_to, issued=issued, school=school, payer=payer))
+    except invoicing.NothingToIssue:
+        st.note(f"nothing new to invoice for {period_from} to {period_to}")
+        _emit([], fmt, out, st=st, empty="Nothing new to invoice.")
+        return
+    with st.reader() as reader:
+        docs = invoicing.documents(reader, ids)
+    st.note(f"issued {len(docs)} invoice(s): " + ", ".join(d["number"] for d in docs))
+    _emit(docs, fmt, out, st=st, empty=empty)
+
+
+@invoices_app.command("list")
+def invoices_list(
+    ctx: typer.Context,
+    payer: Annotated[str | None, typer.Option("--payer", metavar="NAME",
+                                              help="Only this payer.")] = None,
+    start: Annotated[str | None, typer.Option("--from", metavar="DATE",
+                                              help="Issued on or after.")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                            help="Issued on or before.")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Issued invoices and credit notes, by issue date.
+
+    \b
+    Example:
+      s2s invoices list --from 2026-09-01 --format csv
+    """
+    from s2s_cli.output import render
+    from s2s_cli.parsing import check_range
+    from s2s_cli.services import invoicing
+
+    f, t = _date(start, "--from"), _date(end, "--to")
+    check_range(f, t, what="period")
+    with state(ctx).reader() as reader:
+        rows = invoicing.listing(reader, payer=payer, start=f, end=t)
+    render(rows, LIST_COLUMNS, fmt, title=f"{len(rows)} invoice(s) and credit note(s)",
+           empty="No invoices.")
+
+
+@invoices_app.command("show")
+def invoices_show(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(metavar="NUMBER")],
+    fmt: DocFormatOpt = DocFormat.auto,
+    out: OutOpt = None,
+) -> None:
+    """Show one invoice or credit note with its lines (JSON: a list of one invoice).
+
+    \b
+    Example:
+      s2s invoices show S2S-2026-0001 --format pdf --out S2S-2026-0001.pdf
+    """
+    from s2s_cli.services import invoicing
+
+    _check_out(fmt, out)
+    st = state(ctx)
+    with st.reader() as reader:
+        doc = invoicing.find(reader, number)
+    _emit([doc], fmt, out, st=st, empty="")
+
+
+@invoices_app.command("void")
+def invoices_void(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(metavar="NUMBER")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is voided (kept on the "
+                                        "credit note).")],
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Credit note date (default today).")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Void an issued invoice: a credit note with its own number cancels it and its days
+    become billable again.  Prints the credit note's number.
+
+    \b
+    Example:
+      s2s invoices void S2S-2026-0007 --reason "wrong rate agreed"
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.parsing import clean_text
+    from s2s_cli.services import invoicing
+
+    why = clean_text(reason, what="--reason", max_len=500, required=True)
+    assert why is not None
+    on = _date(date, "--date") or dt.date.today()
+    st = state(ctx)
+    credit_id = st.write(lambda session: invoicing.void(session, number, reason=why, on=on))
+    with st.reader() as reader:
+        doc = invoicing.documents(reader, [credit_id])[0]
+    emit_id(doc["number"], fmt, message=f"voided {doc['credits']} with credit note "
+            f"{doc['number']}; its days are billable again")
+
+
+def charges(
+    ctx: typer.Context,
+    month: MonthOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    by: Annotated[str, typer.Option("--by", help="school, leader, funding or month.")
+                  ] = "school",
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Charge totals over any period (default: all days), issued and draft apart: `issued`
+    counts days on live invoices, `draft` days not yet invoiced as they would be charged now.
+
+    \b
+    Example:
+      s2s charges --from 2026-09-01 --to 2027-08-31 --by leader
+    """
+    from s2s_cli.output import render
+    from s2s_cli.parsing import format_pence
+    from s2s_cli.services import invoicing
+
+    f, t = _period(month, start, end, open_ended=True)
+    group = by.strip().lower()
+    if group not in invoicing.GROUPS:
+        raise InvalidInput(f"--by must be one of {', '.join(invoicing.GROUPS)}, not '{by}'")
+    with state(ctx).reader() as reader:
+        rows = invoicing.charges(reader, start=f, end=t, by=group)
+    issued = sum(r["amount_pence"] for r in rows if r["status"] == "issued")
+    drafted = sum(r["amount_pence"] for r in rows if r["status"] == "draft")
+    cols = [Column("key", table=False), Column("group", group), Column("status"),
+            Column("days", kind="days"), Column("charged_days", "charged days", "days"),
+            Column("charged_pence", "charged", "money"),
+            Column("free_days", "free days", "days"),
+            Column("funded_days", "funded days", "days"),
+            Column("funded_pence", "funded", "money"),
+            Column("amount_pence", "amount", "money")]
+    render(rows, cols, fmt, title=f"Charges by {group}: issued {format_pence(issued)}, "
+           f"draft {format_pence(drafted)}", empty="No logged days in this period.")
+
+
+def remittance(
+    ctx: typer.Context,
+    month: MonthOpt = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Supply cover owed to each home school for its staff's days in a month (default: this
+    month) that are on issued invoices (charged and funded days; free days owe none).
+
+    \b
+    Example:
+      s2s remittance --month 2026-09 --format csv
+    """
+    from s2s_cli.output import render
+    from s2s_cli.services import invoicing
+
+    f, t = _period(month, None, None)
+    assert f is not None and t is not None
+    with state(ctx).reader() as reader:
+        rows = invoicing.remittance(reader, f, t)
+    cols = [Column("urn", "URN", "int"), Column("name", "home school"),
+            Column("leaders", kind="int"), Column("days", kind="days"),
+            Column("supply_pence", "supply cover", "money")]
+    render(rows, cols, fmt, title=f"Supply cover owed for {f:%B %Y}",
+           totals={"days": sum(r["days"] for r in rows),
+                   "supply_pence": sum(r["supply_pence"] for r in rows), "name": "total"},
+           empty=f"No supply cover owed for {f:%B %Y} (no issued invoices cover its days).")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("rates")(rates)
+    app.command("invoice")(invoice)
+    app.add_typer(invoices_app, name="invoices")
+    app.command("charges")(charges)
+    app.command("remittance")(remittance)

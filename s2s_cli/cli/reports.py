@@ -1,9 +1,464 @@
-"""(filled in by its issue)"""
+"""Reports, exports and the GIAS import: `s2s report NAME`, `s2s export`, `s2s import gias`.
+
+Made for cron: no prompts; no colour, charts or progress bars unless on a terminal; `--quiet`
+prints nothing on success; `--out` writes atomically (temporary file in the same folder, then
+rename), creates folders, makes files 0600 and expands `{date}` and `{period}`."""
 
 from __future__ import annotations
 
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.output import Column, Format
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+import_app = typer.Typer(help="Import from national registers (GIAS).", no_args_is_help=True)
+
+
+class ReportName(StrEnum):
+    deployments = "deployments"
+    days = "days"
+    utilisation = "utilisation"
+    income = "income"
+    requests = "requests"
+    reviews = "reviews"
+    directory = "directory"
+
+
+# The column keys are the CSV headers and JSON keys: a documented contract (README).
+COLUMNS: dict[str, list[Column]] = {
+    "deployments": [
+        Column("id", "id", "int"), Column("school_urn", "URN", "int"), Column("school"),
+        Column("leader_id", "leader id"), Column("leader"), Column("kind"),
+        Column("need", table=False), Column("specialisms", kind="list"),
+        Column("work", table=False), Column("funding"), Column("start", kind="date"),
+        Column("end", kind="date", table=False), Column("agreed_days", "agreed", "days"),
+        Column("logged_days", "logged", "days"), Column("invoiced_days", "invoiced", "days"),
+        Column("status"),
+    ],
+    "days": [
+        Column("id", "id", "int"), Column("date", kind="date"),
+        Column("deployment_id", "deployment", "int"), Column("leader_id", "leader id"),
+        Column("leader"), Column("school_urn", "URN", "int"), Column("school"),
+        Column("days", kind="days"), Column("activity"), Column("funding"),
+        Column("invoice_number", "invoice"), Column("note", table=False),
+    ],
+    "utilisation": [
+        Column("leader_id", "leader id"), Column("leader"), Column("kind"),
+        Column("home_school", "home school"), Column("active", kind="bool", table=False),
+        Column("released_days", "released", "days"), Column("agreed_days", "agreed", "days"),
+        Column("worked_days", "worked", "days"), Column("utilisation_pct", "worked %", "pct"),
+    ],
+    "income": [
+        Column("month"), Column("funding"), Column("charged_days", "charged days", "days"),
+        Column("charged_pence", "charged", "money"), Column("free_days", "free days", "days"),
+        Column("funded_days", "funded days", "days"),
+        Column("funded_pence", "funded", "money"), Column("supply_pence", "supply cover", "money"),
+        Column("admin_pence", "admin", "money"), Column("total_pence", "total", "money"),
+    ],
+    "requests": [
+        Column("id", "id", "int"), Column("school_urn", "URN", "int"), Column("school"),
+        Column("need"), Column("specialisms", kind="list"), Column("kind", table=False),
+        Column("funding", table=False), Column("status"), Column("received", kind="date"),
+        Column("matched_on", "matched", "date"), Column("closed_on", "closed", "date"),
+        Column("age_days", "age (days)", "int"),
+        Column("days_to_match", "days to match", "int"), Column("note", table=False),
+    ],
+    "reviews": [
+        Column("deployment_id", "deployment", "int"), Column("item"),
+        Column("due", kind="date"), Column("state"),
+        Column("days_overdue", "days overdue", "int"), Column("school_urn", "URN", "int"),
+        Column("school"), Column("leader_id", "leader id"), Column("leader"),
+        Column("kind"), Column("work"), Column("funding"),
+        Column("first_day", "first day", "date", table=False),
+    ],
+    "directory": [
+        Column("id"), Column("name"), Column("kind"), Column("specialisms", kind="list"),
+        Column("designations", kind="list", table=False),
+        Column("home_school_urn", "URN", "int", table=False),
+        Column("home_school", "home school"), Column("local_authority", "LA"),
+        Column("region"), Column("phase"),
+        Column("capacity_days", "capacity (days/year)", "int", table=False),
+    ],
+}
+TOTALS = {
+    "deployments": ("agreed_days", "logged_days", "invoiced_days"),
+    "days": ("days",),
+    "utilisation": ("released_days", "agreed_days", "worked_days"),
+    "income": ("charged_days", "charged_pence", "free_days", "funded_days", "funded_pence",
+               "supply_pence", "admin_pence", "total_pence"),
+}
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def expand_out(template: str, *, date: str, period: str | None) -> Path:
+    """--out with {date} (today, ISO) and {period} (the report's period label)."""
+    values = {"date": date}
+    if period is not None:
+        values["period"] = period
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in values:
+            known = ", ".join("{" + k + "}" for k in values)
+            from s2s_cli.errors import InvalidInput
+
+            raise InvalidInput(f"--out: unknown placeholder {m.group(0)} (use {known})")
+        return values[m.group(1)]
+
+    if not template.strip():
+        from s2s_cli.errors import InvalidInput
+
+        raise InvalidInput("--out must be a file path")
+    return Path(PLACEHOLDER.sub(sub, template)).expanduser()
+
+
+def _out_format(fmt: Format, out: Path | None, excel: bool) -> Format:
+    from s2s_cli.errors import InvalidInput
+    from s2s_cli.output import resolve_format
+
+    fmt = Format(fmt)
+    if fmt is Format.auto:
+        if excel:
+            return Format.csv
+        if out is not None:
+            return {".csv": Format.csv, ".json": Format.json}.get(out.suffix.lower(),
+                                                                   Format.plain)
+        return resolve_format(fmt)
+    if excel and fmt is not Format.csv:
+        raise InvalidInput("--excel adds a byte-order mark to CSV: use it with --format csv")
+    return fmt
+
+
+def _counted(rows: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        counter[0] += 1
+        yield row
+
+
+def _bar_chart(title: str, items: list[tuple[str, list[tuple[int, str, str]], str]],
+               legend: str, width: int = 40) -> Any:
+    """A horizontal bar per item, built from text blocks: [(label, [(value, char, style)],
+    figure)].  Distinct characters keep the segments apart without colour."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    biggest = max((sum(max(v, 0) for v, _, _ in segs) for _, segs, _ in items), default=0)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
+    for label, segs, figure in items:
+        bar = Text()
+        for value, char, style in segs:
+            cells = round(max(value, 0) * width / biggest) if biggest else 0
+            bar.append(char * cells, style=style)
+        grid.add_row(Text(label), bar, Text(figure))
+    return Group(Text(title, style="bold"), grid, Text(legend, style="dim"), Text(""))
+
+
+CHART_LEADERS = 40
+
+
+def utilisation_chart(rows: list[dict[str, Any]]) -> Any:
+    """A bar per leader; past 40 leaders, the 40 with most days worked (then agreed)."""
+    from s2s_cli.parsing import days_str
+
+    title = "Days worked against days released"
+    if len(rows) > CHART_LEADERS:
+        busiest = sorted(rows, key=lambda r: (-r["worked_days"], -r["agreed_days"],
+                                              r["leader_id"]))[:CHART_LEADERS]
+        keep = {r["leader_id"] for r in busiest}
+        title += f" (the {CHART_LEADERS} busiest of {len(rows)} leaders)"
+        rows = [r for r in rows if r["leader_id"] in keep]
+    items = []
+    for r in rows:
+        worked, agreed, released = r["worked_days"], r["agreed_days"], r["released_days"]
+        pct = "" if r["utilisation_pct"] is None else f" ({r['utilisation_pct']:.1f}%)"
+        items.append((f"{r['leader_id']} {r['leader']}"[:32], [
+            (worked, "█", "green"), (agreed - worked, "▓", "yellow"),
+            (released - max(agreed, worked), "░", "dim")],
+            f"{days_str(worked)}/{days_str(released)} days{pct}"))
+    return _bar_chart(title, items,
+                      "█ worked  ▓ agreed, not yet worked  ░ released, not agreed")
+
+
+def income_chart(rows: list[dict[str, Any]], months: list[str], current: str) -> Any:
+    from s2s_cli.parsing import format_pence
+
+    by_month: dict[str, list[int]] = {}
+    for r in rows:
+        m = by_month.setdefault(r["month"], [0, 0])
+        m[0] += r["supply_pence"]
+        m[1] += r["total_pence"] - r["supply_pence"]
+    # every month of the period up to this one (gaps show), and any later month with income
+    shown = [m for m in months if m <= current or m in by_month] if len(months) <= 36 else (
+        sorted(by_month))
+    items = []
+    for month in shown:
+        supply, admin = by_month.get(month, [0, 0])
+        items.append((month, [(supply, "█", "cyan"), (admin, "▒", "magenta")],
+                      format_pence(supply + admin)))
+    return _bar_chart("Income by month (net of VAT)", items,
+                      "█ supply cover (to home schools)  ▒ alliance admin")
+
+
+def report(
+    ctx: typer.Context,
+    name: Annotated[ReportName, typer.Argument(metavar="NAME", help="deployments, days, "
+                                               "utilisation, income, requests, reviews or "
+                                               "directory.", case_sensitive=False)],
+    period: Annotated[str | None, typer.Option(
+        "--period", "-p", metavar="PERIOD", help="this-month, last-month, this-term, "
+        "last-term, academic-year (default), last-academic-year, a month (2026-10) or an "
+        "academic year (2026-27).")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE",
+                                                  help="First day (with --to).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                                help="Last day (with --from).")] = None,
+    fmt: FormatOpt = Format.auto,
+    out: Annotated[str | None, typer.Option(
+        "--out", "-o", metavar="PATH", help="Write to this file atomically (0600, folders "
+        "created); {date} and {period} are filled in. Format from the suffix unless --format.")
+    ] = None,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV with a byte-order mark for "
+                                        "Excel.")] = False,
+) -> None:
+    """Summaries for boards, local authorities and the DfE (CSV/JSON for cron).
+
+    On a terminal, utilisation and income also draw a bar chart. Terms are fixed: autumn
+    1 Sep-31 Dec, spring 1 Jan-31 Mar, summer 1 Apr-31 Aug.
+
+    \b
+    Examples:
+      s2s report utilisation --period this-term
+      s2s report income --period last-month --format csv --out 'reports/{period}-income.csv'
+      s2s report days --from 2026-09-01 --to 2026-09-30 --format json
+    """
+    from s2s_cli.output import atomic_output, console, render
+    from s2s_cli.services import reports
+
+    st = state(ctx)
+    key = name.value
+    now = reports.today()
+    span = reports.resolve_period(period, date_from, date_to, now=now)
+    path = expand_out(out, date=now.isoformat(), period=span.label) if out else None
+    fmt = _out_format(fmt, path, excel)
+    columns = COLUMNS[key]
+    title = f"{key} {span.start.isoformat()} to {span.end.isoformat()}"
+    if key == "directory":
+        title = "directory (active leaders)"
+    count = [0]
+    with st.reader() as reader:
+        rows: Iterable[dict[str, Any]] = _counted(reports.run(key, reader, span), count)
+        totals = None
+        chart = None
+        if fmt is Format.table:
+            rows = list(rows)
+            if key in TOTALS and rows:
+                totals = {k: sum(r.get(k) or 0 for r in rows) for k in TOTALS[key]}
+                totals[columns[0].key] = "total"
+                if key == "utilisation":
+                    totals["utilisation_pct"] = reports.percent(totals["worked_days"],
+                                                                totals["released_days"])
+            if key == "utilisation" and rows:
+                chart = utilisation_chart(rows)
+            elif key == "income" and rows:
+                chart = income_chart(rows, span.months(), now.isoformat()[:7])
+        empty = f"No {key} rows for {span.start} to {span.end}."
+        if path is None:
+            if chart is not None:
+                console().print(chart)
+            render(rows, columns, fmt, title=title, excel=excel, totals=totals, empty=empty)
+        else:
+            with atomic_output(path) as fh:
+                if chart is not None:
+                    console(fh).print(chart)
+                render(rows, columns, fmt, title=title, out=fh, excel=excel, totals=totals,
+                       empty=empty)
+    if path is not None:
+        st.note(f"Wrote {count[0]} {key} row(s) to {path}")
+
+
+def export(
+    ctx: typer.Context,
+    out: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Folder to write into "
+                                     "(created; {date} is filled in).")],
+    excel: Annotated[bool, typer.Option("--excel", help="CSV with a byte-order mark for "
+                                        "Excel.")] = False,
+) -> None:
+    """Every table as CSV (one file per table) and one JSON document, for hand-over or backup.
+
+    Files are 0600 and written atomically: all are written to temporary files first and
+    renamed into place together at the end, so a failed run leaves the previous export as it
+    was. The audit trail is included; erased leaders' data never appears.
+
+    \b
+    Example:
+      s2s -q export --out '/backups/s2s/{date}'
+    """
+    import contextlib
+    import datetime as dt
+    import json
+
+    from s2s_cli.output import atomic_output, write_csv
+    from s2s_cli.services import export as exporter
+    from s2s_cli.services.reports import today
+
+    st = state(ctx)
+    folder = expand_out(out, date=today().isoformat(), period=None)
+    if folder.exists() and not folder.is_dir():
+        from s2s_cli.errors import InvalidInput
+
+        raise InvalidInput(f"--out {folder} is a file; give a folder")
+    kinds = {"int": "int", "bool": "bool", "date": "date", "datetime": "date", "text": "text"}
+    total = 0
+    with st.reader() as reader, contextlib.ExitStack() as stack:
+        specs = exporter.tables()
+        masker = exporter.load_masker(reader)
+        doc = stack.enter_context(atomic_output(folder / exporter.JSON_NAME))
+        doc.write(json.dumps({
+            "format": "s2s-export", "version": 1,
+            "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "schema_revision": exporter.schema_revision(reader)})[:-1] + ', "tables": {')
+        for n, spec in enumerate(specs):
+            columns = [Column(c, kind=kinds[k]) for c, k in zip(spec.columns, spec.kinds,
+                                                                strict=True)]
+            doc.write(("," if n else "") + f"\n{json.dumps(spec.name)}: [")
+            first = [True]
+
+            def tee(rows: Iterable[dict[str, Any]], first: list[bool] = first
+                    ) -> Iterator[dict[str, Any]]:
+                nonlocal total
+                for row in rows:
+                    item = {k: exporter.json_value(v) for k, v in row.items()}
+                    doc.write(("\n  " if first[0] else ",\n  ")
+                              + json.dumps(item, ensure_ascii=False))
+                    first[0] = False
+                    total += 1
+                    yield row
+
+            fh = stack.enter_context(atomic_output(folder / f"{spec.name}.csv"))
+            write_csv(tee(exporter.rows(reader, spec, masker)), columns, fh, excel=excel)
+            doc.write("]" if first[0] else "\n]")
+        doc.write("\n}}\n")
+    st.note(f"Exported {len(specs)} tables ({total} rows) to {folder}")
+
+
+GIAS_SUMMARY = [
+    Column("file"), Column("encoding"), Column("rows", kind="int"), Column("added", kind="int"),
+    Column("updated", kind="int"), Column("unchanged", kind="int"),
+    Column("skipped", kind="int"), Column("filtered", kind="int"),
+    Column("local_authorities_added", "local authorities added", "list"),
+    Column("regions_added", "regions added", "list"),
+]
+
+
+@import_app.command("gias")
+def import_gias(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="A GIAS establishment "
+                                         "extract (Windows-1252 or UTF-8).")],
+    la: Annotated[list[str] | None, typer.Option(
+        "--la", metavar="NAME", help="Only this local authority (name or code); repeatable.")
+    ] = None,
+    region: Annotated[list[str] | None, typer.Option(
+        "--region", metavar="NAME", help="Only this region; repeatable.")] = None,
+    open_only: Annotated[bool, typer.Option(
+        "--open-only", help="Skip establishments that are not open (closed, proposed to "
+        "open).")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Refuse the whole file (exit 2, nothing written) if any row is "
+        "bad.")] = False,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Add and update schools from the national register (GIAS), matched by URN.
+
+    Sets name, local authority, region, phase, type, trust, pupils, postcode and status;
+    never changes teaching school/hub/NSS flags, Ofsted grades, leaders or work records.
+    Creates missing local authorities. Rows outside England's nine regions are skipped; bad
+    rows (missing or invalid URN, missing name) are listed with their line numbers and
+    skipped, or with --strict refused. One transaction.
+
+    \b
+    Example:
+      s2s import gias edubasealldata.csv --region London --open-only
+    """
+    from s2s_cli.output import render, render_record
+    from s2s_cli.services import gias
+
+    st = state(ctx)
+    progress_cm = _progress(file)
+    with progress_cm as update:
+        parsed = gias.read(file, las=la, regions=region, open_only=open_only, progress=update)
+    bad = gias.bad_rows(parsed)
+    if strict and bad:
+        raise gias.GiasErrors(str(file), bad)
+    result = st.write(lambda session: gias.apply(session, parsed))
+    if st.quiet:
+        return
+    summary = result.summary()
+    if Format(fmt) is Format.json:
+        import json
+
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return
+    for skip in parsed.skipped[:gias.MAX_SHOWN]:
+        sys.stderr.write(f"{file}:{skip.line}: skipped: {skip.reason}\n")
+    if len(parsed.skipped) > gias.MAX_SHOWN:
+        sys.stderr.write(f"... and {len(parsed.skipped) - gias.MAX_SHOWN} more skipped row(s) "
+                         "(--format json lists them all)\n")
+    if Format(fmt) is Format.csv:
+        render([summary], GIAS_SUMMARY, fmt)
+    else:
+        render_record(summary, GIAS_SUMMARY, fmt, title=f"GIAS import: {file.name}")
+
+
+class _NoProgress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def _progress(file: Path) -> Any:
+    """A Rich progress bar on stderr for large files, only when stderr is a terminal."""
+    from contextlib import contextmanager
+
+    from s2s_cli.output import _isatty
+
+    try:
+        size = file.stat().st_size
+    except OSError:
+        return _NoProgress()
+    if size < 2_000_000 or not _isatty(sys.stderr):
+        return _NoProgress()
+
+    @contextmanager
+    def bar() -> Iterator[Any]:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        from s2s_cli.output import console
+
+        with Progress(TextColumn("reading {task.description}"), BarColumn(), DownloadColumn(),
+                      console=console(stderr=True), transient=True) as progress:
+            task = progress.add_task(file.name, total=size)
+            yield lambda done: progress.update(task, completed=done)
+
+    return bar()
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("report")(report)
+    app.command("export")(export)
+    app.add_typer(import_app, name="import")

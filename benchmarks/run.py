@@ -1,0 +1,409 @@
+"""National-scale benchmarks: one command, six figures, written to benchmarks/RESULTS.md.
+
+    .venv/bin/pip install -e '.[bench]'      # once: sqlite-utils, the reference tool
+    .venv/bin/python benchmarks/run.py       # generates inputs on first use (cached)
+
+Every figure times whole processes (start-up included), several runs after a warm-up, and
+quotes the median; where there is a reference it is measured in the same run on the same file
+and the figure is the ratio s2s / reference (below 1.0 means s2s is faster):
+
+  1. s2s find --specialism phonics --region London --format json
+         vs sqlite-utils query FILE "<the same search in SQL>"        target <= 1.0
+  2. s2s --help  vs  sqlite-utils --help                             target <= 1.0
+  3. s2s import gias (50,000-row CSV)  vs  sqlite-utils insert --csv  target <= 1.5
+  4. s2s invoice --month M (draft) over 1,000,000 days
+         vs the sqlite3 shell running the equivalent aggregate SQL     target <= 3.0
+  5. peak memory of s2s report days --format csv --out F             target <= 100 MiB
+  6. s2s seed load of a national-scale YAML directory: seconds and rows per second
+
+Options: --runs N (default 7), --only 1,2 (a subset), --no-write (do not touch RESULTS.md),
+--work DIR (where inputs are cached, default benchmarks/work/).  Nothing is installed here."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+BIN = Path(sys.executable).parent  # the venv's bin/: s2s and sqlite-utils live next to python
+
+FIND_SQL = """
+SELECT l.id, l.name, l.kind,
+       (SELECT group_concat(x.specialism_slug) FROM leader_specialism x
+         WHERE x.leader_id = l.id) AS specialisms,
+       s.urn AS home_school_urn, s.name AS home_school, la.name AS local_authority,
+       r.name AS region, s.phase, l.email, l.capacity_days
+FROM leader l
+JOIN leader_specialism f0 ON f0.leader_id = l.id AND f0.specialism_slug = 'phonics'
+JOIN school s ON s.urn = l.home_school_urn
+JOIN local_authority la ON la.id = s.la_id
+JOIN region r ON r.id = la.region_id
+WHERE l.active = 1 AND r.name = 'London'
+ORDER BY l.id
+"""
+
+
+def invoice_sql(month: str) -> str:
+    first = dt.date.fromisoformat(month + "-01")
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return f"""
+SELECT d.school_urn, d.id, d.leader_id,
+       sum(CASE WHEN dl.halves = 2 THEN 1 ELSE 0 END) AS full_days,
+       sum(CASE WHEN dl.halves = 1 THEN 1 ELSE 0 END) AS half_days,
+       min(dl.date), max(dl.date),
+       sum(CASE WHEN dl.halves = 2 THEN d.rate_pence ELSE d.half_day_rate_pence END) AS amount
+FROM day_log dl JOIN deployment d ON d.id = dl.deployment_id
+WHERE dl.date BETWEEN '{first}' AND '{last}' AND dl.invoice_id IS NULL
+  AND d.funding = 'school'
+GROUP BY d.school_urn, d.id, d.leader_id
+ORDER BY d.school_urn, d.id;
+"""
+
+
+@dataclass
+class Sample:
+    seconds: list[float] = field(default_factory=list)
+    maxrss_kib: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_mib(self) -> float:
+        return max(self.maxrss_kib) / 1024
+
+
+def run_once(cmd: list[str], *, stdout_path: Path | None = None,
+             env: dict[str, str] | None = None) -> tuple[float, int, int, str]:
+    """(wall seconds, peak RSS of that child in KiB, exit code, stderr tail)."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+        err = proc.stderr.read() if proc.stderr else b""
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if stdout_path:
+            out.close()  # type: ignore[union-attr]
+    tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    return elapsed, usage.ru_maxrss, proc.returncode, tail[0]
+
+
+def measure(cmd: list[str], runs: int, *, warmup: int = 1,
+            setup: Callable[[], None] | None = None, env: dict[str, str] | None = None,
+            stdout_path: Path | None = None) -> Sample:
+    sample = Sample()
+    for i in range(warmup + runs):
+        if setup:
+            setup()
+        secs, rss, code, tail = run_once(cmd, env=env, stdout_path=stdout_path)
+        if code != 0:
+            sample.failures.append(f"exit {code}: {tail}")
+            break
+        if i >= warmup:
+            sample.seconds.append(secs)
+            sample.maxrss_kib.append(rss)
+    return sample
+
+
+def measure_pair(mine_cmd: list[str], ref_cmd: list[str], runs: int, *, warmup: int = 1,
+                 mine_setup: Callable[[], None] | None = None,
+                 ref_setup: Callable[[], None] | None = None) -> tuple[Sample, Sample]:
+    """Both commands, alternately (s2s, reference, s2s, ...), so that a change in the
+    machine's load during the measurement affects both sides alike."""
+    mine, ref = Sample(), Sample()
+    for i in range(warmup + runs):
+        for cmd, setup, sample in ((mine_cmd, mine_setup, mine), (ref_cmd, ref_setup, ref)):
+            if sample.failures:
+                continue
+            if setup:
+                setup()
+            secs, rss, code, tail = run_once(cmd, env=_env())
+            if code != 0:
+                sample.failures.append(f"exit {code}: {tail}")
+            elif i >= warmup:
+                sample.seconds.append(secs)
+                sample.maxrss_kib.append(rss)
+    return mine, ref
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S2S_")}
+    env.update({"NO_COLOR": "1", "COLUMNS": "100", "LC_ALL": env.get("LC_ALL", "C.UTF-8")})
+    return env
+
+
+def s2s_cmd() -> list[str]:
+    exe = BIN / "s2s"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "s2s_cli"]
+
+
+def has_command(*words: str) -> bool:
+    """Does this s2s have `s2s WORDS...`?  (`--help` exits 0 only for a known command.)"""
+    proc = subprocess.run([*s2s_cmd(), *words, "--help"], capture_output=True, env=_env())
+    return proc.returncode == 0
+
+
+def copy_db(src: Path, dst: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(str(dst) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def fresh_s2s_db(work: Path) -> Path:
+    """A database freshly created by s2s (bundled seed), kept as a template."""
+    tmpl = work / "fresh-template.db"
+    if not tmpl.exists():
+        subprocess.run([*s2s_cmd(), "--db", str(tmpl), "specialisms", "--format", "json"],
+                       check=True, capture_output=True, env=_env())
+        con = sqlite3.connect(tmpl)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+    return tmpl
+
+
+@dataclass
+class Result:
+    number: int
+    title: str
+    s2s: str = "not available yet"
+    reference: str = ""
+    figure: str = "not available yet"
+    target: str = ""
+    met: str = "n/a"
+    note: str = ""
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def ratio_result(res: Result, mine: Sample, ref: Sample, limit: float) -> Result:
+    if mine.failures or ref.failures:
+        res.note = "; ".join(f"{who}: {msg}" for who, s in (("s2s", mine), ("reference", ref))
+                             for msg in s.failures)
+        res.figure = "failed"
+        res.met = "no"
+        return res
+    ratio = mine.median / ref.median
+    res.s2s = fmt_s(mine.median)
+    res.reference = fmt_s(ref.median)
+    res.figure = f"{ratio:.2f}"
+    res.met = "yes" if ratio <= limit else "no"
+    return res
+
+
+def bench_find(work: Path, db: Path, runs: int) -> Result:
+    res = Result(1, "find --specialism phonics --region London --format json vs "
+                    "sqlite-utils query", target="<= 1.0")
+    mine, ref = measure_pair([*s2s_cmd(), "--db", str(db), "find", "--specialism", "phonics",
+                              "--region", "London", "--format", "json"],
+                             [str(BIN / "sqlite-utils"), "query", str(db), FIND_SQL], runs)
+    return ratio_result(res, mine, ref, 1.0)
+
+
+def bench_help(work: Path, db: Path, runs: int) -> Result:
+    res = Result(2, "s2s --help vs sqlite-utils --help", target="<= 1.0")
+    mine, ref = measure_pair([*s2s_cmd(), "--help"], [str(BIN / "sqlite-utils"), "--help"],
+                             runs)
+    return ratio_result(res, mine, ref, 1.0)
+
+
+def bench_import(work: Path, db: Path, runs: int, csv_path: Path) -> Result:
+    res = Result(3, "import gias (50,000-row CSV) vs sqlite-utils insert --csv",
+                 target="<= 1.5")
+    if not has_command("import", "gias"):
+        return res
+    tmpl = fresh_s2s_db(work)
+    target = work / "import-run.db"
+    ref_db = work / "import-ref.db"
+
+    def fresh() -> None:
+        copy_db(tmpl, target)
+
+    def fresh_ref() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(ref_db) + suffix).unlink(missing_ok=True)
+
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(
+        [*s2s_cmd(), "--db", str(target), "--quiet", "import", "gias", str(csv_path)],
+        [str(BIN / "sqlite-utils"), "insert", str(ref_db), "schools", str(csv_path), "--csv",
+         "--encoding", "cp1252"], n, mine_setup=fresh, ref_setup=fresh_ref)
+    return ratio_result(res, mine, ref, 1.5)
+
+
+def bench_invoice(work: Path, db: Path, runs: int, month: str) -> Result:
+    res = Result(4, f"invoice --month {month} (draft) over 1,000,000 days vs sqlite3 shell",
+                 target="<= 3.0")
+    if not has_command("invoice"):
+        return res
+    sqlite3_shell = shutil.which("sqlite3")
+    if not sqlite3_shell:
+        res.note = "the sqlite3 shell is not installed (apt-get install sqlite3)"
+        return res
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(
+        [*s2s_cmd(), "--db", str(db), "invoice", "--month", month, "--format", "csv"],
+        [sqlite3_shell, "-readonly", str(db), invoice_sql(month)], n)
+    return ratio_result(res, mine, ref, 3.0)
+
+
+def bench_report(work: Path, db: Path, runs: int) -> Result:
+    res = Result(5, "peak memory of report days --format csv --out F over 1,000,000 days",
+                 target="<= 100 MiB")
+    if not has_command("report", "days"):
+        return res
+    out = work / "report-days.csv"
+    n = max(3, runs // 2)
+    mine = measure([*s2s_cmd(), "--db", str(db), "report", "days", "--from", "2024-09-01",
+                    "--to", "2026-08-31", "--format", "csv", "--out", str(out)], n, env=_env())
+    if mine.failures:
+        res.figure, res.met, res.note = "failed", "no", "; ".join(mine.failures)
+        return res
+    with out.open("rb") as fh:
+        lines = sum(1 for _ in fh)
+    res.s2s = f"{fmt_s(mine.median)}, {lines - 1:,} rows written"
+    res.figure = f"{mine.peak_mib:.0f} MiB"
+    res.met = "yes" if mine.peak_mib <= 100 else "no"
+    return res
+
+
+def bench_seed(work: Path, db: Path, runs: int, yaml_path: Path) -> Result:
+    res = Result(6, "seed load of the national-scale YAML directory", target="report")
+    tmpl = fresh_s2s_db(work)
+    target = work / "seed-run.db"
+
+    def fresh() -> None:
+        copy_db(tmpl, target)
+
+    n = max(3, runs // 2)
+    mine = measure([*s2s_cmd(), "--db", str(target), "--quiet", "seed", "load",
+                    str(yaml_path)], n, warmup=0, setup=fresh, env=_env())
+    if mine.failures:
+        res.figure, res.met, res.note = "failed", "no", "; ".join(mine.failures)
+        return res
+    con = sqlite3.connect(target)
+    rows = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+               for t in ("region", "local_authority", "school", "leader", "leader_specialism"))
+    con.close()
+    res.s2s = fmt_s(mine.median)
+    res.figure = f"{fmt_s(mine.median)}, {rows / mine.median:,.0f} rows/s ({rows:,} rows)"
+    res.met = "reported"
+    res.note = f"peak memory {mine.peak_mib:.0f} MiB"
+    return res
+
+
+def machine() -> dict[str, str]:
+    mem = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        su = version("sqlite-utils")
+    except Exception:
+        su = "?"
+    return {"cores": str(os.cpu_count()), "cpu": cpu, "ram": mem,
+            "python": platform.python_version(), "os": platform.platform(),
+            "sqlite": sqlite3.sqlite_version, "sqlite-utils": su}
+
+
+def write_results(path: Path, results: list[Result], info: dict[str, str], runs: int,
+                  counts: dict[str, int]) -> None:
+    lines = [
+        "# Benchmark results", "",
+        f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `benchmarks/run.py` "
+        f"(median of {runs} runs after a warm-up for figures 1-2, of {max(3, runs // 2)} for "
+        "3-6; whole processes, start-up included). See `docs/benchmarks.md`.", "",
+        f"Machine: {info['cores']} cores ({info['cpu']}), {info['ram']} RAM, Python "
+        f"{info['python']}, SQLite {info['sqlite']}, sqlite-utils {info['sqlite-utils']}, "
+        f"{info['os']}.", "",
+        "Data: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + ".", "",
+        "| # | benchmark | s2s | reference | figure | target | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(f"| {r.number} | {r.title} | {r.s2s} | {r.reference or '-'} | "
+                     f"{r.figure} | {r.target} | {r.met} |")
+    notes = [f"- {r.number}: {r.note}" for r in results if r.note]
+    if notes:
+        lines += ["", "Notes:", *notes]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="National-scale s2s benchmarks.")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--only", default="1,2,3,4,5,6")
+    ap.add_argument("--work", type=Path, default=HERE / "work")
+    ap.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    args = ap.parse_args()
+    if not (BIN / "sqlite-utils").exists():
+        print("sqlite-utils (the reference tool) is not installed in this environment: run "
+              f"`{BIN / 'pip'} install -e '.[bench]'` first", file=sys.stderr)
+        return 2
+    import generate
+
+    files = generate.generate(args.work)
+    stamp = json.loads(files["stamp"].read_text())
+    national = args.work / "bench.db"  # a working copy: the cached original stays pristine
+    copy_db(files["db"], national)
+    wanted = {int(x) for x in args.only.split(",") if x.strip()}
+    steps: list[tuple[int, Callable[[], Result]]] = [
+        (1, lambda: bench_find(args.work, national, args.runs)),
+        (2, lambda: bench_help(args.work, national, args.runs)),
+        (3, lambda: bench_import(args.work, national, args.runs, files["csv"])),
+        (4, lambda: bench_invoice(args.work, national, args.runs, stamp["invoice_month"])),
+        (5, lambda: bench_report(args.work, national, args.runs)),
+        (6, lambda: bench_seed(args.work, national, args.runs, files["yaml"])),
+    ]
+    results = []
+    for number, step in steps:
+        if number not in wanted:
+            continue
+        r = step()
+        results.append(r)
+        extra = f" [{r.note}]" if r.note else ""
+        ref = f" vs {r.reference}" if r.reference else ""
+        print(f"{r.number}. {r.title}: {r.s2s}{ref} -> {r.figure} "
+              f"(target {r.target}: {r.met}){extra}", flush=True)
+    if not args.no_write and wanted == {1, 2, 3, 4, 5, 6}:
+        write_results(HERE / "RESULTS.md", results, machine(), args.runs, stamp["counts"])
+        print(f"wrote {HERE / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Reading the audit trail, with erased people's personal data masked.
+
+The audit table is append-only (triggers refuse UPDATE and DELETE), so an erasure never
+rewrites history.  Instead, everything that *shows* audit rows - `s2s audit`, `s2s leader
+export-data`, exports - passes them through `mask_rows()`, which replaces the personal fields of
+erased leaders in the before/after values with what the leader row now holds (the placeholder
+name, no email, phone or notes).
+
+Use from other modules:
+
+    from s2s_cli.services import auditlog
+    masker = auditlog.Masker.load(reader)        # which leaders are erased
+    row = masker.mask(row)                       # row: dict with table_name, record_id,
+                                                 #      before, after (JSON text or dict)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from s2s_cli.errors import InvalidInput
+from s2s_cli.fastdb import Reader
+
+PERSONAL_FIELDS = ("name", "email", "phone", "notes")
+MAX_LIMIT = 10_000_000
+DEFAULT_LIMIT = 200
+
+AUDIT_COLUMNS = ("id", "at", "actor", "command", "table_name", "record_id", "action", "before",
+                 "after")
+
+
+def placeholder(leader_id: str) -> str:
+    return f"[erased {leader_id}]"
+
+
+@dataclass
+class Masker:
+    """Knows which leaders are erased and hides their personal values in audit rows."""
+
+    erased: dict[str, str] = field(default_factory=dict)  # leader id -> placeholder name
+
+    @classmethod
+    def load(cls, reader: Reader) -> Masker:
+        rows = reader.all("SELECT id, name FROM leader WHERE erased = :erased", {"erased": True})
+        return cls({str(r[0]): str(r[1] or placeholder(str(r[0]))) for r in rows})
+
+    def _about(self, row: dict[str, Any]) -> str | None:
+        """The erased leader an audit row is about (their own leader row), if any."""
+        if row.get("table_name") != "leader":
+            return None
+        rid = str(row.get("record_id") or "")
+        return rid if rid in self.erased else None
+
+    def _mask_values(self, value: Any, leader_id: str) -> Any:
+        if value is None:
+            return None
+        data = json.loads(value) if isinstance(value, str) else dict(value)
+        if not isinstance(data, dict):
+            return value
+        for key in PERSONAL_FIELDS:
+            if key in data:
+                data[key] = self.erased[leader_id] if key == "name" else None
+        if isinstance(value, str):
+            return json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return data
+
+    def mask(self, row: dict[str, Any]) -> dict[str, Any]:
+        leader_id = self._about(row)
+        if leader_id is None:
+            return row
+        out = dict(row)
+        out["before"] = self._mask_values(row.get("before"), leader_id)
+        out["after"] = self._mask_values(row.get("after"), leader_id)
+        return out
+
+
+def mask_rows(reader: Reader, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    masker = Masker.load(reader)
+    for row in rows:
+        yield masker.mask(row)
+
+
+@dataclass
+class AuditQuery:
+    record: str | None = None
+    table: str | None = None
+    since: dt.date | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def known_tables() -> tuple[str, ...]:
+    return ("region", "local_authority", "school", "specialism", "leader", "leader_specialism",
+            "support_request", "request_specialism", "deployment", "day_log", "evaluation",
+            "invoice", "invoice_line", "invoice_day", "counter", "setting", "alembic_version")
+
+
+def build_query(*, record: str | None, table: str | None, since: str | None,
+                limit: int | None) -> AuditQuery:
+    from s2s_cli import taxonomy
+    from s2s_cli.parsing import clean_text, parse_date
+
+    q = AuditQuery()
+    if record is not None:
+        q.record = clean_text(record, what="--record", max_len=100, required=True)
+    if table is not None:
+        t = table.strip().lower().replace("-", "_")
+        if t not in known_tables():
+            hint = taxonomy.suggest(t, known_tables())
+            raise InvalidInput(f"unknown table '{table}'" + (
+                f" (did you mean '{hint}'?)" if hint else
+                f": use one of {', '.join(known_tables())}"))
+        q.table = t
+    if since is not None:
+        q.since = parse_date(since, what="--since")
+    if limit is not None:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT:,}")
+        q.limit = limit
+    return q
+
+
+def _row(r: Any) -> dict[str, Any]:
+    row = dict(zip(AUDIT_COLUMNS, r, strict=True))
+    at = row["at"]
+    if isinstance(at, str):
+        row["at"] = at[:19].replace(" ", "T")
+    elif isinstance(at, dt.datetime):
+        row["at"] = at.replace(microsecond=0).isoformat()
+    return row
+
+
+def listing(reader: Reader, q: AuditQuery) -> tuple[list[dict[str, Any]], int]:
+    """The newest `limit` matching rows, oldest first, masked; and how many matched in all."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if q.record:
+        rec = q.record.strip()
+        # leader ids are typed in any case; composite keys (L0042/phonics) belong to L0042
+        where.append("(record_id = :rec OR record_id = :rec_up OR record_id LIKE :prefix "
+                     "ESCAPE '\\' OR record_id LIKE :prefix_up ESCAPE '\\')")
+        params.update(rec=rec, rec_up=rec.upper(), prefix=_like(rec) + "/%",
+                      prefix_up=_like(rec.upper()) + "/%")
+    if q.table:
+        where.append("table_name = :table")
+        params["table"] = q.table
+    if q.since:
+        where.append("at >= :since")
+        params["since"] = dt.datetime.combine(q.since, dt.time())
+        if reader.dialect == "sqlite":
+            params["since"] = params["since"].isoformat(sep=" ")
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = int(reader.scalar(f"SELECT count(*) FROM audit_log{clause}", params) or 0)
+    params["limit"] = q.limit
+    rows = [_row(r) for r in reader.all(
+        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log{clause} ORDER BY id DESC "
+        "LIMIT :limit", params)]
+    rows.reverse()
+    return list(mask_rows(reader, rows)), total
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def rows_about_leader(reader: Reader, leader_id: str, deployment_ids: list[int],
+                      day_ids: list[int], evaluation_ids: list[int]) -> list[dict[str, Any]]:
+    """Every audit row about a leader: their leader row, their specialism links, and the
+    deployments, day logs and evaluations that name them.  Masked; oldest first."""
+    rows: dict[int, dict[str, Any]] = {}
+    cols = ", ".join(AUDIT_COLUMNS)
+    for r in reader.iter(
+            f"SELECT {cols} FROM audit_log WHERE (table_name = 'leader' AND record_id = :id) "
+            "OR (table_name = 'leader_specialism' AND (record_id = :id OR record_id LIKE "
+            ":prefix ESCAPE '\\'))", {"id": leader_id, "prefix": _like(leader_id) + "/%"}):
+        row = _row(r)
+        rows[row["id"]] = row
+    for table, ids in (("deployment", deployment_ids), ("day_log", day_ids),
+                       ("evaluation", evaluation_ids)):
+        keys = [str(i) for i in ids]
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ", ".join(f":k{j}" for j in range(len(chunk)))
+            params: dict[str, Any] = {f"k{j}": v for j, v in enumerate(chunk)}
+            params["table"] = table
+            for r in reader.iter(f"SELECT {cols} FROM audit_log WHERE table_name = :table "
+                                 f"AND record_id IN ({marks})", params):
+                row = _row(r)
+                rows[row["id"]] = row
+    ordered = [rows[k] for k in sorted(rows)]
+    return list(mask_rows(reader, ordered))

@@ -1,0 +1,316 @@
+"""The charging rules: which logged day is charged, free or funded, who pays for it and how much.
+
+Pure functions over plain data (no database, no I/O); `services/invoicing.py` feeds them rows and
+writes what they return.  Money is integer pence, day quantities integer halves (a full day = 2).
+
+Kinds of line
+-------------
+* ``charged`` - billed to the payer at the deployment's rates.
+* ``funded``  - paid by a funder at the deployment's rates: a DfE package day, or any day of an
+  ``intervention`` or ``grant`` deployment (the deployment's named funder pays).
+* ``free``    - £0: a day inside a national leader of governance's yearly allowance.
+
+Payer
+-----
+* route ``school``                 -> the supported school (payer name = school name, with its URN);
+* route ``intervention``/``grant`` -> the deployment's funder (by name);
+* route ``dfe``                    -> package days to the payer "DfE" (kind ``funded``), days
+  beyond the package to the supported school (kind ``charged``).
+Free days stay with the payer the day would otherwise have had and appear on its invoice at £0.
+
+DfE packages
+------------
+A DfE-funded package is 3 days for a maintained school, 5 days for a trust (a school whose type
+is an academy or a free school), plus the deployment's ``dfe_extra_days`` (at most 5; trusts
+only).  The package days are the deployment's first logged days in date order (then log id).
+
+NLG allowance
+-------------
+A national leader of governance's first 5 days (10 halves) in each academic year (1 September -
+31 August), in date order (then log id) across all their deployments, are free.  DfE package days
+neither use nor get the allowance; days beyond a DfE package may.
+
+Counting in halves, never splitting a day
+-----------------------------------------
+A logged day is one or two halves and is never split between kinds (a day is on exactly one
+line of one live invoice).  A day is free (or in the package) only when *all* of it fits in what
+remains; a full day that meets a single remaining half is charged and that half waits for the
+next half day.  So the allowance and the package are never exceeded.
+
+What remains is counted against live invoices: remaining = allowance (or package) - the free (or
+package) halves already on live (issued, not voided) invoices; it is handed to not-yet-invoiced
+days in date order.  Issuing periods in date order therefore gives exactly "the first 5 days",
+and voiding an invoice hands its free and package halves back.
+
+Amounts
+-------
+A full day costs the deployment's ``rate_pence``, a half day its ``half_day_rate_pence``
+(both fixed on the deployment when it was agreed, so later rate-card edits never change them).
+Supply cover owed to the leader's home school is ``supply_pence`` per full day and
+``half_day_supply_pence`` per half day, on charged and funded days only (a free day owes none);
+the alliance's administration share is amount - supply.  VAT is the card's
+``invoice.vat_percent_bp`` of an invoice's subtotal, rounded half up; total = subtotal + VAT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from s2s_cli.taxonomy import academic_year_of
+
+KINDS = ("charged", "free", "funded")
+NLG_ALLOWANCE_HALVES = 10  # 5 days a year
+DFE_MAINTAINED_DAYS = 3
+DFE_TRUST_DAYS = 5
+DFE_MAX_EXTRA_DAYS = 5
+DFE_PAYER = "DfE"
+
+
+@dataclass(slots=True)
+class Dep:
+    """What charging needs to know about a deployment (treated as read-only)."""
+
+    id: int
+    leader_id: str
+    leader_kind: str
+    school_urn: int
+    school_name: str
+    school_type: str | None
+    funding: str
+    funder: str | None
+    dfe_extra_days: int
+    rate_pence: int
+    half_day_rate_pence: int
+    supply_pence: int
+    half_day_supply_pence: int
+    leader_name: str = ""
+
+    @property
+    def is_nlg(self) -> bool:
+        return self.leader_kind == "NLG"
+
+    @property
+    def is_dfe(self) -> bool:
+        return self.funding == "dfe"
+
+    @property
+    def special(self) -> bool:
+        """Whether its days need ordering one by one (an NLG allowance or a DfE package)."""
+        return self.is_nlg or self.is_dfe
+
+
+@dataclass(frozen=True)
+class Day:
+    id: int
+    deployment_id: int
+    date: dt.date
+    halves: int
+
+
+@dataclass(frozen=True)
+class Payer:
+    name: str
+    school_urn: int | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int]:
+        return (self.name.lower(), self.school_urn or 0)
+
+
+def is_trust(school_type: str | None) -> bool:
+    """An academy or free school belongs to a trust; any other type is maintained."""
+    t = (school_type or "").lower()
+    return "academy" in t or "free school" in t
+
+
+def dfe_package_halves(dep: Dep) -> int:
+    if is_trust(dep.school_type):
+        extra = max(0, min(int(dep.dfe_extra_days or 0), DFE_MAX_EXTRA_DAYS))
+        return 2 * (DFE_TRUST_DAYS + extra)
+    return 2 * DFE_MAINTAINED_DAYS
+
+
+FUNDER_ROUTES = ("intervention", "grant")
+
+
+def base_kind_of(funding: str) -> str:
+    """The kind of a day outside any allowance or package, by funding route."""
+    return "funded" if funding in FUNDER_ROUTES else "charged"
+
+
+def base_kind(dep: Dep) -> str:
+    return base_kind_of(dep.funding)
+
+
+def payer_of(funding: str, funder: str | None, school_name: str, school_urn: int,
+             kind: str) -> tuple[str, int | None]:
+    """(payer name, payer school URN or None) of a day of this kind on this route."""
+    if funding == "dfe" and kind == "funded":
+        return DFE_PAYER, None
+    if funding in FUNDER_ROUTES:
+        return funder or f"{funding} funder", None
+    return school_name, school_urn
+
+
+def payer_for(dep: Dep, kind: str) -> Payer:
+    return Payer(*payer_of(dep.funding, dep.funder, dep.school_name, dep.school_urn, kind))
+
+
+def day_amounts(dep: Dep, halves: int, kind: str) -> tuple[int, int]:
+    """(amount_pence, supply_pence) for one logged day of `halves` (1 or 2)."""
+    if kind == "free":
+        return 0, 0
+    if halves == 2:
+        return dep.rate_pence, dep.supply_pence
+    return dep.half_day_rate_pence, dep.half_day_supply_pence
+
+
+def counted_amounts(kind: str, full_days: int, half_days: int, rate: int, half_day_rate: int,
+                    supply: int, half_day_supply: int) -> tuple[int, int]:
+    """(amount_pence, supply_pence) for so many full and half days of one kind: the sum of
+    `day_amounts` over those days."""
+    if kind == "free":
+        return 0, 0
+    return (full_days * rate + half_days * half_day_rate,
+            full_days * supply + half_days * half_day_supply)
+
+
+def vat_pence(subtotal_pence: int, vat_percent_bp: int) -> int:
+    """VAT on a subtotal, rounded half up (away from zero), in integer arithmetic."""
+    sign = -1 if subtotal_pence < 0 else 1
+    return sign * ((abs(subtotal_pence) * int(vat_percent_bp) + 5000) // 10000)
+
+
+def classify(days: Iterable[Day], deps: dict[int, Dep], *,
+             package_left: dict[int, int] | None = None,
+             allowance_left: dict[tuple[str, int], int] | None = None) -> dict[int, str]:
+    """The kind of each not-yet-invoiced day (by day id).
+
+    `days` must hold, for every deployment and leader concerned, all the not-yet-invoiced days
+    that come before the ones of interest (they take the allowance and the package first).
+    `package_left` (by deployment id) and `allowance_left` (by (leader id, academic year)) are
+    what live invoices have not used; missing entries mean nothing used yet.  Both dicts are
+    updated in place."""
+    package_left = {} if package_left is None else package_left
+    allowance_left = {} if allowance_left is None else allowance_left
+    kinds: dict[int, str] = {}
+    for day in sorted(days, key=lambda d: (d.date, d.id)):
+        dep = deps[day.deployment_id]
+        if dep.is_dfe:
+            left = package_left.setdefault(dep.id, dfe_package_halves(dep))
+            if day.halves <= left:
+                package_left[dep.id] = left - day.halves
+                kinds[day.id] = "funded"
+                continue
+        if dep.is_nlg:
+            key = (dep.leader_id, academic_year_of(day.date))
+            left = allowance_left.setdefault(key, NLG_ALLOWANCE_HALVES)
+            if day.halves <= left:
+                allowance_left[key] = left - day.halves
+                kinds[day.id] = "free"
+                continue
+        kinds[day.id] = base_kind(dep)
+    return kinds
+
+
+class Line:
+    """One invoice line: the days of one deployment of one kind."""
+
+    __slots__ = ("dep", "kind", "payer", "date_from", "date_to", "full_days", "half_days",
+                 "amount_pence", "supply_pence", "days")
+
+    def __init__(self, dep: Dep, kind: str) -> None:
+        self.dep = dep
+        self.kind = kind
+        self.payer = payer_for(dep, kind)
+        self.date_from: dt.date | None = None
+        self.date_to: dt.date | None = None
+        self.full_days = 0
+        self.half_days = 0
+        self.amount_pence = 0
+        self.supply_pence = 0
+        self.days: list[tuple[Day, int, int]] = []  # (day, amount, supply) when added singly
+
+    @property
+    def halves(self) -> int:
+        return 2 * self.full_days + self.half_days
+
+    def add(self, halves: int, count: int, first: dt.date, last: dt.date,
+            day: Day | None = None) -> None:
+        """Add `count` days of `halves` each, dated `first`..`last`."""
+        amount, supply = day_amounts(self.dep, halves, self.kind)
+        if halves == 2:
+            self.full_days += count
+        else:
+            self.half_days += count
+        self.amount_pence += amount * count
+        self.supply_pence += supply * count
+        if self.date_from is None or first < self.date_from:
+            self.date_from = first
+        if self.date_to is None or last > self.date_to:
+            self.date_to = last
+        if day is not None:
+            self.days.append((day, amount, supply))
+
+
+@dataclass(slots=True)
+class DraftInvoice:
+    payer: Payer
+    lines: list[Line]
+    vat_percent_bp: int = 0
+    subtotal_pence: int = 0
+    vat_pence: int = 0
+    total_pence: int = 0
+
+    def __post_init__(self) -> None:
+        self.subtotal_pence = sum(line.amount_pence for line in self.lines)
+        self.vat_pence = vat_pence(self.subtotal_pence, self.vat_percent_bp)
+        self.total_pence = self.subtotal_pence + self.vat_pence
+
+
+class LineBook:
+    """Collects days (one by one, or aggregated counts) into lines keyed by (deployment, kind)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[int, str], Line] = {}
+
+    def line(self, dep: Dep, kind: str) -> Line:
+        key = (dep.id, kind)
+        found = self.lines.get(key)
+        if found is None:
+            found = self.lines[key] = Line(dep, kind)
+        return found
+
+    def add_day(self, dep: Dep, day: Day, kind: str) -> None:
+        self.line(dep, kind).add(day.halves, 1, day.date, day.date, day)
+
+    def add_counts(self, dep: Dep, kind: str, full_days: int, half_days: int,
+                   first: dt.date, last: dt.date) -> None:
+        """Add days counted elsewhere (in SQL): so many full and half days, first..last."""
+        line = self.line(dep, kind)
+        if full_days:
+            line.add(2, full_days, first, last)
+        if half_days:
+            line.add(1, half_days, first, last)
+
+    def invoices(self, vat_percent_bp: int) -> list[DraftInvoice]:
+        """One draft invoice per payer (payers by name, lines by leader, deployment, kind)."""
+        by_payer: dict[tuple[str, int | None], list[Line]] = {}
+        for line in self.lines.values():
+            payer = line.payer
+            key = (payer.name, payer.school_urn)
+            group = by_payer.get(key)
+            if group is None:
+                by_payer[key] = [line]
+            else:
+                group.append(line)
+        out = []
+        order = {k: i for i, k in enumerate(KINDS)}
+        for key in sorted(by_payer, key=lambda k: (k[0].lower(), k[1] or 0)):
+            lines = by_payer[key]
+            if len(lines) > 1:
+                lines.sort(key=lambda ln: (ln.dep.leader_id, ln.dep.id, order[ln.kind]))
+            out.append(DraftInvoice(lines[0].payer, lines, vat_percent_bp))
+        return out

@@ -1,0 +1,768 @@
+"""Invoices: drafts, issuing, numbering, credit notes, charge summaries and remittances.
+
+The rules for each day (charged, free or funded; payer; amount) live in `services/charging.py`;
+this module reads the days, hands them to those rules and writes what comes back.
+
+Drafts (`s2s invoice`) change nothing.  A draft covers the period's not-yet-invoiced days.  It is
+computed with one SQL aggregate over the period (GROUP BY deployment and halves on the covering
+index `ix_day_log_date_cover`); only deployments whose days must be ordered one by one (an NLG's,
+for the yearly allowance, and DfE packages) are fetched day by day, and only for those leaders and
+deployments.
+
+Issuing (`s2s invoice --issue`) runs as one transaction:
+1. lock the numbering row `counter(series='invoice', year)` (`SELECT ... FOR UPDATE`; created if
+   missing with `INSERT ... ON CONFLICT DO NOTHING`) *before* reading any day, so two concurrent
+   runs serialise (PostgreSQL); SQLite's `BEGIN IMMEDIATE` already does;
+2. classify the period's not-yet-invoiced days, one invoice per payer (payers in name order);
+3. number each `{prefix}-{year}-{seq:04d}` (prefix from the card, default S2S; gapless per
+   series and year of issue), issued on `--date` or today, due after the card's payment terms;
+4. write the invoice, its lines (one per deployment and kind) and an `invoice_day` row tying each
+   day log to its line, and set `day_log.invoice_id` (a day is on at most one live invoice);
+5. keep a JSON snapshot of the alliance's name, address and terms in `invoice.details`.
+An invoice whose lines are all free is still issued: it shows the free days at £0.  When nothing
+is left to invoice, `NothingToIssue` is raised and the transaction rolls back (nothing written).
+
+Issued invoices never change.  Voiding one writes a credit note (series `credit`, prefix from
+the card's `credit_prefix`, default S2S-CR, its own gapless numbering) whose lines and totals are
+the invoice's negated (day counts stay positive), with `credits_invoice_id` pointing at it;
+the invoice's `voided_by_id` is set (the only update ever made to an invoice) and its days'
+`invoice_id` is cleared, so they are billable again.  `invoice_day` rows are kept for both.
+
+Leaders' names are not copied into invoices (personal data stays erasable); lines keep the
+leader id and show the current name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from s2s_cli.errors import InvalidInput, NotFound, Refused
+from s2s_cli.fastdb import Reader
+from s2s_cli.parsing import academic_year_bounds
+from s2s_cli.services import charging
+from s2s_cli.services.charging import Day, Dep, DraftInvoice, LineBook
+from s2s_cli.services.rates import DEFAULT_CARD, card_from_json
+from s2s_cli.taxonomy import academic_year_of
+
+CHUNK = 500
+
+DEP_COLS = ("dep.id, dep.leader_id, l.kind, dep.school_urn, s.name, s.type, dep.funding, "
+            "dep.funder, dep.dfe_extra_days, dep.rate_pence, dep.half_day_rate_pence, "
+            "dep.supply_pence, dep.half_day_supply_pence, l.name")
+DEP_JOIN = ("JOIN leader l ON l.id = dep.leader_id "
+            "JOIN school s ON s.urn = dep.school_urn")
+N_DEP_COLS = 14
+
+# Days on a live invoice: the invoice_day row of the invoice the day is currently on.
+LIVE_DAY = "JOIN invoice_day x ON x.day_log_id = d.id AND x.invoice_id = d.invoice_id"
+# Indexes for reading day logs by date, leader or deployment.  `invoice_id IS NULL` matches
+# most of the table, yet SQLite's planner may pick the index on invoice_id for it (or, with
+# ANALYZE statistics, a skip-scan of another index); so on SQLite the query names its index.
+DATE_INDEX = "ix_day_log_date_cover"  # (date, deployment_id, halves, invoice_id): covering
+LEADER_INDEX = "ix_day_log_leader_date"
+DEPLOYMENT_INDEX = "ix_day_log_deployment_date"
+# Live invoice lines of a kind for some deployments (driven from the deployments' lines, so
+# it costs nothing when nothing is invoiced).
+LIVE_LINES = ("FROM invoice_line il JOIN invoice i ON i.id = il.invoice_id "
+              "AND i.series = :series AND i.voided_by_id IS NULL ")
+
+
+class NothingToIssue(Exception):
+    """Raised inside the issuing transaction when there is nothing new to invoice (it rolls
+    back, so a run that issues nothing writes nothing)."""
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def _day_log(reader: Reader, index: str, alias: str = "d") -> str:
+    """`day_log <alias>`, read through `index` on SQLite."""
+    if reader.dialect == "sqlite":
+        return f"day_log {alias} INDEXED BY {index}"
+    return f"day_log {alias}"
+
+
+def _bind(reader: Reader, day: dt.date) -> Any:
+    """A date parameter: ISO text for SQLite (how dates are stored), a date elsewhere."""
+    return day.isoformat() if reader.dialect == "sqlite" else day
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _in(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    marks = ", ".join(f":{prefix}{i}" for i in range(len(values)))
+    return marks, {f"{prefix}{i}": v for i, v in enumerate(values)}
+
+
+def _dep(row: Sequence[Any]) -> Dep:
+    return Dep(id=int(row[0]), leader_id=row[1], leader_kind=row[2], school_urn=int(row[3]),
+               school_name=row[4], school_type=row[5], funding=row[6], funder=row[7],
+               dfe_extra_days=int(row[8] or 0), rate_pence=int(row[9]),
+               half_day_rate_pence=int(row[10]), supply_pence=int(row[11]),
+               half_day_supply_pence=int(row[12]), leader_name=row[13] or "")
+
+
+def month_expr(reader: Reader, column: str) -> str:
+    """'YYYY-MM' of a date column, spelled per dialect."""
+    if reader.dialect == "postgresql":
+        return f"to_char({column}, 'YYYY-MM')"
+    return f"substr({column}, 1, 7)"
+
+
+def load_card(reader: Reader) -> dict[str, Any]:
+    card = card_from_json(reader.scalar("SELECT value FROM setting WHERE key = :k",
+                                        {"k": "rate_card"}))
+    settings = dict(DEFAULT_CARD["invoice"])
+    settings.update({k: v for k, v in (card.get("invoice") or {}).items() if v is not None})
+    card["invoice"] = settings
+    return card
+
+
+# --------------------------------------------------------------------------- the engine
+
+def _load_deps(reader: Reader, ids: Iterable[int], deps: dict[int, Dep]) -> None:
+    missing = sorted({i for i in ids if i not in deps})
+    for chunk in _chunks(missing):
+        marks, params = _in("i", chunk)
+        for row in reader.iter(f"SELECT {DEP_COLS} FROM deployment dep {DEP_JOIN} "
+                               f"WHERE dep.id IN ({marks})", params):
+            deps[int(row[0])] = _dep(row)
+
+
+def _days(reader: Reader, where: str, column: str, values: Sequence[Any],
+          params: dict[str, Any]) -> list[Day]:
+    out: list[Day] = []
+    for chunk in _chunks(values):
+        marks, p = _in("v", chunk)
+        index = LEADER_INDEX if column == "d.leader_id" else DEPLOYMENT_INDEX
+        for r in reader.iter(f"SELECT d.id, d.deployment_id, d.date, d.halves "
+                             f"FROM {_day_log(reader, index)} "
+                             f"WHERE {column} IN ({marks}) AND {where}", {**params, **p}):
+            out.append(Day(int(r[0]), int(r[1]), _date(r[2]), int(r[3])))
+    return out
+
+
+def _aggregate(reader: Reader, f: Any, t: Any) -> list[Sequence[Any]]:
+    """Per deployment with not-yet-invoiced days dated f..t: its DEP_COLS, then full days,
+    half days, first and last date - one GROUP BY over the covering date index."""
+    return reader.all(
+        f"SELECT {DEP_COLS}, a.full_days, a.half_days, a.d_first, a.d_last FROM ("
+        "SELECT deployment_id, SUM(CASE WHEN halves = 2 THEN 1 ELSE 0 END) AS full_days, "
+        "SUM(CASE WHEN halves = 1 THEN 1 ELSE 0 END) AS half_days, MIN(date) AS d_first, "
+        f"MAX(date) AS d_last FROM {_day_log(reader, DATE_INDEX, 'g')} "
+        "WHERE date >= :f AND date <= :t AND invoice_id IS NULL "
+        "GROUP BY deployment_id) a "
+        f"JOIN deployment dep ON dep.id = a.deployment_id {DEP_JOIN}", {"f": f, "t": t})
+
+
+def compute(reader: Reader, start: dt.date, end: dt.date, *,
+            per_day: bool = False) -> LineBook:
+    """Lines (per deployment and kind) for the not-yet-invoiced days dated start..end.
+
+    With `per_day` every line carries its day logs (for issuing); otherwise deployments that
+    need no ordering are summed in SQL."""
+    book = LineBook()
+    deps: dict[int, Dep] = {}
+    f, t = _bind(reader, start), _bind(reader, end)
+    for row in _aggregate(reader, f, t):
+        dep = deps[int(row[0])] = _dep(row)
+        if not per_day and not dep.special:
+            full, half, first, last = row[N_DEP_COLS:]
+            book.add_counts(dep, charging.base_kind(dep), int(full), int(half), _date(first),
+                            _date(last))
+    if per_day and any(not d.special for d in deps.values()):
+        for r in reader.iter("SELECT id, deployment_id, date, halves "
+                             f"FROM {_day_log(reader, DATE_INDEX, 'g')} "
+                             "WHERE date >= :f AND date <= :t AND invoice_id IS NULL",
+                             {"f": f, "t": t}):
+            dep = deps[int(r[1])]
+            if not dep.special:
+                book.add_day(dep, Day(int(r[0]), dep.id, _date(r[2]), int(r[3])),
+                             charging.base_kind(dep))
+    _special(reader, book, {i: d for i, d in deps.items() if d.special}, start, end)
+    return book
+
+
+def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.date,
+             end: dt.date) -> None:
+    """Days of NLGs (yearly allowance) and of DfE packages, in date order.
+
+    What is left of each package and allowance when the period starts is worked out first:
+    the package (or allowance) less what live invoices hold, then handed to not-yet-invoiced
+    days before the period in date order.  Then the period's own days are classified one by
+    one."""
+    nlgs = sorted({d.leader_id for d in deps.values() if d.is_nlg})
+    dfe = {d.id for d in deps.values() if d.is_dfe}
+    if not nlgs and not dfe:
+        return
+    year_from, _ = academic_year_bounds(academic_year_of(start))
+    _, year_to = academic_year_bounds(academic_year_of(end))
+    f, t = _bind(reader, start), _bind(reader, end)
+    for chunk in _chunks(nlgs):  # an NLG's DfE packages, even without days in the period
+        marks, params = _in("v", chunk)
+        for row in reader.iter(f"SELECT {DEP_COLS} FROM deployment dep {DEP_JOIN} "
+                               f"WHERE dep.leader_id IN ({marks}) AND dep.funding = :dfe",
+                               {**params, "dfe": "dfe"}):
+            dep = deps.setdefault(int(row[0]), _dep(row))
+            dfe.add(dep.id)
+    dfe_ids = sorted(dfe)
+
+    package_left = {i: charging.dfe_package_halves(deps[i]) for i in dfe_ids}
+    for chunk in _chunks(dfe_ids):  # package days on live invoices
+        marks, params = _in("v", chunk)
+        for dep_id, used in reader.iter(
+                f"SELECT il.deployment_id, SUM(il.halves) {LIVE_LINES}"
+                f"WHERE il.deployment_id IN ({marks}) AND il.kind = :kind "
+                "GROUP BY il.deployment_id", {**params, "kind": "funded", "series": "invoice"}):
+            package_left[int(dep_id)] -= int(used or 0)
+    package_days: set[int] = set()
+    _hand_out(reader, "d.deployment_id", package_left, None, start, package_days, set())
+
+    allowance_left: dict[tuple[str, int], int] = {}
+    for chunk in _chunks(nlgs):  # allowance on live invoices, by academic year of the day
+        marks, params = _in("v", chunk)
+        for leader_id, date, halves in reader.iter(
+                f"SELECT dep.leader_id, d.date, d.halves FROM deployment dep "
+                "JOIN invoice_line il ON il.deployment_id = dep.id AND il.kind = :kind "
+                "JOIN invoice i ON i.id = il.invoice_id AND i.series = :series "
+                "AND i.voided_by_id IS NULL "
+                "JOIN invoice_day x ON x.invoice_id = il.invoice_id AND x.line_id = il.id "
+                "JOIN day_log d ON d.id = x.day_log_id "
+                f"WHERE dep.leader_id IN ({marks}) AND il.date_to >= :ys "
+                "AND il.date_from <= :ye AND d.date >= :ys AND d.date <= :ye",
+                {**params, "kind": "free", "series": "invoice",
+                 "ys": _bind(reader, year_from), "ye": _bind(reader, year_to)}):
+            key = (leader_id, academic_year_of(_date(date)))
+            allowance_left[key] = allowance_left.get(key, charging.NLG_ALLOWANCE_HALVES) - int(
+                halves)
+    year = academic_year_of(start)
+    left = {ldr: allowance_left.get((ldr, year), charging.NLG_ALLOWANCE_HALVES) for ldr in nlgs}
+    _hand_out(reader, "d.leader_id", left, year_from, start, set(), package_days)
+    allowance_left.update({(ldr, year): n for ldr, n in left.items()})
+
+    days: dict[int, Day] = {}
+    where = "d.invoice_id IS NULL AND d.date >= :f AND d.date <= :t"
+    for day in _days(reader, where, "d.leader_id", nlgs, {"f": f, "t": t}):
+        days[day.id] = day
+    others = [i for i in dfe_ids if not deps[i].is_nlg]
+    for day in _days(reader, where, "d.deployment_id", others, {"f": f, "t": t}):
+        days[day.id] = day
+    _load_deps(reader, (d.deployment_id for d in days.values()), deps)
+    kinds = charging.classify(days.values(), deps, package_left=package_left,
+                              allowance_left=allowance_left)
+    for day in sorted(days.values(), key=lambda d: (d.date, d.id)):
+        book.add_day(deps[day.deployment_id], day, kinds[day.id])
+
+
+def _hand_out(reader: Reader, column: str, left: dict[Any, int], after: dt.date | None,
+              before: dt.date, taken: set[int], skip: set[int]) -> None:
+    """Give each key (`column` = key) its `left` halves: to its not-yet-invoiced days dated
+    from `after` up to the day before `before`, in date order (then id), a whole day at a
+    time; the days that take some go into `taken`, the days in `skip` are passed over.
+    `left` ends holding what is still left."""
+    keys = sorted(k for k, n in left.items() if n > 0)
+    index = LEADER_INDEX if column == "d.leader_id" else DEPLOYMENT_INDEX
+    for chunk in _chunks(keys):
+        marks, params = _in("v", chunk)
+        params["b"] = _bind(reader, before)
+        sql = (f"SELECT {column}, d.id, d.halves FROM {_day_log(reader, index)} "
+               f"WHERE {column} IN ({marks}) AND d.invoice_id IS NULL AND d.date < :b")
+        if after is not None:
+            sql += " AND d.date >= :a"
+            params["a"] = _bind(reader, after)
+        for key, day_id, halves in reader.iter(sql + f" ORDER BY {column}, d.date, d.id",
+                                               params):
+            have = left[key]
+            if have <= 0 or halves > have or day_id in skip:
+                continue
+            left[key] = have - halves
+            taken.add(day_id)
+
+
+def _select(invoices: list[DraftInvoice], school: int | None,
+            payer: str | None) -> list[DraftInvoice]:
+    if school is not None:
+        invoices = [i for i in invoices if i.payer.school_urn == school]
+    if payer is not None:
+        invoices = [i for i in invoices if i.payer.name.lower() == payer.strip().lower()]
+    return invoices
+
+
+def check_school(reader: Reader, urn: int) -> None:
+    if reader.one("SELECT 1 FROM school WHERE urn = :u", {"u": urn}) is None:
+        raise NotFound(f"no school with URN {urn}")
+
+
+def check_period(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    if (end - start).days > 366 * 5:
+        raise InvalidInput("the period is longer than five years")
+
+
+# --------------------------------------------------------------------------- documents
+
+def _settings_doc(settings: dict[str, Any]) -> dict[str, Any]:
+    return {"alliance_name": settings.get("alliance_name"),
+            "address": list(settings.get("address") or []),
+            "email": settings.get("email"),
+            "payment_terms_days": int(settings.get("payment_terms_days") or 0),
+            "vat_percent_bp": int(settings.get("vat_percent_bp") or 0)}
+
+
+_KIND_ORDER = {k: i for i, k in enumerate(charging.KINDS)}
+
+
+def _line_order(ln: dict[str, Any]) -> tuple[str, int, int]:
+    return ln["leader_id"], ln["deployment_id"], _KIND_ORDER[ln["kind"]]
+
+
+def _line_doc(ln: charging.Line) -> dict[str, Any]:
+    dep = ln.dep
+    return {"deployment_id": dep.id, "leader_id": dep.leader_id, "leader": dep.leader_name,
+            "school_urn": dep.school_urn, "school": dep.school_name,
+            "date_from": ln.date_from, "date_to": ln.date_to,
+            "days": 2 * ln.full_days + ln.half_days, "full_days": ln.full_days,
+            "half_days": ln.half_days, "rate_pence": dep.rate_pence,
+            "half_day_rate_pence": dep.half_day_rate_pence, "amount_pence": ln.amount_pence,
+            "supply_pence": ln.supply_pence, "kind": ln.kind}
+
+
+def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = None,
+          payer: str | None = None) -> list[dict[str, Any]]:
+    """The draft invoices for a period (one per payer, by payer name); reads only.
+
+    Deployments that need no ordering (no NLG allowance, no DfE package) become lines straight
+    from the SQL aggregate; the others go through the day-by-day rules (`_special`).  The
+    rules are the same as `issue` applies (`charging`): the tests compare the two."""
+    check_period(start, end)
+    settings = load_card(reader)["invoice"]
+    vat_bp = int(settings.get("vat_percent_bp") or 0)
+    groups: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+    special: dict[int, Dep] = {}
+    as_date = dt.date.fromisoformat if reader.dialect == "sqlite" else _date
+    for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
+        (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
+         rate, half_rate, supply, half_supply, leader_name, full, half, first, last) = row
+        if leader_kind == "NLG" or funding == "dfe":
+            special[int(dep_id)] = _dep(row)
+            continue
+        kind = charging.base_kind_of(funding)
+        amount, owed = charging.counted_amounts(kind, full, half, rate, half_rate, supply,
+                                                half_supply)
+        line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
+                "school_urn": urn, "school": school_name, "date_from": as_date(first),
+                "date_to": as_date(last), "days": 2 * full + half, "full_days": full,
+                "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
+                "amount_pence": amount, "supply_pence": owed, "kind": kind}
+        key = charging.payer_of(funding, funder, school_name, urn, kind)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [line]
+        else:
+            group.append(line)
+    if special:
+        book = LineBook()
+        _special(reader, book, special, start, end)
+        for ln in book.lines.values():
+            groups.setdefault((ln.payer.name, ln.payer.school_urn), []).append(_line_doc(ln))
+    shown = _settings_doc(settings)
+    wanted = payer.strip().lower() if payer is not None else None
+    docs = []
+    for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0)):
+        if (school is not None and key[1] != school) or (
+                wanted is not None and key[0].lower() != wanted):
+            continue
+        lines = groups[key]
+        if len(lines) > 1:
+            lines.sort(key=_line_order)
+        subtotal = sum(ln["amount_pence"] for ln in lines)
+        vat = charging.vat_pence(subtotal, vat_bp)
+        docs.append({
+            "number": None, "status": "draft", "payer": key[0], "payer_school_urn": key[1],
+            "period_from": start, "period_to": end, "issued": None, "due": None,
+            "subtotal_pence": subtotal, "vat_pence": vat, "total_pence": subtotal + vat,
+            "credits": None, "voided_by": None, "reason": None, **shown, "lines": lines})
+    return docs
+
+
+INVOICE_SELECT = (
+    "SELECT i.id, i.series, i.number, i.payer, i.payer_school_urn, i.period_from, "
+    "i.period_to, i.issued, i.due, i.subtotal_pence, i.vat_pence, i.total_pence, "
+    "c.number, v.number, i.details FROM invoice i "
+    "LEFT JOIN invoice c ON c.id = i.credits_invoice_id "
+    "LEFT JOIN invoice v ON v.id = i.voided_by_id ")
+
+
+def _status(series: str, voided_by: str | None) -> str:
+    if series == "credit":
+        return "credit"
+    return "void" if voided_by else "issued"
+
+
+def _invoice_row(r: Sequence[Any]) -> dict[str, Any]:
+    details = json.loads(r[14] or "{}")
+    return {
+        "id": int(r[0]), "number": r[2], "status": _status(r[1], r[13]), "payer": r[3],
+        "payer_school_urn": r[4], "period_from": _date(r[5]), "period_to": _date(r[6]),
+        "issued": _date(r[7]), "due": _date(r[8]), "subtotal_pence": int(r[9]),
+        "vat_pence": int(r[10]), "total_pence": int(r[11]), "credits": r[12],
+        "voided_by": r[13], "reason": details.get("reason"), **_settings_doc(details),
+    }
+
+
+def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Issued invoices and credit notes with their lines, in the order of `ids`."""
+    docs: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(list(ids)):
+        marks, params = _in("i", chunk)
+        for r in reader.iter(INVOICE_SELECT + f"WHERE i.id IN ({marks})", params):
+            doc = _invoice_row(r)
+            doc["lines"] = []
+            docs[doc["id"]] = doc
+        for r in reader.iter(
+                "SELECT il.invoice_id, il.deployment_id, il.leader_id, l.name, "
+                "dep.school_urn, s.name, il.date_from, il.date_to, il.halves, il.full_days, "
+                "il.half_days, il.rate_pence, il.half_day_rate_pence, il.amount_pence, "
+                "il.supply_pence, il.kind FROM invoice_line il "
+                "JOIN leader l ON l.id = il.leader_id "
+                "JOIN deployment dep ON dep.id = il.deployment_id "
+                "JOIN school s ON s.urn = dep.school_urn "
+                f"WHERE il.invoice_id IN ({marks}) ORDER BY il.invoice_id, il.id", params):
+            docs[int(r[0])]["lines"].append({
+                "deployment_id": int(r[1]), "leader_id": r[2], "leader": r[3],
+                "school_urn": int(r[4]), "school": r[5], "date_from": _date(r[6]),
+                "date_to": _date(r[7]), "days": int(r[8]), "full_days": int(r[9]),
+                "half_days": int(r[10]), "rate_pence": int(r[11]),
+                "half_day_rate_pence": int(r[12]), "amount_pence": int(r[13]),
+                "supply_pence": int(r[14]), "kind": r[15]})
+    return [docs[i] for i in ids if i in docs]
+
+
+def find(reader: Reader, number: str) -> dict[str, Any]:
+    """An invoice or credit note by its number (case-insensitive)."""
+    raw = (number or "").strip()
+    row = reader.one("SELECT id FROM invoice WHERE lower(number) = :n ORDER BY id",
+                     {"n": raw.lower()})
+    if row is None:
+        raise NotFound(f"no invoice or credit note numbered '{raw}'")
+    return documents(reader, [int(row[0])])[0]
+
+
+def listing(reader: Reader, *, payer: str | None = None, start: dt.date | None = None,
+            end: dt.date | None = None) -> list[dict[str, Any]]:
+    """Issued invoices and credit notes (newest series number last), by issue date."""
+    where, params = [], {}
+    if payer:
+        where.append("lower(i.payer) = :payer")
+        params["payer"] = payer.strip().lower()
+    if start:
+        where.append("i.issued >= :f")
+        params["f"] = _bind(reader, start)
+    if end:
+        where.append("i.issued <= :t")
+        params["t"] = _bind(reader, end)
+    sql = INVOICE_SELECT + ("WHERE " + " AND ".join(where) + " " if where else "")
+    sql += "ORDER BY i.issued, i.series DESC, i.year, i.seq"
+    return [_invoice_row(r) for r in reader.all(sql, params)]
+
+
+# --------------------------------------------------------------------------- writes
+
+def _lock_counter(session: Any, series: str, year: int) -> Any:
+    """The numbering row for (series, year), locked for this transaction (created first if
+    missing; concurrent creators do not collide)."""
+    from sqlalchemy import select, text
+
+    from s2s_cli import audit
+    from s2s_cli.models import Counter
+
+    created = session.execute(
+        text("INSERT INTO counter (series, year, value) VALUES (:s, :y, 0) "
+             "ON CONFLICT (series, year) DO NOTHING"), {"s": series, "y": year})
+    if created.rowcount == 1:
+        audit.record(session, "counter", f"{series}/{year}", "insert", None,
+                     {"series": series, "year": year, "value": 0})
+    return session.execute(select(Counter).where(Counter.series == series, Counter.year == year)
+                           .with_for_update()).scalar_one()
+
+
+def _set_day_invoices(session: Any, day_ids: Sequence[int], before: int | None,
+                      after: int | None) -> None:
+    """Point day logs at an invoice (or back at none), refusing if any moved meanwhile."""
+    from sqlalchemy import update
+
+    from s2s_cli import audit
+    from s2s_cli.models import DayLog
+
+    table = DayLog.__table__  # type: ignore[attr-defined]
+    for chunk in _chunks(list(day_ids)):
+        cond = table.c.invoice_id.is_(None) if before is None else table.c.invoice_id == before
+        result = session.execute(update(table).where(table.c.id.in_(chunk), cond)
+                                 .values(invoice_id=after))
+        if result.rowcount != len(chunk):
+            raise Refused("some of these days were invoiced or voided by another run at the "
+                          "same time; nothing was written, try again")
+        for day_id in chunk:
+            audit.record(session, "day_log", str(day_id), "update", {"invoice_id": before},
+                         {"invoice_id": after})
+
+
+def _write_days(session: Any, invoice_id: int, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy import insert
+
+    from s2s_cli import audit
+    from s2s_cli.models import InvoiceDay
+
+    for chunk in _chunks(rows):
+        session.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
+        for row in chunk:
+            audit.record(session, "invoice_day", f"{invoice_id}/{row['day_log_id']}", "insert",
+                         None, row)
+
+
+def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
+          school: int | None = None, payer: str | None = None) -> list[int]:
+    """Issue one invoice per payer for the period's not-yet-invoiced days; the new ids."""
+    from s2s_cli import fastdb
+    from s2s_cli.models import Invoice, InvoiceLine
+
+    check_period(start, end)
+    counter = _lock_counter(session, "invoice", issued.year)  # first: serialises issuers
+    reader = fastdb.session_reader(session)
+    card = load_card(reader)
+    settings = card["invoice"]
+    vat_bp = int(settings.get("vat_percent_bp") or 0)
+    invoices = _select(compute(reader, start, end, per_day=True).invoices(vat_bp), school,
+                       payer)
+    if not invoices:
+        raise NothingToIssue()
+    terms = int(settings.get("payment_terms_days") or 0)
+    prefix = settings.get("number_prefix") or "S2S"
+    snapshot = _settings_doc(settings)
+    ids: list[int] = []
+    for inv in invoices:
+        counter.value += 1
+        row = Invoice(series="invoice", number=f"{prefix}-{issued.year}-{counter.value:04d}",
+                      seq=counter.value, year=issued.year, payer=inv.payer.name,
+                      payer_school_urn=inv.payer.school_urn, period_from=start, period_to=end,
+                      issued=issued, due=issued + dt.timedelta(days=terms),
+                      subtotal_pence=inv.subtotal_pence, vat_pence=inv.vat_pence,
+                      total_pence=inv.total_pence, details=json.dumps(snapshot))
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        lines = [InvoiceLine(invoice_id=row.id, deployment_id=ln.dep.id,
+                             leader_id=ln.dep.leader_id, kind=ln.kind, date_from=ln.date_from,
+                             date_to=ln.date_to, full_days=ln.full_days,
+                             half_days=ln.half_days, halves=ln.halves,
+                             rate_pence=ln.dep.rate_pence,
+                             half_day_rate_pence=ln.dep.half_day_rate_pence,
+                             amount_pence=ln.amount_pence, supply_pence=ln.supply_pence)
+                 for ln in inv.lines]
+        session.add_all(lines)
+        session.flush()
+        day_rows = [{"invoice_id": row.id, "day_log_id": day.id, "line_id": lr.id,
+                     "kind": ln.kind, "amount_pence": amount, "supply_pence": supply}
+                    for ln, lr in zip(inv.lines, lines, strict=True)
+                    for day, amount, supply in ln.days]
+        _write_days(session, row.id, day_rows)
+        _set_day_invoices(session, [r["day_log_id"] for r in day_rows], None, row.id)
+        ids.append(row.id)
+    session.flush()
+    return ids
+
+
+def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
+    """Void an issued invoice with a credit note; its days become billable again.  The credit
+    note's id."""
+    from sqlalchemy import func, select
+
+    from s2s_cli import fastdb
+    from s2s_cli.models import Invoice, InvoiceDay, InvoiceLine
+
+    raw = (number or "").strip()
+    inv = session.execute(select(Invoice).where(func.lower(Invoice.number) == raw.lower(),
+                                                Invoice.series == "invoice")
+                          .with_for_update()).scalars().first()
+    if inv is None:
+        other = session.execute(select(Invoice.number).where(
+            func.lower(Invoice.number) == raw.lower())).scalars().first()
+        if other is not None:
+            raise Refused(f"{other} is a credit note; a credit note cannot be voided")
+        raise NotFound(f"no invoice numbered '{raw}'")
+    if inv.voided_by_id is not None:
+        credit = session.get(Invoice, inv.voided_by_id)
+        raise Refused(f"invoice {inv.number} is already void (credit note "
+                      f"{credit.number if credit else inv.voided_by_id})")
+    if on < inv.issued:
+        raise InvalidInput(f"the credit note date {on} is before the invoice's issue date "
+                           f"{inv.issued}")
+    counter = _lock_counter(session, "credit", on.year)
+    settings = load_card(fastdb.session_reader(session))["invoice"]
+    prefix = settings.get("credit_prefix") or "S2S-CR"
+    counter.value += 1
+    details = json.loads(inv.details or "{}")
+    details.update({"reason": reason, "credits": inv.number})
+    credit = Invoice(series="credit", number=f"{prefix}-{on.year}-{counter.value:04d}",
+                     seq=counter.value, year=on.year, payer=inv.payer,
+                     payer_school_urn=inv.payer_school_urn, period_from=inv.period_from,
+                     period_to=inv.period_to, issued=on, due=on,
+                     subtotal_pence=-inv.subtotal_pence, vat_pence=-inv.vat_pence,
+                     total_pence=-inv.total_pence, credits_invoice_id=inv.id,
+                     details=json.dumps(details))
+    session.add(credit)
+    session.flush()
+    old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
+                                .order_by(InvoiceLine.id)).scalars().all()
+    new_lines = {}
+    for ln in old_lines:
+        new = InvoiceLine(invoice_id=credit.id, deployment_id=ln.deployment_id,
+                          leader_id=ln.leader_id, kind=ln.kind, date_from=ln.date_from,
+                          date_to=ln.date_to, full_days=ln.full_days, half_days=ln.half_days,
+                          halves=ln.halves, rate_pence=ln.rate_pence,
+                          half_day_rate_pence=ln.half_day_rate_pence,
+                          amount_pence=-ln.amount_pence, supply_pence=-ln.supply_pence)
+        session.add(new)
+        new_lines[ln.id] = new
+    session.flush()
+    days = session.execute(select(InvoiceDay).where(InvoiceDay.invoice_id == inv.id)
+                           .order_by(InvoiceDay.day_log_id)).scalars().all()
+    _write_days(session, credit.id, [
+        {"invoice_id": credit.id, "day_log_id": d.day_log_id,
+         "line_id": new_lines[d.line_id].id, "kind": d.kind,
+         "amount_pence": -d.amount_pence, "supply_pence": -d.supply_pence} for d in days])
+    _set_day_invoices(session, [d.day_log_id for d in days], inv.id, None)
+    inv.voided_by_id = credit.id
+    session.flush()
+    assert credit.id is not None
+    return credit.id
+
+
+# --------------------------------------------------------------------------- summaries
+
+GROUPS = ("school", "leader", "funding", "month")
+
+
+@dataclass
+class _Tally:
+    key: str
+    group: str
+    status: str
+    halves: int = 0
+    charged_halves: int = 0
+    free_halves: int = 0
+    funded_halves: int = 0
+    charged_pence: int = 0
+    funded_pence: int = 0
+
+    def add(self, kind: str, halves: int, amount: int) -> None:
+        self.halves += halves
+        if kind == "charged":
+            self.charged_halves += halves
+            self.charged_pence += amount
+        elif kind == "funded":
+            self.funded_halves += halves
+            self.funded_pence += amount
+        else:
+            self.free_halves += halves
+
+    def row(self) -> dict[str, Any]:
+        return {"key": self.key, "group": self.group, "status": self.status,
+                "days": self.halves, "charged_days": self.charged_halves,
+                "charged_pence": self.charged_pence, "free_days": self.free_halves,
+                "funded_days": self.funded_halves, "funded_pence": self.funded_pence,
+                "amount_pence": self.charged_pence + self.funded_pence}
+
+
+def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    out = []
+    cur = start
+    while cur <= end:
+        nxt = dt.date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+        out.append((cur, min(end, nxt - dt.timedelta(days=1))))
+        cur = nxt
+    return out
+
+
+def charges(reader: Reader, *, start: dt.date | None = None, end: dt.date | None = None,
+            by: str = "school") -> list[dict[str, Any]]:
+    """Charge totals per group: `issued` (days on live invoices) and `draft` (days not yet
+    invoiced, as they would be charged if issued now), over days dated start..end."""
+    if by not in GROUPS:
+        raise InvalidInput(f"--by must be one of {', '.join(GROUPS)}, not '{by}'")
+    if start is None or end is None:
+        lo, hi = reader.one("SELECT MIN(date), MAX(date) FROM day_log") or (None, None)
+        if lo is None:
+            return []
+        start = start or _date(lo)
+        end = end or _date(hi)
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    tallies: dict[tuple[str, str], _Tally] = {}
+
+    def tally(key: Any, label: str, status: str) -> _Tally:
+        k = (str(key), status)
+        if k not in tallies:
+            tallies[k] = _Tally(str(key), label, status)
+        return tallies[k]
+
+    key_sql = {"school": ("dep.school_urn", "s.name"), "leader": ("d.leader_id", "l.name"),
+               "funding": ("dep.funding", "dep.funding"),
+               "month": (month_expr(reader, "d.date"), month_expr(reader, "d.date"))}[by]
+    for key, label, kind, halves, amount in reader.iter(
+            f"SELECT {key_sql[0]}, {key_sql[1]}, x.kind, SUM(d.halves), SUM(x.amount_pence) "
+            f"FROM day_log d {LIVE_DAY} JOIN deployment dep ON dep.id = d.deployment_id "
+            "JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = dep.school_urn "
+            "WHERE d.date >= :f AND d.date <= :t "
+            f"GROUP BY {key_sql[0]}, {key_sql[1]}, x.kind",
+            {"f": _bind(reader, start), "t": _bind(reader, end)}):
+        tally(key, _label(by, key, label), "issued").add(kind, int(halves), int(amount))
+    periods = _months(start, end) if by == "month" else [(start, end)]
+    for p_from, p_to in periods:
+        for line in compute(reader, p_from, p_to).lines.values():
+            dep = line.dep
+            key, label = {"school": (dep.school_urn, dep.school_name),
+                          "leader": (dep.leader_id, dep.leader_name),
+                          "funding": (dep.funding, dep.funding),
+                          "month": (p_from.strftime("%Y-%m"), p_from.strftime("%Y-%m"))}[by]
+            tally(key, _label(by, key, label), "draft").add(line.kind, line.halves,
+                                                           line.amount_pence)
+    return [t.row() for _, t in sorted(tallies.items(), key=lambda kv: (
+        kv[1].group.lower(), kv[0][0], kv[0][1] != "issued"))]
+
+
+def _label(by: str, key: Any, label: Any) -> str:
+    if by == "school":
+        return f"{label} ({key})"
+    if by == "leader":
+        return f"{key} {label}"
+    return str(label)
+
+
+def remittance(reader: Reader, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Per home school: the supply cover owed for its staff's charged and funded days dated
+    start..end that are on live issued invoices."""
+    rows = reader.all(
+        "SELECT l.home_school_urn, s.name, SUM(d.halves), SUM(x.supply_pence), "
+        f"COUNT(DISTINCT d.leader_id) FROM day_log d {LIVE_DAY} "
+        "JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = l.home_school_urn "
+        "WHERE d.date >= :f AND d.date <= :t AND x.kind <> :free "
+        "GROUP BY l.home_school_urn, s.name",
+        {"f": _bind(reader, start), "t": _bind(reader, end), "free": "free"})
+    out = [{"urn": int(r[0]), "name": r[1], "days": int(r[2]), "supply_pence": int(r[3]),
+            "leaders": int(r[4])} for r in rows]
+    return sorted(out, key=lambda r: (r["name"].lower(), r["urn"]))

@@ -1,0 +1,220 @@
+"""Support requests: a school asks the alliance for help.
+
+Life of a request: open -> matched (its first deployment; `matched_on`) -> completed (every one of
+its deployments closed; `closed_on`), or cancelled (with a reason; only while no deployment is
+active).  Validation is pure (`validate_request`) and happens before any write; the write
+functions take an ORM session inside `State.write`.
+
+Also home to the helpers every brokerage service shares: `today()` (the `S2S_TODAY`
+environment variable pins it, for tests and for back-dated runs), `as_date()` (dates come back
+as text from SQLite and as `date` from PostgreSQL) and `bind_date()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from s2s_cli import parsing, taxonomy
+from s2s_cli.errors import InvalidInput, NotFound, Refused
+from s2s_cli.fastdb import Reader
+
+STATUSES = ("open", "matched", "completed", "cancelled")
+TRUST_TYPES = ("academy", "free school")
+MAX_NAME = 200
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+def today() -> dt.date:
+    """Today, or the date in $S2S_TODAY (YYYY-MM-DD) when set."""
+    raw = os.environ.get("S2S_TODAY", "").strip()
+    if raw:
+        return parsing.parse_date(raw, what="S2S_TODAY")
+    return dt.date.today()
+
+
+def as_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def bind_date(reader: Reader, value: dt.date) -> Any:
+    """A date as a query parameter: ISO text on SQLite (how it is stored), a date elsewhere."""
+    return value if reader.dialect == "postgresql" else value.isoformat()
+
+
+def in_chunks(reader: Reader, sql: str, ids: Sequence[Any],
+              params: dict[str, Any] | None = None) -> Iterable[Sequence[Any]]:
+    """Run `sql` (holding `{ids}`) for ids in chunks of 500 bound parameters."""
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i:i + 500])
+        marks = ", ".join(f":i{j}" for j in range(len(chunk)))
+        yield from reader.iter(sql.format(ids=marks),
+                               {**(params or {}), **{f"i{j}": v for j, v in enumerate(chunk)}})
+
+
+def choice(value: str, choices: Sequence[str], what: str) -> str:
+    """A word from a fixed vocabulary, forgiving case, spaces and underscores."""
+    v = value.strip().lower().replace("_", "-").replace(" ", "-")
+    if v in choices:
+        return v
+    hint = taxonomy.suggest(v, list(choices))
+    raise InvalidInput(f"unknown {what} '{value}'" + (f" (did you mean '{hint}'?)" if hint else
+                                                      f": use one of {', '.join(choices)}"))
+
+
+def check_funder(funding: str, funder: str | None) -> None:
+    if funding in ("intervention", "grant") and not funder:
+        raise InvalidInput(f"--funder NAME is required when funding is {funding} (who pays?)")
+    if funding in ("school", "dfe") and funder:
+        raise InvalidInput(f"--funder is only for intervention or grant funding, not {funding}")
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RequestInput:
+    school_urn: int
+    need: str
+    specialisms: tuple[str, ...]
+    kind: str | None
+    days_halves: int | None
+    funding: str
+    funder: str | None
+    note: str | None
+    contact: str | None
+    received: dt.date
+
+
+def validate_request(*, school: int, need: str, specialisms: list[str] | None = None,
+                     kind: str | None = None, days: str | None = None, funding: str = "school",
+                     funder: str | None = None, note: str | None = None,
+                     received: str | None = None, contact: str | None = None) -> RequestInput:
+    from s2s_cli.services.directory import resolve_kind, resolve_specialism
+
+    if not 100000 <= school <= 999999:
+        raise InvalidInput(f"--school must be a 6-digit URN, not {school}")
+    slugs: list[str] = []
+    for term in specialisms or []:
+        slug = resolve_specialism(term)
+        if slug not in slugs:
+            slugs.append(slug)
+    route = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
+    who = parsing.clean_text(funder, what="--funder", max_len=MAX_NAME)
+    check_funder(route, who)
+    return RequestInput(
+        school_urn=school, need=choice(need, taxonomy.NEEDS, "need"), specialisms=tuple(slugs),
+        kind=resolve_kind(kind) if kind else None,
+        days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
+        funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
+        contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
+        received=parsing.parse_date(received, what="--received") if received else today())
+
+
+def log_request(session: Any, inp: RequestInput) -> int:
+    from s2s_cli.models import RequestSpecialism, School, SupportRequest
+
+    if session.get(School, inp.school_urn) is None:
+        raise NotFound(f"no school with URN {inp.school_urn}")
+    req = SupportRequest(school_urn=inp.school_urn, need=inp.need, kind=inp.kind,
+                         days_halves=inp.days_halves, funding=inp.funding, funder=inp.funder,
+                         note=inp.note, contact=inp.contact, received=inp.received)
+    session.add(req)
+    session.flush()
+    assert req.id is not None
+    for slug in inp.specialisms:
+        session.add(RequestSpecialism(request_id=req.id, specialism_slug=slug))
+    session.flush()
+    return req.id
+
+
+def lock_request(session: Any, request_id: int) -> Any:
+    """The request row, locked for this transaction (FOR UPDATE on PostgreSQL)."""
+    from sqlmodel import select
+
+    from s2s_cli.models import SupportRequest
+
+    req = session.exec(select(SupportRequest).where(SupportRequest.id == request_id)
+                       .with_for_update()).first()
+    if req is None:
+        raise NotFound(f"no request with id {request_id}")
+    return req
+
+
+def cancel_request(session: Any, request_id: int, reason: str) -> None:
+    from sqlmodel import select
+
+    from s2s_cli.models import Deployment
+
+    req = lock_request(session, request_id)
+    if req.status in ("completed", "cancelled"):
+        raise Refused(f"request {request_id} is already {req.status}")
+    active = session.exec(select(Deployment.id).where(Deployment.request_id == request_id,
+                                                      Deployment.status == "active")
+                          .order_by(Deployment.id)).all()
+    if active:
+        ids = ", ".join(str(i) for i in active)
+        raise Refused(f"request {request_id} has active deployment(s) {ids}; close them first "
+                      f"(s2s deployment close ID)")
+    req.status = "cancelled"
+    req.cancel_reason = reason
+    req.closed_on = today()
+    session.add(req)
+    session.flush()
+
+
+REQUEST_SELECT = """
+SELECT r.id, r.school_urn, s.name, r.need, r.kind, r.days_halves, r.funding, r.funder,
+       r.received, r.status, r.note, r.contact, r.cancel_reason, r.matched_on, r.closed_on
+FROM support_request r JOIN school s ON s.urn = r.school_urn
+"""
+REQUEST_KEYS = ("id", "school_urn", "school", "need", "kind", "days", "funding", "funder",
+                "received", "status", "note", "contact", "cancel_reason", "matched_on",
+                "closed_on")
+
+
+def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = [dict(zip(REQUEST_KEYS, r, strict=True)) for r in reader.all(sql, params)]
+    ids = [r["id"] for r in rows]
+    specs: dict[int, list[str]] = {}
+    for rid, slug in in_chunks(reader, "SELECT request_id, specialism_slug FROM request_specialism "
+                               "WHERE request_id IN ({ids})", ids):
+        specs.setdefault(rid, []).append(slug)
+    deps: dict[int, list[int]] = {}
+    for rid, did in in_chunks(reader, "SELECT request_id, id FROM deployment "
+                              "WHERE request_id IN ({ids}) ORDER BY id", ids):
+        deps.setdefault(rid, []).append(did)
+    for r in rows:
+        for k in ("received", "matched_on", "closed_on"):
+            r[k] = as_date(r[k])
+        r["specialisms"] = sorted(specs.get(r["id"], []))
+        r["deployments"] = deps.get(r["id"], [])
+    return rows
+
+
+def list_requests(reader: Reader, *, status: str | None = None,
+                  school: int | None = None) -> list[dict[str, Any]]:
+    where, params = [], {}
+    if status:
+        where.append("r.status = :status")
+        params["status"] = choice(status, STATUSES, "status")
+    if school is not None:
+        where.append("r.school_urn = :urn")
+        params["urn"] = school
+    sql = REQUEST_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id"
+    return _rows(reader, sql, params)
+
+
+def request(reader: Reader, request_id: int) -> dict[str, Any]:
+    rows = _rows(reader, REQUEST_SELECT + " WHERE r.id = :id", {"id": request_id})
+    if not rows:
+        raise NotFound(f"no request with id {request_id}")
+    return rows[0]

@@ -1,0 +1,224 @@
+"""The pure charging rules (services/charging.py): kinds of day, payers, amounts, the NLG
+allowance, DfE packages and VAT, on plain data with hand-worked figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from s2s_cli.services import charging
+from s2s_cli.services.charging import Day, Dep, LineBook
+
+D = dt.date
+
+
+def dep(id: int = 1, *, leader: str = "L1", kind: str = "SLE", urn: int = 100001,
+        school: str = "Brookfield Primary School", school_type: str | None = "academy",
+        funding: str = "school", funder: str | None = None, extra: int = 0,
+        rate: int = 35000, half: int = 17500, supply: int = 29750,
+        half_supply: int = 14875) -> Dep:
+    return Dep(id=id, leader_id=leader, leader_kind=kind, school_urn=urn, school_name=school,
+               school_type=school_type, funding=funding, funder=funder, dfe_extra_days=extra,
+               rate_pence=rate, half_day_rate_pence=half, supply_pence=supply,
+               half_day_supply_pence=half_supply)
+
+
+def days(*spec: tuple[int, dt.date, int]) -> list[Day]:
+    return [Day(i + 1, dep_id, date, halves) for i, (dep_id, date, halves) in enumerate(spec)]
+
+
+def kinds_in_order(ds: list[Day], deps: dict[int, Dep], **kw) -> list[str]:  # type: ignore[no-untyped-def]
+    kinds = charging.classify(ds, deps, **kw)
+    return [kinds[d.id] for d in ds]
+
+
+def test_school_route_days_are_charged_to_the_school_at_the_deployment_rates():
+    d = dep()
+    book = LineBook()
+    for day in days((1, D(2026, 9, 7), 2), (1, D(2026, 9, 8), 1), (1, D(2026, 9, 14), 2)):
+        book.add_day(d, day, charging.base_kind(d))
+    [inv] = book.invoices(0)
+    assert inv.payer == charging.Payer("Brookfield Primary School", 100001)
+    [line] = inv.lines
+    assert (line.kind, line.full_days, line.half_days, line.halves) == ("charged", 2, 1, 5)
+    assert line.amount_pence == 2 * 35000 + 17500 == 87500
+    assert line.supply_pence == 2 * 29750 + 14875
+    assert (line.date_from, line.date_to) == (D(2026, 9, 7), D(2026, 9, 14))
+    assert inv.subtotal_pence == inv.total_pence == 87500
+
+
+def test_aggregated_counts_give_the_same_line_as_days_one_by_one():
+    d = dep(rate=42000, half=25000)
+    one = LineBook()
+    for day in days((1, D(2026, 9, 1), 2), (1, D(2026, 9, 2), 2), (1, D(2026, 9, 3), 1)):
+        one.add_day(d, day, "charged")
+    agg = LineBook()
+    agg.add_counts(d, "charged", 2, 1, D(2026, 9, 1), D(2026, 9, 3))
+    a, b = one.lines[(1, "charged")], agg.lines[(1, "charged")]
+    assert (a.amount_pence, a.supply_pence, a.full_days, a.half_days, a.date_from, a.date_to) \
+        == (b.amount_pence, b.supply_pence, b.full_days, b.half_days, b.date_from, b.date_to)
+    assert a.amount_pence == 2 * 42000 + 25000
+
+
+@pytest.mark.parametrize("funding", ["intervention", "grant"])
+def test_funder_routes_are_funded_and_paid_by_the_named_funder(funding):
+    d = dep(funding=funding, funder="Bolton LA")
+    assert charging.base_kind(d) == "funded"
+    assert charging.payer_for(d, "funded") == charging.Payer("Bolton LA", None)
+    ds = days((1, D(2026, 9, 1), 2), (1, D(2026, 9, 2), 2))
+    assert kinds_in_order(ds, {1: d}) == ["funded", "funded"]
+    assert charging.day_amounts(d, 2, "funded") == (35000, 29750)
+
+
+@pytest.mark.parametrize("school_type,extra,package_days", [
+    ("voluntary aided school", 0, 3), ("community school", 0, 3),
+    ("voluntary aided school", 4, 3),  # additional days are for trusts only
+    ("academy", 0, 5), ("free school", 0, 5), ("academy", 2, 7), ("academy", 5, 10),
+    ("academy", 9, 10),  # never more than 5 additional days
+])
+def test_dfe_package_size(school_type, extra, package_days):
+    assert charging.dfe_package_halves(dep(funding="dfe", school_type=school_type,
+                                           extra=extra)) == 2 * package_days
+
+
+def test_maintained_dfe_package_then_days_charged_to_the_school():
+    d = dep(funding="dfe", school_type="voluntary aided school", school="Richmond Park Primary",
+            urn=131544)
+    ds = days(*[(1, D(2026, 10, day), 2) for day in (5, 6, 7, 8)], (1, D(2026, 10, 9), 1))
+    assert kinds_in_order(ds, {1: d}) == ["funded"] * 3 + ["charged"] * 2
+    assert charging.payer_for(d, "funded") == charging.Payer("DfE")
+    assert charging.payer_for(d, "charged") == charging.Payer("Richmond Park Primary", 131544)
+
+
+def test_package_days_are_the_first_in_date_order_then_log_id():
+    d = dep(funding="dfe", school_type="community school")
+    ds = [Day(10, 1, D(2026, 10, 9), 2), Day(3, 1, D(2026, 10, 5), 2),
+          Day(7, 1, D(2026, 10, 5), 1), Day(1, 1, D(2026, 10, 6), 2),
+          Day(2, 1, D(2026, 10, 7), 2)]
+    kinds = charging.classify(ds, {1: d})
+    # 5 Oct: id 3 (2) then id 7 (1); 6 Oct (2) -> 5 halves; 7 Oct needs 2 of the 1 left
+    assert [kinds[i] for i in (3, 7, 1, 2, 10)] == ["funded", "funded", "funded", "charged",
+                                                   "charged"]
+
+
+def test_a_day_is_never_split_a_remaining_half_waits_for_a_half_day():
+    d = dep(kind="NLG", leader="N1")
+    ds = days((1, D(2026, 9, 1), 1), *[(1, D(2026, 9, n), 2) for n in (2, 3, 4, 7)],
+              (1, D(2026, 9, 8), 2), (1, D(2026, 9, 9), 1), (1, D(2026, 9, 10), 1))
+    # 1 + 4*2 = 9 halves free; the full day on the 8th does not fit the last half; the half
+    # day on the 9th does; nothing is left for the 10th.
+    assert kinds_in_order(ds, {1: d}) == ["free"] * 5 + ["charged", "free", "charged"]
+
+
+def test_nlg_allowance_spans_deployments_and_restarts_each_academic_year():
+    a = dep(1, leader="N1", kind="NLG", urn=131543, school="Bolton High School", rate=40000,
+            half=20000)
+    b = dep(2, leader="N1", kind="NLG", urn=131544, school="Richmond Park Primary",
+            rate=40000, half=20000)
+    ds = days((1, D(2026, 6, 1), 2), (2, D(2026, 6, 2), 2), (1, D(2026, 6, 3), 1),
+              (2, D(2026, 6, 4), 2), (1, D(2026, 6, 5), 2), (2, D(2026, 6, 8), 1),
+              (1, D(2026, 8, 31), 2),           # 2025-26 allowance used up
+              (2, D(2026, 9, 1), 2), (1, D(2026, 9, 2), 2))  # 2026-27 starts afresh
+    assert kinds_in_order(ds, {1: a, 2: b}) == ["free"] * 6 + ["charged", "free", "free"]
+
+
+def test_allowance_already_on_live_invoices_is_not_given_twice():
+    d = dep(kind="NLG", leader="N1")
+    ds = days((1, D(2026, 10, 1), 2), (1, D(2026, 10, 2), 2))
+    left = {("N1", 2026): 3}  # 7 halves already free on live invoices this year
+    assert kinds_in_order(ds, {1: d}, allowance_left=left) == ["free", "charged"]
+    assert left == {("N1", 2026): 1}
+
+
+def test_dfe_package_days_neither_use_nor_get_the_nlg_allowance():
+    d = dep(kind="NLG", leader="N1", funding="dfe", school_type="community school")
+    ds = days(*[(1, D(2026, 11, n), 2) for n in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16)])
+    assert kinds_in_order(ds, {1: d}) == ["funded"] * 3 + ["free"] * 5 + ["charged"] * 3
+    assert charging.payer_for(d, "free") == charging.Payer("Brookfield Primary School", 100001)
+
+
+def test_free_days_owe_nothing_and_sit_on_the_payers_invoice_at_zero():
+    d = dep(kind="NLG", leader="N1", rate=40000, half=20000, supply=34000, half_supply=17000)
+    assert charging.day_amounts(d, 2, "free") == (0, 0)
+    book = LineBook()
+    ds = days((1, D(2026, 9, 1), 2), (1, D(2026, 9, 2), 1))
+    for day, kind in zip(ds, ("free", "charged"), strict=True):
+        book.add_day(d, day, kind)
+    [inv] = book.invoices(0)
+    assert [(ln.kind, ln.amount_pence, ln.supply_pence) for ln in inv.lines] == [
+        ("charged", 20000, 17000), ("free", 0, 0)]
+
+
+def test_an_invoice_per_payer_in_name_order():
+    school = dep(1, urn=2, school="Zed School")
+    grant = dep(2, funding="grant", funder="Alpha Trust Fund")
+    dfe = dep(3, funding="dfe", school_type="community school", urn=1, school="Beta School")
+    book = LineBook()
+    for d in (school, grant, dfe):
+        book.add_day(d, Day(d.id, d.id, D(2026, 9, 1), 2), "funded" if d.id != 1 else
+                     "charged")
+    assert [i.payer.name for i in book.invoices(0)] == ["Alpha Trust Fund", "DfE", "Zed School"]
+
+
+@pytest.mark.parametrize("subtotal,bp,vat", [
+    (0, 2000, 0), (105000, 2000, 21000), (1, 2000, 0), (3, 2000, 1),  # 0.6p -> 1p
+    (25, 2000, 5), (12345, 1750, 2160), (-12345, 1750, -2160),  # 2160.375 -> 2160
+    (10, 1250, 1),  # 1.25p -> 1p
+    (2, 2500, 1),  # 0.5p rounds half up
+])
+def test_vat_rounds_half_up_in_integer_pence(subtotal, bp, vat):
+    assert charging.vat_pence(subtotal, bp) == vat
+
+
+def test_trust_detection():
+    assert charging.is_trust("academy")
+    assert charging.is_trust("Academy converter")
+    assert charging.is_trust("free school")
+    assert not charging.is_trust("voluntary aided school")
+    assert not charging.is_trust(None)
+
+
+DAY_SPECS = st.lists(st.tuples(st.integers(1, 3), st.integers(0, 420), st.sampled_from([1, 2])),
+                     max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(DAY_SPECS, st.integers(0, 5))
+def test_allowance_and_package_are_never_exceeded_and_order_is_respected(spec, extra):
+    deps = {1: dep(1, leader="N1", kind="NLG"),
+            2: dep(2, leader="N1", kind="NLG", funding="dfe", school_type="academy",
+                   extra=extra),
+            3: dep(3, leader="S1", funding="dfe", school_type="community school")}
+    start = D(2026, 3, 1)
+    seen: set[tuple[str, dt.date]] = set()
+    ds = []
+    for i, (dep_id, offset, halves) in enumerate(spec):
+        date = start + dt.timedelta(days=offset)
+        if (deps[dep_id].leader_id, date) in seen:
+            continue
+        seen.add((deps[dep_id].leader_id, date))
+        ds.append(Day(i + 1, dep_id, date, halves))
+    kinds = charging.classify(ds, deps)
+    free: dict[int, int] = {}
+    funded: dict[int, int] = {}
+    for d in ds:
+        year = charging.academic_year_of(d.date)
+        if kinds[d.id] == "free":
+            assert deps[d.deployment_id].is_nlg
+            free[year] = free.get(year, 0) + d.halves
+        if kinds[d.id] == "funded":
+            funded[d.deployment_id] = funded.get(d.deployment_id, 0) + d.halves
+    assert all(v <= charging.NLG_ALLOWANCE_HALVES for v in free.values())
+    for dep_id, used in funded.items():
+        assert used <= charging.dfe_package_halves(deps[dep_id])
+    # a charged day never comes before a later day that got the package/allowance while the
+    # earlier one would have fitted: with whole days only, covered days form a prefix
+    for dep_id in (2, 3):
+        mine = sorted((d for d in ds if d.deployment_id == dep_id and d.halves == 2),
+                      key=lambda d: (d.date, d.id))
+        seq = [kinds[d.id] == "funded" for d in mine]
+        if all(d.halves == 2 for d in ds if d.deployment_id == dep_id):
+            assert seq == sorted(seq, reverse=True)

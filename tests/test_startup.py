@@ -1,0 +1,84 @@
+"""Start-up stays light: `s2s --help` and read-only queries on an existing SQLite file never
+import the heavy libraries (SQLAlchemy/SQLModel ~0.4 s, rich, Alembic, PyYAML, pydantic).
+
+This is a structural test, not a timing assertion: it reads `python -X importtime`, which lists
+every module a process imports, so it fails the moment someone adds a heavy top-level import on
+these paths (see docs/architecture.md, "Start-up")."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("sqlalchemy", "sqlmodel", "rich", "alembic", "yaml")
+pytestmark = pytest.mark.slow
+
+
+def imported_modules(*args: str, cwd: Path) -> tuple[set[str], subprocess.CompletedProcess]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S2S_")}
+    env.update({"NO_COLOR": "1", "XDG_DATA_HOME": str(cwd / "xdg")})
+    proc = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+    names = set()
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+\d+ \|\s*(\S+)", line)
+        if m:
+            names.add(m.group(1))
+    return names, proc
+
+
+def heavy_in(names: set[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    return sorted(n for n in names if n.split(".")[0] in heavy)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An existing, seeded SQLite file (created by a first command, as a user would)."""
+    tmp = tmp_path_factory.mktemp("startup")
+    path = tmp / "s2s.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S2S_")}
+    subprocess.run([sys.executable, "-m", "s2s_cli", "--db", str(path), "specialisms",
+                    "--format", "json"], check=True, capture_output=True, env=env, cwd=tmp,
+                   timeout=120)
+    return path
+
+
+def typer_needs_pydantic(tmp: Path) -> bool:
+    names, _ = imported_modules("-c", "import typer", cwd=tmp)
+    return "pydantic" in names
+
+
+def test_help_imports_nothing_heavy(tmp_path: Path) -> None:
+    names, proc = imported_modules("-m", "s2s_cli", "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "s2s_cli.cli" in names  # the measurement saw our modules at all
+    assert heavy_in(names) == []
+
+
+@pytest.mark.parametrize("args", [
+    ["find", "--specialism", "phonics", "--format", "json"],
+    ["find", "--specialism", "phonics", "--region", "London", "--format", "csv"],
+    ["specialisms", "--format", "json"],
+])
+def test_read_only_queries_on_sqlite_import_nothing_heavy(seeded: Path, tmp_path: Path,
+                                                          args: list[str]) -> None:
+    names, proc = imported_modules("-m", "s2s_cli", "--db", str(seeded), *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "s2s_cli.fastdb" in names
+    heavy = HEAVY if typer_needs_pydantic(tmp_path) else (*HEAVY, "pydantic")
+    assert heavy_in(names, heavy) == []
+
+
+def test_find_on_a_missing_database_still_works(tmp_path: Path) -> None:
+    """The counterpart: the first run creates the database through SQLAlchemy (allowed)."""
+    target = tmp_path / "new.db"
+    names, proc = imported_modules("-m", "s2s_cli", "--db", str(target), "find",
+                                   "--specialism", "phonics", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "created a new database" in proc.stderr
+    assert "sqlalchemy" in names
