@@ -112,21 +112,40 @@ def write_json(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: I
     out.write("\n]\n" if not first else "]\n")
 
 
+def _csv_formatter(c: Column) -> Any:
+    """One formatter per column, chosen once (the CSV path streams a million rows)."""
+    kind = c.kind
+    if kind == "days":
+        return lambda v: "" if v is None else days_str(v)
+    if kind == "money":
+        return lambda v: "" if v is None else str(int(v))
+    if kind == "bool":
+        return lambda v: "" if v is None else ("true" if v else "false")
+    if kind == "pct":
+        return lambda v: "" if v is None else f"{v:.1f}"
+    if kind == "list":
+        return lambda v: "" if v is None else neutralise(";".join(str(x) for x in v))
+
+    def text(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, str):
+            return neutralise(v) if kind == "text" else v
+        if isinstance(v, dt.date | dt.datetime):
+            return v.isoformat()
+        return str(v)
+
+    return text
+
+
 def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str], *,
               excel: bool = False) -> None:
     if excel:
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.key for c in columns])
-    for row in rows:
-        cells = []
-        for c in columns:
-            value = row.get(c.key)
-            text = _text_value(c, value, for_table=False)
-            if c.kind in ("text", "list") and isinstance(value, str | list | tuple):
-                text = neutralise(text)
-            cells.append(text)
-        writer.writerow(cells)
+    cols = [(c.key, _csv_formatter(c)) for c in columns]
+    writer.writerows([fmt(row.get(key)) for key, fmt in cols] for row in rows)
 
 
 def write_plain(rows: Iterable[dict[str, Any]], columns: Sequence[Column], out: IO[str]) -> None:
