@@ -547,8 +547,7 @@ def _upsert(conn: Any, session: Session, table: Any, key: str, records: list[dic
         stmt = update(table).where(table.c[key] == bindparam("b_key")).values(
             {c: bindparam(c) for c in cols})
         conn.execute(stmt, changed)
-    for record_id, action, before, after in audit_rows:
-        audit.record(session, table.name, record_id, action, before, after)
+    audit.record_many(session, table.name, audit_rows)
 
 
 def load(session: Session, directory: Directory) -> LoadResult:
@@ -601,15 +600,16 @@ def load(session: Session, directory: Directory) -> LoadResult:
             for i in range(0, len(gone), 500):
                 conn.execute(update(T_LEADER).where(T_LEADER.c.id.in_(gone[i:i + 500]))
                              .values(active=False))
-            for lid in gone:
-                audit.record(session, "leader", lid, "update", {"active": True},
-                             {"active": False, "reason": "missing from the seed file"})
+            audit.record_many(session, "leader", [
+                (lid, "update", {"active": True},
+                 {"active": False, "reason": "missing from the seed file"}) for lid in gone])
             result.bump("leaders", "deactivated", len(gone))
     # specialism links: make each leader's set match the file
     current: dict[str, set[str]] = {}
     for lid, slug in conn.execute(select(T_LS.c.leader_id, T_LS.c.specialism_slug)):
         current.setdefault(lid, set()).add(slug)
     add_links: list[dict[str, str]] = []
+    link_audit: list[tuple[str, str, dict | None, dict | None]] = []
     for ldr in directory.leaders:
         want, have = set(ldr["specialisms"]), current.get(ldr["id"], set())
         for slug in sorted(want - have):
@@ -617,11 +617,13 @@ def load(session: Session, directory: Directory) -> LoadResult:
         for slug in sorted(have - want):
             conn.execute(delete(T_LS).where(T_LS.c.leader_id == ldr["id"],
                                             T_LS.c.specialism_slug == slug))
-        if want != have and ldr["id"] in current:
-            audit.record(session, "leader_specialism", ldr["id"], "update",
-                         {"specialisms": sorted(have)}, {"specialisms": sorted(want)})
+        if want != have:
+            link_audit.append((ldr["id"], "update" if have else "insert",
+                               {"specialisms": sorted(have)} if have else None,
+                               {"specialisms": sorted(want)}))
     if add_links:
         conn.execute(insert(T_LS), add_links)
+    audit.record_many(session, "leader_specialism", link_audit)
     if directory.card is not None:
         value = json.dumps(directory.card, sort_keys=True)
         old = conn.execute(select(T_SETTING.c.value).where(T_SETTING.c.key == "rate_card")).scalar()

@@ -625,3 +625,37 @@ def test_concurrent_style_reissue_after_void_numbers_continue(template, tmp_path
         assert credits == ["S2S-CR-2027-0001", "S2S-CR-2027-0002"]
     finally:
         ledger.close()
+
+
+# --------------------------------------------------------------------------- contracts, races
+
+
+def test_json_keys_are_the_documented_contract(three_schools: Run):
+    from s2s_cli.cli.billing import INVOICE_KEYS as INVOICE_ORDER
+    from s2s_cli.cli.billing import LINE_KEYS as LINE_ORDER
+
+    draft = three_schools.json("invoice", "--month", "2026-09")
+    issued = three_schools.json("invoice", "--month", "2026-09", "--issue")
+    shown = three_schools.json("invoices", "show", issued[0]["number"])
+    for inv in (*draft, *issued, *shown):
+        assert list(inv) == [*INVOICE_ORDER, "lines"]
+        assert all(list(ln) == list(LINE_ORDER) for ln in inv["lines"])
+    assert shown == issued[:1]
+
+
+@pytest.mark.slow
+def test_concurrent_issues_never_share_a_day_or_a_number(three_schools: Run, db):
+    import subprocess
+    import sys
+
+    env = {"S2S_DB": db, "PATH": "/usr/bin:/bin"}
+    procs = [subprocess.Popen([sys.executable, "-m", "s2s_cli", "invoice", "--month", "2026-09",
+                               "--issue", "--format", "json"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for _ in range(3)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    numbers = sorted(inv["number"] for out, _err in outputs for inv in json.loads(out))
+    assert numbers == ["S2S-2026-0001", "S2S-2026-0002", "S2S-2026-0003"]
+    assert three_schools.json("invoice", "--month", "2026-09") == []
+    check = three_schools("db", "check", "--format", "json")
+    assert check.exit_code == 0, check.stdout

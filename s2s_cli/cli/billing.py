@@ -177,32 +177,42 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _json_line(ln: dict[str, Any]) -> dict[str, Any]:
-    from s2s_cli.parsing import days_str
-
-    return {"deployment_id": ln["deployment_id"], "leader_id": ln["leader_id"],
-            "leader": ln["leader"], "school_urn": ln["school_urn"], "school": ln["school"],
-            "date_from": _iso(ln["date_from"]), "date_to": _iso(ln["date_to"]),
-            "days": days_str(ln["days"]), "full_days": ln["full_days"],
-            "half_days": ln["half_days"], "rate_pence": ln["rate_pence"],
-            "half_day_rate_pence": ln["half_day_rate_pence"],
-            "amount_pence": ln["amount_pence"], "supply_pence": ln["supply_pence"],
-            "kind": ln["kind"]}
+LINE_KEYS = tuple(c.key for c in LINE_COLUMNS)
 
 
 def _write_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
-    """A list of invoices, each with its lines: one invoice header and one line per row of
-    text (compact, so large drafts print fast)."""
+    """A list of invoices (INVOICE_KEYS), each with its `lines` (LINE_COLUMNS): one invoice
+    per line of text, compact, so that a national month prints fast."""
     import json
 
-    out.write("[")
+    from s2s_cli.parsing import days_str
+
+    iso: dict[Any, Any] = {}  # a month has a few dozen distinct dates
+    days: dict[int, str] = {}
+
+    def date(value: Any) -> Any:
+        found = iso.get(value)
+        if found is None:
+            found = iso[value] = _iso(value)
+        return found
+
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    chunks = ["["]
     for n, doc in enumerate(docs):
-        head = json.dumps({k: _iso(doc.get(k)) for k in INVOICE_KEYS}, ensure_ascii=False)
-        out.write(("\n  " if n == 0 else ",\n  ") + head[:-1] + ', "lines": [')
-        out.write(",".join("\n    " + json.dumps(_json_line(ln), ensure_ascii=False)
-                           for ln in doc["lines"]))
-        out.write("]}")
-    out.write("\n]\n" if docs else "]\n")
+        item = {k: doc.get(k) for k in INVOICE_KEYS}
+        for k in ("period_from", "period_to", "issued", "due"):
+            item[k] = date(item[k])
+        # the services build lines with LINE_KEYS in order: copy, then make dates and days text
+        item["lines"] = [ln | {
+            "date_from": date(ln["date_from"]), "date_to": date(ln["date_to"]),
+            "days": days.get(ln["days"]) or days.setdefault(ln["days"], days_str(ln["days"]))}
+            for ln in doc["lines"]]
+        chunks.append(("\n  " if n == 0 else ",\n  ") + dumps(item))
+        if len(chunks) > 4096:
+            out.write("".join(chunks))
+            chunks.clear()
+    chunks.append("\n]\n" if docs else "]\n")
+    out.write("".join(chunks))
 
 
 def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -> None:
@@ -219,7 +229,7 @@ def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -
 
     if csv_format:
         sep, end = ",", "\r\n"
-        risky = re.compile(r'^[=+\-@\t\r]|[,"\r\n]').search
+        risky = re.compile(r'(?:^|\0)[=+\-@\t\r]|[,"\r\n]').search
 
         def fix(raw: str) -> str:
             done = neutralise(raw)
@@ -239,6 +249,13 @@ def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -
         raw = str(value)
         return fix(raw) if risky(raw) else raw
 
+    # Usually no leader or school text needs quoting or neutralising: find out in one pass
+    # (C speed) and skip the check per line.
+    from operator import itemgetter
+
+    lines = [ln for doc in docs for ln in doc["lines"]]
+    check = any(risky("\0".join(map(itemgetter(key), lines)))
+                for key in ("leader_id", "leader", "school"))
     iso: dict[Any, str] = {}  # a month has a few dozen distinct dates
     days: dict[int, str] = {}
     chunks = [sep.join(c.key for c in CSV_COLUMNS) + end]
@@ -250,11 +267,12 @@ def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -
         tail = f"{sep}{doc['total_pence']}{end}"
         for ln in doc["lines"]:
             lid, name, school = ln["leader_id"], ln["leader"], ln["school"]
+            if check:
+                lid, name, school = text(lid), text(name), text(school)
             d1, d2, n = ln["date_from"], ln["date_to"], ln["days"]
             chunks.append(
-                f"{head}{ln['deployment_id']}{sep}{fix(lid) if risky(lid) else lid}{sep}"
-                f"{fix(name) if risky(name) else name}{sep}{ln['school_urn']}{sep}"
-                f"{fix(school) if risky(school) else school}{sep}"
+                f"{head}{ln['deployment_id']}{sep}{lid}{sep}{name}{sep}{ln['school_urn']}{sep}"
+                f"{school}{sep}"
                 f"{iso.get(d1) or iso.setdefault(d1, str(d1))}{sep}"
                 f"{iso.get(d2) or iso.setdefault(d2, str(d2))}{sep}"
                 f"{days.get(n) or days.setdefault(n, days_str(n))}{sep}"

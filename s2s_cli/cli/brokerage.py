@@ -451,7 +451,7 @@ REVIEW_COLUMNS = [
 @reviews_app.command("due")
 def reviews_due(
     ctx: typer.Context,
-    within: Annotated[int, typer.Option(metavar="DAYS",
+    within: Annotated[int, typer.Option(metavar="DAYS", min=0, max=3660,
                                         help="Due within this many days (overdue included).")
                       ] = 30,
     fmt: FormatOpt = Format.auto,

@@ -266,8 +266,23 @@ def _deployment_rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[d
     return rows
 
 
+def _require(reader: Reader, *, leader: str | None = None, school: int | None = None,
+             deployment_id: int | None = None) -> None:
+    """A filter naming something that does not exist is a refusal, not an empty list."""
+    if leader and reader.one("SELECT 1 FROM leader WHERE id = :id",
+                             {"id": norm_leader(leader)}) is None:
+        raise NotFound(f"no leader with id '{leader}'")
+    if school is not None and reader.one("SELECT 1 FROM school WHERE urn = :u",
+                                         {"u": school}) is None:
+        raise NotFound(f"no school with URN {school}")
+    if deployment_id is not None and reader.one("SELECT 1 FROM deployment WHERE id = :d",
+                                                {"d": deployment_id}) is None:
+        raise NotFound(f"no deployment {deployment_id}")
+
+
 def list_deployments(reader: Reader, *, leader: str | None = None, school: int | None = None,
                      active: bool = False) -> list[dict[str, Any]]:
+    _require(reader, leader=leader, school=school)
     where, params = [], {}
     if leader:
         where.append("d.leader_id = :lid")
@@ -437,6 +452,7 @@ LOG_KEYS = ("id", "deployment_id", "leader_id", "school_urn", "date", "days", "a
 
 def list_logs(reader: Reader, *, deployment_id: int | None = None, leader: str | None = None,
               date_from: str | None = None, date_to: str | None = None) -> list[dict[str, Any]]:
+    _require(reader, leader=leader, deployment_id=deployment_id)
     where, params = [], {}
     if deployment_id is not None:
         where.append("g.deployment_id = :did")

@@ -337,8 +337,8 @@ def _line_doc(ln: charging.Line) -> dict[str, Any]:
             "date_from": ln.date_from, "date_to": ln.date_to,
             "days": 2 * ln.full_days + ln.half_days, "full_days": ln.full_days,
             "half_days": ln.half_days, "rate_pence": dep.rate_pence,
-            "half_day_rate_pence": dep.half_day_rate_pence, "amount_pence": ln.amount_pence,
-            "supply_pence": ln.supply_pence, "kind": ln.kind}
+            "half_day_rate_pence": dep.half_day_rate_pence, "kind": ln.kind,
+            "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence}
 
 
 def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = None,
@@ -367,7 +367,7 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
                 "school_urn": urn, "school": school_name, "date_from": as_date(first),
                 "date_to": as_date(last), "days": 2 * full + half, "full_days": full,
                 "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
-                "amount_pence": amount, "supply_pence": owed, "kind": kind}
+                "kind": kind, "amount_pence": amount, "supply_pence": owed}
         key = charging.payer_of(funding, funder, school_name, urn, kind)
         group = groups.get(key)
         if group is None:
@@ -447,8 +447,8 @@ def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
                 "school_urn": int(r[4]), "school": r[5], "date_from": _date(r[6]),
                 "date_to": _date(r[7]), "days": int(r[8]), "full_days": int(r[9]),
                 "half_days": int(r[10]), "rate_pence": int(r[11]),
-                "half_day_rate_pence": int(r[12]), "amount_pence": int(r[13]),
-                "supply_pence": int(r[14]), "kind": r[15]})
+                "half_day_rate_pence": int(r[12]), "kind": r[15],
+                "amount_pence": int(r[13]), "supply_pence": int(r[14])})
     return [docs[i] for i in ids if i in docs]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from s2s_cli import taxonomy
 from s2s_cli.errors import InvalidInput
 from s2s_cli.fastdb import Reader
-from s2s_cli.parsing import check_range, parse_date
+from s2s_cli.parsing import check_range, check_year, parse_date
 from s2s_cli.services.requests import as_date as _date
 from s2s_cli.services.requests import bind_date as _bind
 from s2s_cli.services.requests import today
@@ -99,6 +99,9 @@ def resolve_period(period: str | None = None, start: str | None = None, end: str
         return academic_year(taxonomy.academic_year_of(now))
     if word == "last-academic-year":
         return academic_year(taxonomy.academic_year_of(now) - 1)
+    m = re.fullmatch(r"(\d{4})[-/](\d{2}|\d{4})", word)
+    if m:
+        check_year(int(m.group(1)), what="period", raw=word)
     m = re.fullmatch(r"(\d{4})-(\d{2})", word)
     if m and 1 <= int(m.group(2)) <= 12:  # a month wins: 2011-12 is December 2011
         return _month(int(m.group(1)), int(m.group(2)))
