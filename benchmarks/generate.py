@@ -36,7 +36,7 @@ N_DEPLOYMENTS = 100_000
 N_DAYS = 1_000_000
 N_GIAS = 50_000
 DAYS_PER_DEPLOYMENT = N_DAYS // N_DEPLOYMENTS  # 10
-FORMAT_VERSION = "3"  # bump to invalidate cached files when the generator changes
+FORMAT_VERSION = "4"  # bump to invalidate cached files when the generator changes
 
 # The month the invoice benchmark drafts; every month of 2025-26 holds tens of thousands of days.
 INVOICE_MONTH = "2026-03"

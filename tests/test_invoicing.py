@@ -508,12 +508,29 @@ class Ledger:
         self.write(work)
 
     def issue(self, start: dt.date, end: dt.date, issued: dt.date) -> list[int]:
+        """Issue the period, checking first that the draft said exactly what is issued."""
         from s2s_cli.services import invoicing
 
+        drafted = self.read(lambda r: invoicing.draft(r, start, end))
         try:
-            return self.write(lambda s: invoicing.issue(s, start, end, issued=issued))
+            ids = self.write(lambda s: invoicing.issue(s, start, end, issued=issued))
         except invoicing.NothingToIssue:
-            return []
+            ids = []
+        issued_docs = self.read(lambda r: invoicing.documents(r, ids))
+        keys = ("payer", "payer_school_urn", "period_from", "period_to", "subtotal_pence",
+                "vat_pence", "total_pence", "lines")
+        assert [{k: d[k] for k in keys} for d in issued_docs] == \
+            [{k: d[k] for k in keys} for d in drafted]
+        return ids
+
+    def read(self, fn):  # type: ignore[no-untyped-def]
+        from s2s_cli import fastdb
+
+        conn = sqlite3.connect(self.path)
+        try:
+            return fn(fastdb.sqlite_reader(conn))
+        finally:
+            conn.close()
 
     def void(self, number: str, on: dt.date) -> None:
         from s2s_cli.services import invoicing

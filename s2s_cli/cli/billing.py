@@ -222,14 +222,15 @@ def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -
     spreadsheet could run as a formula prefixed with a quote); plain text is tab-separated
     with tabs and line breaks in text turned into spaces.  Formatted by hand: a national
     month has tens of thousands of lines."""
-    import re
+    from operator import itemgetter
 
-    from s2s_cli.output import neutralise
+    from s2s_cli.output import FORMULA_PREFIXES, neutralise
     from s2s_cli.parsing import days_str
 
     if csv_format:
         sep, end = ",", "\r\n"
-        risky = re.compile(r'(?:^|\0)[=+\-@\t\r]|[,"\r\n]').search
+        breaks = (",", '"', "\n", "\r")  # a cell holding one of these is quoted
+        starts = FORMULA_PREFIXES  # a cell starting with one of these is neutralised
 
         def fix(raw: str) -> str:
             done = neutralise(raw)
@@ -238,10 +239,15 @@ def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -
             return done
     else:
         sep, end = "\t", "\n"
-        risky = re.compile(r"[\t\r\n]").search
+        breaks, starts = ("\t", "\n", "\r"), ()
 
         def fix(raw: str) -> str:
             return raw.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+    def risky(raw: str) -> bool:
+        """Whether text (several cells joined by NUL) needs `fix`: substring tests, C speed."""
+        return (any(b in raw for b in breaks) or raw.startswith(starts)
+                or any("\0" + p in raw for p in starts))
 
     def text(value: Any) -> str:
         if value is None:
@@ -249,36 +255,41 @@ def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -
         raw = str(value)
         return fix(raw) if risky(raw) else raw
 
-    # Usually no leader or school text needs quoting or neutralising: find out in one pass
-    # (C speed) and skip the check per line.
-    from operator import itemgetter
-
+    # Usually no leader or school text needs fixing: find out in one pass over all the lines
+    # and skip the check line by line.
     lines = [ln for doc in docs for ln in doc["lines"]]
     check = any(risky("\0".join(map(itemgetter(key), lines)))
                 for key in ("leader_id", "leader", "school"))
     iso: dict[Any, str] = {}  # a month has a few dozen distinct dates
     days: dict[int, str] = {}
     chunks = [sep.join(c.key for c in CSV_COLUMNS) + end]
+    check_payers = risky("\0".join(map(itemgetter("payer"), docs)))
+    cells = itemgetter(*LINE_KEYS)  # the line's values in CSV_COLUMNS order
+
+    def date(value: Any) -> str:
+        found = iso.get(value)
+        if found is None:
+            found = iso[value] = "" if value is None else _iso(value)
+        return found
+
     for doc in docs:
-        head = sep.join([text(doc.get("number")), doc["status"], text(doc["payer"]),
-                         text(doc.get("payer_school_urn")), text(_iso(doc.get("issued"))),
-                         text(_iso(doc.get("due"))), _iso(doc["period_from"]),
-                         _iso(doc["period_to"]), ""])
+        number, payer, urn = doc["number"], doc["payer"], doc["payer_school_urn"]
+        head = (f"{'' if number is None else text(number)}{sep}{doc['status']}{sep}"
+                f"{text(payer) if check_payers else payer}{sep}{'' if urn is None else urn}"
+                f"{sep}{date(doc['issued'])}{sep}{date(doc['due'])}{sep}"
+                f"{date(doc['period_from'])}{sep}{date(doc['period_to'])}{sep}")
         tail = f"{sep}{doc['total_pence']}{end}"
         for ln in doc["lines"]:
-            lid, name, school = ln["leader_id"], ln["leader"], ln["school"]
+            (dep_id, lid, name, urn, school, d1, d2, n, full, half, rate, half_rate, kind,
+             amount, supply) = cells(ln)
             if check:
                 lid, name, school = text(lid), text(name), text(school)
-            d1, d2, n = ln["date_from"], ln["date_to"], ln["days"]
             chunks.append(
-                f"{head}{ln['deployment_id']}{sep}{lid}{sep}{name}{sep}{ln['school_urn']}{sep}"
-                f"{school}{sep}"
+                f"{head}{dep_id}{sep}{lid}{sep}{name}{sep}{urn}{sep}{school}{sep}"
                 f"{iso.get(d1) or iso.setdefault(d1, str(d1))}{sep}"
                 f"{iso.get(d2) or iso.setdefault(d2, str(d2))}{sep}"
-                f"{days.get(n) or days.setdefault(n, days_str(n))}{sep}"
-                f"{ln['full_days']}{sep}{ln['half_days']}{sep}{ln['rate_pence']}{sep}"
-                f"{ln['half_day_rate_pence']}{sep}{ln['kind']}{sep}{ln['amount_pence']}{sep}"
-                f"{ln['supply_pence']}{tail}")
+                f"{days.get(n) or days.setdefault(n, days_str(n))}{sep}{full}{sep}{half}{sep}"
+                f"{rate}{sep}{half_rate}{sep}{kind}{sep}{amount}{sep}{supply}{tail}")
         if len(chunks) > 4096:
             out.write("".join(chunks))
             chunks.clear()
@@ -444,7 +455,9 @@ def invoice(
         return
     with st.reader() as reader:
         docs = invoicing.documents(reader, ids)
-    st.note(f"issued {len(docs)} invoice(s): " + ", ".join(d["number"] for d in docs))
+    numbers = [d["number"] for d in docs]
+    shown = ", ".join(numbers) if len(numbers) <= 5 else f"{numbers[0]} ... {numbers[-1]}"
+    st.note(f"issued {len(numbers)} invoice(s): {shown}")
     _emit(docs, fmt, out, st=st, empty=empty)
 
 

@@ -4,10 +4,12 @@ The rules for each day (charged, free or funded; payer; amount) live in `service
 this module reads the days, hands them to those rules and writes what comes back.
 
 Drafts (`s2s invoice`) change nothing.  A draft covers the period's not-yet-invoiced days.  It is
-computed with one SQL aggregate over the period (GROUP BY deployment and halves on the covering
-index `ix_day_log_date_cover`); only deployments whose days must be ordered one by one (an NLG's,
-for the yearly allowance, and DfE packages) are fetched day by day, and only for those leaders and
-deployments.
+computed with one SQL aggregate over the period (per deployment: full days, half days, first and
+last date, read from the covering index `ix_day_log_date_cover`); only deployments whose days
+must be ordered one by one (an NLG's, for the yearly allowance, and DfE packages) are fetched day
+by day, and only for those leaders and deployments.  Issuing fetches every day (it must record
+each one) and applies the same rules; the property tests check that a draft and the invoices
+then issued agree line for line.
 
 Issuing (`s2s invoice --issue`) runs as one transaction:
 1. lock the numbering row `counter(series='invoice', year)` (`SELECT ... FOR UPDATE`; created if
@@ -283,8 +285,8 @@ def _hand_out(reader: Reader, column: str, left: dict[Any, int], after: dt.date 
         if after is not None:
             sql += " AND d.date >= :a"
             params["a"] = _bind(reader, after)
-        for key, day_id, halves in reader.iter(sql + f" ORDER BY {column}, d.date, d.id",
-                                               params):
+        for key, day_id, halves in reader.all(sql + f" ORDER BY {column}, d.date, d.id",
+                                              params):
             have = left[key]
             if have <= 0 or halves > have or day_id in skip:
                 continue
@@ -353,22 +355,25 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     vat_bp = int(settings.get("vat_percent_bp") or 0)
     groups: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
     special: dict[int, Dep] = {}
-    as_date = dt.date.fromisoformat if reader.dialect == "sqlite" else _date
+    dates: dict[Any, dt.date] = {}  # a month has a few dozen distinct dates
+    kind_of, amounts, payer_of = (charging.base_kind_of, charging.counted_amounts,
+                                  charging.payer_of)  # tens of thousands of rows: bind once
     for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
         (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
          rate, half_rate, supply, half_supply, leader_name, full, half, first, last) = row
         if leader_kind == "NLG" or funding == "dfe":
             special[int(dep_id)] = _dep(row)
             continue
-        kind = charging.base_kind_of(funding)
-        amount, owed = charging.counted_amounts(kind, full, half, rate, half_rate, supply,
-                                                half_supply)
+        kind = kind_of(funding)
+        amount, owed = amounts(kind, full, half, rate, half_rate, supply, half_supply)
         line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
-                "school_urn": urn, "school": school_name, "date_from": as_date(first),
-                "date_to": as_date(last), "days": 2 * full + half, "full_days": full,
+                "school_urn": urn, "school": school_name,
+                "date_from": dates.get(first) or dates.setdefault(first, _date(first)),
+                "date_to": dates.get(last) or dates.setdefault(last, _date(last)),
+                "days": 2 * full + half, "full_days": full,
                 "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
                 "kind": kind, "amount_pence": amount, "supply_pence": owed}
-        key = charging.payer_of(funding, funder, school_name, urn, kind)
+        key = payer_of(funding, funder, school_name, urn, kind)
         group = groups.get(key)
         if group is None:
             groups[key] = [line]

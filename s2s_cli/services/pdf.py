@@ -46,9 +46,24 @@ def latin1(text: Any) -> str:
 
 
 def _day(value: Any) -> str:
+    value = _as_date(value)
     if isinstance(value, dt.date):
         return value.strftime("%d %b %Y").lstrip("0")
     return "" if value is None else str(value)
+
+
+def _span(first: Any, last: Any) -> str:
+    """'14 Sep - 18 Sep 2026', '29 Sep 2026', '30 Aug 2026 - 2 Sep 2027'."""
+    first, last = _as_date(first), _as_date(last)
+    if first == last:
+        return _day(first)
+    if first.year == last.year:
+        return f"{first.strftime('%d %b').lstrip('0')} - {_day(last)}"
+    return f"{_day(first)} - {_day(last)}"
+
+
+def _as_date(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _title(doc: dict[str, Any]) -> str:
@@ -112,7 +127,7 @@ def render(docs: Sequence[dict[str, Any]]) -> bytes:
         pdf.ln(4)
 
         pdf.set_font("helvetica", "", 8.5)
-        widths = (34, 38, 38, 10, 10, 20, 16, 24)
+        widths = (34, 40, 36, 10, 10, 20, 16, 24)
         with pdf.table(col_widths=widths, text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT",
                                                       "RIGHT", "LEFT", "RIGHT"),
                        line_height=4.8, first_row_as_headings=True,
@@ -120,9 +135,7 @@ def render(docs: Sequence[dict[str, Any]]) -> bytes:
             table.row(["Leader", "Supported school", "Dates", "Full", "Half", "Day rate",
                        "Kind", "Amount"])
             for ln in doc.get("lines") or []:
-                dates = _day(ln["date_from"])
-                if ln["date_to"] != ln["date_from"]:
-                    dates += f" - {_day(ln['date_to'])}"
+                dates = _span(ln["date_from"], ln["date_to"])
                 table.row([latin1(f"{ln['leader_id']} {ln.get('leader') or ''}".strip()),
                            latin1(ln.get("school") or ""), latin1(dates),
                            str(ln["full_days"]), str(ln["half_days"]),
