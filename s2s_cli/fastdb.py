@@ -27,13 +27,17 @@ class Reader:
         return list(self._run(sql, params or {}))
 
     def iter(self, sql: str, params: dict[str, Any] | None = None) -> Iterator[Sequence[Any]]:
-        yield from self._run(sql, params or {})
+        # A plain loop, not `yield from`: an abandoned generator (say, `| head`) must not call
+        # close() on a cursor whose connection is already closed.
+        for row in self._run(sql, params or {}):  # noqa: UP028
+            yield row
 
     def stream(self, sql: str, params: dict[str, Any] | None = None
                ) -> Iterator[Sequence[Any]]:
         """Like `iter`, but never buffers the result on the client (a server-side cursor on
         PostgreSQL, fetched in batches): for reports over millions of rows."""
-        yield from self._stream(sql, params or {})
+        for row in self._stream(sql, params or {}):  # noqa: UP028
+            yield row
 
     def one(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any] | None:
         for row in self._run(sql, params or {}):

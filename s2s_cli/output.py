@@ -162,8 +162,12 @@ def console(stream: IO[str] | None = None, stderr: bool = False):  # type: ignor
     tty = _isatty(stream)
     if tty:
         return Console(file=stream, highlight=False)
+    try:  # piped `--format table`: honour $COLUMNS, else a wide page
+        width = int(os.environ.get("COLUMNS", "")) or 200
+    except ValueError:
+        width = 200
     return Console(file=stream, force_terminal=False, no_color=True, highlight=False,
-                   width=max(200, 80), soft_wrap=False)
+                   width=max(width, 40), soft_wrap=False)
 
 
 def rich_table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *,
@@ -172,15 +176,25 @@ def rich_table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *,
     from rich.text import Text
 
     shown = [c for c in columns if c.table]
+    cells = [[_text_value(c, row.get(c.key), for_table=True) for c in shown] for row in rows]
     table = Table(title=title, show_footer=totals is not None, title_justify="left")
-    for c in shown:
+    for i, c in enumerate(shown):
         justify = "right" if c.kind in ("int", "money", "days", "pct") else c.justify
         footer = ""
         if totals is not None and c.key in totals:
             footer = _text_value(c, totals[c.key], for_table=True)
-        table.add_column(c.title, justify=justify, footer=Text(footer))  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*[Text(_text_value(c, row.get(c.key), for_table=True)) for c in shown])
+        values = [r[i] for r in cells] + [footer]
+        widest = max((len(v) for v in values), default=0)
+        # Short, unbreakable values (dates, amounts, ids, numbers) are never cut to "2026-0…":
+        # such columns keep their width and the long free-text columns wrap instead.
+        compact = widest <= 24 and all(" " not in v for v in values if len(v) > 12)
+        min_width = None
+        if compact:
+            min_width = max([widest] + [len(w) for w in c.title.split()])
+        table.add_column(c.title, justify=justify, footer=Text(footer),  # type: ignore[arg-type]
+                         no_wrap=compact, min_width=min_width)
+    for r in cells:
+        table.add_row(*[Text(v) for v in r])
     return table
 
 

@@ -13,19 +13,29 @@ from typer.core import TyperGroup
 
 from s2s_cli import __version__
 from s2s_cli.cli.common import State, install_light_coercion
-from s2s_cli.clickcompat import Abort, ClickException, Context, Exit
+from s2s_cli.clickcompat import Abort, ClickException, Context, Exit, UsageError
 
 
 class S2SGroup(TyperGroup):
     """Every error becomes one line on stderr and an exit code (0 ok, 1 refusal, 2 bad input).
     Set S2S_RAISE_ERRORS=1 to see the traceback of an unexpected error."""
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: Context | None = None, **extra: Any) -> Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:
+            raise _one_line(exc) from None
+
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            raise _one_line(exc) from None
         except (ClickException, Exit, Abort):
             raise
         except BrokenPipeError:
+            _silence_stdout()
             raise Exit(0) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted: nothing was written by the unfinished step.", err=True)
@@ -36,6 +46,25 @@ class S2SGroup(TyperGroup):
             from s2s_cli.errors import S2SError
 
             raise S2SError(_describe(exc)) from None
+
+
+def _one_line(exc: UsageError) -> ClickException:
+    """Click's usage errors print four lines (usage, hint, blank, error): make them one."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `s2s request` alone shows its help
+        return exc
+    from s2s_cli.errors import InvalidInput
+
+    where = exc.ctx.command_path if exc.ctx is not None else "s2s"
+    return InvalidInput(f"{exc.format_message()} (see '{where} --help')")
+
+
+def _silence_stdout() -> None:
+    """The reader went away (`s2s ... | head`): stop Python complaining at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _describe(exc: Exception) -> str:

@@ -1,0 +1,60 @@
+"""The README's tour is true: every `s2s` command in its shell blocks (directory, brokerage and
+month-end billing) runs, in order, against a fresh database holding the bundled seed."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SECTIONS = ("## The directory", "## Brokerage", "## Charging and invoices")
+
+
+def tour_commands() -> list[list[str]]:
+    text = README.read_text()
+    commands: list[list[str]] = []
+    for heading in SECTIONS:
+        start = text.index(heading)
+        end = text.find("\n## ", start + 1)
+        section = text[start:end if end != -1 else None]
+        for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
+            joined = block.replace("\\\n", " ")
+            for line in joined.splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line.startswith("s2s "):
+                    commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_the_readme_has_a_tour():
+    commands = tour_commands()
+    assert len(commands) >= 25
+    assert ["invoice", "--month", "2026-09"] in commands
+
+
+def test_readme_tour_runs_against_the_bundled_seed(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("S2S_TODAY", "2026-11-25")
+    monkeypatch.chdir(tmp_path)
+    run = Run(db)
+    for args in tour_commands():
+        if "my_directory.yaml" in args:  # the reader's own file
+            continue
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    assert (tmp_path / "invoices-2026-09.pdf").stat().st_size > 1000
+    assert (tmp_path / "S2S-2026-0001.pdf").exists()
+    invoices = run.json("invoices", "list")
+    assert [(i["number"], i["status"]) for i in invoices] == [
+        ("S2S-2026-0001", "void"), ("S2S-CR-2026-0001", "credit")]
+
+
+@pytest.mark.parametrize("line", ["s2s find --specialism phonics"])
+def test_first_lines_name_the_main_job(line):
+    head = README.read_text().splitlines()[:8]
+    assert any(line in h for h in head)
+    assert any(".venv/bin/python -m pytest" in h for h in head)
