@@ -199,3 +199,14 @@ def test_non_editable_install_finds_the_bundled_seed(tmp_path):
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) >= 3
+
+
+def test_la_code_held_by_another_authority_is_a_file_error(mini, tmp_path, snapshot):
+    text = MINI.read_text().replace("  - code: 350\n    name: Bolton\n",
+                                    "  - code: 202\n    name: Bolton\n", 1)
+    text = text.replace("  - code: 202\n    name: Camden\n", "  - name: Camden\n", 1)
+    before = snapshot(mini.target)
+    result = mini("seed", "load", write(tmp_path, text))
+    assert result.exit_code == 2, result.stderr
+    assert f"{tmp_path}/dir.yaml:" in result.stderr and "202" in result.stderr
+    assert snapshot(mini.target) == before

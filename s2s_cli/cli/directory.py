@@ -125,7 +125,9 @@ def school_show(ctx: typer.Context, urn: Annotated[int, typer.Argument(metavar="
                              for ldr in row["leaders"]]
         sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return
-    extra = [rich_table(row["leaders"], FIND_COLUMNS, title="Leaders based here")]
+    # the school's own name, LA, region and phase would repeat on every row: left out
+    here = [c for c in FIND_COLUMNS if c.key in ("id", "name", "kind", "specialisms")]
+    extra = [rich_table(row["leaders"], here, title="Leaders based here")]
     render_record(row, cols, fmt, title=f"School {row['urn']}", extra=extra)
 
 
@@ -143,12 +145,12 @@ def seed_load(ctx: typer.Context,
 
     st = state(ctx)
     data = seed.read_file(file)  # read and size-check before touching the database
-
-    def work(session):  # type: ignore[no-untyped-def]
-        directory = seed.validate(data, str(file), seed.known_in_db(session))
-        return seed.load(session, directory)
-
-    result = st.write(work)
+    with st.session() as session:  # what the database already holds (LAs, URNs)
+        known = seed.known_in_db(session)
+    # Parse and validate outside the write transaction: a national file takes seconds to
+    # parse, and no other coordinator should wait on the write lock meanwhile.
+    directory = seed.validate(data, str(file), known)
+    result = st.write(lambda session: seed.load(session, directory))
     if not st.quiet:
         render(result.rows(), [Column("entity"), Column("added", kind="int"),
                                Column("updated", kind="int"), Column("unchanged", kind="int"),
