@@ -1,6 +1,8 @@
 """The append-only audit trail.  Every ORM write in a unit of work is recorded automatically
 (after_flush sees new, changed and deleted rows with their before/after values); bulk writes
-done with Core call `record()` themselves.  The table refuses UPDATE and DELETE (triggers)."""
+done with Core call `record()` themselves.  The table refuses UPDATE and DELETE (triggers,
+`append_only_ddl()`); only an erasure lifts them, inside its own transaction, to redact the
+erased person's values (services/privacy.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,32 @@ from sqlmodel import Session
 from s2s_cli.models import AuditLog, utcnow
 
 _AUDIT_TABLE = AuditLog.__table__  # type: ignore[attr-defined]
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """The statements that make audit_log refuse UPDATE and DELETE (migration 0002 creates
+    them; a redaction during erasure drops and recreates them with these same statements)."""
+    if dialect == "sqlite":
+        return ["CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+                "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"]
+    if dialect == "postgresql":
+        return ["CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$",
+                "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+                "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"]
+    return []
+
+
+def drop_append_only_ddl(dialect: str) -> list[str]:
+    """The statements that remove what `append_only_ddl` creates."""
+    if dialect == "sqlite":
+        return ["DROP TRIGGER IF EXISTS audit_log_no_update",
+                "DROP TRIGGER IF EXISTS audit_log_no_delete"]
+    if dialect == "postgresql":
+        return ["DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
+                "DROP FUNCTION IF EXISTS audit_log_append_only()"]
+    return []
 
 
 def _jsonable(value: Any) -> Any:

@@ -301,6 +301,24 @@ def test_backup_refuses_bad_destinations(sqlite_cli, sqlite_db, tmp_path):
     assert missing.exit_code == 2 and "no database" in missing.stderr
 
 
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite backup API")
+def test_backup_refuses_to_replace_an_existing_file_without_force(sqlite_cli, sqlite_db,
+                                                                  tmp_path):
+    dest = tmp_path / "precious.db"
+    dest.write_bytes(b"last week's backup")
+    refused = sqlite_cli("db", "backup", str(dest))
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert refused.stderr == f"Error: {dest} exists; use --force to replace it\n"
+    assert dest.read_bytes() == b"last week's backup"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    done = sqlite_cli("db", "backup", str(dest), "--force", ok=True)
+    assert done.stdout.strip() == str(dest)
+    assert dump(str(dest)) == dump(sqlite_db) and mode(dest) == 0o600
+    # the default, timestamped name needs no --force
+    first = Path(sqlite_cli("db", "backup", ok=True).stdout.strip())
+    assert first.exists() and first.name.startswith("s2s.db.backup-")
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="restore is for SQLite files")
 def test_restore_refuses_to_overwrite_without_force(sqlite_cli, sqlite_db, tmp_path):
     backup = Path(sqlite_cli("db", "backup", str(tmp_path / "b.db"), ok=True).stdout.strip())

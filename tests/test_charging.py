@@ -80,21 +80,40 @@ def test_funder_routes_are_funded_and_paid_by_the_named_funder(funding):
     ("academy", 9, 10),  # never more than 5 additional days
 ])
 def test_dfe_package_size(school_type, extra, package_days):
-    assert charging.dfe_package_halves(dep(funding="dfe", school_type=school_type,
+    assert charging.dfe_package_halves(dep(kind="NLG", funding="dfe", school_type=school_type,
                                            extra=extra)) == 2 * package_days
 
 
-def test_maintained_dfe_package_then_days_charged_to_the_school():
-    d = dep(funding="dfe", school_type="voluntary aided school", school="Richmond Park Primary",
-            urn=131544)
+def test_maintained_nlg_dfe_package_then_days_charged_to_the_school():
+    d = dep(kind="NLG", leader="N1", funding="dfe", school_type="voluntary aided school",
+            school="Richmond Park Primary", urn=131544)
     ds = days(*[(1, D(2026, 10, day), 2) for day in (5, 6, 7, 8)], (1, D(2026, 10, 9), 1))
     assert kinds_in_order(ds, {1: d}) == ["funded"] * 3 + ["charged"] * 2
     assert charging.payer_for(d, "funded") == charging.Payer("DfE")
     assert charging.payer_for(d, "charged") == charging.Payer("Richmond Park Primary", 131544)
+    assert charging.base_kind(d) == "charged"  # beyond the package
+
+
+@pytest.mark.parametrize("kind", ["SLE", "LLE", "NLE"])
+@pytest.mark.parametrize("school_type", ["voluntary aided school", "academy"])
+def test_dfe_funded_days_of_other_leaders_are_all_funded_by_dfe(kind, school_type):
+    # packages are for NLGs only: an NLE's DfE-funded school-improvement work has no cap
+    d = dep(kind=kind, funding="dfe", school_type=school_type, extra=2)
+    assert not d.special  # summed in SQL, like any other non-NLG deployment
+    assert charging.base_kind(d) == "funded"
+    ds = days(*[(1, D(2026, 10, n), 2) for n in range(1, 13)], (1, D(2026, 10, 13), 1))
+    assert kinds_in_order(ds, {1: d}) == ["funded"] * 13  # 12.5 days, past any package
+    assert charging.payer_for(d, "funded") == charging.Payer("DfE")
+    book = LineBook()
+    for day in ds:
+        book.add_day(d, day, "funded")
+    [inv] = book.invoices(0)
+    assert inv.payer == charging.Payer("DfE")
+    assert inv.total_pence == 12 * 35000 + 17500 == 437500
 
 
 def test_package_days_are_the_first_in_date_order_then_log_id():
-    d = dep(funding="dfe", school_type="community school")
+    d = dep(kind="NLG", leader="N1", funding="dfe", school_type="community school")
     ds = [Day(10, 1, D(2026, 10, 9), 2), Day(3, 1, D(2026, 10, 5), 2),
           Day(7, 1, D(2026, 10, 5), 1), Day(1, 1, D(2026, 10, 6), 2),
           Day(2, 1, D(2026, 10, 7), 2)]
@@ -133,11 +152,24 @@ def test_allowance_already_on_live_invoices_is_not_given_twice():
     assert left == {("N1", 2026): 1}
 
 
-def test_dfe_package_days_neither_use_nor_get_the_nlg_allowance():
+def test_dfe_deployment_days_neither_use_nor_get_the_nlg_allowance():
     d = dep(kind="NLG", leader="N1", funding="dfe", school_type="community school")
     ds = days(*[(1, D(2026, 11, n), 2) for n in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16)])
-    assert kinds_in_order(ds, {1: d}) == ["funded"] * 3 + ["free"] * 5 + ["charged"] * 3
-    assert charging.payer_for(d, "free") == charging.Payer("Brookfield Primary School", 100001)
+    # 3 package days funded by DfE, then charged to the school: never free
+    assert kinds_in_order(ds, {1: d}) == ["funded"] * 3 + ["charged"] * 8
+    assert charging.payer_for(d, "charged") == charging.Payer("Brookfield Primary School",
+                                                              100001)
+
+
+def test_dfe_days_between_an_nlgs_other_days_leave_the_allowance_alone():
+    school = dep(1, kind="NLG", leader="N1")
+    dfe = dep(2, kind="NLG", leader="N1", funding="dfe", school_type="community school",
+              urn=131544, school="Richmond Park Primary")
+    ds = days((2, D(2026, 9, 1), 2), (2, D(2026, 9, 2), 2), (2, D(2026, 9, 3), 2),
+              (2, D(2026, 9, 4), 2), (1, D(2026, 9, 7), 2), (2, D(2026, 9, 8), 2),
+              *[(1, D(2026, 9, n), 2) for n in (9, 10, 11, 14, 15)])
+    assert kinds_in_order(ds, {1: school, 2: dfe}) == (
+        ["funded"] * 3 + ["charged", "free", "charged"] + ["free"] * 4 + ["charged"])
 
 
 def test_free_days_owe_nothing_and_sit_on_the_payers_invoice_at_zero():
@@ -181,7 +213,7 @@ def test_trust_detection():
     assert not charging.is_trust(None)
 
 
-DAY_SPECS = st.lists(st.tuples(st.integers(1, 3), st.integers(0, 420), st.sampled_from([1, 2])),
+DAY_SPECS = st.lists(st.tuples(st.integers(1, 4), st.integers(0, 420), st.sampled_from([1, 2])),
                      max_size=40)
 
 
@@ -191,7 +223,8 @@ def test_allowance_and_package_are_never_exceeded_and_order_is_respected(spec, e
     deps = {1: dep(1, leader="N1", kind="NLG"),
             2: dep(2, leader="N1", kind="NLG", funding="dfe", school_type="academy",
                    extra=extra),
-            3: dep(3, leader="S1", funding="dfe", school_type="community school")}
+            3: dep(3, leader="S1", funding="dfe", school_type="community school"),
+            4: dep(4, leader="N2", kind="NLG", funding="dfe", school_type="community school")}
     start = D(2026, 3, 1)
     seen: set[tuple[str, dt.date]] = set()
     ds = []
@@ -207,16 +240,23 @@ def test_allowance_and_package_are_never_exceeded_and_order_is_respected(spec, e
     for d in ds:
         year = charging.academic_year_of(d.date)
         if kinds[d.id] == "free":
-            assert deps[d.deployment_id].is_nlg
+            assert d.deployment_id == 1  # an NLG's, never a DfE-funded deployment's
             free[year] = free.get(year, 0) + d.halves
         if kinds[d.id] == "funded":
             funded[d.deployment_id] = funded.get(d.deployment_id, 0) + d.halves
+        if d.deployment_id == 3:  # DfE-funded SLE: no package, every day funded
+            assert kinds[d.id] == "funded"
+        if d.deployment_id == 1:
+            assert kinds[d.id] in ("free", "charged")
     assert all(v <= charging.NLG_ALLOWANCE_HALVES for v in free.values())
-    for dep_id, used in funded.items():
-        assert used <= charging.dfe_package_halves(deps[dep_id])
+    for dep_id in (2, 4):
+        assert funded.get(dep_id, 0) <= charging.dfe_package_halves(deps[dep_id])
+    # the allowance depends on the NLG's non-DfE days only
+    alone = charging.classify([d for d in ds if d.deployment_id == 1], deps)
+    assert all(kinds[i] == k for i, k in alone.items())
     # a charged day never comes before a later day that got the package/allowance while the
     # earlier one would have fitted: with whole days only, covered days form a prefix
-    for dep_id in (2, 3):
+    for dep_id in (2, 4):
         mine = sorted((d for d in ds if d.deployment_id == dep_id and d.halves == 2),
                       key=lambda d: (d.date, d.id))
         seq = [kinds[d.id] == "funded" for d in mine]

@@ -216,3 +216,19 @@ def test_list_show_and_close(mini, snapshot):
     table = mini("deployment", "show", "3", "--format", "table", ok=True).stdout
     assert "Ben Hallam" not in table and "Amira Okafor" in table
     assert mini("deployment", "show", "42").exit_code == 1
+
+
+def test_half_day_rate_above_the_day_rate_is_bad_input(mini, snapshot):
+    rid = request(mini, "131543", "--days", "2")
+    before = snapshot(mini.target)
+    result = mini("deploy", str(rid), "--leader", "L9001", "--rate", "300",
+                  "--half-day-rate", "500")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("Error: --half-day-rate £500.00 is more than the day rate "
+                             "£300.00\n")
+    assert snapshot(mini.target) == before
+    # a half day may cost as much as a full day (a minimum charge), not more
+    mini("deploy", str(rid), "--leader", "L9001", "--rate", "300", "--half-day-rate", "300",
+         ok=True)
+    assert query(mini.target, "SELECT rate_pence, half_day_rate_pence FROM deployment") == [
+        (30000, 30000)]

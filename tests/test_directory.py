@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -165,6 +166,25 @@ def test_school_show_lists_its_leaders(mini):
     assert [ldr["id"] for ldr in row["leaders"]] == ["L9005", "L9006", "L9007"]
     assert mini("school", "show", "999999").exit_code == 1
     assert mini("school", "show", "abc").exit_code == 2
+
+
+def test_school_show_table_lists_leaders_without_repeating_the_school(mini):
+    before = mini.json("school", "show", "131545")
+    out = mini("school", "show", "131545", "--format", "table", ok=True).stdout
+    nested = out[out.index("Leaders based here"):]
+    header = nested.splitlines()[2]
+    assert [w for w in re.split(r"[│┃\s]+", header) if w] == ["id", "name", "kind",
+                                                             "specialisms"]
+    for needle in ("Plymouth Sound Academy", "Plymouth", "South West", "secondary"):
+        assert needle in out[:out.index("Leaders based here")]  # once, in the record
+        assert needle not in nested
+    rows = [line for line in nested.splitlines() if "L900" in line]
+    assert [re.split(r"[│┃\s]+", r.strip("│ "))[0] for r in rows] == [
+        "L9005", "L9006", "L9007"]
+    assert mini.json("school", "show", "131545") == before  # JSON unchanged
+    assert set(before["leaders"][0]) == {"id", "name", "kind", "specialisms",
+                                         "home_school_urn", "home_school", "local_authority",
+                                         "region", "phase", "email", "capacity_days"}
 
 
 def test_specialisms_counts_active_leaders(mini):

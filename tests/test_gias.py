@@ -144,6 +144,27 @@ def test_la_and_region_filters(mini: Run) -> None:
     assert bad.exit_code == 2 and "unknown region" in bad.stderr
 
 
+def test_unknown_la_or_region_is_bad_input_with_a_suggestion(mini: Run, snapshot: Any) -> None:
+    before = snapshot(mini.target)
+    for args, message in (
+            (["--la", "Narnia"], "unknown local authority 'Narnia'"),
+            (["--la", "Islingtn"], "(did you mean 'Islington'?)"),  # in the file
+            (["--la", "Camden", "--la", "Tamesde"], "(did you mean 'Tameside'?)"),
+            (["--la", "999"], "unknown local authority '999'"),
+            (["--region", "Londn"], "(did you mean 'London'?)"),
+            (["--region", "Narnia"], "unknown region 'Narnia'")):
+        result = mini("import", "gias", str(EXTRACT), *args)
+        assert result.exit_code == 2, args
+        assert result.stdout == "" and message in result.stderr, (args, result.stderr)
+        assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert snapshot(mini.target) == before  # nothing written
+    # a local authority s2s knows but the file does not name is not a typo: all filtered
+    elsewhere = import_json(mini, "--la", "Richmond upon Thames")
+    assert (elsewhere["added"], elsewhere["updated"], elsewhere["filtered"]) == (0, 0, 14)
+    # names are matched whatever their case, codes as given in the file
+    assert import_json(mini, "--la", "camden", "--la", "206")["filtered"] == 10
+
+
 def test_utf8_with_bom_is_read_as_utf8(mini: Run, tmp_path: Path) -> None:
     utf8 = tmp_path / "extract-utf8.csv"
     utf8.write_bytes(b"\xef\xbb\xbf" + EXTRACT.read_bytes().decode("cp1252").encode("utf-8"))

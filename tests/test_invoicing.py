@@ -167,49 +167,86 @@ def test_nlg_allowance_in_a_draft_before_earlier_days_are_invoiced(mini: Run):
 
 
 def test_maintained_school_dfe_package_then_charged_days(mini: Run):
-    # 131544 is voluntary aided (maintained): a 3-day package
-    dep = deploy(mini, school=131544, leader="L9001", days="5", start="2026-10-01",
-                 funding="dfe")
+    # 131544 is voluntary aided (maintained): an NLG's 3-day package
+    dep = deploy(mini, school=131544, leader="L9005", days="5", start="2026-10-01",
+                 funding="dfe", need="governance")
     log(mini, dep, "2026-10-05", "2026-10-06", "2026-10-07", "2026-10-08")
     log(mini, dep, "2026-10-09", half=True)
     invs = by_payer(mini.json("invoice", "--month", "2026-10", "--issue", "--date",
                               "2026-11-02"))
     assert lines(invs["DfE"]) == [
-        ("L9001", "funded", "2026-10-05", "2026-10-07", "3", 3, 0, 35000, 105000)]
+        ("L9005", "funded", "2026-10-05", "2026-10-07", "3", 3, 0, 40000, 120000)]
     assert invs["DfE"]["payer_school_urn"] is None
+    # beyond the package: charged to the school at the deployment's rates, never free
     assert lines(invs["Richmond Park Primary"]) == [
-        ("L9001", "charged", "2026-10-08", "2026-10-09", "1.5", 1, 1, 35000, 52500)]
+        ("L9005", "charged", "2026-10-08", "2026-10-09", "1.5", 1, 1, 40000, 60000)]
 
 
 def test_trust_dfe_package_with_additional_days(mini: Run):
-    # 131545 is an academy (a trust): 5 days + 2 additional = 7 funded days
-    dep = deploy(mini, school=131545, leader="L9004", days="9", start="2026-11-01",
-                 funding="dfe", extra=2)
+    # 131542 is an academy (a trust): an NLG's 5 days + 2 additional = 7 funded days
+    dep = deploy(mini, school=131542, leader="L9005", days="9", start="2026-11-01",
+                 funding="dfe", extra=2, need="governance")
     log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11)])
     log(mini, dep, "2026-11-12", half=True)
     invs = by_payer(mini.json("invoice", "--month", "2026-11"))
     assert lines(invs["DfE"]) == [
-        ("L9004", "funded", "2026-11-02", "2026-11-10", "7", 7, 0, 50000, 350000)]
-    assert lines(invs["Plymouth Sound Academy"]) == [
-        ("L9004", "charged", "2026-11-11", "2026-11-12", "1.5", 1, 1, 50000, 75000)]
+        ("L9005", "funded", "2026-11-02", "2026-11-10", "7", 7, 0, 40000, 280000)]
+    # beyond the package: charged to the school (never the NLG's free days)
+    assert lines(invs["Brookfield Primary School"]) == [
+        ("L9005", "charged", "2026-11-11", "2026-11-12", "1.5", 1, 1, 40000, 60000)]
     # issuing the first week only, then the rest, still funds exactly 7 days
     mini("invoice", "--from", "2026-11-01", "--to", "2026-11-06", "--issue", ok=True)
     rest = by_payer(mini.json("invoice", "--from", "2026-11-07", "--to", "2026-11-30",
                               "--issue"))
     assert lines(rest["DfE"]) == [
-        ("L9004", "funded", "2026-11-09", "2026-11-10", "2", 2, 0, 50000, 100000)]
-    assert rest["Plymouth Sound Academy"]["total_pence"] == 75000
+        ("L9005", "funded", "2026-11-09", "2026-11-10", "2", 2, 0, 40000, 80000)]
+    assert rest["Brookfield Primary School"]["total_pence"] == 60000
 
 
 def test_nlg_dfe_package_days_do_not_use_the_allowance(mini: Run):
-    dep = deploy(mini, school=131544, leader="L9005", days="10", start="2026-11-01",
+    dep = deploy(mini, school=131544, leader="L9005", days="8", start="2026-11-01",
                  funding="dfe", need="governance")
-    log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13)])
+    log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11)])
+    own = deploy(mini, school=131543, leader="L9005", days="2", start="2026-11-01",
+                 need="governance")
+    log(mini, own, "2026-11-16", "2026-11-17")
     invs = by_payer(mini.json("invoice", "--month", "2026-11"))
     assert [(ln["kind"], ln["days"]) for ln in invs["DfE"]["lines"]] == [("funded", "3")]
+    # days beyond the package are charged to the school, not free ...
     assert [(ln["kind"], ln["days"], ln["amount_pence"])
-            for ln in invs["Richmond Park Primary"]["lines"]] == [
-        ("charged", "2", 80000), ("free", "5", 0)]
+            for ln in invs["Richmond Park Primary"]["lines"]] == [("charged", "5", 200000)]
+    # ... and the allowance is untouched for the NLG's school-funded work
+    assert [(ln["kind"], ln["days"], ln["amount_pence"])
+            for ln in invs["Bolton High School"]["lines"]] == [("free", "2", 0)]
+    issued = by_payer(mini.json("invoice", "--month", "2026-11", "--issue"))
+    assert {p: i["total_pence"] for p, i in issued.items()} == {
+        "DfE": 120000, "Richmond Park Primary": 200000, "Bolton High School": 0}
+
+
+def test_dfe_funded_nle_deployment_has_every_day_funded(mini: Run):
+    # packages are for NLGs only: an NLE's DfE-funded work is funded day for day, no cap
+    dep = deploy(mini, school=131545, leader="L9004", days="9", start="2026-11-01",
+                 funding="dfe")
+    log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11)])
+    log(mini, dep, "2026-11-12", half=True)
+    [draft] = mini.json("invoice", "--month", "2026-11")
+    assert (draft["payer"], draft["payer_school_urn"], draft["total_pence"]) == (
+        "DfE", None, 8 * 50000 + 25000)
+    assert lines(draft) == [
+        ("L9004", "funded", "2026-11-02", "2026-11-12", "8.5", 8, 1, 50000, 425000)]
+    [issued] = mini.json("invoice", "--month", "2026-11", "--issue")
+    assert lines(issued) == lines(draft)
+
+
+def test_dfe_extra_days_are_for_nlg_packages_only(mini: Run, snapshot, db):
+    request_id = mini("request", "log", "--school", "131545", "--need", "achievement",
+                      "--received", "2026-01-05", "--funding", "dfe", ok=True).stdout.strip()
+    before = snapshot(db)
+    result = mini("deploy", request_id, "--leader", "L9004", "--days", "9",
+                  "--dfe-extra-days", "2")
+    assert result.exit_code == 2
+    assert "NLG" in result.stderr
+    assert snapshot(db) == before
 
 
 @pytest.mark.parametrize("funding", ["intervention", "grant"])
@@ -318,7 +355,9 @@ def test_filters_by_school_and_payer(three_schools: Run):
 
 def test_table_output_shows_each_payer_with_totals(three_schools: Run):
     out = three_schools("invoice", "--month", "2026-09", "--format", "table", ok=True).stdout
-    for text in ("DRAFT", "Brookfield Primary School", "Chloe Brennan", "£1,050.00", "£300.00",
+    assert "Draft invoice - Brookfield Primary School - 2026-09-01 to 2026-09-30" in out
+    assert "DRAFT" not in out
+    for text in ("Brookfield Primary School", "Chloe Brennan", "£1,050.00", "£300.00",
                  "3.5", "Total £920.00"):
         assert text in out
     empty = three_schools("invoice", "--month", "2027-01", "--format", "table", ok=True)
@@ -391,13 +430,18 @@ def test_charges_tell_issued_from_draft(three_schools: Run):
 
 
 def test_charges_count_free_and_funded_days(mini: Run):
-    dep = deploy(mini, school=131544, leader="L9005", days="10", start="2026-11-01",
+    dep = deploy(mini, school=131544, leader="L9005", days="8", start="2026-11-01",
                  funding="dfe", need="governance")
-    log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13)])
-    [row] = mini.json("charges", "--by", "funding")
-    assert (row["group"], row["status"], row["days"], row["funded_days"], row["funded_pence"],
-            row["free_days"], row["charged_days"], row["charged_pence"]) == (
-        "dfe", "draft", "10", "3", 120000, "5", "2", 80000)
+    log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11)])
+    own = deploy(mini, school=131543, leader="L9005", days="2", start="2026-11-01",
+                 need="governance")
+    log(mini, own, "2026-11-16", "2026-11-17")
+    rows = mini.json("charges", "--by", "funding")
+    assert [(row["group"], row["status"], row["days"], row["funded_days"],
+             row["funded_pence"], row["free_days"], row["charged_days"], row["charged_pence"])
+            for row in rows] == [
+        ("dfe", "draft", "8", "3", 120000, "0", "5", 200000),
+        ("school", "draft", "2", "0", 0, "2", "0", 0)]
 
 
 def test_remittance_pays_home_schools_for_issued_days(three_schools: Run):
@@ -433,8 +477,9 @@ DEPLOYMENTS = [
     ("L9001", 131544, "school", None, 0, 35000, 17500),
     ("L9005", 131543, "school", None, 0, 40000, 20000),  # NLG
     ("L9005", 131544, "grant", "Grant Fund", 0, 40000, 20000),  # NLG, funder pays
-    ("L9004", 131545, "dfe", None, 2, 50000, 25000),  # trust package
+    ("L9004", 131545, "dfe", None, 0, 50000, 25000),  # NLE: every day funded by DfE
     ("L9005", 131544, "dfe", None, 0, 40000, 19000),  # NLG, maintained package
+    ("L9005", 131545, "dfe", None, 2, 40000, 20000),  # NLG, trust package + 2 days
     ("L9002", 131543, "intervention", "Bolton LA", 0, 31000, 16000),
 ]
 START = dt.date(2026, 6, 1)  # the logged days straddle 1 September 2026

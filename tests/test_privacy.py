@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINI, Run, dump
+from tests.conftest import MINI, PG_URL, Run, dump
 from tests.test_admin import add_billing, sql
 
 NAME, EMAIL, PHONE = "Amira Okafor", "amira.okafor@example.org", "07700 900999"
@@ -143,10 +144,8 @@ def test_erased_data_never_shows_again(with_work, db, tmp_path):
     for out in outputs:
         for secret in (NAME, EMAIL, PHONE, "Tuesdays", "07700 900123"):
             assert secret not in out
-    # the append-only trail still holds its original rows (never rewritten): masking is on
-    # display, so the history of other fields stays intact
-    raw = dump(db)
-    assert "append-only" in raw or "audit_log" in raw
+    # the trail keeps its rows: only the personal fields were redacted, so the history of the
+    # other fields stays intact
     masked = with_work.json("audit", "--record", "L9001")
     insert = next(r for r in masked if r["action"] == "insert")
     assert insert["after"]["name"] == "[erased L9001]" and insert["after"]["email"] is None
@@ -237,3 +236,148 @@ def test_erasure_through_the_real_workflow_keeps_invoices_and_hides_the_name(min
     for out in outputs:
         assert name not in out and email not in out
     assert mini("db", "check").exit_code == 0
+
+
+# --- erasure reaches the audit trail --------------------------------------------------------
+
+# (the seed's phone for her, 01632 960001, is a fictional number other leaders share too)
+OLD_EMAIL, OLD_PHONE = "a.okafor@old-school.example", "07700 900555"
+SECRETS = (NAME, EMAIL, OLD_EMAIL, PHONE, OLD_PHONE, "Tuesdays")
+
+
+def audit_rows(target: str) -> dict[int, tuple]:
+    """Every audit row as stored (no masking), by id."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(target if "://" in target else f"sqlite:///{target}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, table_name, record_id, action, actor, before, "
+                                 "after FROM audit_log ORDER BY id")).all()
+    engine.dispose()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def loads(value):  # type: ignore[no-untyped-def]
+    return None if value is None else json.loads(value)
+
+
+def seed_variant(tmp_path, name: str, edits: dict[str, str]):  # type: ignore[no-untyped-def]
+    text = MINI.read_text(encoding="utf-8")
+    for old, new in edits.items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def history(with_work, db, tmp_path):  # type: ignore[no-untyped-def]
+    """L9001's personal data spread through the audit trail: an older email, the seed's
+    phone and the fixture's, notes; another leader's notes and an unrelated row mention her;
+    the live data of everyone else no longer does."""
+    from s2s_cli import audit
+    from s2s_cli import db as dbmod
+
+    with_work("seed", "load", seed_variant(tmp_path, "v2.yaml", {
+        f"email: {EMAIL}": f"email: {OLD_EMAIL}\n    notes: prefers Tuesdays",
+        'phone: "01632 960001"': f'phone: "{OLD_PHONE}"',
+        "email: ben.hallam@example.org": "email: ben.hallam@example.org\n    notes: covers "
+                                         f"for {NAME} ({EMAIL.upper()}) on Fridays"}), ok=True)
+    with_work("seed", "load", str(MINI), ok=True)  # back to the file: notes cleared
+    dbmod.run_write(dbmod.make_engine(db), lambda s: audit.record(
+        s, "setting", "contact", "update", {"name": NAME, "email": EMAIL, "note": "kept"},
+        {"name": "Someone Else", "email": "else@example.org"}), actor="test", command="test")
+    text = json.dumps(audit_rows(db))
+    assert all(secret in text for secret in SECRETS)
+    return with_work
+
+
+def test_erase_redacts_the_leader_from_earlier_audit_rows(history, db):
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.test_admin import sql as tamper
+
+    before_rows, totals = audit_rows(db), money_totals(db)
+    history("--as", "DPO", "leader", "erase", "L9001", "--confirm", ok=True)
+    after_rows = audit_rows(db)
+    # nothing deleted, one row added (the erasure); nothing of hers left in any row
+    assert list(after_rows)[:-1] == list(before_rows)
+    erase = after_rows[max(after_rows)]
+    assert erase[:4] == ("leader", "L9001", "erase", "DPO")
+    for rid, row in after_rows.items():
+        for secret in SECRETS:
+            assert secret.lower() not in json.dumps(row, ensure_ascii=False).lower(), (rid, row)
+    # only the personal keys changed, and the erase row counts the rows redacted
+    changed = [rid for rid in before_rows if before_rows[rid] != after_rows[rid]]
+    assert loads(erase[5])["audit_rows_redacted"] == len(changed) >= 5
+    for rid in changed:
+        old, new = before_rows[rid], after_rows[rid]
+        assert old[:4] == new[:4]
+        for o, n in zip(old[4:], new[4:], strict=True):
+            o, n = loads(o) or {}, loads(n) or {}
+            assert set(o) == set(n)
+            assert {k: v for k, v in o.items() if k not in ("name", "email", "phone", "notes")
+                    } == {k: v for k, v in n.items() if k not in ("name", "email", "phone",
+                                                                 "notes")}
+    own = [after_rows[rid] for rid in changed if after_rows[rid][:2] == ("leader", "L9001")]
+    assert len(own) >= 3
+    for r in own:
+        for values in (loads(r[4]) or {}, loads(r[5]) or {}):
+            assert values.get("name", "[erased L9001]") == "[erased L9001]"
+            assert [values[k] for k in ("email", "phone", "notes") if k in values
+                    ] == [None for k in ("email", "phone", "notes") if k in values]
+    assert "01632 960001" not in json.dumps([r for r in after_rows.values()
+                                             if r[:2] == ("leader", "L9001")])
+    # another leader's row: their own values kept, the mention of her replaced
+    ben = [v["notes"] for r in after_rows.values() if r[:3] == ("leader", "L9002", "update")
+           for v in (loads(r[4]) or {}, loads(r[5]) or {}) if "notes" in v]
+    mention = "covers for [erased L9001] ([erased L9001]) on Fridays"
+    assert ben == [None, mention, mention, None]  # added by one load, cleared by the next
+    assert all(loads(r[5])["name"] == "Ben Hallam" for r in after_rows.values()
+               if r[:3] == ("leader", "L9002", "insert"))
+    unrelated = next(r for r in after_rows.values() if r[:2] == ("setting", "contact"))
+    assert loads(unrelated[4]) == {"name": "[erased L9001]", "email": None, "note": "kept"}
+    assert loads(unrelated[5]) == {"name": "Someone Else", "email": "else@example.org"}
+    # the trail is append-only again, exactly as the migration made it
+    with pytest.raises(DBAPIError, match="append-only"):
+        tamper(db, "UPDATE audit_log SET actor = 'someone else'")
+    with pytest.raises(DBAPIError, match="append-only"):
+        tamper(db, "DELETE FROM audit_log")
+    if "://" not in db:
+        import sqlite3
+
+        from s2s_cli.audit import append_only_ddl
+
+        conn = sqlite3.connect(db)
+        triggers = [r[0] for r in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
+        conn.close()
+        assert sorted(triggers) == sorted(append_only_ddl("sqlite"))
+    assert audit_rows(db) == after_rows
+    assert history("db", "check").exit_code == 0
+    assert money_totals(db) == totals
+    # erasing again changes nothing
+    history("leader", "erase", "L9001", "--confirm", ok=True)
+    assert audit_rows(db) == after_rows
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite file contents")
+def test_erased_values_leave_the_sqlite_file(history, db):
+    history("leader", "erase", "L9001", "--confirm", ok=True)
+    raw = b"".join(p.read_bytes() for p in (Path(db), Path(f"{db}-wal")) if p.exists())
+    for secret in SECRETS:
+        assert secret.encode() not in raw, secret
+        assert secret.upper().encode() not in raw, secret
+
+
+def test_redaction_leaves_a_namesake_alone(with_work, db, tmp_path):
+    """Another leader with the same name keeps it in their own audit rows."""
+    with_work("seed", "load", seed_variant(tmp_path, "namesake.yaml", {
+        "name: Chloe Brennan": f"name: {NAME}"}), ok=True)
+    with_work("leader", "erase", "L9001", "--confirm", ok=True)
+    rows = audit_rows(db).values()
+    namesake = [loads(r[5]) for r in rows if r[:2] == ("leader", "L9003") and r[5]]
+    assert {"name": NAME} in [{"name": a.get("name")} for a in namesake if "name" in a]
+    assert not any(NAME in json.dumps(r) for r in rows if r[:2] != ("leader", "L9003"))
+    assert with_work.json("leader", "show", "L9003")["name"] == NAME

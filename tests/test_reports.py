@@ -281,6 +281,46 @@ def test_utilisation_report_and_chart(busy: Run) -> None:
     assert "█" not in busy("report", "utilisation", "--format", "csv", ok=True).stdout
 
 
+def _chart_lines(chart: Any) -> list[str]:
+    from rich.console import Console
+
+    con = Console(width=120, force_terminal=True, no_color=True, record=True)
+    con.print(chart)
+    return con.export_text().splitlines()
+
+
+def test_utilisation_chart_shows_the_busiest_first(busy: Run) -> None:
+    from s2s_cli.cli.reports import CHART_LEADERS, utilisation_chart
+
+    # through the CLI: L9002 and L9005 both worked 2.5 days (L9002 agreed more); the four
+    # leaders with nothing agreed or worked have no bar
+    out = busy("report", "utilisation", "--format", "table", ok=True).stdout
+    chart = out[out.index("Days worked against days released"):out.index("█ worked")]
+    bars = [line.split()[0] for line in chart.splitlines()[1:] if line.strip()]
+    assert bars == ["L9002", "L9005"]
+
+    def row(n: int, worked: int, agreed: int) -> dict[str, Any]:
+        return {"leader_id": f"L{n:04d}", "leader": f"Leader {n}", "worked_days": worked,
+                "agreed_days": agreed, "released_days": 40, "utilisation_pct": None}
+
+    # 60 leaders in id order, the busiest with the highest ids; 10 with nothing at all
+    rows = [row(n, 0, 0) for n in range(1, 11)]
+    rows += [row(n, n // 2, n) for n in range(11, 61)]
+    lines = _chart_lines(utilisation_chart(rows))
+    assert lines[0] == (f"Days worked against days released (the {CHART_LEADERS} busiest "
+                        "of 50 leaders with work)")
+    shown = [line.split()[0] for line in lines[1:] if line.startswith("L")]
+    assert shown[:4] == ["L0060", "L0059", "L0058", "L0057"]  # 30, 29.5, 29, 28.5 worked
+    assert len(shown) == CHART_LEADERS and shown[-1] == "L0021"
+    # ties on worked are broken by agreed, then id; nobody idle is drawn
+    few = [row(1, 0, 0), row(2, 2, 2), row(3, 2, 6), row(4, 0, 3), row(5, 4, 4)]
+    shown = [line.split()[0] for line in _chart_lines(utilisation_chart(few))[1:]
+             if line.startswith("L")]
+    assert shown == ["L0005", "L0003", "L0002", "L0004"]
+    assert "busiest" not in _chart_lines(utilisation_chart(few))[0]
+    assert utilisation_chart([row(1, 0, 0), row(2, 0, 0)]) is None
+
+
 def _live_invoice_lines(run: Run) -> list[dict[str, Any]]:
     lines = []
     for inv in run.json("invoices", "list"):
@@ -464,6 +504,32 @@ def test_failed_report_leaves_the_previous_file_byte_identical(
     assert target.read_bytes() == before and os.listdir(folder) == ["days.csv"]
     fresh = busy("report", "days", "--out", str(folder / "new.csv"))
     assert fresh.exit_code == 1 and os.listdir(folder) == ["days.csv"]
+
+
+def test_out_format_comes_only_from_a_suffix_that_says_it(busy: Run, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    for name in ("days.xlsx", "days.pdf", "days.CSV.bak", "days"):
+        result = busy("report", "days", "--out", str(tmp_path / name))
+        assert result.exit_code == 2, name
+        assert result.stdout == "" and result.stderr.count("\n") == 1
+        assert "cannot tell the format from " in result.stderr, name
+        assert "add --format csv|json|plain" in result.stderr
+    xlsx = busy("report", "days", "--out", str(tmp_path / "days.xlsx"))
+    assert xlsx.stderr == ("Error: cannot tell the format from .xlsx: add --format "
+                           "csv|json|plain\n")
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    # the suffixes that say their format, in any case
+    busy("report", "days", "--out", str(tmp_path / "d.CSV"), ok=True)
+    assert (tmp_path / "d.CSV").read_text().startswith("id,date,")
+    busy("report", "days", "--out", str(tmp_path / "d.json"), ok=True)
+    assert isinstance(json.loads((tmp_path / "d.json").read_text()), list)
+    for name in ("d.txt", "d.tsv"):
+        busy("report", "days", "--out", str(tmp_path / name), ok=True)
+        assert (tmp_path / name).read_text().startswith("id\tdate\t")
+    # --format settles it whatever the suffix
+    busy("report", "days", "--format", "csv", "--out", str(tmp_path / "days.xlsx"), ok=True)
+    assert (tmp_path / "days.xlsx").read_text().startswith("id,date,")
 
 
 def test_bad_usage_exits_2(busy: Run) -> None:

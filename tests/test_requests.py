@@ -114,3 +114,24 @@ def test_cancel_rules(mini, snapshot):
     done = mini("request", "cancel", "1", "--reason", "late")
     assert done.exit_code == 1 and "already completed" in done.stderr
     assert mini("request", "cancel", "99", "--reason", "x").exit_code == 1
+
+
+def test_received_in_the_future_is_bad_input(mini, snapshot, monkeypatch):
+    before = snapshot(mini.target)
+    for day in ("2030-01-01", "2026-09-11"):  # S2S_TODAY is 2026-09-10
+        result = mini("request", "log", "--school", "131543", "--need", "achievement",
+                      "--received", day)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr == (f"Error: --received {day} is in the future (today is "
+                                 f"{TODAY})\n")
+    assert snapshot(mini.target) == before
+    assert mini.json("request", "log", "--school", "131543", "--need", "achievement",
+                     "--received", TODAY) == {"id": 1}
+    # "today" is the real date when S2S_TODAY is not set
+    monkeypatch.delenv("S2S_TODAY")
+    import datetime as dt
+
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    late = mini("request", "log", "--school", "131543", "--need", "achievement",
+                "--received", tomorrow)
+    assert late.exit_code == 2 and "in the future" in late.stderr

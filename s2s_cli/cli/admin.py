@@ -70,7 +70,7 @@ def db_upgrade(
             path = location.sqlite_path(st.target)
             assert path is not None
             copy = path.with_name(f"{path.name}.before-upgrade-{rev}-{backup._stamp()}.db")
-            backup.backup_sqlite(st.target, copy)
+            backup.backup_sqlite(st.target, copy, force=True)
             st.note(f"kept a copy of the database before upgrading: {copy}")
         db.upgrade(engine, target)
         if _revision_index(target) >= _revision_index("0002"):
@@ -165,10 +165,13 @@ def db_backup(
     path: Annotated[Path | None, typer.Argument(
         metavar="[PATH]", help="Where to write the copy (default: beside the database, "
         "named with the date and time).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace PATH if it already "
+                                        "exists.")] = False,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Take a consistent copy of the database while others may be writing (SQLite's online
-    backup API; pg_dump for PostgreSQL).  The copy is readable by you only (0600)."""
+    backup API; pg_dump for PostgreSQL).  The copy is readable by you only (0600).  An
+    existing PATH is replaced only with --force."""
     import json
     import sys
 
@@ -176,7 +179,7 @@ def db_backup(
     from s2s_cli.services import backup
 
     st = state(ctx)
-    result = backup.backup(st.target, path)
+    result = backup.backup(st.target, path, force=force)
     if resolve_format(fmt) is Format.json:
         sys.stdout.write(json.dumps({"path": str(result.path), "bytes": result.size,
                                      "tool": result.tool}) + "\n")
@@ -301,8 +304,9 @@ def leader_erase(
     confirm: Annotated[bool, typer.Option(
         "--confirm", help="Required: erasure cannot be undone.")] = False,
 ) -> None:
-    """Erase a leader's personal data (name, email, phone, notes) for good.  Deployments,
-    days and invoices stay, with a placeholder name; the erasure is recorded in the audit."""
+    """Erase a leader's personal data (name, email, phone, notes) for good, also from the
+    audit trail's earlier rows.  Deployments, days and invoices stay, with a placeholder name;
+    the erasure is recorded in the audit."""
     from s2s_cli.errors import InvalidInput
     from s2s_cli.services import privacy
 
@@ -316,8 +320,12 @@ def leader_erase(
     if result.already:
         st.note(f"{result.leader_id} was already erased; nothing changed")
     else:
-        st.note(f"erased {result.leader_id}: now shown as '{result.placeholder}'; deployments, "
-                "days and invoices are kept")
+        st.note(f"erased {result.leader_id}: now shown as '{result.placeholder}'; "
+                f"{result.audit_rows_redacted} audit row(s) redacted; deployments, days and "
+                "invoices are kept")
+        if not privacy.checkpoint_wal(st.engine()):
+            st.note("other readers kept the -wal file from being checkpointed; the next "
+                    "checkpoint clears the old values from it")
 
 
 def register(app: typer.Typer) -> None:

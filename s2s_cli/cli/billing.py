@@ -307,8 +307,8 @@ def _doc_tables(docs: list[dict[str, Any]], out: IO[str], *, empty: str) -> None
         con.print(Text(empty))
         return
     for doc in docs:
-        title = (f"{doc['number'] or 'DRAFT'} ({doc['status']}) - {doc['payer']} - "
-                 f"{doc['period_from']} to {doc['period_to']}")
+        head = (f"{doc['number']} ({doc['status']})" if doc["number"] else "Draft invoice")
+        title = f"{head} - {doc['payer']} - {doc['period_from']} to {doc['period_to']}"
         if doc.get("issued"):
             title += f" - issued {doc['issued']}, due {doc['due']}"
         if doc.get("credits"):

@@ -206,7 +206,7 @@ def deploy(
     funder: Annotated[str | None, typer.Option(metavar="NAME", help="Who pays.")] = None,
     dfe_extra_days: Annotated[int, typer.Option(
         "--dfe-extra-days", metavar="N",
-        help="DfE-funded trust packages: how many of the days are additional (0-5).")] = 0,
+        help="DfE-funded NLG packages at trusts: how many of the days are additional (0-5).")] = 0,
     rate: Annotated[str | None, typer.Option(metavar="£",
                                              help="Negotiated day rate.")] = None,
     half_day_rate: Annotated[str | None, typer.Option(

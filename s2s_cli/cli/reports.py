@@ -120,6 +120,11 @@ def expand_out(template: str, *, date: str, period: str | None) -> Path:
     return Path(PLACEHOLDER.sub(sub, template)).expanduser()
 
 
+# --out without --format: the suffixes whose format is plain to see (no .xlsx, .pdf ...)
+OUT_SUFFIXES = {".csv": Format.csv, ".json": Format.json, ".txt": Format.plain,
+                ".tsv": Format.plain}
+
+
 def _out_format(fmt: Format, out: Path | None, excel: bool) -> Format:
     from s2s_cli.errors import InvalidInput
     from s2s_cli.output import resolve_format
@@ -129,8 +134,12 @@ def _out_format(fmt: Format, out: Path | None, excel: bool) -> Format:
         if excel:
             return Format.csv
         if out is not None:
-            return {".csv": Format.csv, ".json": Format.json}.get(out.suffix.lower(),
-                                                                   Format.plain)
+            by_suffix = OUT_SUFFIXES.get(out.suffix.lower())
+            if by_suffix is None:
+                what = out.suffix or f"'{out.name}' (no suffix)"
+                raise InvalidInput(f"cannot tell the format from {what}: add --format "
+                                   "csv|json|plain")
+            return by_suffix
         return resolve_format(fmt)
     if excel and fmt is not Format.csv:
         raise InvalidInput("--excel adds a byte-order mark to CSV: use it with --format csv")
@@ -168,19 +177,21 @@ def _bar_chart(title: str, items: list[tuple[str, list[tuple[int, str, str]], st
 CHART_LEADERS = 40
 
 
-def utilisation_chart(rows: list[dict[str, Any]]) -> Any:
-    """A bar per leader; past 40 leaders, the 40 with most days worked (then agreed)."""
+def utilisation_chart(rows: list[dict[str, Any]]) -> Any | None:
+    """A bar per leader with days agreed or worked, busiest first (most days worked, then
+    agreed), at most 40; None when nobody has any."""
     from s2s_cli.parsing import days_str
 
+    busy = [r for r in rows if r["worked_days"] or r["agreed_days"]]
+    if not busy:
+        return None
+    busy.sort(key=lambda r: (-r["worked_days"], -r["agreed_days"], r["leader_id"]))
     title = "Days worked against days released"
-    if len(rows) > CHART_LEADERS:
-        busiest = sorted(rows, key=lambda r: (-r["worked_days"], -r["agreed_days"],
-                                              r["leader_id"]))[:CHART_LEADERS]
-        keep = {r["leader_id"] for r in busiest}
-        title += f" (the {CHART_LEADERS} busiest of {len(rows)} leaders)"
-        rows = [r for r in rows if r["leader_id"] in keep]
+    if len(busy) > CHART_LEADERS:
+        title += f" (the {CHART_LEADERS} busiest of {len(busy)} leaders with work)"
+        busy = busy[:CHART_LEADERS]
     items = []
-    for r in rows:
+    for r in busy:
         worked, agreed, released = r["worked_days"], r["agreed_days"], r["released_days"]
         pct = "" if r["utilisation_pct"] is None else f" ({r['utilisation_pct']:.1f}%)"
         items.append((f"{r['leader_id']} {r['leader']}"[:32], [
@@ -228,7 +239,8 @@ def report(
     fmt: FormatOpt = Format.auto,
     out: Annotated[str | None, typer.Option(
         "--out", "-o", metavar="PATH", help="Write to this file atomically (0600, folders "
-        "created); {date} and {period} are filled in. Format from the suffix unless --format.")
+        "created); {date} and {period} are filled in. Format from the suffix (.csv, .json, "
+        ".txt/.tsv) unless --format.")
     ] = None,
     excel: Annotated[bool, typer.Option("--excel", help="CSV with a byte-order mark for "
                                         "Excel.")] = False,
@@ -397,9 +409,15 @@ def import_gias(
     from s2s_cli.services import gias
 
     st = state(ctx)
+    known_las: list[tuple[Any, str]] = []
+    if la:
+        with st.reader() as reader:
+            known_las = [(r[0], r[1]) for r in reader.all(
+                "SELECT code, name FROM local_authority")]
     progress_cm = _progress(file)
     with progress_cm as update:
-        parsed = gias.read(file, las=la, regions=region, open_only=open_only, progress=update)
+        parsed = gias.read(file, las=la, regions=region, open_only=open_only, progress=update,
+                           known_las=known_las)
     bad = gias.bad_rows(parsed)
     if strict and bad:
         raise gias.GiasErrors(str(file), bad)

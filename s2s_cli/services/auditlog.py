@@ -1,10 +1,11 @@
 """Reading the audit trail, with erased people's personal data masked.
 
-The audit table is append-only (triggers refuse UPDATE and DELETE), so an erasure never
-rewrites history.  Instead, everything that *shows* audit rows - `s2s audit`, `s2s leader
-export-data`, exports - passes them through `mask_rows()`, which replaces the personal fields of
-erased leaders in the before/after values with what the leader row now holds (the placeholder
-name, no email, phone or notes).
+The audit table is append-only (triggers refuse UPDATE and DELETE).  The one sanctioned
+exception is `s2s leader erase` (services/privacy.py), which, in its own audited transaction,
+redacts the erased leader's personal fields in earlier audit rows.  As a second line of defence,
+everything that *shows* audit rows - `s2s audit`, `s2s leader export-data`, exports - passes them
+through `Masker`, which replaces the personal fields of erased leaders in the before/after
+values with what the leader row now holds (the placeholder name, no email, phone or notes).
 
 Use from other modules:
 

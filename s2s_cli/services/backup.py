@@ -63,13 +63,15 @@ def _discard(path: Path) -> None:
             pass
 
 
-def _check_dest(dest: Path, source: Path | None) -> None:
+def _check_dest(dest: Path, source: Path | None, *, replace: bool) -> None:
     if dest.is_dir():
         raise InvalidInput(f"{dest} is a folder: give a file name for the backup")
     if source is not None and dest.exists() and dest.resolve() == source.resolve():
         raise InvalidInput("the backup must not be the database itself")
     if not dest.parent.exists():
         raise InvalidInput(f"folder {dest.parent} does not exist")
+    if not replace and (dest.exists() or dest.is_symlink()):
+        raise Refused(f"{dest} exists; use --force to replace it")
 
 
 def _copy_sqlite(src: sqlite3.Connection, dest: Path) -> None:
@@ -96,14 +98,17 @@ def _copy_sqlite(src: sqlite3.Connection, dest: Path) -> None:
         raise
 
 
-def backup_sqlite(target: str, dest: Path | None) -> BackupResult:
+def backup_sqlite(target: str, dest: Path | None, *, force: bool = False) -> BackupResult:
+    """Back up to dest (an existing file is replaced only with force), or to a new
+    timestamped file beside the database."""
     source = location.sqlite_path(target)
     if source is None:
         raise InvalidInput("an in-memory database cannot be backed up")
     if not source.is_file() or source.stat().st_size == 0:
         raise InvalidInput(f"no database at {source} to back up")
+    replace = force or dest is None  # the default name is new each second
     dest = dest or default_backup_path(target)
-    _check_dest(dest, source)
+    _check_dest(dest, source, replace=replace)
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
         src.execute("PRAGMA busy_timeout=30000")
@@ -131,13 +136,14 @@ def _libpq_url(target: str) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def backup_postgres(target: str, dest: Path | None) -> BackupResult:
+def backup_postgres(target: str, dest: Path | None, *, force: bool = False) -> BackupResult:
     tool = shutil.which("pg_dump")
     if tool is None:
         raise S2SError("pg_dump is not on PATH: install the PostgreSQL client tools "
                        "(e.g. `apt-get install postgresql-client`) to back up a server database")
+    replace = force or dest is None
     dest = dest or default_backup_path(target)
-    _check_dest(dest, None)
+    _check_dest(dest, None, replace=replace)
     url, env = _libpq_url(target)
     tmp = _private_temp(dest)
     try:
@@ -154,11 +160,12 @@ def backup_postgres(target: str, dest: Path | None) -> BackupResult:
     return BackupResult(dest, dest.stat().st_size, "pg_dump (custom format)")
 
 
-def backup(target: str, dest: Path | None) -> BackupResult:
+def backup(target: str, dest: Path | None, *, force: bool = False) -> BackupResult:
+    """`s2s db backup`: refuses to replace an existing file at dest unless force."""
     if location.sqlite_path(target) is not None or not location.is_url(target):
-        return backup_sqlite(target, dest)
+        return backup_sqlite(target, dest, force=force)
     if target.startswith("postgresql"):
-        return backup_postgres(target, dest)
+        return backup_postgres(target, dest, force=force)
     raise InvalidInput(f"cannot back up {location.describe(target)}: only SQLite files and "
                        "PostgreSQL are supported")
 
@@ -236,7 +243,7 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
             raise Refused(f"{path} already holds a database: add --force to replace it "
                           "(a copy of it is kept beside it first)")
         safety = path.with_name(f"{path.name}.before-restore-{_stamp()}.db")
-        backup_sqlite(str(path), safety)
+        backup_sqlite(str(path), safety, force=True)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))

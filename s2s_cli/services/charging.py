@@ -6,29 +6,35 @@ writes what they return.  Money is integer pence, day quantities integer halves 
 Kinds of line
 -------------
 * ``charged`` - billed to the payer at the deployment's rates.
-* ``funded``  - paid by a funder at the deployment's rates: a DfE package day, or any day of an
-  ``intervention`` or ``grant`` deployment (the deployment's named funder pays).
+* ``funded``  - paid by a funder at the deployment's rates: any day of an ``intervention`` or
+  ``grant`` deployment (the deployment's named funder pays); a DfE package day of a national
+  leader of governance; any day of a DfE-funded deployment of any other kind of leader.
 * ``free``    - £0: a day inside a national leader of governance's yearly allowance.
 
 Payer
 -----
 * route ``school``                 -> the supported school (payer name = school name, with its URN);
 * route ``intervention``/``grant`` -> the deployment's funder (by name);
-* route ``dfe``                    -> package days to the payer "DfE" (kind ``funded``), days
-  beyond the package to the supported school (kind ``charged``).
+* route ``dfe``, an NLG             -> package days to the payer "DfE" (kind ``funded``), days
+  beyond the package to the supported school (kind ``charged``, never ``free``);
+* route ``dfe``, any other leader   -> every day to the payer "DfE" (kind ``funded``, no cap).
 Free days stay with the payer the day would otherwise have had and appear on its invoice at £0.
 
 DfE packages
 ------------
-A DfE-funded package is 3 days for a maintained school, 5 days for a trust (a school whose type
-is an academy or a free school), plus the deployment's ``dfe_extra_days`` (at most 5; trusts
-only).  The package days are the deployment's first logged days in date order (then log id).
+Packages are for national leaders of governance (NLGs) only.  A DfE-funded NLG package is 3 days
+for a maintained school, 5 days for a trust (a school whose type is an academy or a free school),
+plus the deployment's ``dfe_extra_days`` (at most 5; trusts only).  The package days are the
+deployment's first logged days in date order (then log id); later days are charged to the
+school at the deployment's rates.  A DfE-funded deployment of an SLE, LLE or NLE has no package:
+all its days are funded by DfE.
 
 NLG allowance
 -------------
 A national leader of governance's first 5 days (10 halves) in each academic year (1 September -
-31 August), in date order (then log id) across all their deployments, are free.  DfE package days
-neither use nor get the allowance; days beyond a DfE package may.
+31 August), in date order (then log id) across all their deployments that are not DfE-funded,
+are free.  Days of DfE-funded deployments neither use nor get the allowance: package days are
+funded, days beyond the package are charged.
 
 Counting in halves, never splitting a day
 -----------------------------------------
@@ -96,9 +102,15 @@ class Dep:
         return self.funding == "dfe"
 
     @property
+    def has_package(self) -> bool:
+        """Whether its days are counted against a DfE package (DfE-funded NLGs only)."""
+        return self.is_dfe and self.is_nlg
+
+    @property
     def special(self) -> bool:
-        """Whether its days need ordering one by one (an NLG allowance or a DfE package)."""
-        return self.is_nlg or self.is_dfe
+        """Whether its days need ordering one by one (an NLG's: the allowance or a DfE
+        package).  Every other deployment's days all have its `base_kind`."""
+        return self.is_nlg
 
 
 @dataclass(frozen=True)
@@ -135,13 +147,17 @@ def dfe_package_halves(dep: Dep) -> int:
 FUNDER_ROUTES = ("intervention", "grant")
 
 
-def base_kind_of(funding: str) -> str:
-    """The kind of a day outside any allowance or package, by funding route."""
-    return "funded" if funding in FUNDER_ROUTES else "charged"
+def base_kind_of(funding: str, leader_kind: str) -> str:
+    """The kind of a day outside any allowance or package, by funding route and kind of
+    leader: a funder route, or DfE funding of a leader other than an NLG (no package cap), is
+    ``funded``; the rest (including days beyond an NLG's DfE package) ``charged``."""
+    if funding in FUNDER_ROUTES or (funding == "dfe" and leader_kind != "NLG"):
+        return "funded"
+    return "charged"
 
 
 def base_kind(dep: Dep) -> str:
-    return base_kind_of(dep.funding)
+    return base_kind_of(dep.funding, dep.leader_kind)
 
 
 def payer_of(funding: str, funder: str | None, school_name: str, school_urn: int,
@@ -198,13 +214,13 @@ def classify(days: Iterable[Day], deps: dict[int, Dep], *,
     kinds: dict[int, str] = {}
     for day in sorted(days, key=lambda d: (d.date, d.id)):
         dep = deps[day.deployment_id]
-        if dep.is_dfe:
+        if dep.has_package:  # never free: beyond the package, charged to the school
             left = package_left.setdefault(dep.id, dfe_package_halves(dep))
             if day.halves <= left:
                 package_left[dep.id] = left - day.halves
                 kinds[day.id] = "funded"
                 continue
-        if dep.is_nlg:
+        elif dep.is_nlg:
             key = (dep.leader_id, academic_year_of(day.date))
             left = allowance_left.setdefault(key, NLG_ALLOWANCE_HALVES)
             if day.halves <= left:

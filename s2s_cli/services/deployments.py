@@ -145,6 +145,12 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         raise InvalidInput(f"--dfe-extra-days must be between 0 and 5, not {dfe_extra_days}")
     if half_day_rate is not None and rate is None:
         raise InvalidInput("--half-day-rate needs --rate (the negotiated day rate) as well")
+    rate_pence = parsing.parse_money(rate, what="--rate") if rate is not None else None
+    half_pence = (parsing.parse_money(half_day_rate, what="--half-day-rate")
+                  if half_day_rate is not None else None)
+    if rate_pence is not None and half_pence is not None and half_pence > rate_pence:
+        raise InvalidInput(f"--half-day-rate {parsing.format_pence(half_pence)} is more than "
+                           f"the day rate {parsing.format_pence(rate_pence)}")
     return DeployInput(
         request_id=request_id, leader_id=norm_leader(leader),
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
@@ -152,9 +158,7 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         funding=choice(funding, taxonomy.FUNDING_ROUTES, "funding route") if funding else None,
         funder=parsing.clean_text(funder, what="--funder", max_len=200),
         dfe_extra_days=dfe_extra_days,
-        rate_pence=parsing.parse_money(rate, what="--rate") if rate is not None else None,
-        half_day_rate_pence=(parsing.parse_money(half_day_rate, what="--half-day-rate")
-                             if half_day_rate is not None else None),
+        rate_pence=rate_pence, half_day_rate_pence=half_pence,
         override=(parsing.clean_text(override, what="--override", required=True)
                   if override is not None else None))
 
@@ -196,6 +200,9 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         if school.type not in TRUST_TYPES:
             raise InvalidInput(f"--dfe-extra-days is only for a trust school (academy or free "
                                f"school); {school.urn} is {school.type or 'of unknown type'}")
+        if leader.kind != "NLG":
+            raise InvalidInput(f"--dfe-extra-days is only for a national leader of governance "
+                               f"(NLG) package; {leader.id} is an {leader.kind}")
         if inp.dfe_extra_days * 2 > halves:
             raise InvalidInput(f"--dfe-extra-days {inp.dfe_extra_days} is more than the "
                                f"{days_str(halves)} days agreed")

@@ -6,8 +6,8 @@ them: booleans as true/false, dates and timestamps as ISO 8601, money as integer
 quantities as integer halves (the raw database values: `agreed_halves`, `halves`); timestamps
 are UTC (`2026-09-01T09:30:00+00:00`).
 
-Erased leaders' personal fields already hold placeholders in the database; the audit trail,
-which is append-only, may still hold their old values, so audit rows pass through
+Erased leaders' personal fields already hold placeholders in the database, and `leader erase`
+redacts them in earlier audit rows too; as a second line of defence audit rows pass through
 `auditlog.Masker` on the way out (as `s2s audit` does): an erased leader's name becomes the
 placeholder and their email, phone and notes null."""
 

@@ -21,7 +21,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,12 +199,37 @@ def _clean(text: str) -> str:
     return text
 
 
+def check_las(las: list[str] | None, *, in_file: dict[str, str], file_codes: set[str],
+              known: Iterable[tuple[Any, str]], path: Path) -> None:
+    """Each --la must name (or give the code of) a local authority s2s knows - in the database
+    (`known`: (code, name) pairs) or in the file - else it is a typo: InvalidInput with a
+    "did you mean"."""
+    names = dict(in_file)
+    codes = set(file_codes)
+    for code, name in known:
+        names.setdefault(str(name).lower(), str(name))
+        if code is not None:
+            codes.add(str(code))
+    for la in las or []:
+        term = _clean(la)
+        if not term or term.lower() in names or term in codes:
+            continue
+        hint = taxonomy.suggest(term, sorted(names.values()))
+        raise InvalidInput(f"unknown local authority '{term[:100]}': not in the database or "
+                           f"{path.name}" + (f" (did you mean '{hint}'?)" if hint else ""))
+
+
 def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None = None,
-         open_only: bool = False, progress: Callable[[int], None] | None = None) -> Parsed:
+         open_only: bool = False, progress: Callable[[int], None] | None = None,
+         known_las: Iterable[tuple[Any, str]] = ()) -> Parsed:
     """Read and check the whole extract.  `las` (names or codes) and `regions` keep only those
-    rows (the others count as `filtered`); `progress(bytes_read)` is called now and then."""
+    rows (the others count as `filtered`); `progress(bytes_read)` is called now and then.
+    A region that is not one of England's nine, or a local authority neither in `known_las`
+    (the database's (code, name) pairs) nor in the file, is refused (InvalidInput)."""
     want_regions = resolve_regions(regions)
-    want_las = {la.strip().lower() for la in las or [] if la.strip()}
+    want_las = {_clean(la).lower() for la in las or [] if _clean(la)}
+    la_names: dict[str, str] = {}  # every LA in the file, for checking --la
+    la_codes: set[str] = set()
     region_names = {r.lower(): r for r in taxonomy.REGIONS}
     encoding = detect_encoding(path) if path.is_file() else "utf-8-sig"
     raw = _open(path)
@@ -248,6 +273,10 @@ def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None 
                 return _clean(row[i]) if i is not None else ""
 
             urn_text, gor, la_name, la_code = get("urn"), get("region"), get("la"), get("la_code")
+            if la_name:
+                la_names.setdefault(la_name.lower(), la_name)
+            if la_code:
+                la_codes.add(la_code)
             if want_regions and region_names.get(gor.lower()) not in want_regions:
                 parsed.filtered += 1
                 continue
@@ -301,6 +330,8 @@ def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None 
                            ) from None
     finally:
         raw.close()
+    if want_las:
+        check_las(las, in_file=la_names, file_codes=la_codes, known=known_las, path=path)
     if progress is not None:
         progress(path.stat().st_size)
     return parsed

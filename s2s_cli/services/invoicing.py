@@ -5,9 +5,9 @@ this module reads the days, hands them to those rules and writes what comes back
 
 Drafts (`s2s invoice`) change nothing.  A draft covers the period's not-yet-invoiced days.  It is
 computed with one SQL aggregate over the period (per deployment: full days, half days, first and
-last date, read from the covering index `ix_day_log_date_cover`); only deployments whose days
-must be ordered one by one (an NLG's, for the yearly allowance, and DfE packages) are fetched day
-by day, and only for those leaders and deployments.  Issuing fetches every day (it must record
+last date, read from the covering index `ix_day_log_date_cover`); only NLGs' deployments, whose
+days must be ordered one by one (the yearly allowance; DfE packages, which are for NLGs only),
+are fetched day by day, and only for those leaders.  Issuing fetches every day (it must record
 each one) and applies the same rules; the property tests check that a draft and the invoices
 then issued agree line for line.
 
@@ -200,27 +200,21 @@ def compute(reader: Reader, start: dt.date, end: dt.date, *,
 
 def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.date,
              end: dt.date) -> None:
-    """Days of NLGs (yearly allowance) and of DfE packages, in date order.
+    """Days of NLGs (the yearly allowance, and DfE packages), in date order.
 
     What is left of each package and allowance when the period starts is worked out first:
     the package (or allowance) less what live invoices hold, then handed to not-yet-invoiced
-    days before the period in date order.  Then the period's own days are classified one by
-    one."""
+    days before the period in date order (a DfE-funded deployment's days never take the
+    allowance).  Then the period's own days are classified one by one.  `deps` are the
+    NLG deployments with not-yet-invoiced days in the period: every day fetched below belongs
+    to one of them."""
     nlgs = sorted({d.leader_id for d in deps.values() if d.is_nlg})
-    dfe = {d.id for d in deps.values() if d.is_dfe}
-    if not nlgs and not dfe:
+    if not nlgs:
         return
     year_from, _ = academic_year_bounds(academic_year_of(start))
     _, year_to = academic_year_bounds(academic_year_of(end))
     f, t = _bind(reader, start), _bind(reader, end)
-    for chunk in _chunks(nlgs):  # an NLG's DfE packages, even without days in the period
-        marks, params = _in("v", chunk)
-        for row in reader.iter(f"SELECT {DEP_COLS} FROM deployment dep {DEP_JOIN} "
-                               f"WHERE dep.leader_id IN ({marks}) AND dep.funding = :dfe",
-                               {**params, "dfe": "dfe"}):
-            dep = deps.setdefault(int(row[0]), _dep(row))
-            dfe.add(dep.id)
-    dfe_ids = sorted(dfe)
+    dfe_ids = sorted(i for i, d in deps.items() if d.has_package)
 
     package_left = {i: charging.dfe_package_halves(deps[i]) for i in dfe_ids}
     for chunk in _chunks(dfe_ids):  # package days on live invoices
@@ -230,8 +224,7 @@ def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.dat
                 f"WHERE il.deployment_id IN ({marks}) AND il.kind = :kind "
                 "GROUP BY il.deployment_id", {**params, "kind": "funded", "series": "invoice"}):
             package_left[int(dep_id)] -= int(used or 0)
-    package_days: set[int] = set()
-    _hand_out(reader, "d.deployment_id", package_left, None, start, package_days, set())
+    _hand_out(reader, "d.deployment_id", package_left, None, start)
 
     allowance_left: dict[tuple[str, int], int] = {}
     for chunk in _chunks(nlgs):  # allowance on live invoices, by academic year of the day
@@ -252,15 +245,12 @@ def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.dat
                 halves)
     year = academic_year_of(start)
     left = {ldr: allowance_left.get((ldr, year), charging.NLG_ALLOWANCE_HALVES) for ldr in nlgs}
-    _hand_out(reader, "d.leader_id", left, year_from, start, set(), package_days)
+    _hand_out(reader, "d.leader_id", left, year_from, start, skip_dfe=True)
     allowance_left.update({(ldr, year): n for ldr, n in left.items()})
 
     days: dict[int, Day] = {}
     where = "d.invoice_id IS NULL AND d.date >= :f AND d.date <= :t"
     for day in _days(reader, where, "d.leader_id", nlgs, {"f": f, "t": t}):
-        days[day.id] = day
-    others = [i for i in dfe_ids if not deps[i].is_nlg]
-    for day in _days(reader, where, "d.deployment_id", others, {"f": f, "t": t}):
         days[day.id] = day
     _load_deps(reader, (d.deployment_id for d in days.values()), deps)
     kinds = charging.classify(days.values(), deps, package_left=package_left,
@@ -270,28 +260,30 @@ def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.dat
 
 
 def _hand_out(reader: Reader, column: str, left: dict[Any, int], after: dt.date | None,
-              before: dt.date, taken: set[int], skip: set[int]) -> None:
+              before: dt.date, *, skip_dfe: bool = False) -> None:
     """Give each key (`column` = key) its `left` halves: to its not-yet-invoiced days dated
     from `after` up to the day before `before`, in date order (then id), a whole day at a
-    time; the days that take some go into `taken`, the days in `skip` are passed over.
-    `left` ends holding what is still left."""
+    time; with `skip_dfe`, days of DfE-funded deployments are passed over.  `left` ends
+    holding what is still left."""
     keys = sorted(k for k, n in left.items() if n > 0)
     index = LEADER_INDEX if column == "d.leader_id" else DEPLOYMENT_INDEX
     for chunk in _chunks(keys):
         marks, params = _in("v", chunk)
         params["b"] = _bind(reader, before)
-        sql = (f"SELECT {column}, d.id, d.halves FROM {_day_log(reader, index)} "
-               f"WHERE {column} IN ({marks}) AND d.invoice_id IS NULL AND d.date < :b")
+        sql = f"SELECT {column}, d.id, d.halves FROM {_day_log(reader, index)} "
+        if skip_dfe:
+            sql += "JOIN deployment dep ON dep.id = d.deployment_id AND dep.funding <> :dfe "
+            params["dfe"] = "dfe"
+        sql += f"WHERE {column} IN ({marks}) AND d.invoice_id IS NULL AND d.date < :b"
         if after is not None:
             sql += " AND d.date >= :a"
             params["a"] = _bind(reader, after)
-        for key, day_id, halves in reader.all(sql + f" ORDER BY {column}, d.date, d.id",
-                                              params):
+        for key, _day_id, halves in reader.all(sql + f" ORDER BY {column}, d.date, d.id",
+                                               params):
             have = left[key]
-            if have <= 0 or halves > have or day_id in skip:
+            if have <= 0 or halves > have:
                 continue
             left[key] = have - halves
-            taken.add(day_id)
 
 
 def _select(invoices: list[DraftInvoice], school: int | None,
@@ -347,9 +339,10 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
           payer: str | None = None) -> list[dict[str, Any]]:
     """The draft invoices for a period (one per payer, by payer name); reads only.
 
-    Deployments that need no ordering (no NLG allowance, no DfE package) become lines straight
-    from the SQL aggregate; the others go through the day-by-day rules (`_special`).  The
-    rules are the same as `issue` applies (`charging`): the tests compare the two."""
+    Deployments that need no ordering (not an NLG's: no allowance, no DfE package) become
+    lines straight from the SQL aggregate; the others go through the day-by-day rules
+    (`_special`).  The rules are the same as `issue` applies (`charging`): the tests compare
+    the two."""
     check_period(start, end)
     settings = load_card(reader)["invoice"]
     vat_bp = int(settings.get("vat_percent_bp") or 0)
@@ -361,10 +354,10 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
         (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
          rate, half_rate, supply, half_supply, leader_name, full, half, first, last) = row
-        if leader_kind == "NLG" or funding == "dfe":
+        if leader_kind == "NLG":
             special[int(dep_id)] = _dep(row)
             continue
-        kind = kind_of(funding)
+        kind = kind_of(funding, leader_kind)
         amount, owed = amounts(kind, full, half, rate, half_rate, supply, half_supply)
         line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
                 "school_urn": urn, "school": school_name,

@@ -110,13 +110,18 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
     route = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
     who = parsing.clean_text(funder, what="--funder", max_len=MAX_NAME)
     check_funder(route, who)
+    now = today()
+    when = parsing.parse_date(received, what="--received") if received else now
+    if when > now:
+        raise InvalidInput(f"--received {when.isoformat()} is in the future (today is "
+                           f"{now.isoformat()})")
     return RequestInput(
         school_urn=school, need=choice(need, taxonomy.NEEDS, "need"), specialisms=tuple(slugs),
         kind=resolve_kind(kind) if kind else None,
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
         funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
-        received=parsing.parse_date(received, what="--received") if received else today())
+        received=when)
 
 
 def log_request(session: Any, inp: RequestInput) -> int:

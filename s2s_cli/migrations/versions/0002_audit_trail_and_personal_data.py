@@ -11,6 +11,8 @@ PostgreSQL) and the leader's notes and erasure flag (UK GDPR erasure).
 import sqlalchemy as sa
 from alembic import op
 
+from s2s_cli.audit import append_only_ddl, drop_append_only_ddl
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -37,24 +39,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_index("ix_audit_log_record_id", "audit_log", ["record_id"])
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        op.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-                   "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
-        op.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-                   "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
-    elif dialect == "postgresql":
-        op.execute("CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-                   "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$")
-        op.execute("CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
-                   "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")
+    # the same statements an erasure uses to put the triggers back after redacting
+    for statement in append_only_ddl(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log")
-        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
+    for statement in drop_append_only_ddl(op.get_bind().dialect.name):
+        op.execute(statement)
     op.drop_index("ix_audit_log_record_id", table_name="audit_log")
     op.drop_index("ix_audit_log_at", table_name="audit_log")
     op.drop_table("audit_log")
