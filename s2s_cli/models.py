@@ -97,6 +97,7 @@ class RequestSpecialism(SQLModel, table=True):
     __tablename__ = "request_specialism"
     request_id: int = Field(foreign_key="support_request.id", primary_key=True)
     specialism_slug: str = Field(foreign_key="specialism.slug", primary_key=True)
+    term: str | None = None  # as typed, when it resolved through a short form ("numeracy")
 
 
 class Deployment(SQLModel, table=True):

@@ -40,7 +40,7 @@ class Format(str, Enum):  # noqa: UP042 (typer choices; StrEnum would change str
 class Column:
     key: str
     header: str = ""
-    kind: str = "text"  # text | int | money | days | list | date | bool | pct
+    kind: str = "text"  # text | int | money | days | list | map | date | bool | pct
     table: bool = True  # shown in the Rich table (JSON/CSV always carry every column)
     justify: str = "left"
 
@@ -81,6 +81,8 @@ def _json_value(col: Column, value: Any) -> Any:
         return value.isoformat()
     if col.kind == "list":
         return list(value)
+    if col.kind == "map":
+        return dict(value)
     return value
 
 
@@ -93,6 +95,8 @@ def _text_value(col: Column, value: Any, *, for_table: bool) -> str:
         return format_pence(value) if for_table else str(int(value))
     if col.kind == "list":
         return ", ".join(str(v) for v in value) if for_table else ";".join(str(v) for v in value)
+    if col.kind == "map":
+        return (", " if for_table else ";").join(f"{k}={v}" for k, v in value.items())
     if col.kind == "bool":
         return ("yes" if value else "no") if for_table else ("true" if value else "false")
     if col.kind == "pct":
@@ -125,6 +129,9 @@ def _csv_formatter(c: Column) -> Any:
         return lambda v: "" if v is None else f"{v:.1f}"
     if kind == "list":
         return lambda v: "" if v is None else neutralise(";".join(str(x) for x in v))
+    if kind == "map":
+        return lambda v: "" if v is None else neutralise(";".join(f"{k}={x}"
+                                                                   for k, x in v.items()))
 
     def text(v: Any) -> str:
         if v is None:

@@ -2,8 +2,10 @@
 
 Validation reads the whole file first and reports every problem as `FILE:LINE: what is wrong`
 (with a "did you mean" where one is close); nothing is written unless the file is clean.
-Loading updates regions, local authorities, schools, leaders and the rate card in place, never
-deletes anything, and marks leaders missing from the file inactive."""
+Loading updates regions, local authorities, schools, leaders, the rate card (`rates`) and the
+review policy (`reviews`: months after the first logged day when a progress review is due, by
+kind of work) in place, never deletes anything, and marks leaders missing from the file
+inactive.  A file without `rates` or `reviews` leaves the stored setting as it is."""
 
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ T_SETTING = Setting.__table__  # type: ignore[attr-defined]
 SCHOOL_TYPES = ("community school", "voluntary aided school", "voluntary controlled school",
                 "foundation school", "academy", "free school", "special school",
                 "pupil referral unit", "independent school", "other")
-TOP_KEYS = ("regions", "local_authorities", "schools", "leaders", "rates")
+TOP_KEYS = ("regions", "local_authorities", "schools", "leaders", "rates", "reviews")
+REVIEW_MONTHS_MAX = 24
 LA_KEYS = {"code", "name", "region"}
 SCHOOL_KEYS = {"urn", "name", "la", "phase", "type", "trust", "pupils", "ofsted", "postcode",
                "teaching_school", "teaching_school_hub", "national_support_school", "status"}
@@ -62,6 +65,7 @@ class Directory:
     schools: list[dict[str, Any]] = field(default_factory=list)
     leaders: list[dict[str, Any]] = field(default_factory=list)
     card: dict[str, Any] | None = None
+    reviews: dict[str, int] | None = None  # work type -> months; None: the file has no section
 
 
 @dataclass
@@ -371,6 +375,8 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
 
     if "rates" in doc:
         out.card = _validate_rates(doc["rates"], doc.lines["rates"], p)
+    if "reviews" in doc:
+        out.reviews = _validate_reviews(doc["reviews"], doc.lines["reviews"], p)
     p.raise_if_any()
     return out
 
@@ -506,6 +512,28 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
     return card
 
 
+def _validate_reviews(raw: Any, line: int, p: _Problems) -> dict[str, int] | None:
+    """`reviews:` maps a kind of work to the months (1-24) after the first logged day when a
+    progress review falls due."""
+    if not isinstance(raw, yamlsafe.LDict):
+        p.add(line, "'reviews' must map kinds of work to months (e.g. governance-review: 4)")
+        return None
+    policy: dict[str, int] = {}
+    for work in raw:
+        if work not in taxonomy.WORK_TYPES:
+            p.add(raw.lines[work], f"unknown kind of work '{work}'"
+                  f"{_did_you_mean(work, taxonomy.WORK_TYPES)}")
+            continue
+        months = raw[work]
+        if isinstance(months, bool) or not isinstance(months, int) or not (
+                1 <= months <= REVIEW_MONTHS_MAX):
+            p.add(raw.lines[work], f"months for '{work}' must be a whole number from 1 to "
+                  f"{REVIEW_MONTHS_MAX}, not {months!r}")
+            continue
+        policy[work] = months
+    return policy
+
+
 def _percent_bp(value: Any, line: int, p: _Problems) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         p.add(line, f"percentage must be a number, not {value!r}")
@@ -637,17 +665,22 @@ def load(session: Session, directory: Directory) -> LoadResult:
         conn.execute(insert(T_LS), add_links)
     audit.record_many(session, "leader_specialism", link_audit)
     if directory.card is not None:
-        value = json.dumps(directory.card, sort_keys=True)
-        old = conn.execute(select(T_SETTING.c.value).where(T_SETTING.c.key == "rate_card")).scalar()
-        if old is None:
-            conn.execute(insert(T_SETTING).values(key="rate_card", value=value))
-            audit.record(session, "setting", "rate_card", "insert", None, directory.card)
-        elif old != value:
-            conn.execute(update(T_SETTING).where(T_SETTING.c.key == "rate_card")
-                         .values(value=value))
-            audit.record(session, "setting", "rate_card", "update", json.loads(old),
-                         directory.card)
+        _put_setting(conn, session, "rate_card", directory.card)
+    if directory.reviews is not None:
+        _put_setting(conn, session, "review_policy", directory.reviews)
     return result
+
+
+def _put_setting(conn: Any, session: Session, key: str, data: Any) -> None:
+    """Store one JSON setting; unchanged means no write and no audit row."""
+    value = json.dumps(data, sort_keys=True)
+    old = conn.execute(select(T_SETTING.c.value).where(T_SETTING.c.key == key)).scalar()
+    if old is None:
+        conn.execute(insert(T_SETTING).values(key=key, value=value))
+        audit.record(session, "setting", key, "insert", None, data)
+    elif old != value:
+        conn.execute(update(T_SETTING).where(T_SETTING.c.key == key).values(value=value))
+        audit.record(session, "setting", key, "update", json.loads(old), data)
 
 
 def read_file(path: Path) -> bytes:

@@ -79,6 +79,25 @@ SPECIALISMS: tuple[Specialism, ...] = (
 
 SPECIALISM_BY_SLUG = {s.slug: s for s in SPECIALISMS}
 
+# Closely related specialisms (symmetric): a leader holding one is a good second choice for the
+# other, better than any specialism merely in the same Ofsted focus area (used by matching).
+RELATED_PAIRS: tuple[tuple[str, str], ...] = (
+    ("phonics", "english"), ("phonics", "early-years"), ("english", "drama"),
+    ("send", "closing-the-gap"), ("itt", "nqt"), ("nqt", "cpd"), ("behaviour", "attendance"),
+    ("assessment", "curriculum"), ("academies", "business-management"), ("maths", "science"),
+)
+
+
+def _build_related() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for a, b in RELATED_PAIRS:
+        table.setdefault(a, set()).add(b)
+        table.setdefault(b, set()).add(a)
+    return {slug: frozenset(near) for slug, near in table.items()}
+
+
+RELATED = _build_related()
+
 KINDS = ("SLE", "LLE", "NLE", "NLG")
 KIND_NAMES = {
     "SLE": "Specialist leader of education",

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from s2s_cli import location
 from tests.conftest import PG_URL, Run, dump
 
 
@@ -107,7 +108,7 @@ def test_db_current_does_not_create_a_database(sqlite_db):
     run = Run(sqlite_db)
     out = run("db", "current", "--format", "json", ok=True)
     record = json.loads(out.stdout)
-    assert record["revision"] is None and record["required"] == "0002"
+    assert record["revision"] is None and record["required"] == location.SCHEMA_HEAD
     assert "no database yet" in record["status"]
     assert not Path(sqlite_db).exists()
 
@@ -115,21 +116,21 @@ def test_db_current_does_not_create_a_database(sqlite_db):
 def test_db_upgrade_creates_and_seeds_a_new_database(db):
     run = Run(db)
     result = run("db", "upgrade", ok=True)
-    assert result.stdout.strip() == "0002"
+    assert result.stdout.strip() == location.SCHEMA_HEAD
     assert "created a new database" in result.stderr
     current = run.json("db", "current")
-    assert current["revision"] == "0002" and current["status"] == "current"
+    assert current["revision"] == location.SCHEMA_HEAD and current["status"] == "current"
     assert len(run.json("find", "--include-inactive")) >= 120
     # again: nothing to do
     again = run("db", "upgrade", ok=True)
-    assert "already at 0002" in again.stderr
+    assert f"already at {location.SCHEMA_HEAD}" in again.stderr
     assert "created" not in again.stderr
 
 
 def test_upgrade_from_the_first_migration_keeps_every_record(sqlite_db):
     run = Run(sqlite_db)
     assert run("db", "upgrade", "--to", "0001", ok=True).stdout.strip() == "0001"
-    # the code needs 0002: commands refuse with one line telling the user what to do
+    # the code needs the newest revision: commands refuse with one line telling the user what to do
     refused = run("find")
     assert refused.exit_code == 1
     assert "run `s2s db upgrade`" in refused.stderr
@@ -148,7 +149,7 @@ def test_upgrade_from_the_first_migration_keeps_every_record(sqlite_db):
     conn.close()
     before_leader = ("L7777", "Kept Person", "kept@example.org")
     result = run("--as", "Upgrader", "db", "upgrade", ok=True)
-    assert result.stdout.strip() == "0002"
+    assert result.stdout.strip() == location.SCHEMA_HEAD
     assert "kept a copy of the database before upgrading" in result.stderr
     copies = list(Path(sqlite_db).parent.glob("s2s.db.before-upgrade-0001-*.db"))
     assert len(copies) == 1 and mode(copies[0]) == 0o600
@@ -162,7 +163,7 @@ def test_upgrade_from_the_first_migration_keeps_every_record(sqlite_db):
     upgrade_rows = run.json("audit", "--table", "alembic_version")
     assert upgrade_rows[0]["actor"] == "Upgrader"
     assert upgrade_rows[0]["before"] == {"revision": "0001"}
-    assert upgrade_rows[0]["after"] == {"revision": "0002"}
+    assert upgrade_rows[0]["after"] == {"revision": location.SCHEMA_HEAD}
     assert run("db", "check").exit_code == 0
 
 

@@ -66,6 +66,50 @@ def test_weights_and_words():
         44, ["holds phonics", "10 days free for 5 wanted", "2 active deployments"])
 
 
+def test_specialism_fit_tiers_exact_alias_related_focus_area():
+    """Exact and alias score alike (the reason says what was typed); a closely related
+    specialism is a genuinely weaker tier; the same Ofsted focus area is weaker still."""
+    exact = score(need(), cand())
+    alias = score(need(terms={"phonics": "early reading"}), cand())
+    related = score(need(), cand(specialisms=frozenset({"english", "early-years"})))
+    focus = score(need(), cand(specialisms=frozenset({"art"})))
+    assert exact == (50, ["holds phonics", "10 days free for 5 wanted"])
+    assert alias == (50, ["holds phonics (asked for as 'early reading')",
+                          "10 days free for 5 wanted"])
+    assert related == (35, ["related: early-years (close to phonics)",
+                            "10 days free for 5 wanted"])
+    assert focus == (25, ["same focus area: Pupil achievement", "10 days free for 5 wanted"])
+    assert exact[0] == alias[0] > related[0] > focus[0]
+    # related is symmetric, and once per requested specialism; focus area only when unrelated
+    assert score(need(specialisms=("english", "maths")), cand(specialisms=frozenset(
+        {"phonics"})))[1][:2] == ["related: phonics (close to english)",
+                                  "same focus area: Pupil achievement"]
+    rows = rank(need(), [cand(id="L1", specialisms=frozenset({"art"})),
+                         cand(id="L2", specialisms=frozenset({"english"})),
+                         cand(id="L3"), cand(id="L4", specialisms=frozenset({"behaviour"}))])
+    assert [r["leader_id"] for r in rows] == ["L3", "L2", "L1", "L4"]
+
+
+def test_match_says_which_short_form_was_typed(mini):
+    """The request keeps the typed term when it resolved through a short form; matching and
+    `request show` both show it, and the match JSON keys stay as they are."""
+    mini("request", "log", "--school", "131545", "--need", "achievement", "-s", " numeracy ",
+         "-s", "Phonics", "--days", "2", ok=True)
+    assert mini.json("request", "show", "1")["terms"] == {"maths": "numeracy"}
+    rows = {r["leader_id"]: r for r in mini.json("match", "1")}
+    assert set(rows["L9002"]) == {"leader_id", "name", "kind", "score", "remaining_days",
+                                  "reasons"}
+    assert rows["L9002"]["reasons"][:2] == ["holds maths (asked for as 'numeracy')",
+                                            "holds phonics"]
+    assert "holds maths (asked for as 'numeracy')" in rows["L9003"]["reasons"]
+    # named directly as well as by a short form: an exact match, no term kept
+    mini("request", "log", "--school", "131545", "--need", "achievement", "-s", "numeracy",
+         "-s", "maths", ok=True)
+    assert mini.json("request", "show", "2")["terms"] == {}
+    assert "holds maths" in {r["leader_id"]: r for r in mini.json("match", "2")}["L9002"][
+        "reasons"]
+
+
 def test_rank_never_offers_the_requesting_school_and_breaks_ties_by_id():
     rows = rank(need(), [cand(id="L3"), cand(id="L2"), cand(id="L1", home_school_urn=100001),
                          cand(id="L4", specialisms=frozenset())])
@@ -80,7 +124,8 @@ def test_match_json_contract_and_order(mini):
     assert rows[0] == {
         "leader_id": "L9001", "name": "Amira Okafor", "kind": "SLE", "score": 105,
         "remaining_days": "20",
-        "reasons": ["holds early-years", "holds phonics", "same phase: primary",
+        "reasons": ["holds early-years (asked for as 'EYFS')", "holds phonics",
+                    "same phase: primary",
                     "same region: London", "20 days free for 5 wanted"],
     }
     ids = [r["leader_id"] for r in rows]

@@ -192,10 +192,16 @@ def test_upgrade_from_0001_keeps_every_row(db: str) -> None:
         insp = inspect(conn)
         after = {t: _rows(conn, t, columns[t]) for t in ROWS_0001}
         leader_cols = {c["name"] for c in insp.get_columns("leader")}
+        request_cols = {c["name"]: c for c in insp.get_columns("request_specialism")}
         assert "audit_log" in insp.get_table_names()
         new = conn.execute(text("SELECT id, notes, erased FROM leader ORDER BY id")).all()
+        terms = conn.execute(text("SELECT request_id, specialism_slug, term "
+                                  "FROM request_specialism")).all()
     assert after == before
     assert {"notes", "erased"} <= leader_cols
+    assert "term" not in columns["request_specialism"]  # added by 0003, nullable
+    assert request_cols["term"]["nullable"] is True
+    assert [tuple(r) for r in terms] == [(1, "phonics", None)]
     assert [(r[0], r[1], bool(r[2])) for r in new] == [("L9001", None, False),
                                                        ("L9002", None, False)]
 

@@ -147,7 +147,7 @@ def test_days_never_crash(text):
         n = parsing.parse_days(text)
     except InvalidInput:
         return
-    assert 1 <= n <= parsing.MAX_HALVES
+    assert n >= 1 and n <= parsing.MAX_HALVES
     assert Decimal(text.strip()) * 2 == n
 
 

@@ -28,7 +28,7 @@ def test_log_prints_id_and_show_gives_the_record(mini):
         "specialisms": ["maths", "send"], "kind": None, "days": "2.5", "funding": "school",
         "funder": None, "received": TODAY, "status": "open", "deployments": [],
         "contact": "Head of maths", "note": "KS3 maths", "cancel_reason": None,
-        "matched_on": None, "closed_on": None,
+        "matched_on": None, "closed_on": None, "terms": {"send": "SEN"},
     }
 
 

@@ -62,6 +62,7 @@ REQUEST_DETAIL = [
     Column("status"), Column("deployments", kind="list"), Column("contact"), Column("note"),
     Column("cancel_reason", "cancel reason"), Column("matched_on", "matched on", "date"),
     Column("closed_on", "closed on", "date"),
+    Column("terms", "typed as", "map"),  # slug -> short form typed, e.g. {"maths": "numeracy"}
 ]
 
 
@@ -457,7 +458,8 @@ def reviews_due(
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Progress reviews due (governance reviews and DfE-funded NLG work: 4 months after the
-    first day) and closed deployments still missing a school evaluation.
+    first day; other kinds of work as the seed file's `reviews` section sets) and closed
+    deployments still missing a school evaluation.
 
     \b
     Example (cron, weekly):

@@ -16,16 +16,19 @@ Rules (each checked before anything is written, in the transaction that writes):
   does).  Dates must fall within the deployment, the deployment must be active, and the total
   may pass the agreed days only with `--over "reason"` (stored on the days beyond the
   agreement).  A block of dates is all-or-nothing.
-* **Reviews due.** A progress review falls due 4 months after the first logged day of a
-  deployment whose work is governance-review, or which is DfE-funded with an NLG, until a
-  `review` evaluation dated on/after that first day exists; a closed deployment without a
-  `school` evaluation has that evaluation due from the day it closed.
+* **Reviews due.** A progress review falls due some months after the first logged day of a
+  deployment, until a `review` evaluation dated on/after that first day exists: the months for
+  its kind of work in the review policy (`setting` row `review_policy`, from the seed file's
+  `reviews` section, merged over the default `{"governance-review": 4}`), and 4 months for
+  DfE-funded NLG work whatever its kind; when both apply, the earlier date.  A closed
+  deployment without a `school` evaluation has that evaluation due from the day it closed.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +49,7 @@ from s2s_cli.services.requests import (
 EVALUATORS = ("school", "leader", "review")
 MAX_BLOCK_DAYS = 366
 REVIEW_MONTHS = 4
+DEFAULT_REVIEW_POLICY = {"governance-review": REVIEW_MONTHS}
 OVERRIDE_HINT = '(use --override "reason" to deploy anyway)'
 
 
@@ -553,11 +557,19 @@ def add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
+def review_policy(reader: Reader) -> dict[str, int]:
+    """Kind of work -> months after the first logged day when a progress review is due."""
+    raw = reader.scalar("SELECT value FROM setting WHERE key = :k", {"k": "review_policy"})
+    configured = json.loads(raw) if raw else {}
+    return {**DEFAULT_REVIEW_POLICY, **{str(k): int(v) for k, v in configured.items()}}
+
+
 def reviews_due(reader: Reader, *, within: int = 30,
                 on: dt.date | None = None) -> list[dict[str, Any]]:
     if within < 0:
         raise InvalidInput(f"--within must be 0 or more days, not {within}")
     on = on or today()
+    policy = review_policy(reader)
     horizon = on + dt.timedelta(days=within)
     base = ("SELECT d.id, d.school_urn, s.name, d.leader_id, l.name, {extra} FROM deployment d "
             "JOIN school s ON s.urn = d.school_urn JOIN leader l ON l.id = d.leader_id ")
@@ -573,16 +585,22 @@ def reviews_due(reader: Reader, *, within: int = 30,
                          "leader_id": r[3], "leader": r[4], "what": what, "due": due,
                          "days_left": (due - on).days})
 
+    works = sorted(policy)
+    marks = ", ".join(f":w{i}" for i in range(len(works)))
     for r in reader.iter(base.format(extra="(SELECT min(g.date) FROM day_log g "
-                                     "WHERE g.deployment_id = d.id)")
-                         + "WHERE d.work = :work OR (d.funding = :dfe AND l.kind = :nlg)",
-                         {"work": "governance-review", "dfe": "dfe", "nlg": "NLG"}):
+                                     "WHERE g.deployment_id = d.id), d.work, d.funding, l.kind")
+                         + f"WHERE d.work IN ({marks}) OR (d.funding = :dfe AND l.kind = :nlg)",
+                         {**{f"w{i}": w for i, w in enumerate(works)}, "dfe": "dfe",
+                          "nlg": "NLG"}):
         first = as_date(r[5])
         if first is None:
             continue
         done = reviewed.get(r[0])
         if done is None or done < first:
-            add(r, "progress review", add_months(first, REVIEW_MONTHS))
+            months = [policy[r[6]]] if r[6] in policy else []
+            if r[7] == "dfe" and r[8] == "NLG":
+                months.append(REVIEW_MONTHS)
+            add(r, "progress review", add_months(first, min(months)))
     for r in reader.iter(base.format(extra="d.closed_on")
                          + "WHERE d.status = :closed AND NOT EXISTS (SELECT 1 FROM evaluation e "
                          'WHERE e.deployment_id = d.id AND e."by" = :school)',

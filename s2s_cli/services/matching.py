@@ -3,10 +3,15 @@
 `score()` is pure and deterministic; `match()` loads the facts and sorts by score, highest
 first, ties broken by leader id.  Points, and the reason given in words:
 
-* +40 per requested specialism the leader holds: "holds phonics" (a short form typed in the
-  request, such as EYFS, counts as the specialism itself);
-  else +15 when the leader holds another specialism in its Ofsted focus area:
-  "same focus area: Pupil achievement" (once per area, "(2 specialisms)" when it counts twice).
+* Specialism fit, per requested specialism, the best of three tiers:
+  - +40 the leader holds it.  Exact, when the request named it: "holds phonics"; alias, when
+    the request named it by a short form (`request_specialism.term`): the same points, the
+    reason says what was typed: "holds maths (asked for as 'numeracy')".
+  - else +25 the leader holds a closely related specialism (`taxonomy.RELATED`, e.g. english
+    for phonics): "related: english (close to phonics)" (the first related one, by slug).
+  - else +15 the leader holds another specialism in its Ofsted focus area:
+    "same focus area: Pupil achievement" (once per area, "(2 specialisms)" when it counts
+    twice).
   No specialism requested: +15 when the leader holds one in the need's focus area:
   "specialism in the need's focus area: Behaviour and safety".
 * +20 the kind of leader asked for ("SLE as asked"), -10 another kind ("NLE, not the SLE
@@ -26,7 +31,8 @@ date.  Never offered: inactive or erased leaders, and leaders based at the reque
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from s2s_cli import taxonomy
@@ -37,6 +43,7 @@ from s2s_cli.services import requests
 from s2s_cli.services.deployments import committed_halves
 
 W_HOLDS = 40
+W_RELATED = 25
 W_FOCUS = 15
 W_KIND = 20
 W_OTHER_KIND = -10
@@ -60,6 +67,8 @@ class Need:
     la_id: int | None
     region_id: int | None
     year_label: str = ""
+    # requested slug -> the short form the coordinator typed for it ("numeracy" for maths)
+    terms: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,13 @@ def score(need: Need, c: Candidate) -> tuple[int, list[str]]:
     for slug in need.specialisms:
         if slug in c.specialisms:
             points += W_HOLDS
-            reasons.append(f"holds {slug}")
+            term = need.terms.get(slug)
+            reasons.append(f"holds {slug}" + (f" (asked for as '{term}')" if term else ""))
+            continue
+        related = sorted(taxonomy.RELATED.get(slug, frozenset()) & c.specialisms)
+        if related:
+            points += W_RELATED
+            reasons.append(f"related: {related[0]} (close to {slug})")
             continue
         shared = [a for a in taxonomy.SPECIALISM_BY_SLUG[slug].focus_areas if a in held_areas]
         if shared:
@@ -167,7 +182,8 @@ def load_need(reader: Reader, request_id: int, year: int) -> Need:
     phase, la_id, region_id = school if school else (None, None, None)
     return Need(need=req["need"], kind=req["kind"], specialisms=tuple(req["specialisms"]),
                 days_halves=req["days"], school_urn=req["school_urn"], phase=phase, la_id=la_id,
-                region_id=region_id, year_label=taxonomy.academic_year_label(year))
+                region_id=region_id, year_label=taxonomy.academic_year_label(year),
+                terms=dict(req["terms"]))
 
 
 def load_candidates(reader: Reader, year: int, exclude_school: int) -> list[Candidate]:

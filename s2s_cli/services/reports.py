@@ -281,8 +281,9 @@ def reviews(reader: Reader, period: Period, *, now: dt.date | None = None
             ) -> Iterator[dict[str, Any]]:
     """What is owed by the end of the period, overdue items included whenever they fell due.
     The rules are the brokerage service's (`deployments.reviews_due`, as `s2s reviews due`):
-    a progress review 4 months after the first logged day of governance-review work or of a
-    DfE-funded NLG deployment, until a `review` evaluation on/after that day exists; a school
+    a progress review some months after the first logged day (the review policy's months for
+    the kind of work, 4 for governance-review by default; 4 for a DfE-funded NLG deployment),
+    until a `review` evaluation on/after that day exists; a school
     evaluation for every closed deployment without one, due from its closing day."""
     from s2s_cli.services.deployments import reviews_due
 

@@ -2,8 +2,10 @@
 
 Life of a request: open -> matched (its first deployment; `matched_on`) -> completed (every one of
 its deployments closed; `closed_on`), or cancelled (with a reason; only while no deployment is
-active).  Validation is pure (`validate_request`) and happens before any write; the write
-functions take an ORM session inside `State.write`.
+active).  Each requested specialism is stored as its slug, with the term as typed when it
+resolved through a short form ("numeracy" for maths: `request_specialism.term`, shown by
+`request show` as `terms` and by matching).  Validation is pure (`validate_request`) and
+happens before any write; the write functions take an ORM session inside `State.write`.
 
 Also home to the helpers every brokerage service shares: `today()` (the `S2S_TODAY`
 environment variable pins it, for tests and for back-dated runs), `as_date()` (dates come back
@@ -92,6 +94,8 @@ class RequestInput:
     note: str | None
     contact: str | None
     received: dt.date
+    # slug -> what was typed, for a specialism named only through a short form ("numeracy")
+    terms: tuple[tuple[str, str], ...] = ()
 
 
 def validate_request(*, school: int, need: str, specialisms: list[str] | None = None,
@@ -103,10 +107,17 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
     if not 100000 <= school <= 999999:
         raise InvalidInput(f"--school must be a 6-digit URN, not {school}")
     slugs: list[str] = []
+    typed: dict[str, str | None] = {}  # slug -> short form typed; None once named directly
     for term in specialisms or []:
         slug = resolve_specialism(term)
         if slug not in slugs:
             slugs.append(slug)
+        hit = taxonomy.lookup_specialism(term)
+        via_alias = bool(hit and hit[1])
+        if not via_alias:
+            typed[slug] = None
+        elif slug not in typed:
+            typed[slug] = term.strip()
     route = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
     who = parsing.clean_text(funder, what="--funder", max_len=MAX_NAME)
     check_funder(route, who)
@@ -121,7 +132,7 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
         funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
-        received=when)
+        received=when, terms=tuple((s, t) for s, t in typed.items() if t))
 
 
 def log_request(session: Any, inp: RequestInput) -> int:
@@ -135,8 +146,10 @@ def log_request(session: Any, inp: RequestInput) -> int:
     session.add(req)
     session.flush()
     assert req.id is not None
+    terms = dict(inp.terms)
     for slug in inp.specialisms:
-        session.add(RequestSpecialism(request_id=req.id, specialism_slug=slug))
+        session.add(RequestSpecialism(request_id=req.id, specialism_slug=slug,
+                                      term=terms.get(slug)))
     session.flush()
     return req.id
 
@@ -190,9 +203,12 @@ def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, An
     rows = [dict(zip(REQUEST_KEYS, r, strict=True)) for r in reader.all(sql, params)]
     ids = [r["id"] for r in rows]
     specs: dict[int, list[str]] = {}
-    for rid, slug in in_chunks(reader, "SELECT request_id, specialism_slug FROM request_specialism "
-                               "WHERE request_id IN ({ids})", ids):
+    terms: dict[int, dict[str, str]] = {}
+    for rid, slug, term in in_chunks(reader, "SELECT request_id, specialism_slug, term "
+                                     "FROM request_specialism WHERE request_id IN ({ids})", ids):
         specs.setdefault(rid, []).append(slug)
+        if term:
+            terms.setdefault(rid, {})[slug] = term
     deps: dict[int, list[int]] = {}
     for rid, did in in_chunks(reader, "SELECT request_id, id FROM deployment "
                               "WHERE request_id IN ({ids}) ORDER BY id", ids):
@@ -201,6 +217,7 @@ def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, An
         for k in ("received", "matched_on", "closed_on"):
             r[k] = as_date(r[k])
         r["specialisms"] = sorted(specs.get(r["id"], []))
+        r["terms"] = dict(sorted(terms.get(r["id"], {}).items()))
         r["deployments"] = deps.get(r["id"], [])
     return rows
 
