@@ -30,6 +30,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # run from a clone without installing: the package is next door
 
+from s2s_cli.location import SCHEMA_HEAD  # noqa: E402  (stdlib-only module)
+
 N_SCHOOLS = 25_000
 N_LEADERS = 30_000
 N_DEPLOYMENTS = 100_000
@@ -406,7 +408,7 @@ def generate(work: Path, *, force: bool = False, quiet: bool = False) -> dict[st
     p = paths(work)
     if not force and p["stamp"].exists():
         stamp = json.loads(p["stamp"].read_text())
-        if stamp.get("version") == FORMAT_VERSION and all(
+        if stamp.get("version") == FORMAT_VERSION and stamp.get("schema") == SCHEMA_HEAD and all(
                 p[k].exists() for k in ("db", "yaml", "csv")):
             if not quiet:
                 print(f"using cached inputs in {work} (--force to rebuild)", file=sys.stderr)
@@ -419,7 +421,8 @@ def generate(work: Path, *, force: bool = False, quiet: bool = False) -> dict[st
     write_yaml(p["yaml"], d)
     write_gias(p["csv"], d, random.Random(7))
     t2 = time.perf_counter()
-    p["stamp"].write_text(json.dumps({"version": FORMAT_VERSION, "counts": counts,
+    p["stamp"].write_text(json.dumps({"version": FORMAT_VERSION, "schema": SCHEMA_HEAD,
+                                      "counts": counts,
                                       "invoice_month": INVOICE_MONTH,
                                       "seconds": round(t2 - t0, 1)}, indent=2))
     if not quiet:
