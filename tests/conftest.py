@@ -104,6 +104,16 @@ def sqlite_cli(sqlite_db: str) -> Run:
     return run
 
 
+def query(target: str, sql: str, **params: Any) -> list[Any]:
+    """Read rows straight from the database under test (for assertions on stored values)."""
+    from sqlalchemy import text
+
+    from s2s_cli import db
+
+    with db.make_engine(target).connect().execution_options(s2s_readonly=True) as conn:
+        return list(conn.execute(text(sql), params).all())
+
+
 def dump(target: str) -> str:
     """A logical dump of every table, for 'nothing changed' assertions on either backend."""
     if "://" not in target:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Any
 
 import pytest
+
+from tests.conftest import query
 
 TODAY = "2026-09-10"
 
@@ -16,15 +17,6 @@ TODAY = "2026-09-10"
 @pytest.fixture(autouse=True)
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("S2S_TODAY", TODAY)
-
-
-def query(target: str, sql: str, **params: Any) -> list[Any]:
-    from sqlalchemy import text
-
-    from s2s_cli import db
-
-    with db.make_engine(target).connect().execution_options(s2s_readonly=True) as conn:
-        return list(conn.execute(text(sql), params).all())
 
 
 def deployment(cli, urn: str, leader: str, days: str, *args: str,  # type: ignore[no-untyped-def]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
 
 import pytest
+
+from tests.conftest import query
 
 TODAY = "2026-09-10"
 HINT = '(use --override "reason" to deploy anyway)'
@@ -16,15 +17,6 @@ HINT = '(use --override "reason" to deploy anyway)'
 @pytest.fixture(autouse=True)
 def _today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("S2S_TODAY", TODAY)
-
-
-def query(target: str, sql: str, **params: Any) -> list[Any]:
-    from sqlalchemy import text
-
-    from s2s_cli import db
-
-    with db.make_engine(target).connect().execution_options(s2s_readonly=True) as conn:
-        return list(conn.execute(text(sql), params).all())
 
 
 def request(cli, urn: str, *args: str) -> int:  # type: ignore[no-untyped-def]
