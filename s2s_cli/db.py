@@ -119,9 +119,9 @@ def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True) -
         problem = location.schema_problem(rev)
         if problem:
             raise SchemaMismatch(problem)
-        if auto_init and not _has_directory(engine):  # created, but the seed never landed
+        if auto_init and not has_directory(engine):  # created, but the seed never landed
             with init_lock(engine, target):
-                if not _has_directory(engine):
+                if not has_directory(engine):
                     initialise(engine, target, migrate=False)
     return engine
 
@@ -160,7 +160,7 @@ def init_lock(engine: Engine, target: str) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _has_directory(engine: Engine) -> bool:
+def has_directory(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(text("SELECT 1 FROM specialism LIMIT 1")).first() is not None
 

@@ -81,11 +81,7 @@ def db_upgrade(
                 {"revision": target}), actor=db.actor_name(st.actor), command=st.command)
         st.note(f"upgraded {location.describe(st.target)} from {rev or 'nothing'} to {target}")
     if target == location.SCHEMA_HEAD:
-        with engine.connect() as conn:
-            from sqlalchemy import text
-
-            seeded = conn.execute(text("SELECT 1 FROM specialism LIMIT 1")).first()
-        if seeded is None:
+        if not db.has_directory(engine):
             db.initialise(engine, st.target, migrate=False)
     typer.echo(target)
 
