@@ -21,12 +21,17 @@ PG_URL = os.environ.get("S2S_TEST_PG_URL")
 
 @pytest.fixture(autouse=True)
 def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate_env(monkeypatch, tmp_path)
+
+
+def isolate_env(mp: pytest.MonkeyPatch, root: Path) -> None:
+    """The environment every test runs in (module-scoped fixtures call it too)."""
     # Unexpected exceptions surface in tests instead of becoming one-line errors.
-    monkeypatch.setenv("S2S_RAISE_ERRORS", "1")
-    monkeypatch.delenv("S2S_DB", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")
+    mp.setenv("S2S_RAISE_ERRORS", "1")
+    mp.delenv("S2S_DB", raising=False)
+    mp.setenv("XDG_DATA_HOME", str(root / "xdg-data"))
+    mp.setenv("NO_COLOR", "1")
+    mp.setenv("COLUMNS", "200")
 
 
 @pytest.fixture(autouse=True)

@@ -203,13 +203,19 @@ def test_trust_dfe_package_with_additional_days(mini: Run):
     assert rest["Brookfield Primary School"]["total_pence"] == 60000
 
 
-def test_nlg_dfe_package_days_do_not_use_the_allowance(mini: Run):
+def nlg_package_then_own_work(mini: Run) -> None:
+    """NLG L9005: 8 days on a DfE package at a maintained school (3 funded, 5 charged), then
+    2 school-paid days elsewhere (free: the package days used none of the allowance)."""
     dep = deploy(mini, school=131544, leader="L9005", days="8", start="2026-11-01",
                  funding="dfe", need="governance")
     log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11)])
     own = deploy(mini, school=131543, leader="L9005", days="2", start="2026-11-01",
                  need="governance")
     log(mini, own, "2026-11-16", "2026-11-17")
+
+
+def test_nlg_dfe_package_days_do_not_use_the_allowance(mini: Run):
+    nlg_package_then_own_work(mini)
     invs = by_payer(mini.json("invoice", "--month", "2026-11"))
     assert [(ln["kind"], ln["days"]) for ln in invs["DfE"]["lines"]] == [("funded", "3")]
     # days beyond the package are charged to the school, not free ...
@@ -430,12 +436,7 @@ def test_charges_tell_issued_from_draft(three_schools: Run):
 
 
 def test_charges_count_free_and_funded_days(mini: Run):
-    dep = deploy(mini, school=131544, leader="L9005", days="8", start="2026-11-01",
-                 funding="dfe", need="governance")
-    log(mini, dep, *[f"2026-11-{d:02d}" for d in (2, 3, 4, 5, 6, 9, 10, 11)])
-    own = deploy(mini, school=131543, leader="L9005", days="2", start="2026-11-01",
-                 need="governance")
-    log(mini, own, "2026-11-16", "2026-11-17")
+    nlg_package_then_own_work(mini)
     rows = mini.json("charges", "--by", "funding")
     assert [(row["group"], row["status"], row["days"], row["funded_days"],
              row["funded_pence"], row["free_days"], row["charged_days"], row["charged_pence"])

@@ -19,7 +19,7 @@ import pytest
 
 from s2s_cli.errors import InvalidInput
 from s2s_cli.services import reports
-from tests.conftest import MINI, PG_URL, Run
+from tests.conftest import MINI, PG_URL, Run, isolate_env
 
 TODAY = "2026-12-15"
 NOTE = '=HYPERLINK("http://evil.example","click")'
@@ -87,14 +87,6 @@ def build_busy(run: Run) -> None:
     at("2026-11-21", "evaluate", "2", "--by", "leader", "--rating", "4", "--impact", "good")
 
 
-def _isolated_env(mp: pytest.MonkeyPatch, root: Path) -> None:
-    mp.setenv("S2S_RAISE_ERRORS", "1")
-    mp.delenv("S2S_DB", raising=False)
-    mp.setenv("XDG_DATA_HOME", str(root / "xdg-data"))
-    mp.setenv("NO_COLOR", "1")
-    mp.setenv("COLUMNS", "200")
-
-
 @pytest.fixture(scope="module")
 def busy_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """Built once per module on SQLite (copied per test); PostgreSQL rebuilds per test."""
@@ -102,7 +94,7 @@ def busy_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
         return None
     root = tmp_path_factory.mktemp("busy")
     with pytest.MonkeyPatch.context() as mp:
-        _isolated_env(mp, root)
+        isolate_env(mp, root)
         run = Run(str(root / "busy.db"))
         run("specialisms", ok=True)
         build_busy(run)
