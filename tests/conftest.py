@@ -150,6 +150,6 @@ MINI = Path(__file__).parent / "data" / "mini_directory.yaml"
 @pytest.fixture
 def mini(cli: Run) -> Run:
     """A database holding the bundled seed, then the small test directory loaded over it
-    (which leaves only the test directory's leaders active)."""
-    cli("seed", "load", str(MINI), ok=True)
+    (--deactivate-missing leaves only the test directory's leaders active)."""
+    cli("seed", "load", str(MINI), "--deactivate-missing", ok=True)
     return cli

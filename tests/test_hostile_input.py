@@ -360,7 +360,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
         else:
             target = str(tmp / "world.db")
         run = Run(target)
-        run("seed", "load", str(MINI), ok=True)
+        run("seed", "load", str(MINI), "--deactivate-missing", ok=True)
         assert run("request", "log", "--school", "131543", "--need", "achievement",
                    "--specialism", "maths", "--days", "5", ok=True).stdout.strip() == "1"
         assert run("deploy", "1", "--leader", "L9002", "--days", "5", "--start", "2026-09-14",
