@@ -186,6 +186,7 @@ def leader(reader: Reader, leader_id: str) -> dict[str, Any]:
     ts = reader.one("SELECT d.urn, d.name FROM leader l JOIN school d ON d.urn = "
                     "l.designated_by_urn WHERE l.id = :id", {"id": lid})
     out["designated_by_urn"], out["designated_by"] = (ts[0], ts[1]) if ts else (None, None)
+    out["notes"] = reader.scalar("SELECT notes FROM leader WHERE id = :id", {"id": lid})
     return out
 
 
