@@ -345,7 +345,7 @@ def test_seed_dump_round_trip(mini, tmp_path):
     text = dumped.read_text()
     assert mini("seed", "dump", ok=True).stdout == text  # stdout and --out agree
     fresh = str(tmp_path / "fresh.db")
-    _fresh_from(dumped, fresh)
+    Run(fresh)("db", "init", fresh, "--from", str(dumped), ok=True)
     assert _directory(fresh) == _directory(mini.target)
     assert Run(fresh)("seed", "dump", ok=True).stdout == text
     # and loading the dump back into its own database changes nothing
