@@ -60,7 +60,8 @@ def build_busy(run: Run) -> None:
     at("2026-09-01", "request", "log", "--school", "131543", "--need", "achievement", "-s",
        "maths", "--days", "5", "--received", "2026-09-01", "--note", NOTE)            # R1
     at("2026-09-10", "request", "log", "--school", "131544", "--need", "governance", "--kind",
-       "NLG", "--funding", "dfe", "--days", "3", "--received", "2026-09-10")          # R2
+       "NLG", "--funding", "dfe", "--days", "3", "--received", "2026-09-10",
+       "--override", "agreed before the programme closed")                          # R2
     at("2026-10-01", "request", "log", "--school", "131545", "--need",
        "leadership-and-management", "--received", "2026-10-01")                      # R3
     at("2026-09-20", "request", "log", "--school", "131542", "--need", "behaviour",
@@ -71,7 +72,8 @@ def build_busy(run: Run) -> None:
     at("2026-09-04", "deploy", "1", "--leader", "L9002", "--days", "5", "--start",
        "2026-09-07", "--work", "coaching")                                           # D1
     at("2026-09-14", "deploy", "2", "--leader", "L9005", "--days", "3", "--start",
-       "2026-09-15", "--work", "governance-review", "--funding", "dfe")              # D2
+       "2026-09-15", "--work", "governance-review", "--funding", "dfe",
+       "--override", "agreed before the programme closed")                          # D2
     at("2026-09-18", "deploy", "5", "--leader", "L9005", "--days", "1", "--start",
        "2026-09-21", "--work", "coaching")                                           # D3
     at(TODAY, "log", "1", "--date", "2026-09-07")                                   # day 1

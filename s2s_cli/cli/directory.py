@@ -99,21 +99,63 @@ def leader_show(ctx: typer.Context, leader_id: Annotated[str, typer.Argument(met
     render_record(row, LEADER_COLUMNS, fmt, title=f"Leader {row['id']}")
 
 
+SCHOOL_COLUMNS = [
+    Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
+    Column("region"), Column("phase"), Column("type"), Column("trust"),
+    Column("trust_uid", "trust UID"), Column("pupils", kind="int"),
+    Column("ofsted", "Ofsted (before report cards)"), Column("street"), Column("locality"),
+    Column("address3", "address 3"), Column("town"), Column("county"), Column("postcode"),
+    Column("phone"), Column("website"), Column("easting", kind="int"),
+    Column("northing", kind="int"), Column("status"),
+    Column("teaching_school", "teaching school", "bool"),
+    Column("teaching_school_hub", "teaching school hub", "bool"),
+    Column("national_support_school", "national support school", "bool")]
+
+
+def card_lines(row: dict) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
+    """The report card (areas, grades, dates) first, then the legacy grades, as (key, label,
+    value) for the key/value table and plain output."""
+    from s2s_cli import taxonomy
+
+    out: list[tuple[str, str, str]] = []
+    card = row.get("report_card")
+    if card:
+        when = card["start"].isoformat() if card["start"] else "?"
+        pub = f", published {card['published'].isoformat()}" if card["published"] else ""
+        out.append(("report_card", "report card", f"inspected {when}{pub}" + (
+            f" ({card['number']})" if card["number"] else "")))
+        for area, g in card["grades"].items():
+            date = f" ({g['date'].isoformat()})" if g["date"] else ""
+            out.append((f"report_card.{area}",
+                        f"  {taxonomy.REPORT_CARD_AREA_NAMES.get(area, area)}",
+                        f"{g['grade']}{date}"))
+        out.append(("report_card.safeguarding", "  safeguarding",
+                    card["safeguarding"] or "not recorded"))
+        out.append(("report_card.category_of_concern", "  category of concern",
+                    card["category"] or "none"))
+    else:
+        out.append(("report_card", "report card", "none yet"))
+    for insp in row.get("inspections", []):
+        if insp["framework"] != "legacy":
+            continue
+        when = insp["start"].isoformat() if insp["start"] else "undated"
+        grades = "; ".join(
+            f"{taxonomy.LEGACY_AREA_NAMES.get(a, a).lower()} {g['score']} ({g['grade']})"
+            for a, g in insp["grades"].items())
+        out.append((f"legacy.{when}", f"legacy grades {when}", grades or "no grades"))
+    return out
+
+
 @school_app.command("show")
 def school_show(ctx: typer.Context, urn: Annotated[int, typer.Argument(metavar="URN")],
                 fmt: FormatOpt = Format.auto) -> None:
-    """Show one school and the leaders based there."""
+    """Show one school: its report card above its legacy Ofsted grades, and its leaders."""
     from s2s_cli.output import render_record, rich_table
-    from s2s_cli.services import directory
+    from s2s_cli.services import directory, ofsted
 
     with state(ctx).reader() as reader:
         row = directory.school(reader, urn)
-    cols = [Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
-            Column("region"), Column("phase"), Column("type"), Column("trust"),
-            Column("pupils", kind="int"), Column("ofsted", "Ofsted"), Column("postcode"),
-            Column("status"), Column("teaching_school", "teaching school", "bool"),
-            Column("teaching_school_hub", "teaching school hub", "bool"),
-            Column("national_support_school", "national support school", "bool")]
+    cols = SCHOOL_COLUMNS
     if Format(fmt) is Format.json:
         import json
         import sys
@@ -121,10 +163,20 @@ def school_show(ctx: typer.Context, urn: Annotated[int, typer.Argument(metavar="
         from s2s_cli.output import _json_value
 
         record = {c.key: _json_value(c, row.get(c.key)) for c in cols}
+        record["trust_type"] = row["trust_type"]
+        record["report_card"] = ofsted.card_json(row["report_card"])
+        record["inspections"] = [ofsted.card_json(i) for i in row["inspections"]]
         record["leaders"] = [{c.key: _json_value(c, ldr.get(c.key)) for c in FIND_COLUMNS}
                              for ldr in row["leaders"]]
         sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return
+    if Format(fmt) is Format.csv:
+        render_record(row, cols, fmt)
+        return
+    lines = card_lines(row)
+    for key, _, value in lines:
+        row[key] = value
+    cols = cols + [Column(key, label) for key, label, _ in lines]
     # the school's own name, LA, region and phase would repeat on every row: left out
     here = [c for c in FIND_COLUMNS if c.key in ("id", "name", "kind", "specialisms")]
     extra = [rich_table(row["leaders"], here, title="Leaders based here")]

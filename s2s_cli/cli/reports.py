@@ -20,7 +20,8 @@ from s2s_cli.output import Column, Format
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-import_app = typer.Typer(help="Import from national registers (GIAS).", no_args_is_help=True)
+import_app = typer.Typer(help="Import from national registers (GIAS, Ofsted).",
+                         no_args_is_help=True)
 
 
 class ReportName(StrEnum):
@@ -439,6 +440,69 @@ def import_gias(
         render([summary], GIAS_SUMMARY, fmt)
     else:
         render_record(summary, GIAS_SUMMARY, fmt, title=f"GIAS import: {file.name}")
+
+
+OFSTED_SUMMARY = [
+    Column("file"), Column("encoding"), Column("rows", kind="int"), Column("added", kind="int"),
+    Column("updated", kind="int"), Column("unchanged", kind="int"),
+    Column("skipped", kind="int"), Column("unknown_schools", "unknown schools", "int"),
+    Column("schools_added", "schools added", "int"),
+]
+
+
+@import_app.command("ofsted")
+def import_ofsted(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="Ofsted's monthly management "
+                                         "information file (Windows-1252 or UTF-8).")],
+    add_schools: Annotated[bool, typer.Option(
+        "--add-schools", help="Create schools s2s does not hold from the row's name, local "
+        "authority, region and phase (default: count and skip them).")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Refuse the whole file (exit 2, nothing written) if any row is "
+        "bad.")] = False,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Add and update schools' Ofsted inspections (report cards and legacy grades) by URN.
+
+    Keeps each school's history: a new inspection is added beside the older ones, a known one
+    (same inspection number) is updated, and a re-import of the same file changes nothing.
+    Rows for URNs s2s does not hold are counted and skipped (or created with --add-schools);
+    bad rows (invalid URN, date or grade) are listed as FILE:LINE and skipped, or with
+    --strict refused. One transaction.
+
+    \b
+    Example:
+      s2s import ofsted management_information_state_funded_schools.csv
+    """
+    from s2s_cli.output import render, render_record
+    from s2s_cli.services import gias, ofsted
+
+    st = state(ctx)
+    with _progress(file) as update:
+        parsed = ofsted.read(file, progress=update)
+    bad = ofsted.bad_rows(parsed)
+    if strict and bad:
+        raise gias.GiasErrors(str(file), bad)
+    result = st.write(lambda session: ofsted.apply(session, parsed, add_schools=add_schools))
+    if st.quiet:
+        return
+    summary = result.summary()
+    if Format(fmt) is Format.json:
+        import json
+
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return
+    skipped = result.skipped()
+    for skip in skipped[:gias.MAX_SHOWN]:
+        sys.stderr.write(f"{file}:{skip.line}: skipped: {skip.reason}\n")
+    if len(skipped) > gias.MAX_SHOWN:
+        sys.stderr.write(f"... and {len(skipped) - gias.MAX_SHOWN} more skipped row(s) "
+                         "(--format json lists them all)\n")
+    if Format(fmt) is Format.csv:
+        render([summary], OFSTED_SUMMARY, fmt)
+    else:
+        render_record(summary, OFSTED_SUMMARY, fmt, title=f"Ofsted import: {file.name}")
 
 
 class _NoProgress:

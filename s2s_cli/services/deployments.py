@@ -41,6 +41,7 @@ from s2s_cli.services.requests import (
     as_date,
     bind_date,
     check_funder,
+    check_rise_ref,
     choice,
     lock_request,
     today,
@@ -134,6 +135,7 @@ class DeployInput:
     rate_pence: int | None
     half_day_rate_pence: int | None
     override: str | None
+    rise_ref: str | None = None
 
 
 def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
@@ -141,7 +143,7 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
                     funding: str | None = None, funder: str | None = None,
                     dfe_extra_days: int = 0, rate: str | None = None,
                     half_day_rate: str | None = None,
-                    override: str | None = None) -> DeployInput:
+                    override: str | None = None, rise_ref: str | None = None) -> DeployInput:
     begin = parsing.parse_date(start, what="--start") if start else today()
     finish = parsing.parse_date(end, what="--end") if end else None
     parsing.check_range(begin, finish, what="--start/--end")
@@ -164,7 +166,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         dfe_extra_days=dfe_extra_days,
         rate_pence=rate_pence, half_day_rate_pence=half_pence,
         override=(parsing.clean_text(override, what="--override", required=True)
-                  if override is not None else None))
+                  if override is not None else None),
+        rise_ref=parsing.clean_text(rise_ref, what="--rise-ref", max_len=100))
 
 
 def lock_leader(session: Any, leader_id: str) -> Any:
@@ -196,7 +199,10 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         funder = inp.funder
     else:
         funder = req.funder if funding == req.funding else None
-    check_funder(funding, funder)
+    rise_ref = inp.rise_ref if inp.rise_ref is not None else (
+        req.rise_ref if funding == req.funding else None)
+    check_funder(funding, funder, inp.rise_ref)
+    rise_ref = check_rise_ref(funding, rise_ref)
     if inp.dfe_extra_days:
         if funding != "dfe":
             raise InvalidInput("--dfe-extra-days is only for DfE-funded deployments "
@@ -212,6 +218,8 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
                                f"{days_str(halves)} days agreed")
 
     refusals = []
+    if funding == "dfe":
+        refusals.append(f"dfe funding: {taxonomy.DFE_NLG_CLOSED}")
     if req.status in ("cancelled", "completed"):
         refusals.append(f"request {req.id} is {req.status}")
     if not leader.active or leader.erased:
@@ -235,7 +243,7 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
     dep = Deployment(
         request_id=req.id, leader_id=leader.id, school_urn=req.school_urn, agreed_halves=halves,
         start=inp.start, end=inp.end, work=inp.work, funding=funding, funder=funder,
-        dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
+        rise_ref=rise_ref, dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
         half_day_rate_pence=r.half_day_pence, supply_pence=r.supply_pence,
         half_day_supply_pence=r.half_day_supply_pence,
         rate_source="negotiated" if inp.rate_pence is not None else "card",
@@ -254,14 +262,15 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
 
 DEPLOYMENT_SELECT = """
 SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, d.start,
-       d."end", d.work, d.funding, d.funder, d.dfe_extra_days, d.agreed_halves,
+       d."end", d.work, d.funding, d.funder, d.rise_ref, d.dfe_extra_days, d.agreed_halves,
        (SELECT coalesce(sum(g.halves), 0) FROM day_log g WHERE g.deployment_id = d.id),
        d.rate_pence, d.half_day_rate_pence, d.supply_pence, d.half_day_supply_pence,
        d.rate_source, d.override_reason, d.closed_on
 FROM deployment d JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = d.school_urn
 """
 DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "school", "status",
-                   "start", "end", "work", "funding", "funder", "dfe_extra_days", "agreed_days",
+                   "start", "end", "work", "funding", "funder", "rise_ref", "dfe_extra_days",
+                   "agreed_days",
                    "logged_days", "rate_pence", "half_day_rate_pence", "supply_pence",
                    "half_day_supply_pence", "rate_source", "override_reason", "closed_on")
 

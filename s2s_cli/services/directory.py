@@ -197,18 +197,29 @@ def leader(reader: Reader, leader_id: str) -> dict[str, Any]:
     return out
 
 
+SCHOOL_KEYS = ("urn", "name", "local_authority", "region", "phase", "type", "trust", "pupils",
+               "ofsted", "postcode", "status", "teaching_school", "teaching_school_hub",
+               "national_support_school", "street", "locality", "address3", "town", "county",
+               "phone", "website", "trust_uid", "trust_type", "easting", "northing")
+
+
 def school(reader: Reader, urn: int) -> dict[str, Any]:
+    from s2s_cli.services import ofsted
+
     row = reader.one(
-        "SELECT s.urn, s.name, la.name, r.name, s.phase, s.type, s.trust, s.pupils, s.ofsted, "
-        "s.postcode, s.status, s.teaching_school, s.teaching_school_hub, "
-        "s.national_support_school FROM school s JOIN local_authority la ON la.id = s.la_id "
-        "JOIN region r ON r.id = la.region_id WHERE s.urn = :urn", {"urn": urn})
+        "SELECT s.urn, s.name, la.name, r.name, s.phase, s.type, coalesce(t.name, s.trust), "
+        "s.pupils, s.ofsted, s.postcode, s.status, s.teaching_school, s.teaching_school_hub, "
+        "s.national_support_school, s.street, s.locality, s.address3, s.town, s.county, "
+        "s.phone, s.website, s.trust_uid, t.type, s.easting, s.northing "
+        "FROM school s JOIN local_authority la ON la.id = s.la_id "
+        "JOIN region r ON r.id = la.region_id LEFT JOIN trust t ON t.uid = s.trust_uid "
+        "WHERE s.urn = :urn", {"urn": urn})
     if row is None:
         raise NotFound(f"no school with URN {urn}")
-    keys = ("urn", "name", "local_authority", "region", "phase", "type", "trust", "pupils",
-            "ofsted", "postcode", "status", "teaching_school", "teaching_school_hub",
-            "national_support_school")
-    out = dict(zip(keys, row, strict=True))
+    out = dict(zip(SCHOOL_KEYS, row, strict=True))
+    history = ofsted.inspections(reader, [urn]).get(urn, [])
+    out["inspections"] = history
+    out["report_card"] = next((i for i in history if i["framework"] == "report-card"), None)
     for k in ("teaching_school", "teaching_school_hub", "national_support_school"):
         out[k] = bool(out[k])
     rows = reader.all(LEADER_SELECT + "WHERE l.home_school_urn = :urn ORDER BY l.id",

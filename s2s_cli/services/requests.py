@@ -73,11 +73,44 @@ def choice(value: str, choices: Sequence[str], what: str) -> str:
                                                       f": use one of {', '.join(choices)}"))
 
 
-def check_funder(funding: str, funder: str | None) -> None:
-    if funding in ("intervention", "grant") and not funder:
+def check_funder(funding: str, funder: str | None, rise_ref: str | None = None) -> None:
+    if funding in taxonomy.FUNDED_ROUTES and not funder:
         raise InvalidInput(f"--funder NAME is required when funding is {funding} (who pays?)")
-    if funding in ("school", "dfe") and funder:
-        raise InvalidInput(f"--funder is only for intervention or grant funding, not {funding}")
+    if funding not in taxonomy.FUNDED_ROUTES and funder:
+        raise InvalidInput("--funder is only for intervention, grant or rise funding, not "
+                           f"{funding}")
+    if rise_ref is not None and funding != "rise":
+        raise InvalidInput(f"--rise-ref is only for rise funding, not {funding}")
+
+
+def check_rise_ref(funding: str, rise_ref: str | None) -> str | None:
+    ref = parsing.clean_text(rise_ref, what="--rise-ref", max_len=100)
+    if funding == "rise" and not ref:
+        raise InvalidInput("--rise-ref REF is required when funding is rise (the RISE "
+                           "commission's reference)")
+    return ref
+
+
+def check_dfe_closed(funding: str, override: str | None, what: str) -> str | None:
+    """The DfE-funded NLG programme takes no new commissions: refuse (exit 1) unless the
+    coordinator gives a reason, which is stored."""
+    if funding != "dfe":
+        return None
+    reason = parsing.clean_text(override, what="--override", required=override is not None)
+    if not reason:
+        raise Refused(f"a new {what} cannot be funded dfe: {taxonomy.DFE_NLG_CLOSED} "
+                      '(use --override "reason" to record one anyway)')
+    return reason
+
+
+def resolve_need(need: str) -> tuple[str, str | None]:
+    hit = taxonomy.lookup_need(need)
+    if hit is None:
+        choices = list(taxonomy.NEEDS) + list(taxonomy.NEED_SYNONYMS)
+        hint = taxonomy.suggest(need.strip().lower().replace(" ", "-"), choices)
+        raise InvalidInput(f"unknown need '{need.strip()[:100]}'" + (
+            f" (did you mean '{hint}'?)" if hint else f": use one of {', '.join(taxonomy.NEEDS)}"))
+    return hit
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -96,12 +129,16 @@ class RequestInput:
     received: dt.date
     # slug -> what was typed, for a specialism named only through a short form ("numeracy")
     terms: tuple[tuple[str, str], ...] = ()
+    need_term: str | None = None
+    rise_ref: str | None = None
+    override: str | None = None
 
 
 def validate_request(*, school: int, need: str, specialisms: list[str] | None = None,
                      kind: str | None = None, days: str | None = None, funding: str = "school",
                      funder: str | None = None, note: str | None = None,
-                     received: str | None = None, contact: str | None = None) -> RequestInput:
+                     received: str | None = None, contact: str | None = None,
+                     rise_ref: str | None = None, override: str | None = None) -> RequestInput:
     from s2s_cli.services.directory import resolve_kind, resolve_specialism
 
     if not 100000 <= school <= 999999:
@@ -120,19 +157,22 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
             typed[slug] = term.strip()
     route = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
     who = parsing.clean_text(funder, what="--funder", max_len=MAX_NAME)
-    check_funder(route, who)
+    check_funder(route, who, rise_ref)
+    ref = check_rise_ref(route, rise_ref)
+    need_slug, need_term = resolve_need(need)
     now = today()
     when = parsing.parse_date(received, what="--received") if received else now
     if when > now:
         raise InvalidInput(f"--received {when.isoformat()} is in the future (today is "
                            f"{now.isoformat()})")
     return RequestInput(
-        school_urn=school, need=choice(need, taxonomy.NEEDS, "need"), specialisms=tuple(slugs),
+        school_urn=school, need=need_slug, specialisms=tuple(slugs),
         kind=resolve_kind(kind) if kind else None,
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
         funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
-        received=when, terms=tuple((s, t) for s, t in typed.items() if t))
+        received=when, terms=tuple((s, t) for s, t in typed.items() if t), need_term=need_term,
+        rise_ref=ref, override=check_dfe_closed(route, override, "request"))
 
 
 def log_request(session: Any, inp: RequestInput) -> int:
@@ -142,7 +182,9 @@ def log_request(session: Any, inp: RequestInput) -> int:
         raise NotFound(f"no school with URN {inp.school_urn}")
     req = SupportRequest(school_urn=inp.school_urn, need=inp.need, kind=inp.kind,
                          days_halves=inp.days_halves, funding=inp.funding, funder=inp.funder,
-                         note=inp.note, contact=inp.contact, received=inp.received)
+                         note=inp.note, contact=inp.contact, received=inp.received,
+                         need_term=inp.need_term, rise_ref=inp.rise_ref,
+                         override_reason=inp.override)
     session.add(req)
     session.flush()
     assert req.id is not None
@@ -191,12 +233,13 @@ def cancel_request(session: Any, request_id: int, reason: str) -> None:
 
 REQUEST_SELECT = """
 SELECT r.id, r.school_urn, s.name, r.need, r.kind, r.days_halves, r.funding, r.funder,
-       r.received, r.status, r.note, r.contact, r.cancel_reason, r.matched_on, r.closed_on
+       r.received, r.status, r.note, r.contact, r.cancel_reason, r.matched_on, r.closed_on,
+       r.need_term, r.rise_ref, r.override_reason
 FROM support_request r JOIN school s ON s.urn = r.school_urn
 """
 REQUEST_KEYS = ("id", "school_urn", "school", "need", "kind", "days", "funding", "funder",
                 "received", "status", "note", "contact", "cancel_reason", "matched_on",
-                "closed_on")
+                "closed_on", "need_term", "rise_ref", "override_reason")
 
 
 def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
