@@ -43,6 +43,10 @@ def find(
     name: Annotated[str | None, typer.Option(help="Part of the leader's name.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many leaders.")] = None,
     include_inactive: Annotated[bool, typer.Option(help="Include inactive leaders.")] = False,
+    grade_below: Annotated[list[str] | None, typer.Option(
+        "--grade-below", metavar="AREA=GRADE", help="Home school's latest report card grades "
+        "AREA (or any) worse than GRADE, e.g. achievement='expected standard'; repeatable.")
+    ] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Search the directory for system leaders.
@@ -58,7 +62,7 @@ def find(
     with st.reader() as reader:
         filters = directory.build_filters(
             reader, specialisms=specialism, kind=kind, region=region, la=la, phase=phase,
-            name=name, limit=limit, include_inactive=include_inactive)
+            name=name, limit=limit, include_inactive=include_inactive, grade_below=grade_below)
         rows = directory.search(reader, filters)
     render(rows, FIND_COLUMNS, fmt, title=f"{len(rows)} leader(s)",
            empty="No leaders match these filters.")

@@ -26,6 +26,7 @@ class Filters:
     name: str | None = None
     limit: int | None = None
     include_inactive: bool = False
+    grade_below: list[tuple[str | None, int]] = field(default_factory=list)
 
 
 def resolve_specialism(term: str) -> str:
@@ -81,8 +82,12 @@ def resolve_la(reader: Reader, name: str) -> int:
 def build_filters(reader: Reader, *, specialisms: list[str] | None = None,
                   kind: str | None = None, region: str | None = None, la: str | None = None,
                   phase: str | None = None, name: str | None = None, limit: int | None = None,
-                  include_inactive: bool = False) -> Filters:
+                  include_inactive: bool = False, grade_below: list[str] | None = None
+                  ) -> Filters:
+    from s2s_cli.services import ofsted
+
     f = Filters(include_inactive=include_inactive)
+    f.grade_below = [ofsted.parse_grade_below(g) for g in grade_below or []]
     for term in specialisms or []:
         slug = resolve_specialism(term)
         if slug not in f.specialisms:
@@ -139,6 +144,11 @@ def search_sql(f: Filters) -> tuple[str, dict[str, Any]]:
     if f.phase:
         where.append("s.phase = :phase")
         params["phase"] = f.phase
+    if f.grade_below:
+        from s2s_cli.services.ofsted import grade_below_sql
+
+        for n, (area, grade) in enumerate(f.grade_below):
+            where.append(grade_below_sql("s.urn", area, grade, params, n))
     if f.name:
         where.append("lower(l.name) LIKE :name ESCAPE '\\'")
         params["name"] = f"%{_like_escape(f.name)}%"
