@@ -373,6 +373,8 @@ GIAS_SUMMARY = [
     Column("skipped", kind="int"), Column("filtered", kind="int"),
     Column("local_authorities_added", "local authorities added", "list"),
     Column("regions_added", "regions added", "list"),
+    Column("trusts_added", "trusts added", "int"),
+    Column("trusts_updated", "trusts updated", "int"),
 ]
 
 
@@ -410,11 +412,9 @@ def import_gias(
     from s2s_cli.services import gias
 
     st = state(ctx)
-    known_las: list[tuple[Any, str]] = []
-    if la:
-        with st.reader() as reader:
-            known_las = [(r[0], r[1]) for r in reader.all(
-                "SELECT code, name FROM local_authority")]
+    with st.reader() as reader:  # for --la, and to catch a code that names another LA
+        known_las: list[tuple[Any, str]] = [(r[0], r[1]) for r in reader.all(
+            "SELECT code, name FROM local_authority")]
     progress_cm = _progress(file)
     with progress_cm as update:
         parsed = gias.read(file, las=la, regions=region, open_only=open_only, progress=update,
