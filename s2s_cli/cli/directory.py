@@ -14,6 +14,8 @@ leader_app = typer.Typer(help="Show a leader; export or erase their personal dat
                          no_args_is_help=True)
 school_app = typer.Typer(help="Show a school and the leaders based there.", no_args_is_help=True)
 seed_app = typer.Typer(help="Load a directory YAML file.", no_args_is_help=True)
+trust_app = typer.Typer(help="Show an academy trust: its schools and leaders.",
+                        no_args_is_help=True)
 
 FIND_COLUMNS = [
     Column("id", "id"),
@@ -47,6 +49,13 @@ def find(
         "--grade-below", metavar="AREA=GRADE", help="Home school's latest report card grades "
         "AREA (or any) worse than GRADE, e.g. achievement='expected standard'; repeatable.")
     ] = None,
+    trust: Annotated[str | None, typer.Option(
+        "--trust", metavar="UID|NAME", help="Home school in this academy trust.")] = None,
+    near: Annotated[str | None, typer.Option(
+        "--near", metavar="URN|NAME", help="Order by straight-line distance from this school "
+        "(needs Easting/Northing from GIAS); adds distance_km.")] = None,
+    within: Annotated[float | None, typer.Option(
+        "--within", metavar="KM", help="With --near: only home schools this close.")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Search the directory for system leaders.
@@ -62,9 +71,11 @@ def find(
     with st.reader() as reader:
         filters = directory.build_filters(
             reader, specialisms=specialism, kind=kind, region=region, la=la, phase=phase,
-            name=name, limit=limit, include_inactive=include_inactive, grade_below=grade_below)
+            name=name, limit=limit, include_inactive=include_inactive, grade_below=grade_below,
+            trust=trust, near=near, within=within)
         rows = directory.search(reader, filters)
-    render(rows, FIND_COLUMNS, fmt, title=f"{len(rows)} leader(s)",
+    columns = FIND_COLUMNS + ([Column("distance_km", "km")] if near is not None else [])
+    render(rows, columns, fmt, title=f"{len(rows)} leader(s)",
            empty="No leaders match these filters.")
 
 
@@ -187,6 +198,73 @@ def school_show(ctx: typer.Context, urn: Annotated[int, typer.Argument(metavar="
     render_record(row, cols, fmt, title=f"School {row['urn']}", extra=extra)
 
 
+TRUST_SCHOOL_COLUMNS = [
+    Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
+    Column("region", table=False), Column("phase"), Column("status", table=False),
+    Column("card", "report card"),
+]
+
+
+def card_summary(card: dict | None) -> str:  # type: ignore[type-arg]
+    """One line: the inspection date, then areas below expected, safeguarding, concern."""
+    if not card:
+        return "none yet"
+    low = [f"{a} {g['grade']}" for a, g in card["grades"].items() if g["score"] >= 4]
+    parts = [card["start"].isoformat() if card["start"] else "undated"]
+    parts += low or ["no area below expected standard"]
+    if card["safeguarding"] == "not met":
+        parts.append("safeguarding not met")
+    if card["category"]:
+        parts.append(card["category"])
+    return "; ".join(parts)
+
+
+@trust_app.command("show")
+def trust_show(ctx: typer.Context,
+               term: Annotated[str, typer.Argument(metavar="UID|NAME")],
+               fmt: FormatOpt = Format.auto) -> None:
+    """Show a trust: its schools with their report cards, and the leaders based in them."""
+    from s2s_cli.output import render_record, rich_table
+    from s2s_cli.services import directory, ofsted
+
+    with state(ctx).reader() as reader:
+        row = directory.trust(reader, term)
+    cols = [Column("uid", "UID"), Column("name"), Column("type"),
+            Column("school_count", "schools", "int"),
+            Column("leader_count", "leaders", "int")]
+    row["school_count"], row["leader_count"] = len(row["schools"]), len(row["leaders"])
+    if Format(fmt) is Format.json:
+        import json
+        import sys
+
+        from s2s_cli.output import _json_value
+
+        record = {c.key: _json_value(c, row.get(c.key)) for c in cols[:3]}
+        record["schools"] = [{**{c.key: s.get(c.key) for c in TRUST_SCHOOL_COLUMNS[:-1]},
+                              "report_card": ofsted.card_json(s["report_card"])}
+                             for s in row["schools"]]
+        record["leaders"] = [{c.key: _json_value(c, ldr.get(c.key)) for c in FIND_COLUMNS}
+                             for ldr in row["leaders"]]
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return
+    for s in row["schools"]:
+        s["card"] = card_summary(s["report_card"])
+    import sys
+
+    from s2s_cli.output import resolve_format
+
+    if resolve_format(fmt, sys.stdout) in (Format.csv, Format.plain):  # the schools, as rows
+        from s2s_cli.output import render
+
+        render(row["schools"], TRUST_SCHOOL_COLUMNS, fmt)
+        return
+    here = [c for c in FIND_COLUMNS if c.key in ("id", "name", "kind", "specialisms",
+                                                 "home_school")]
+    extra = [rich_table(row["schools"], TRUST_SCHOOL_COLUMNS, title="Schools"),
+             rich_table(row["leaders"], here, title="Leaders based in its schools")]
+    render_record(row, cols, fmt, title=f"Trust {row['uid']}", extra=extra)
+
+
 @seed_app.command("load")
 def seed_load(ctx: typer.Context,
               file: Annotated[Path, typer.Argument(metavar="FILE", help="Directory YAML.")],
@@ -219,3 +297,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(leader_app, name="leader")
     app.add_typer(school_app, name="school")
     app.add_typer(seed_app, name="seed")
+    app.add_typer(trust_app, name="trust")
