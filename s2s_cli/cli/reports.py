@@ -540,7 +540,60 @@ def _progress(file: Path) -> Any:
     return bar()
 
 
+PROSPECT_COLUMNS = [
+    Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
+    Column("region", table=False), Column("phase"), Column("severity", kind="int"),
+    Column("areas", "areas below expected", "map"), Column("safeguarding"),
+    Column("category_of_concern", "category of concern"),
+    Column("inspected", kind="date"), Column("published", kind="date", table=False),
+    Column("supported", kind="bool"), Column("active_deployments", "deployments", "int",
+                                             table=False),
+    Column("leaders_available", "leaders free", "int"), Column("distance_km", "km"),
+]
+
+
+def prospects(
+    ctx: typer.Context,
+    la: Annotated[str | None, typer.Option("--la", metavar="NAME",
+                                           help="Only schools in this local authority.")] = None,
+    region: Annotated[str | None, typer.Option(metavar="NAME",
+                                               help="Only schools in this region.")] = None,
+    near: Annotated[str | None, typer.Option(
+        "--near", metavar="URN|NAME", help="Measure the distance from this school (needs "
+        "Easting/Northing).")] = None,
+    within: Annotated[float | None, typer.Option(
+        "--within", metavar="KM", help="With --near: only schools this close.")] = None,
+    area: Annotated[str | None, typer.Option(
+        metavar="AREA", help="Only schools below expected standard in this report-card area.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many schools.")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """The schools that need us: latest report card with needs attention or urgent
+    improvement in some area, safeguarding not met, or a category of concern.
+
+    Each with its low areas and grades, the inspection date, whether we already support it
+    (active deployments) and how many of our active leaders with days free hold a specialism
+    serving those areas. Most severe first, then the most recent. Made for cron.
+
+    \b
+    Example:
+      s2s prospects --region "North West" --area leadership --format csv
+    """
+    from s2s_cli.output import render
+    from s2s_cli.services import prospects as service
+
+    with state(ctx).reader() as reader:
+        rows = service.prospects(reader, la=la, region=region, near=near, within=within,
+                                 area=area, limit=limit)
+    if state(ctx).quiet:
+        return
+    render(rows, PROSPECT_COLUMNS, fmt, title=f"{len(rows)} school(s) that may need support",
+           empty="No school's latest report card shows a concern.")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("prospects")(prospects)
     app.command("report")(report)
     app.command("export")(export)
     app.add_typer(import_app, name="import")
