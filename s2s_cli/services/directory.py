@@ -97,8 +97,8 @@ def build_filters(reader: Reader, *, specialisms: list[str] | None = None,
     if within is not None and near is None:
         raise InvalidInput("--within needs --near URN (the school to measure from)")
     if near is not None:
+        f.within_m = check_within(within)  # bad input before a refusal
         f.near = school_position(reader, near)
-        f.within_m = check_within(within)
     for term in specialisms or []:
         slug = resolve_specialism(term)
         if slug not in f.specialisms:

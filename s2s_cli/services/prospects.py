@@ -47,6 +47,7 @@ def prospects(reader: Reader, *, la: str | None = None, region: str | None = Non
     if within is not None and near is None:
         raise InvalidInput("--within needs --near URN (the school to measure from)")
     slug = resolve_area(area) if area else None
+    within_m = directory.check_within(within)
     where = ["i.framework = :card", f"i.id = {LATEST_CARD.format(urn='i.school_urn')}"]
     params: dict[str, Any] = {"card": "report-card", "low": min(taxonomy.CONCERN_GRADES)}
     if slug:
@@ -65,7 +66,6 @@ def prospects(reader: Reader, *, la: str | None = None, region: str | None = Non
         where.append("l.region_id = :region_id")
         params["region_id"] = directory.resolve_region(reader, region)
     here = None
-    within_m = directory.check_within(within)
     if near is not None:
         here = directory.school_position(reader, near)
         where.append("s.easting IS NOT NULL AND s.northing IS NOT NULL")
