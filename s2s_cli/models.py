@@ -29,6 +29,14 @@ class LocalAuthority(SQLModel, table=True):
     region_id: int = Field(foreign_key="region.id", index=True)
 
 
+class Trust(SQLModel, table=True):
+    """An academy trust (GIAS group): `Trusts (code)` is its UID (added by 0004_reportcards)."""
+
+    uid: str = Field(primary_key=True)
+    name: str = Field(index=True)
+    type: str | None = None  # multi-academy trust | single-academy trust | trust
+
+
 class School(SQLModel, table=True):
     urn: int = Field(primary_key=True)
     name: str
@@ -37,7 +45,7 @@ class School(SQLModel, table=True):
     type: str | None = None
     trust: str | None = None
     pupils: int | None = None
-    ofsted: str | None = None
+    ofsted: str | None = None  # the single word held before report cards (legacy)
     postcode: str | None = None
     status: str = "open"
     street: str | None = None
@@ -54,6 +62,36 @@ class School(SQLModel, table=True):
     teaching_school: bool = False
     teaching_school_hub: bool = False
     national_support_school: bool = False
+    # GIAS as it is now (0004_reportcards)
+    trust_uid: str | None = Field(default=None, foreign_key="trust.uid", index=True)
+    easting: int | None = None  # British National Grid metres
+    northing: int | None = None
+
+
+class Inspection(SQLModel, table=True):
+    """One Ofsted inspection of a school: a report card (five-point areas, safeguarding met /
+    not met) or a legacy four-point inspection (history)."""
+
+    __table_args__ = (Index("ix_inspection_school_start", "school_urn", "framework", "start"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_urn: int = Field(foreign_key="school.urn")
+    framework: str  # report-card | legacy
+    number: str | None = Field(default=None, index=True)  # Ofsted's inspection number
+    type: str | None = None  # as Ofsted names it ("Graded inspection", "Section 5"...)
+    start: dt.date | None = None
+    published: dt.date | None = None
+    safeguarding: str | None = None  # met | not met
+    category: str | None = None  # category of concern (special measures, ...)
+    source: str = "ofsted"  # ofsted (the MI file) | directory (the single grade held before)
+
+
+class InspectionGrade(SQLModel, table=True):
+    __tablename__ = "inspection_grade"
+    __table_args__ = (Index("ix_inspection_grade_area", "area", "grade"),)
+    inspection_id: int = Field(foreign_key="inspection.id", primary_key=True)
+    area: str = Field(primary_key=True)  # taxonomy.REPORT_CARD_AREAS / LEGACY_AREAS slug
+    grade: int  # report card 1 exceptional .. 5 urgent improvement; legacy 1 .. 4
+    graded_on: dt.date | None = None
 
 
 class Specialism(SQLModel, table=True):
@@ -90,10 +128,13 @@ class SupportRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     school_urn: int = Field(foreign_key="school.urn", index=True)
     need: str
+    need_term: str | None = None  # the old-framework need it was logged as, if any
     kind: str | None = None
     days_halves: int | None = None
     funding: str = "school"
     funder: str | None = None
+    rise_ref: str | None = None
+    override_reason: str | None = None
     note: str | None = None
     contact: str | None = None
     received: dt.date
@@ -127,6 +168,7 @@ class Deployment(SQLModel, table=True):
     work: str = "other"
     funding: str = "school"
     funder: str | None = None
+    rise_ref: str | None = None
     dfe_extra_days: int = 0
     rate_pence: int = 0
     half_day_rate_pence: int = 0

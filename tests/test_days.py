@@ -22,10 +22,12 @@ def _today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def deployment(cli, urn: str, leader: str, days: str, *args: str,  # type: ignore[no-untyped-def]
                need: str = "achievement", funding: str = "school") -> int:
+    # the DfE NLG programme is closed to new commissions: such a record needs a reason
+    dfe = ["--override", "agreed before the programme closed"] if funding == "dfe" else []
     rid = cli.json("request", "log", "--school", urn, "--need", need, "--days", days,
-                   "--funding", funding)["id"]
+                   "--funding", funding, *dfe)["id"]
     start = () if "--start" in args else ("--start", START)
-    return int(cli.json("deploy", str(rid), "--leader", leader, *start, *args)["id"])
+    return int(cli.json("deploy", str(rid), "--leader", leader, *start, *args, *dfe)["id"])
 
 
 @pytest.fixture

@@ -31,8 +31,12 @@ def deploy(run: Run, *, school: int, leader: str, days: str = "10",
         req += ["--funding", funding]
     if funder:
         req += ["--funder", funder]
+    if funding == "dfe":  # the programme is closed to new commissions: on the record, why
+        req += ["--override", "DfE package agreed before the programme closed"]
     request_id = run(*req, ok=True).stdout.strip()
     args = ["deploy", request_id, "--leader", leader, "--days", days, "--start", start]
+    if funding == "dfe":
+        args += ["--override", "DfE package agreed before the programme closed"]
     if extra is not None:
         args += ["--dfe-extra-days", str(extra)]
     if rate is not None:
@@ -248,7 +252,8 @@ def test_dfe_funded_nle_deployment_has_every_day_funded(mini: Run):
 
 def test_dfe_extra_days_are_for_nlg_packages_only(mini: Run, snapshot, db):
     request_id = mini("request", "log", "--school", "131545", "--need", "achievement",
-                      "--received", "2026-01-05", "--funding", "dfe", ok=True).stdout.strip()
+                      "--received", "2026-01-05", "--funding", "dfe", "--override",
+                      "agreed before the programme closed", ok=True).stdout.strip()
     before = snapshot(db)
     result = mini("deploy", request_id, "--leader", "L9004", "--days", "9",
                   "--dfe-extra-days", "2")

@@ -144,7 +144,7 @@ def dfe_package_halves(dep: Dep) -> int:
     return 2 * DFE_MAINTAINED_DAYS
 
 
-FUNDER_ROUTES = ("intervention", "grant")
+FUNDER_ROUTES = ("intervention", "grant", "rise")  # taxonomy.FUNDED_ROUTES: a named funder pays
 
 
 def base_kind_of(funding: str, leader_kind: str) -> str:

@@ -50,6 +50,7 @@ from s2s_cli.services.requests import (
     as_date,
     bind_date,
     check_funder,
+    check_rise_ref,
     choice,
     clean_po,
     lock_request,
@@ -148,6 +149,7 @@ class DeployInput:
     override: str | None
     po: str | None = None
     on: dt.date | None = None  # the date agreed (default today)
+    rise_ref: str | None = None
 
 
 def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
@@ -156,7 +158,7 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
                     dfe_extra_days: int = 0, rate: str | None = None,
                     half_day_rate: str | None = None,
                     override: str | None = None, po: str | None = None,
-                    on: str | None = None) -> DeployInput:
+                    on: str | None = None, rise_ref: str | None = None) -> DeployInput:
     begin = parsing.parse_date(start, what="--start") if start else today()
     finish = parsing.parse_date(end, what="--end") if end else None
     parsing.check_range(begin, finish, what="--start/--end")
@@ -180,7 +182,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         rate_pence=rate_pence, half_day_rate_pence=half_pence,
         override=(parsing.clean_text(override, what="--override", required=True)
                   if override is not None else None),
-        po=clean_po(po), on=past_date(on, what="--on") if on is not None else None)
+        po=clean_po(po), on=past_date(on, what="--on") if on is not None else None,
+        rise_ref=parsing.clean_text(rise_ref, what="--rise-ref", max_len=100))
 
 
 def check_dfe_extra(extra: int, funding: str, school: Any, leader: Any, halves: int) -> None:
@@ -230,7 +233,10 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         funder = inp.funder
     else:
         funder = req.funder if funding == req.funding else None
-    check_funder(funding, funder)
+    rise_ref = inp.rise_ref if inp.rise_ref is not None else (
+        req.rise_ref if funding == req.funding else None)
+    check_funder(funding, funder, inp.rise_ref)
+    rise_ref = check_rise_ref(funding, rise_ref)
     check_dfe_extra(inp.dfe_extra_days, funding, school, leader, halves)
     agreed_on = inp.on or today()
     if agreed_on < req.received:
@@ -238,6 +244,8 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
                       f"({req.received})")
 
     refusals = []
+    if funding == "dfe":
+        refusals.append(f"dfe funding: {taxonomy.DFE_NLG_CLOSED}")
     if req.status in ("cancelled", "completed"):
         refusals.append(f"request {req.id} is {req.status}")
     if not leader.active or leader.erased:
@@ -261,7 +269,7 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
     dep = Deployment(
         request_id=req.id, leader_id=leader.id, school_urn=req.school_urn, agreed_halves=halves,
         start=inp.start, end=inp.end, work=inp.work, funding=funding, funder=funder,
-        dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
+        rise_ref=rise_ref, dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
         half_day_rate_pence=r.half_day_pence, supply_pence=r.supply_pence,
         half_day_supply_pence=r.half_day_supply_pence,
         rate_source="negotiated" if inp.rate_pence is not None else "card",
@@ -281,7 +289,7 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
 
 DEPLOYMENT_SELECT = """
 SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, d.start,
-       d."end", d.work, d.funding, d.funder, d.dfe_extra_days, d.agreed_halves,
+       d."end", d.work, d.funding, d.funder, d.rise_ref, d.dfe_extra_days, d.agreed_halves,
        (SELECT coalesce(sum(g.halves), 0) FROM day_log g WHERE g.deployment_id = d.id),
        d.rate_pence, d.half_day_rate_pence, d.supply_pence, d.half_day_supply_pence,
        d.rate_source, d.override_reason, d.closed_on, d.po, d.agreed_on, d.cancel_reason,
@@ -289,7 +297,8 @@ SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, 
 FROM deployment d JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = d.school_urn
 """
 DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "school", "status",
-                   "start", "end", "work", "funding", "funder", "dfe_extra_days", "agreed_days",
+                   "start", "end", "work", "funding", "funder", "rise_ref", "dfe_extra_days",
+                   "agreed_days",
                    "logged_days", "rate_pence", "half_day_rate_pence", "supply_pence",
                    "half_day_supply_pence", "rate_source", "override_reason", "closed_on",
                    "po", "agreed_on", "cancel_reason", "cancelled_on")
@@ -543,8 +552,15 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     if "funder" in given:
         funder = given["funder"]
     else:
-        funder = dep.funder if funding in ("intervention", "grant") else None
+        funder = dep.funder if funding in taxonomy.FUNDED_ROUTES else None
     check_funder(funding, funder)
+    if funding != dep.funding:
+        from s2s_cli.services.requests import check_dfe_closed
+
+        check_dfe_closed(funding, edit.override if funding == "dfe" else None, "deployment")
+        if funding == "rise" and not dep.rise_ref:
+            raise InvalidInput("a deployment moves to rise funding only with its RISE "
+                               "reference: cancel it and deploy again with --rise-ref")
     extra = given.get("dfe_extra_days", dep.dfe_extra_days if funding == "dfe" else 0)
     check_dfe_extra(extra, funding, school, leader, halves)
 
