@@ -33,7 +33,9 @@ _ENGINES: dict[str, Engine] = {}
 
 def _create_private_file(path) -> None:  # type: ignore[no-untyped-def]
     """Create the SQLite file readable by its owner only (0600) before SQLite opens it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from s2s_cli.safefile import make_private_dirs
+
+    make_private_dirs(path.parent)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
 

@@ -281,12 +281,14 @@ def leader_export_data(
     st = state(ctx)
     if Format(fmt) not in (Format.json, Format.auto):
         raise InvalidInput("export-data writes JSON only (--format json)")
-    if out is not None and out.is_dir():
-        raise InvalidInput(f"{out} is a folder: give a file name for --out")
+    if out is not None and str(out) != "-":
+        from s2s_cli import safefile
+
+        safefile.check_target(out, what="--out")
     with st.reader() as reader:
         data = privacy.export_data(reader, leader_id)
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
     with atomic_output(out) as handle:

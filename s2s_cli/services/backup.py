@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from s2s_cli import location
+from s2s_cli import location, safefile
 from s2s_cli.errors import InvalidInput, Refused, S2SError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -44,13 +44,20 @@ def default_backup_path(target: str) -> Path:
     return Path.cwd() / f"s2s-backup-{_stamp()}.dump"
 
 
-def _private_temp(dest: Path) -> Path:
+def _private_temp(dest: Path, before: os.stat_result | None = None) -> Path:
+    """A new 0600 file beside dest, owned like the file it will replace."""
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        safefile.make_private_dirs(dest.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     except OSError as exc:
         raise S2SError(f"cannot write {dest}: {exc.strerror or exc}") from exc
-    os.fchmod(fd, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        safefile.keep_owner(fd, before, dest)
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
     os.close(fd)
     return Path(tmp)
 
@@ -63,20 +70,31 @@ def _discard(path: Path) -> None:
             pass
 
 
-def _check_dest(dest: Path, source: Path | None, *, replace: bool) -> None:
-    if dest.is_dir():
+def _check_dest(dest: Path, source: Path | None, *, replace: bool) -> os.stat_result | None:
+    """Refuse a destination that is not a new path or a regular file (see safefile); the
+    stat of the file a --force backup replaces."""
+    if safefile.is_stdout(dest):
+        raise InvalidInput("a backup is a file: give a file name, not '-'")
+    if os.path.isdir(dest) and not os.path.islink(dest):
         raise InvalidInput(f"{dest} is a folder: give a file name for the backup")
-    if source is not None and dest.exists() and dest.resolve() == source.resolve():
+    before = safefile.check_target(dest)
+    if source is not None and before is not None and dest.resolve() == source.resolve():
         raise InvalidInput("the backup must not be the database itself")
     if not dest.parent.exists():
         raise InvalidInput(f"folder {dest.parent} does not exist")
-    if not replace and (dest.exists() or dest.is_symlink()):
+    safefile.check_folder(dest.parent)
+    if not replace and before is not None:
         raise Refused(f"{dest} exists; use --force to replace it")
+    if before is not None and before.st_uid != os.geteuid() and os.geteuid() != 0:
+        raise Refused(f"{dest} belongs to another user: s2s will not take it over; nothing "
+                      "was written")
+    return before
 
 
-def _copy_sqlite(src: sqlite3.Connection, dest: Path) -> None:
+def _copy_sqlite(src: sqlite3.Connection, dest: Path,
+                 before: os.stat_result | None = None) -> None:
     """Copy an open database into dest through the backup API, privately and atomically."""
-    tmp = _private_temp(dest)
+    tmp = _private_temp(dest, before)
     try:
         out = sqlite3.connect(str(tmp))
         try:
@@ -91,8 +109,7 @@ def _copy_sqlite(src: sqlite3.Connection, dest: Path) -> None:
                            "written")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, dest)
-        os.chmod(dest, 0o600)
+        safefile.replace(tmp, dest, before)
     except BaseException:
         _discard(tmp)
         raise
@@ -108,14 +125,14 @@ def backup_sqlite(target: str, dest: Path | None, *, force: bool = False) -> Bac
         raise InvalidInput(f"no database at {source} to back up")
     replace = force or dest is None  # the default name is new each second
     dest = dest or default_backup_path(target)
-    _check_dest(dest, source, replace=replace)
+    before = _check_dest(dest, source, replace=replace)
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
         src.execute("PRAGMA busy_timeout=30000")
     except sqlite3.Error as exc:
         raise S2SError(f"cannot open {source}: {exc}") from exc
     try:
-        _copy_sqlite(src, dest)
+        _copy_sqlite(src, dest, before)
     except sqlite3.DatabaseError as exc:
         raise S2SError(f"backup failed: {exc}; nothing was written") from exc
     finally:
@@ -143,17 +160,17 @@ def backup_postgres(target: str, dest: Path | None, *, force: bool = False) -> B
                        "(e.g. `apt-get install postgresql-client`) to back up a server database")
     replace = force or dest is None
     dest = dest or default_backup_path(target)
-    _check_dest(dest, None, replace=replace)
+    before = _check_dest(dest, None, replace=replace)
     url, env = _libpq_url(target)
-    tmp = _private_temp(dest)
+    tmp = _private_temp(dest, before)
     try:
         proc = subprocess.run([tool, "--format=custom", "--no-owner", f"--file={tmp}", url],
                               env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             detail = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise S2SError(f"pg_dump failed: {detail}; nothing was written")
-        os.replace(tmp, dest)
-        os.chmod(dest, 0o600)
+        os.chmod(tmp, 0o600)  # pg_dump may have recreated it
+        safefile.replace(tmp, dest, before)
     except BaseException:
         _discard(tmp)
         raise
@@ -245,7 +262,7 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
         safety = path.with_name(f"{path.name}.before-restore-{_stamp()}.db")
         backup_sqlite(str(path), safety, force=True)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        safefile.make_private_dirs(path.parent)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     try:
