@@ -3,6 +3,7 @@ output options declared once, and converters for typed input."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +58,12 @@ class State:
         if conn is not None:
             try:
                 yield fastdb.sqlite_reader(conn)
+            except sqlite3.OperationalError as exc:
+                if fastdb.is_busy(exc):
+                    from s2s_cli.errors import Busy
+
+                    raise Busy() from exc
+                raise
             finally:
                 conn.close()
             return

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s2s_cli import location, safefile
-from s2s_cli.errors import InvalidInput, Refused, S2SError
+from s2s_cli.errors import Busy, InvalidInput, Refused, S2SError
+from s2s_cli.fastdb import is_busy, lock_timeout
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -127,13 +128,16 @@ def backup_sqlite(target: str, dest: Path | None, *, force: bool = False) -> Bac
     dest = dest or default_backup_path(target)
     before = _check_dest(dest, source, replace=replace)
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-        src.execute("PRAGMA busy_timeout=30000")
+        wait = lock_timeout()
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=wait)
+        src.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
     except sqlite3.Error as exc:
         raise S2SError(f"cannot open {source}: {exc}") from exc
     try:
         _copy_sqlite(src, dest, before)
     except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         raise S2SError(f"backup failed: {exc}; nothing was written") from exc
     finally:
         src.close()
@@ -266,9 +270,10 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     try:
-        dst = sqlite3.connect(str(path), timeout=30)
+        wait = lock_timeout()
+        dst = sqlite3.connect(str(path), timeout=wait)
         try:
-            dst.execute("PRAGMA busy_timeout=30000")
+            dst.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             # Copy into the live file through SQLite, holding its write lock: other processes
             # see either the old database or the restored one, never a mixture.
             src.backup(dst)
@@ -277,6 +282,8 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
         finally:
             dst.close()
     except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         raise S2SError(f"restore failed: {exc}"
                        + (f"; the previous database is kept at {safety}" if safety else "")
                        ) from exc
