@@ -196,9 +196,15 @@ def actor_name(explicit: str | None) -> str:
 
 
 @contextmanager
-def read_session(engine: Engine) -> Iterator[Session]:
+def read_session(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
+    """A read-only session.  SQLite: one deferred transaction, so one snapshot.  PostgreSQL:
+    with snapshot, REPEATABLE READ READ ONLY (otherwise each statement sees the latest
+    commits)."""
+    options: dict[str, object] = {"s2s_readonly": True}
+    if snapshot and engine.dialect.name == "postgresql":
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     try:
-        conn = engine.connect().execution_options(s2s_readonly=True)
+        conn = engine.connect().execution_options(**options)
     except DBAPIError as exc:
         if is_busy(exc):
             raise Busy() from exc

@@ -43,20 +43,26 @@ class State:
                             command=self.command)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, snapshot: bool = False) -> Iterator[Session]:
         from s2s_cli import db
 
-        with db.read_session(self.engine()) as session:
+        with db.read_session(self.engine(), snapshot=snapshot) as session:
             yield session
 
     @contextmanager
-    def reader(self, *, fast: bool = True) -> Iterator[Reader]:
-        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, else SQLAlchemy."""
+    def reader(self, *, fast: bool = True, snapshot: bool = False) -> Iterator[Reader]:
+        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, else SQLAlchemy.
+        With snapshot, every query sees the same moment (one read transaction: SQLite `BEGIN`
+        on one connection, PostgreSQL `REPEATABLE READ READ ONLY`), whatever others commit
+        meanwhile."""
         from s2s_cli import fastdb
 
         conn = fastdb.open_sqlite(self.target) if fast else None
         if conn is not None:
             try:
+                if snapshot:
+                    conn.isolation_level = None  # the stdlib starts no transaction for reads
+                    conn.execute("BEGIN")
                 yield fastdb.sqlite_reader(conn)
             except sqlite3.OperationalError as exc:
                 if fastdb.is_busy(exc):
@@ -67,7 +73,7 @@ class State:
             finally:
                 conn.close()
             return
-        with self.session() as session:
+        with self.session(snapshot=snapshot) as session:
             yield fastdb.session_reader(session)
 
     def note(self, message: str) -> None:

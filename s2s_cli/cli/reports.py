@@ -337,7 +337,8 @@ def export(
     safefile.check_folder(folder, what="--out")
     kinds = {"int": "int", "bool": "bool", "date": "date", "datetime": "date", "text": "text"}
     total = 0
-    with st.reader() as reader, contextlib.ExitStack() as stack:
+    # one read transaction: every table as of the same moment, whoever writes meanwhile
+    with st.reader(snapshot=True) as reader, contextlib.ExitStack() as stack:
         specs = exporter.tables()
         masker = exporter.load_masker(reader)
         doc = stack.enter_context(atomic_output(folder / exporter.JSON_NAME))
