@@ -85,6 +85,9 @@ def add_billing(target: str, *, leader: str = "L9001", school: int = 131543,
                                  kind="charged", amount_pence=35000, supply_pence=29750))
                 d.invoice_id = inv.id
             out["invoice"] = inv.id
+            from s2s_cli import audit
+
+            audit.seal_documents(s, [inv.id])  # as issuing does
         return out
 
     return db.run_write(engine, work, actor="test", command="test fixture")
