@@ -226,6 +226,117 @@ def verify_backup(path: Path) -> str:
     return rev
 
 
+def _schema(conn: sqlite3.Connection) -> dict[str, object]:
+    """The structure of a SQLite database: per table its columns, foreign keys and indexes,
+    and every trigger's normalised text."""
+    out: dict[str, object] = {}
+    for kind, name, sql in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+            "AND type IN ('table', 'trigger') ORDER BY name"):
+        if kind == "trigger":
+            out[f"trigger {name}"] = " ".join(str(sql or "").lower().split())
+            continue
+        q = name.replace('"', '""')
+        cols = tuple((r[1], str(r[2]).upper(), bool(r[3]), int(r[5]))
+                     for r in conn.execute(f'PRAGMA table_info("{q}")'))
+        fks = tuple(sorted((str(r[2]), str(r[3]), str(r[4]))
+                           for r in conn.execute(f'PRAGMA foreign_key_list("{q}")')))
+        idx = []
+        for r in conn.execute(f'PRAGMA index_list("{q}")'):
+            iq = str(r[1]).replace('"', '""')
+            idx.append((str(r[1]) if r[3] != "pk" else "(primary key)", bool(r[2]),
+                        tuple(str(c[2]) for c in conn.execute(f'PRAGMA index_info("{iq}")'))))
+        out[f"table {name}"] = (cols, fks, tuple(sorted(idx)))
+    return out
+
+
+def _schema_findings(have: dict[str, object], want: dict[str, object]) -> list[str]:
+    found = []
+    for kind in ("table", "trigger"):
+        missing = [k.split(" ", 1)[1] for k in want if k.startswith(kind) and k not in have]
+        if missing:
+            found.append(f"{kind}{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                         f"{'are' if len(missing) > 1 else 'is'} missing")
+    found += [f"{key} is not part of the s2s schema" for key in have if key not in want]
+    for key in want:
+        if key in have and have[key] != want[key]:
+            if key.startswith("table "):
+                hc, hf, hi = have[key]  # type: ignore[misc]
+                wc, wf, wi = want[key]  # type: ignore[misc]
+                what = ("columns" if hc != wc else "foreign keys" if hf != wf else "indexes")
+                found.append(f"{key} has other {what} than the schema")
+            else:
+                found.append(f"{key} differs from the schema")
+    return found
+
+
+def _forget_engines(folder: Path) -> None:
+    """Close and forget the engines opened on scratch files under folder."""
+    from s2s_cli import db
+
+    for key in [k for k in db._ENGINES if str(folder) in k]:
+        db._ENGINES.pop(key).dispose()
+
+
+def reference_schema(rev: str, folder: Path) -> dict[str, object]:
+    """The schema the migrations build at rev, in a scratch database under folder."""
+    from s2s_cli import db
+
+    path = folder / f"reference-{rev}.db"
+    engine = db.make_engine(str(path))
+    try:
+        db.upgrade(engine, rev)
+    finally:
+        _forget_engines(folder)
+    conn = sqlite3.connect(str(path))
+    try:
+        return _schema(conn)
+    finally:
+        conn.close()
+
+
+def check_candidate(path: Path, rev: str) -> list[str]:
+    """Everything `s2s db check` would say about the database at path, plus whether its
+    schema is exactly the one the migrations build at its revision: one line per finding
+    (empty when sound).  Runs on a private scratch copy (upgraded to the current schema first
+    when older); path is never changed."""
+    from s2s_cli import db, fastdb
+    from s2s_cli.services import integrity
+
+    with tempfile.TemporaryDirectory(prefix="s2s-restore-check-") as scratch:
+        folder = Path(scratch)
+        os.chmod(folder, 0o700)
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = _schema_findings(_schema(src), reference_schema(rev, folder))
+            if found:
+                return [f"schema: {f}" for f in found]
+            copy = sqlite3.connect(str(folder / "candidate.db"))
+            try:
+                src.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            src.close()
+        target = str(folder / "candidate.db")
+        if rev != location.SCHEMA_HEAD:
+            engine = db.make_engine(target)
+            try:
+                db.upgrade(engine)
+            except Exception as exc:  # noqa: BLE001 - any failure means "not restorable"
+                return [f"upgrade: the file does not upgrade to {location.SCHEMA_HEAD} "
+                        f"({str(getattr(exc, 'orig', exc)).splitlines()[0]})"]
+            finally:
+                _forget_engines(folder)
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        try:
+            _summary, findings = integrity.run(fastdb.sqlite_reader(conn))
+        finally:
+            conn.close()
+        _forget_engines(folder)
+        return [f"{f['check']}: {f['finding']}" for f in findings]
+
+
 def _has_tables(path: Path) -> bool:
     if not path.exists() or path.stat().st_size == 0:
         return False
@@ -258,6 +369,13 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
     rev = verify_backup(source)
     if path.exists() and source.resolve() == path.resolve():
         raise InvalidInput("the backup and the database are the same file")
+    # the whole `db check` (and the schema at its revision) on the candidate, before anything
+    # is replaced
+    problems = check_candidate(source, rev)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise Refused(f"{source} fails db check with {len(problems)} finding(s): "
+                      + "; ".join(problems[:3]) + more + "; nothing was restored")
     safety: Path | None = None
     if _has_tables(path):
         if not force:
