@@ -31,6 +31,7 @@ from s2s_cli.fastdb import is_busy, lock_timeout
 T = TypeVar("T")
 
 _ENGINES: dict[str, Engine] = {}
+_ENGINE_WAIT: dict[str, float] = {}  # the lock timeout each cached engine was made with
 
 
 def _create_private_file(path) -> None:  # type: ignore[no-untyped-def]
@@ -45,9 +46,11 @@ def _create_private_file(path) -> None:  # type: ignore[no-untyped-def]
 def make_engine(target: str) -> Engine:
     url = location.sqlalchemy_url(target)
     wait = lock_timeout()
-    key = f"{url}#{wait}"
+    key = url
     if key in _ENGINES:
-        return _ENGINES[key]
+        if _ENGINE_WAIT.get(key) == wait:
+            return _ENGINES[key]
+        _ENGINES.pop(key).dispose()  # S2S_LOCK_TIMEOUT changed: connect afresh
     path = location.sqlite_path(target)
     if url.startswith("sqlite"):
         if path is not None and not path.exists():
@@ -82,6 +85,7 @@ def make_engine(target: str) -> Engine:
         except Exception as exc:  # unknown driver, malformed URL
             raise S2SError(f"cannot use database {location.describe(target)}: {exc}") from exc
     _ENGINES[key] = engine
+    _ENGINE_WAIT[key] = wait
     return engine
 
 
