@@ -39,6 +39,7 @@ def writers(tmp_path: Path, target: Path) -> list[tuple[str, ...]]:
         ("invoices", "show", "S2S-2026-0001", "--format", "pdf", "--out", str(target)),
         ("invoice", "--month", "2026-09", "--format", "csv", "--out", str(target)),
         ("leader", "export-data", "L9003", "--out", str(target)),
+        ("seed", "dump", "--out", str(target)),
     ]
 
 

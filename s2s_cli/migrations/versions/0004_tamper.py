@@ -1,7 +1,7 @@
 """tamper evidence: a hash chain over the audit trail, a seal on every issued document
 
 Revision ID: 0004_tamper
-Revises: 0003
+Revises: 0004_directory
 Create Date: 2026-12-08
 
 Adds `audit_log.hash` (SHA-256 over the previous row's hash and the row's content, in id order)
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_tamper"
-down_revision = "0003"
+down_revision = "0004_directory"
 branch_labels = None
 depends_on = None
 
