@@ -516,7 +516,6 @@ def seed_dump(ctx: typer.Context,
     import sys
 
     from s2s_cli import seed
-    from s2s_cli.errors import InvalidInput
 
     st = state(ctx)
     if out is not None and str(out) != "-":
