@@ -194,6 +194,8 @@ def exists(target: str, *, complete: bool = False) -> bool:
             return has_tables
         return has_directory(engine)
     except DBAPIError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         raise S2SError(f"cannot open database {location.describe(target)}: "
                        f"{str(exc.orig).splitlines()[0]}") from exc
 
