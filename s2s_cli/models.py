@@ -237,6 +237,9 @@ class Invoice(SQLModel, table=True):
     voided_by_id: int | None = Field(default=None, foreign_key="invoice.id")
     details: str = "{}"  # JSON snapshot: alliance name/address, terms, payer address
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # SHA-256 of the document as issued (invoice, lines, day links; s2s_cli/tamper.py),
+    # added by migration 0004_tamper
+    doc_hash: str | None = None
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -295,3 +298,6 @@ class AuditLog(SQLModel, table=True):
     action: str  # insert | update | delete | erase | load
     before: str | None = None  # JSON
     after: str | None = None  # JSON
+    # SHA-256 chained over the previous row's hash and this row's content (s2s_cli/tamper.py),
+    # added by migration 0004_tamper
+    hash: str | None = None

@@ -175,6 +175,7 @@ def test_migration_keeps_every_single_grade_as_a_legacy_inspection(db):
     from sqlalchemy import text
 
     from s2s_cli import db as dbmod
+    from s2s_cli import location
     from tests.test_migrations import ROWS_0001, _insert
 
     engine = dbmod.make_engine(db)
@@ -188,7 +189,7 @@ def test_migration_keeps_every_single_grade_as_a_legacy_inspection(db):
             _insert(conn, "support_request", {
                 **ROWS_0001["support_request"][0], "id": rid, "need": need})
     dbmod.upgrade(engine)
-    assert dbmod.current_revision(engine)[0] == "0004_reportcards"
+    assert dbmod.current_revision(engine)[0] == location.SCHEMA_HEAD
     rows = query(db, "SELECT i.school_urn, i.framework, i.source, i.start, g.area, g.grade "
                      "FROM inspection i JOIN inspection_grade g ON g.inspection_id = i.id "
                      "ORDER BY i.school_urn")

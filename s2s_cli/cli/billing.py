@@ -131,8 +131,11 @@ def _period(month: str | None, start: str | None, end: str | None, *,
 def _check_out(fmt: DocFormat, out: Path | None) -> None:
     if fmt is DocFormat.pdf and out is None:
         raise InvalidInput("--format pdf needs --out FILE")
-    if out is not None and out.exists() and out.is_dir():
-        raise InvalidInput(f"--out {out} is a folder; give a file name")
+    if out is not None:
+        from s2s_cli import safefile
+
+        if not safefile.is_stdout(out):  # a device, link or folder: refused before any work
+            safefile.check_target(out, what="--out")
 
 
 def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: State,
@@ -150,14 +153,16 @@ def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: S
         assert out is not None
         with atomic_output(out, binary=True) as handle:
             handle.write(data)
-        st.note(f"wrote {out} ({len(docs)} invoice(s))")
+        if str(out) != "-":
+            st.note(f"wrote {out} ({len(docs)} invoice(s))")
         return
     if out is None:
         _write_docs(docs, fmt, sys.stdout, empty=empty)
         return
     with atomic_output(out) as handle:
         _write_docs(docs, fmt, handle, empty=empty)
-    st.note(f"wrote {out}")
+    if str(out) != "-":
+        st.note(f"wrote {out}")
 
 
 def _write_docs(docs: list[dict[str, Any]], fmt: DocFormat, out: IO[str], *,

@@ -646,15 +646,16 @@ def seed_dump(ctx: typer.Context,
     import sys
 
     from s2s_cli import seed
-    from s2s_cli.errors import InvalidInput
 
     st = state(ctx)
-    if out is not None and out.is_dir():
-        raise InvalidInput(f"{out} is a folder: give a file name for --out")
+    if out is not None and str(out) != "-":
+        from s2s_cli import safefile
+
+        safefile.check_target(out, what="--out")  # no link, device, FIFO or folder
     with st.session() as session:
         doc = seed.dump_directory(session)
     text = seed.to_yaml(doc)
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
     from s2s_cli.output import atomic_output

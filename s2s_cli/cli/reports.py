@@ -134,7 +134,7 @@ def _out_format(fmt: Format, out: Path | None, excel: bool) -> Format:
     if fmt is Format.auto:
         if excel:
             return Format.csv
-        if out is not None:
+        if out is not None and str(out) != "-":
             by_suffix = OUT_SUFFIXES.get(out.suffix.lower())
             if by_suffix is None:
                 what = out.suffix or f"'{out.name}' (no suffix)"
@@ -298,7 +298,7 @@ def report(
                     console(fh).print(chart)
                 render(rows, columns, fmt, title=title, out=fh, excel=excel, totals=totals,
                        empty=empty)
-    if path is not None:
+    if path is not None and str(path) != "-":
         st.note(f"Wrote {count[0]} {key} row(s) to {path}")
 
 
@@ -329,13 +329,17 @@ def export(
 
     st = state(ctx)
     folder = expand_out(out, date=today().isoformat(), period=None)
-    if folder.exists() and not folder.is_dir():
+    from s2s_cli import safefile
+
+    if safefile.is_stdout(folder):
         from s2s_cli.errors import InvalidInput
 
-        raise InvalidInput(f"--out {folder} is a file; give a folder")
+        raise InvalidInput("export writes a folder of files: give --out DIR, not '-'")
+    safefile.check_folder(folder, what="--out")
     kinds = {"int": "int", "bool": "bool", "date": "date", "datetime": "date", "text": "text"}
     total = 0
-    with st.reader() as reader, contextlib.ExitStack() as stack:
+    # one read transaction: every table as of the same moment, whoever writes meanwhile
+    with st.reader(snapshot=True) as reader, contextlib.ExitStack() as stack:
         specs = exporter.tables()
         masker = exporter.load_masker(reader)
         doc = stack.enter_context(atomic_output(folder / exporter.JSON_NAME))

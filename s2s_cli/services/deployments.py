@@ -656,11 +656,11 @@ def cancel_deployment(session: Any, deployment_id: int, reason: str,
     days = session.exec(select(DayLog).where(DayLog.deployment_id == deployment_id)).all()
     ids = [d.id for d in days]
     removed = sum(d.halves for d in days)
+    links = []
     for chunk in range(0, len(ids), 500):
-        for link in session.exec(select(InvoiceDay).where(
-                InvoiceDay.day_log_id.in_(ids[chunk:chunk + 500]))).all():  # type: ignore
-            session.delete(link)
-    session.flush()
+        links += session.exec(select(InvoiceDay).where(
+            InvoiceDay.day_log_id.in_(ids[chunk:chunk + 500]))).all()  # type: ignore
+    drop_voided_links(session, links)
     for d in days:
         session.delete(d)
     dep.status = "cancelled"
@@ -888,6 +888,18 @@ def _editable_day(session: Any, log_id: int) -> Any:
     return log
 
 
+def drop_voided_links(session: Any, links: list[Any]) -> None:
+    """Remove the links from voided documents to days being removed (audited), and seal those
+    documents again: the new seal is recorded in the audit chain, so `db check` sees a
+    documented change, not tampering."""
+    from s2s_cli import audit
+
+    for link in links:
+        session.delete(link)
+    session.flush()
+    audit.seal_documents(session, sorted({link.invoice_id for link in links}))
+
+
 def undo_log(session: Any, log_id: int) -> dict[str, Any]:
     """Delete a day log on no live invoice.  A day once on voided invoices loses its
     `invoice_day` links (both deletions audited); the credit notes keep their lines."""
@@ -900,9 +912,7 @@ def undo_log(session: Any, log_id: int) -> dict[str, Any]:
     info = {"id": log.id, "deployment_id": log.deployment_id, "date": log.date,
             "halves": log.halves}
     links = session.exec(select(InvoiceDay).where(InvoiceDay.day_log_id == log_id)).all()
-    for link in links:
-        session.delete(link)
-    session.flush()
+    drop_voided_links(session, links)
     session.delete(log)
     session.flush()
     info["was_invoiced"] = bool(links)

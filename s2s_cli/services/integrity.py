@@ -156,6 +156,29 @@ def credit_notes_reference(reader: Reader) -> list[str]:
     return _limit(found)
 
 
+def audit_triggers(reader: Reader) -> list[str]:
+    from s2s_cli import tamper
+
+    return tamper.check_triggers(reader)
+
+
+def audit_chain(reader: Reader) -> list[str]:
+    from s2s_cli import tamper
+
+    found, rows, head = tamper.check_chain(reader)
+    LAST_CHAIN.update(rows=rows, head=head)
+    return _limit(found)
+
+
+def documents_sealed(reader: Reader) -> list[str]:
+    from s2s_cli import tamper
+
+    return _limit(tamper.check_documents(reader))
+
+
+LAST_CHAIN: dict[str, Any] = {}  # rows and head hash seen by the last audit-chain check
+
+
 CHECKS: tuple[Check, ...] = (
     Check("sqlite-integrity", "SQLite PRAGMA integrity_check", sqlite_integrity),
     Check("foreign-keys", "SQLite PRAGMA foreign_key_check", sqlite_foreign_keys),
@@ -169,6 +192,12 @@ CHECKS: tuple[Check, ...] = (
           numbering_gapless),
     Check("credit-notes", "every credit note voids the invoice it references",
           credit_notes_reference),
+    Check("audit-triggers", "the triggers keeping the audit trail append-only are in place",
+          audit_triggers),
+    Check("audit-chain", "every audit row matches its hash, chained to the row before",
+          audit_chain),
+    Check("documents", "every issued invoice and credit note matches its seal",
+          documents_sealed),
 )
 
 
@@ -176,6 +205,7 @@ def run(reader: Reader) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(one row per check with its status, one row per finding)."""
     summary: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
+    LAST_CHAIN.clear()
     for check in CHECKS:
         if check.name in ("sqlite-integrity", "foreign-keys") and reader.dialect != "sqlite":
             summary.append({"check": check.name, "description": check.description,

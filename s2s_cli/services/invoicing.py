@@ -582,6 +582,9 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
         _set_day_invoices(session, [r["day_log_id"] for r in day_rows], None, row.id)
         ids.append(row.id)
     session.flush()
+    from s2s_cli import audit
+
+    audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
     return ids
 
 
@@ -648,6 +651,9 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
     inv.voided_by_id = credit.id
     session.flush()
     assert credit.id is not None
+    from s2s_cli import audit
+
+    audit.seal_documents(session, [credit.id])  # tamper evidence
     return credit.id
 
 
