@@ -263,3 +263,32 @@ def test_a_negotiated_rate_below_the_fixed_admin_share_is_refused(mini: Run, tmp
     assert "fixed administration share £100.00 is more than the day rate £80.00" in \
         result.stderr
     assert snapshot(db) == before
+
+
+def test_the_readme_card_loads_and_prices_as_it_says(mini: Run, tmp_path: Path):
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Charging and invoices"):]
+    [card] = [b for b in re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+              if b.startswith("rates:")][:1]
+    path = tmp_path / "card.yaml"
+    path.write_text(card)
+    mini("seed", "load", str(path), ok=True)
+    shown = mini.json("rates")
+    got = {(r["scope"], r["name"]): (r["day_pence"], r["half_day_pence"])
+           for r in shown["rates"]}
+    assert got[("kind", "SLE")] == (35000, 17500)
+    assert got[("work diagnosis", "NLE")] == (65000, 32500)
+    assert shown["invoice"]["numbering"] == "academic"
+    req = mini("request", "log", "--school", "131545", "--need", "achievement",
+               "--received", "2026-01-05", ok=True).stdout.strip()
+    dep = mini("deploy", req, "--leader", "L9002", "--days", "2", "--start", "2026-09-01",
+               "--work", "diagnosis", ok=True).stdout.strip()
+    log(mini, int(dep), "2026-09-14")
+    [inv] = mini.json("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01")
+    # a diagnosis day by an SLE: £520 + 20% VAT (standard-rated work): a VAT invoice
+    assert (inv["number"], inv["subtotal_pence"], inv["vat_pence"], inv["total_pence"]) == (
+        "SHT-2026-27-0001", 52000, 10400, 62400)
+    assert inv["vat_rates"] == [{"vat_percent_bp": 2000, "net_pence": 52000,
+                                 "vat_pence": 10400}]

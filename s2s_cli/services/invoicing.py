@@ -3,13 +3,14 @@
 The rules for each day (charged, free or funded; payer; amount) live in `services/charging.py`;
 this module reads the days, hands them to those rules and writes what comes back.
 
-Drafts (`s2s invoice`) change nothing.  A draft covers the period's not-yet-invoiced days.  It is
-computed with one SQL aggregate over the period (per deployment: full days, half days, first and
-last date, read from the covering index `ix_day_log_date_cover`); only NLGs' deployments, whose
-days must be ordered one by one (the yearly allowance; DfE packages, which are for NLGs only),
-are fetched day by day, and only for those leaders.  Issuing fetches every day (it must record
-each one) and applies the same rules; the property tests check that a draft and the invoices
-then issued agree line for line.
+Drafts (`s2s invoice`) change nothing.  A run for a period covers every not-yet-invoiced day
+dated up to the period's end (late logs and days freed by a void or credit are never left
+behind; `earlier_days` says how many are dated before the period).  One producer of lines,
+`compute`, serves drafts, issuing and charge summaries: one SQL aggregate per deployment (full
+days, half days, first and last date, read from the covering index `ix_day_log_date_cover`);
+only deployments agreed with an NLG, whose days must be ordered one by one (the yearly
+allowance; DfE packages), are fetched day by day.  Issuing fetches every day (it must record
+each one).  Charging reads the terms frozen on the deployment when it was agreed.
 
 Issuing (`s2s invoice --issue`) runs as one transaction:
 1. lock the numbering row `counter(series='invoice', year)` (`SELECT ... FOR UPDATE`; created if
@@ -17,10 +18,12 @@ Issuing (`s2s invoice --issue`) runs as one transaction:
    runs serialise (PostgreSQL); SQLite's `BEGIN IMMEDIATE` already does;
 2. classify the period's not-yet-invoiced days, one invoice per payer (payers in name order);
 3. number each `{prefix}-{year}-{seq:04d}` (prefix from the card, default S2S; gapless per
-   series and year of issue), issued on `--date` or today, due after the card's payment terms;
+   series and calendar, academic or financial year: `numbering_year`), issued on `--date` or
+   today (`check_issue_date`), due after the payment terms agreed on its deployments;
 4. write the invoice, its lines (one per deployment and kind) and an `invoice_day` row tying each
    day log to its line, and set `day_log.invoice_id` (a day is on at most one live invoice);
-5. keep a JSON snapshot of the alliance's name, address and terms in `invoice.details`.
+5. store the whole document in `invoice.document` (`freeze`): issued documents are rendered
+   from it, so they never change whatever happens to the directory or the card.
 An invoice whose lines are all free is still issued: it shows the free days at £0.  When nothing
 is left to invoice, `NothingToIssue` is raised and the transaction rolls back (nothing written).
 
@@ -31,7 +34,7 @@ the invoice's `voided_by_id` is set (the only update ever made to an invoice) an
 `invoice_id` is cleared, so they are billable again.  `invoice_day` rows are kept for both.
 
 Leaders' names are not copied into invoices (personal data stays erasable); lines keep the
-leader id and show the current name."""
+leader id and show the current name (an erased leader's redacted one)."""
 
 from __future__ import annotations
 
