@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINI, PG_URL, Run, dump
+from tests.conftest import MINI, PG_URL, Run, dump, init_db
 
 SQL = "'; DROP TABLE leader; --"
 CTRL = "bad\x1b[2Jtext\x07"
@@ -128,6 +128,121 @@ CASES: list[Case] = [
     *[C(f"seed-{name.split('.')[0]}", ("seed", "load", f"{{tmp}}/{name}"), BAD)
       for name in FILES if name.endswith(".yaml") and name != "oversize.yaml"],
     C("seed-oversize", ("seed", "load", "{tmp}/oversize.yaml"), BAD, _small_yaml_limit),
+    # --- keeping the directory ------------------------------------------------------------
+    C("leader-add-unknown-kind", ("leader", "add", "--name", "A B", "--kind", "XLE",
+                                  "--home-school", "131542"), BAD),
+    C("leader-add-unknown-specialism", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                                        "--home-school", "131542", "-s", "phonix"), BAD),
+    C("leader-add-bad-email", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                               "--home-school", "131542", "--email", "not-an-email"), BAD),
+    C("leader-add-absurd-capacity", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                                     "--home-school", "131542", "--capacity-days", "9999"),
+      BAD),
+    C("leader-add-capacity-text", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                                   "--home-school", "131542", "--capacity-days", "lots"), BAD),
+    C("leader-add-control-name", ("leader", "add", "--name", CTRL, "--kind", "SLE",
+                                  "--home-school", "131542"), BAD),
+    C("leader-add-long-name", ("leader", "add", "--name", LONG, "--kind", "SLE",
+                               "--home-school", "131542"), BAD),
+    C("leader-add-non-utf8-notes", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                                    "--home-school", "131542", "--notes", SURROGATE), BAD),
+    C("leader-add-missing-name", ("leader", "add", "--kind", "SLE", "--home-school",
+                                  "131542"), BAD),
+    C("leader-add-unknown-urn", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                                 "--home-school", "999999"), BAD),
+    C("leader-add-sql-home", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                              "--home-school", SQL), BAD),
+    C("leader-add-ambiguous-home", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                                    "--home-school", "primary"), BAD),
+    C("leader-add-unknown-designation", ("leader", "add", "--name", "A B", "--kind", "SLE",
+                                         "--home-school", "131542", "--designation",
+                                         "wizard"), BAD),
+    C("leader-add-existing-id", ("leader", "add", "--id", "L9001", "--name", "A B",
+                                 "--kind", "SLE", "--home-school", "131542"), REFUSED),
+    C("leader-add-bad-id", ("leader", "add", "--id", SQL, "--name", "A B", "--kind", "SLE",
+                            "--home-school", "131542"), BAD),
+    C("leader-add-empty-id", ("leader", "add", "--id", " ", "--name", "A B", "--kind", "SLE",
+                              "--home-school", "131542"), BAD),
+    C("leader-edit-unknown", ("leader", "edit", "L0404", "--phone", "1"), REFUSED),
+    C("leader-edit-sql", ("leader", "edit", SQL, "--phone", "1"), BAD),
+    C("leader-edit-ambiguous", ("leader", "edit", "okafor", "--phone", "1"), BAD),
+    C("leader-edit-clear-name", ("leader", "edit", "L9001", "--name", ""), BAD),
+    C("leader-edit-bad-email", ("leader", "edit", "L9001", "--email", "@"), BAD),
+    C("leader-edit-remove-unheld", ("leader", "edit", "L9001", "--remove-specialism",
+                                    "maths"), BAD),
+    C("leader-edit-add-unknown", ("leader", "edit", "L9001", "--add-specialism", "phonix"),
+      BAD),
+    C("leader-edit-negative-capacity", ("leader", "edit", "L9001", "--capacity-days", "-1"),
+      BAD),
+    C("leader-edit-unknown-kind", ("leader", "edit", "L9001", "--kind", "boss"), BAD),
+    C("leader-edit-control-notes", ("leader", "edit", "L9001", "--notes", CTRL), BAD),
+    C("leader-deactivate-unknown", ("leader", "deactivate", "L0404"), REFUSED),
+    C("leader-deactivate-nobody", ("leader", "deactivate", "zzqx"), BAD),
+    C("leader-activate-unknown", ("leader", "activate", "L0404"), REFUSED),
+    C("leader-activate-control", ("leader", "activate", CTRL), BAD),
+    C("leader-show-ambiguous", ("leader", "show", "okafor"), BAD),
+    C("school-add-existing", ("school", "add", "--urn", "131542", "--name", "X", "--la",
+                              "Camden", "--phase", "primary"), REFUSED),
+    C("school-add-short-urn", ("school", "add", "--urn", "12", "--name", "X", "--la",
+                               "Camden", "--phase", "primary"), BAD),
+    C("school-add-huge-urn", ("school", "add", "--urn", "99999999999999999999", "--name",
+                              "X", "--la", "Camden", "--phase", "primary"), BAD),
+    C("school-add-unknown-la", ("school", "add", "--urn", "100001", "--name", "X", "--la",
+                                "Atlantis", "--phase", "primary"), BAD),
+    C("school-add-ambiguous-la", ("school", "add", "--urn", "100001", "--name", "X", "--la",
+                                  "cam", "--phase", "primary"), BAD),
+    C("school-add-unknown-phase", ("school", "add", "--urn", "100001", "--name", "X", "--la",
+                                   "Camden", "--phase", "college"), BAD),
+    C("school-add-unknown-type", ("school", "add", "--urn", "100001", "--name", "X", "--la",
+                                  "Camden", "--phase", "primary", "--type", "acadmy"), BAD),
+    C("school-add-bad-finance-email", ("school", "add", "--urn", "100001", "--name", "X",
+                                       "--la", "Camden", "--phase", "primary",
+                                       "--finance-email", "finance"), BAD),
+    C("school-add-negative-pupils", ("school", "add", "--urn", "100001", "--name", "X",
+                                     "--la", "Camden", "--phase", "primary", "--pupils",
+                                     "-5"), BAD),
+    C("school-add-long-website", ("school", "add", "--urn", "100001", "--name", "X", "--la",
+                                  "Camden", "--phase", "primary", "--website", LONG), BAD),
+    C("school-add-control-head", ("school", "add", "--urn", "100001", "--name", "X", "--la",
+                                  "Camden", "--phase", "primary", "--headteacher", CTRL),
+      BAD),
+    C("school-add-missing-phase", ("school", "add", "--urn", "100001", "--name", "X", "--la",
+                                   "Camden"), BAD),
+    C("school-edit-unknown", ("school", "edit", "999999", "--phone", "1"), REFUSED),
+    C("school-edit-sql", ("school", "edit", SQL, "--phone", "1"), BAD),
+    C("school-edit-ambiguous", ("school", "edit", "primary", "--phone", "1"), BAD),
+    C("school-edit-clear-name", ("school", "edit", "131542", "--name", " "), BAD),
+    C("school-edit-clear-phase", ("school", "edit", "131542", "--phase", ""), BAD),
+    C("school-edit-unknown-la", ("school", "edit", "131542", "--la", "Atlantis"), BAD),
+    C("school-edit-long-postcode", ("school", "edit", "131542", "--postcode",
+                                    "SW1A 1AA SW1A 1AA"), BAD),
+    C("school-show-ambiguous", ("school", "show", "primary"), BAD),
+    C("school-show-nothing", ("school", "show", "zzqx"), BAD),
+    C("school-list-unknown-la", ("school", "list", "--la", "Atlantis"), BAD),
+    C("school-list-sql-region", ("school", "list", "--region", SQL), BAD),
+    C("school-list-ambiguous-region", ("school", "list", "--region", "north"), BAD),
+    C("school-list-unknown-phase", ("school", "list", "--phase", "college"), BAD),
+    C("school-list-unknown-type", ("school", "list", "--type", "castle"), BAD),
+    C("school-list-long-name", ("school", "list", "--name", LONG), BAD),
+    C("school-list-bad-format", ("school", "list", "--format", "xml"), BAD),
+    C("seed-dump-out-folder", ("seed", "dump", "--out", "{tmp}"), BAD),
+    C("seed-dump-out-unwritable", ("seed", "dump", "--out", "/proc/s2s/dir.yaml"), EITHER),
+    C("seed-deactivate-missing-bad-file", ("seed", "load", "{tmp}/bad_values.yaml",
+                                           "--deactivate-missing"), BAD),
+    # name fragments wherever a school or a leader is asked for
+    C("request-ambiguous-school", ("request", "log", "--school", "primary", "--need",
+                                   "achievement"), BAD),
+    C("request-list-no-such-school", ("request", "list", "--school", "zzqx"), BAD),
+    C("deploy-ambiguous-leader", ("deploy", "1", "--leader", "okafor", "--days", "2",
+                                  "--start", "2026-09-01"), BAD),
+    C("deployment-list-no-such-school", ("deployment", "list", "--school", "zzqx"), BAD),
+    C("log-list-ambiguous-leader", ("log", "list", "--leader", "okafor"), BAD),
+    C("capacity-no-such-leader", ("capacity", "--leader", "zzqx"), BAD),
+    C("invoice-ambiguous-school", ("invoice", "--month", "2026-10", "--school", "primary"),
+      BAD),
+    C("find-ambiguous-la", ("find", "--la", "cam"), BAD),
+    C("export-data-ambiguous", ("leader", "export-data", "okafor"), BAD),
+    C("erase-ambiguous", ("leader", "erase", "okafor", "--confirm"), BAD),
     # --- admin --------------------------------------------------------------------------
     C("export-data-unknown", ("leader", "export-data", "L0404"), REFUSED),
     C("export-data-out-folder", ("leader", "export-data", "L9001", "--out", "{tmp}"), BAD),
@@ -140,6 +255,11 @@ CASES: list[Case] = [
     C("audit-impossible-since", ("audit", "--since", "2026-02-30"), BAD),
     C("audit-limit-zero", ("audit", "--limit", "0"), BAD),
     C("audit-control-record", ("audit", "--record", CTRL), BAD),
+    C("db-init-existing", ("db", "init"), REFUSED),
+    C("db-init-demo-and-from", ("db", "init", "{tmp}/new.db", "--demo", "--from",
+                                "{tmp}/bomb.yaml"), BAD),
+    C("db-init-bad-file", ("db", "init", "{tmp}/new.db", "--from", "{tmp}/malformed.yaml"), BAD),
+    C("db-init-missing-file", ("db", "init", "{tmp}/new.db", "--from", "{tmp}/none.yaml"), BAD),
     C("db-upgrade-unknown-rev", ("db", "upgrade", "--to", SQL), BAD),
     C("db-upgrade-downgrade", ("db", "upgrade", "--to", "0001"), REFUSED),
     C("db-backup-into-folder", ("db", "backup", "{tmp}"), BAD, sqlite_only=True),
@@ -353,14 +473,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
         mp.delenv("S2S_DB", raising=False)
         mp.setenv("XDG_DATA_HOME", str(tmp / "xdg"))
         if PG_URL:
-            from tests.conftest import _reset_pg
+            from tests.conftest import _pg_fresh, _pg_name
 
-            _reset_pg(PG_URL)
-            target = PG_URL
+            target = _pg_fresh(_pg_name("hostile"))
         else:
             target = str(tmp / "world.db")
+        init_db(target)
         run = Run(target)
-        run("seed", "load", str(MINI), ok=True)
+        run("seed", "load", str(MINI), "--deactivate-missing", ok=True)
         assert run("request", "log", "--school", "131543", "--need", "achievement",
                    "--specialism", "maths", "--days", "5", ok=True).stdout.strip() == "1"
         assert run("deploy", "1", "--leader", "L9002", "--days", "5", "--start", "2026-09-14",

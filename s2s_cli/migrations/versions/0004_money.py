@@ -1,7 +1,7 @@
 """money: terms frozen on the deployment, issued documents frozen, split days, unique numbers
 
 Revision ID: 0004_money
-Revises: 0003
+Revises: 0004_directory
 Create Date: 2026-12-02
 
 * `deployment` gains the terms its money depends on, frozen when it is agreed: `leader_kind`,
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_money"
-down_revision = "0003"
+down_revision = "0004_directory"
 branch_labels = None
 depends_on = None
 
