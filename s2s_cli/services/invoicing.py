@@ -298,31 +298,101 @@ def _line_doc(ln: charging.Line) -> dict[str, Any]:
             "vat_percent_bp": dep.vat_percent_bp, "earlier_days": ln.earlier}
 
 
+def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
+         settings: dict[str, Any], start: dt.date, end: dt.date) -> dict[str, Any]:
+    """An invoice document from its lines (the shape issued documents are stored in)."""
+    subtotal = 0
+    earlier = 0
+    nets: dict[int, int] = {}
+    for ln in lines:
+        subtotal += ln["amount_pence"]
+        earlier += ln["earlier_days"]
+        bp = ln["vat_percent_bp"]
+        nets[bp] = nets.get(bp, 0) + ln["amount_pence"]
+    rates = charging.vat_by_rate(nets.items())
+    vat = sum(v for _, _, v in rates)
+    return {
+        "number": None, "status": "draft", "payer": payer[0], "payer_school_urn": payer[1],
+        "period_from": start, "period_to": end, "issued": None, "due": None,
+        "subtotal_pence": subtotal, "vat_pence": vat, "total_pence": subtotal + vat,
+        "credits": None, "voided_by": None, "reason": None, **_settings_doc(settings),
+        "payment_terms_days": terms,
+        "vat_percent_bp": max((bp for bp, _, _ in rates), default=0),
+        "vat_rates": [{"vat_percent_bp": bp, "net_pence": net, "vat_pence": v}
+                      for bp, net, v in rates],
+        "earlier_days": earlier, "days": None, "lines": lines}
+
+
 def _invoice_doc(inv: DraftInvoice, settings: dict[str, Any], start: dt.date,
                  end: dt.date) -> dict[str, Any]:
-    """A draft invoice as a document (the shape issued documents are stored in)."""
-    lines = [_line_doc(ln) for ln in inv.lines]
-    return {
-        "number": None, "status": "draft", "payer": inv.payer.name,
-        "payer_school_urn": inv.payer.school_urn, "period_from": start, "period_to": end,
-        "issued": None, "due": None, "subtotal_pence": inv.subtotal_pence,
-        "vat_pence": inv.vat_pence, "total_pence": inv.total_pence, "credits": None,
-        "voided_by": None, "reason": None, **_settings_doc(settings),
-        "payment_terms_days": inv.payment_terms_days,
-        "vat_percent_bp": max((bp for bp, _, _ in inv.vat_rates), default=0),
-        "vat_rates": [{"vat_percent_bp": bp, "net_pence": net, "vat_pence": vat}
-                      for bp, net, vat in inv.vat_rates],
-        "earlier_days": sum(ln["earlier_days"] for ln in lines), "lines": lines}
+    return _doc((inv.payer.name, inv.payer.school_urn), inv.payment_terms_days,
+                [_line_doc(ln) for ln in inv.lines], settings, start, end)
+
+
+def _line_order(ln: dict[str, Any]) -> tuple[str, int, int]:
+    return ln["leader_id"], ln["deployment_id"], _KIND_ORDER[ln["kind"]]
 
 
 def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = None,
           payer: str | None = None) -> list[dict[str, Any]]:
     """The draft invoices for a period (one per payer and terms, by payer name); reads only.
-    The same producer as `issue` (`compute`): every not-yet-invoiced day up to the end."""
+
+    Every not-yet-invoiced day up to the end, by the rules `issue` applies: deployments that
+    need no ordering (not agreed with an NLG) become lines straight from `compute`'s SQL
+    aggregate, through the same pure rules (`charging.base_kind_of`, `counted_amounts`,
+    `payer_of`) but without building objects (a national month has ~100,000 lines); NLG
+    deployments go through `_special` day by day.  The tests compare drafts with what is
+    then issued, line for line."""
     check_period(start, end)
     settings = load_card(reader)["invoice"]
-    invoices = _select(compute(reader, start, end).invoices(), school, payer)
-    return [_invoice_doc(inv, settings, start, end) for inv in invoices]
+    groups: dict[tuple[str, int | None, int], list[dict[str, Any]]] = {}
+    special: dict[int, Dep] = {}
+    dates: dict[Any, dt.date] = {}  # a few hundred distinct dates
+    kind_of, amounts, payer_of = (charging.base_kind_of, charging.counted_amounts,
+                                  charging.payer_of)  # ~100,000 rows: bind once
+    for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
+        (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
+         rate, half_rate, supply, half_supply, leader_name, payer_urn, payer_name, vat_bp,
+         terms, _work, full, half, first, last, earlier) = row
+        if leader_kind == "NLG":
+            special[int(dep_id)] = _dep(row)
+            continue
+        kind = kind_of(funding, leader_kind)
+        amount, owed = amounts(kind, full, half, rate, half_rate, supply, half_supply)
+        line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
+                "school_urn": urn, "school": school_name,
+                "date_from": dates.get(first) or dates.setdefault(first, _date(first)),
+                "date_to": dates.get(last) or dates.setdefault(last, _date(last)),
+                "days": 2 * full + half, "full_days": full,
+                "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
+                "kind": kind, "amount_pence": amount, "supply_pence": owed,
+                "vat_percent_bp": vat_bp, "earlier_days": earlier}
+        if payer_urn is not None:
+            key = (*payer_of(funding, funder, payer_name, payer_urn, kind), terms)
+        else:
+            key = (*payer_of(funding, funder, school_name, urn, kind), terms)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [line]
+        else:
+            group.append(line)
+    if special:
+        book = LineBook()
+        _special(reader, book, special, start, end)
+        for ln in book.lines.values():
+            groups.setdefault((ln.payer.name, ln.payer.school_urn,
+                               ln.dep.payment_terms_days), []).append(_line_doc(ln))
+    wanted = payer.strip().lower() if payer is not None else None
+    docs = []
+    for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
+        if (school is not None and key[1] != school) or (
+                wanted is not None and key[0].lower() != wanted):
+            continue
+        lines = groups[key]
+        if len(lines) > 1:
+            lines.sort(key=_line_order)
+        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end))
+    return docs
 
 
 INVOICE_SELECT = (
