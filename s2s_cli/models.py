@@ -183,6 +183,16 @@ class Deployment(SQLModel, table=True):
     agreed_on: dt.date | None = None  # the date agreed (`deploy --on`)
     cancel_reason: str | None = None
     cancelled_on: dt.date | None = None
+    # Terms frozen when the deployment is agreed (migration 0004_money): what its money
+    # depends on, so later directory or rate-card edits never change what it is billed.
+    leader_kind: str = ""  # SLE | LLE | NLE | NLG, as designated on the day of agreement
+    home_school_urn: int | None = Field(default=None, foreign_key="school.urn")  # supply cover
+    school_type: str | None = None  # the supported school's type (DfE package size)
+    school_band: str | None = None  # the card's size band the school fell in, if any
+    payer_school_urn: int | None = Field(default=None, foreign_key="school.urn")
+    vat: str = "exempt"  # exempt | standard | zero
+    vat_percent_bp: int = 0
+    payment_terms_days: int = 28
 
 
 class DayLog(SQLModel, table=True):
@@ -221,7 +231,7 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("series", "number", name="uq_invoice_series_number"),)
     id: int | None = Field(default=None, primary_key=True)
     series: str  # invoice | credit
-    number: str = Field(index=True)
+    number: str = Field(index=True, unique=True)  # unique across series (0004_money)
     seq: int
     year: int
     payer: str = Field(index=True)
@@ -240,6 +250,9 @@ class Invoice(SQLModel, table=True):
     # SHA-256 of the document as issued (invoice, lines, day links; s2s_cli/tamper.py),
     # added by migration 0004_tamper
     doc_hash: str | None = None
+    # The whole document as issued (JSON, from 0004_money): what JSON, CSV and PDF render, so
+    # an issued document never changes.  NULL for documents issued before 0004.
+    document: str | None = None
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -261,12 +274,14 @@ class InvoiceLine(SQLModel, table=True):
 
 
 class InvoiceDay(SQLModel, table=True):
-    """Which day logs an invoice line covers (kept after a void, for the audit trail)."""
+    """Which day logs an invoice line covers (kept after a void, for the audit trail).  A day
+    split between the NLG allowance and a charge has two rows, one per line (0004_money)."""
 
     __tablename__ = "invoice_day"
     invoice_id: int = Field(foreign_key="invoice.id", primary_key=True)
     day_log_id: int = Field(foreign_key="day_log.id", primary_key=True, index=True)
-    line_id: int = Field(foreign_key="invoice_line.id")
+    line_id: int = Field(foreign_key="invoice_line.id", primary_key=True)
+    halves: int = 2  # the halves of the day on this line
     kind: str
     amount_pence: int
     supply_pence: int

@@ -33,11 +33,12 @@ AUDIT_FIELDS = ("id", "at", "actor", "command", "table_name", "record_id", "acti
                 "after")
 INVOICE_FIELDS = ("id", "series", "number", "seq", "year", "payer", "payer_school_urn",
                   "period_from", "period_to", "issued", "due", "subtotal_pence", "vat_pence",
-                  "total_pence", "credits_invoice_id", "details", "created_at")
+                  "total_pence", "credits_invoice_id", "details", "document", "created_at")
 LINE_FIELDS = ("id", "invoice_id", "deployment_id", "leader_id", "kind", "date_from",
                "date_to", "full_days", "half_days", "halves", "rate_pence",
                "half_day_rate_pence", "amount_pence", "supply_pence")
-DAY_FIELDS = ("invoice_id", "day_log_id", "line_id", "kind", "amount_pence", "supply_pence")
+DAY_FIELDS = ("invoice_id", "day_log_id", "line_id", "halves", "kind", "amount_pence",
+              "supply_pence")
 
 
 # --- canonical values --------------------------------------------------------------------
@@ -123,7 +124,7 @@ def document_hashes(reader: Any, ids: Sequence[int] | None = None) -> dict[int, 
                 docs[int(r[1])][1].append([_plain(v) for v in r])
         for r in reader.iter(f"SELECT {dcols} FROM invoice_day d"
                              + where.format(col="d.invoice_id")
-                             + " ORDER BY d.invoice_id, d.day_log_id", params):
+                             + " ORDER BY d.invoice_id, d.day_log_id, d.line_id", params):
             if int(r[0]) in docs:
                 docs[int(r[0])][2].append([_plain(v) for v in r])
         for inv_id, content in docs.items():

@@ -248,8 +248,9 @@ def test_db_check_finds_broken_invoice_rules(mini, db):
             "total_pence = total_pence + 1 WHERE id = :i", {"i": first["invoice"]})
     sql(db, "UPDATE invoice SET seq = 3, number = 'S2S-2026-0003' WHERE id = :i",
         {"i": second["invoice"]})
-    sql(db, "INSERT INTO invoice_day (invoice_id, day_log_id, line_id, kind, amount_pence, "
-            "supply_pence) SELECT :inv, :day, id, 'charged', 0, 0 FROM invoice_line "
+    sql(db, "INSERT INTO invoice_day (invoice_id, day_log_id, line_id, halves, kind, "
+            "amount_pence, supply_pence) SELECT :inv, :day, id, 2, 'charged', 0, 0 "
+            "FROM invoice_line "
             "WHERE invoice_id = :inv", {"inv": second["invoice"], "day": first["days"][0]})
     found = _findings(mini)
     assert any("lines add up to" in f for f in found["invoice-totals"])

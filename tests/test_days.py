@@ -227,7 +227,7 @@ def test_undo_of_a_day_a_voided_invoice_covered_keeps_its_history_in_the_audit(d
     assert query(dep.target, "SELECT amount_pence FROM invoice_line") == [(35000,)]
     deleted = query(dep.target, "SELECT table_name, record_id FROM audit_log "
                     "WHERE action = 'delete' ORDER BY id")
-    assert [tuple(r) for r in deleted] == [("invoice_day", "1/1"), ("day_log", "1")]
+    assert [tuple(r) for r in deleted] == [("invoice_day", "1/1/1"), ("day_log", "1")]
 
 
 def test_log_routes_ids_and_subcommands(dep):

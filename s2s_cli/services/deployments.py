@@ -266,7 +266,14 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         r = rates.negotiated(card, inp.rate_pence, inp.half_day_rate_pence)
     else:
         r = rates.rates_for(card, leader.kind, inp.work, school.pupils)
-    dep = Deployment(
+    misfit = rates.check_admin_fits(card, r.day_pence, r.half_day_pence, "this deployment")
+    if misfit:
+        raise Refused(misfit)
+    terms = rates.frozen_terms(card, leader_kind=leader.kind,
+                               home_school_urn=leader.home_school_urn, school_urn=school.urn,
+                               school_type=school.type, pupils=school.pupils, work=inp.work,
+                               funding=funding)
+    dep = Deployment(**terms,
         request_id=req.id, leader_id=leader.id, school_urn=req.school_urn, agreed_halves=halves,
         start=inp.start, end=inp.end, work=inp.work, funding=funding, funder=funder,
         rise_ref=rise_ref, dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,

@@ -48,8 +48,9 @@ LIVE_INVOICE = "i.series = 'invoice' AND i.voided_by_id IS NULL"
 
 def day_on_two_live_invoices(reader: Reader) -> list[str]:
     rows = reader.all(
-        "SELECT d.day_log_id, count(*) FROM invoice_day d JOIN invoice i ON i.id = d.invoice_id "
-        f"WHERE {LIVE_INVOICE} GROUP BY d.day_log_id HAVING count(*) > 1 "
+        "SELECT d.day_log_id, count(DISTINCT d.invoice_id) FROM invoice_day d "
+        f"JOIN invoice i ON i.id = d.invoice_id WHERE {LIVE_INVOICE} "
+        "GROUP BY d.day_log_id HAVING count(DISTINCT d.invoice_id) > 1 "
         "ORDER BY d.day_log_id")
     return _limit([f"day log {r[0]} is on {r[1]} live invoices" for r in rows])
 

@@ -1,7 +1,7 @@
 """tamper evidence: a hash chain over the audit trail, a seal on every issued document
 
 Revision ID: 0004_tamper
-Revises: 0004_reportcards
+Revises: 0004_money
 Create Date: 2026-12-08
 
 Adds `audit_log.hash` (SHA-256 over the previous row's hash and the row's content, in id order)
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_tamper"
-down_revision = "0004_reportcards"
+down_revision = "0004_money"
 branch_labels = None
 depends_on = None
 
