@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from s2s_cli import __version__
-from s2s_cli.cli.common import State, install_light_coercion
+from s2s_cli.cli.common import State, install_help_words, install_light_coercion
 from s2s_cli.clickcompat import Abort, ClickException, Context, Exit, UsageError
 
 
@@ -168,6 +168,7 @@ def main(
 
 
 install_light_coercion()
+install_help_words()
 
 
 def _register() -> None:

@@ -14,7 +14,6 @@ as text from SQLite and as `date` from PostgreSQL) and `bind_date()`."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,11 +30,8 @@ MAX_NAME = 200
 # --- shared helpers ---------------------------------------------------------------------------
 
 def today() -> dt.date:
-    """Today, or the date in $S2S_TODAY (YYYY-MM-DD) when set."""
-    raw = os.environ.get("S2S_TODAY", "").strip()
-    if raw:
-        return parsing.parse_date(raw, what="S2S_TODAY")
-    return dt.date.today()
+    """Today, or the date in $S2S_TODAY when set (`parsing.today`, the one clock)."""
+    return parsing.today()
 
 
 def as_date(value: Any) -> dt.date | None:
