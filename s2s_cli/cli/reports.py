@@ -155,23 +155,36 @@ def _counted(rows: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[dic
 def _bar_chart(title: str, items: list[tuple[str, list[tuple[int, str, str]], str]],
                legend: str, width: int = 40) -> Any:
     """A horizontal bar per item, built from text blocks: [(label, [(value, char, style)],
-    figure)].  Distinct characters keep the segments apart without colour."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+    figure)].  Distinct characters keep the segments apart without colour.  The bars are at
+    most `width` cells long, shorter when the labels and figures leave less room (80 columns
+    with long names)."""
+    from rich.cells import cell_len
 
-    biggest = max((sum(max(v, 0) for v, _, _ in segs) for _, segs, _ in items), default=0)
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(justify="right", no_wrap=True)
-    for label, segs, figure in items:
-        bar = Text()
-        for value, char, style in segs:
-            cells = round(max(value, 0) * width / biggest) if biggest else 0
-            bar.append(char * cells, style=style)
-        grid.add_row(Text(label), bar, Text(figure))
-    return Group(Text(title, style="bold"), grid, Text(legend, style="dim"), Text(""))
+    label_width = max((cell_len(label) for label, _, _ in items), default=0)
+    figure_width = max((cell_len(figure) for _, _, figure in items), default=0)
+
+    class Chart:
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            from rich.console import Group
+            from rich.table import Table
+            from rich.text import Text
+
+            bars = max(10, min(width, options.max_width - label_width - figure_width - 2))
+            biggest = max((sum(max(v, 0) for v, _, _ in segs) for _, segs, _ in items),
+                          default=0)
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column(no_wrap=True)
+            grid.add_column(justify="right", no_wrap=True)
+            for label, segs, figure in items:
+                bar = Text()
+                for value, char, style in segs:
+                    cells = round(max(value, 0) * bars / biggest) if biggest else 0
+                    bar.append(char * cells, style=style)
+                grid.add_row(Text(label), bar, Text(figure))
+            yield Group(Text(title, style="bold"), grid, Text(legend, style="dim"), Text(""))
+
+    return Chart()
 
 
 CHART_LEADERS = 40
