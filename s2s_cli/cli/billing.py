@@ -464,8 +464,9 @@ def invoice(
 @invoices_app.command("list")
 def invoices_list(
     ctx: typer.Context,
-    payer: Annotated[str | None, typer.Option("--payer", metavar="NAME",
-                                              help="Only this payer.")] = None,
+    payer: Annotated[str | None, typer.Option("--payer", metavar="TEXT",
+                                              help="Payers whose name contains this (any "
+                                              "case).")] = None,
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
                                               help="Issued on or after.")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="DATE",
@@ -479,9 +480,11 @@ def invoices_list(
       s2s invoices list --from 2026-09-01 --format csv
     """
     from s2s_cli.output import render
-    from s2s_cli.parsing import check_range
+    from s2s_cli.parsing import check_range, clean_text
     from s2s_cli.services import invoicing
 
+    if payer is not None:
+        payer = clean_text(payer, what="--payer", max_len=200, required=True)
     f, t = _date(start, "--from"), _date(end, "--to")
     check_range(f, t, what="period")
     with state(ctx).reader() as reader:

@@ -331,7 +331,8 @@ LOG_COLUMNS = [
     Column("id", kind="int"), Column("deployment_id", "deployment", "int"),
     Column("leader_id", "leader"), Column("school_urn", "URN", "int"),
     Column("date", kind="date"), Column("days", kind="days"), Column("activity"),
-    Column("note"), Column("invoice_id", "invoice", "int"),
+    Column("note"), Column("invoice_id", "invoice id", "int", table=False),
+    Column("invoice_number", "invoice"),
 ]
 
 
