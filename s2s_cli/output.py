@@ -374,6 +374,52 @@ def emit_id(value: Any, fmt: Format | str | None, *, message: str | None = None)
             sys.stderr.write(message + "\n")
 
 
+# --out FILE without --format: the format its suffix names.
+OUT_SUFFIXES = {".csv": "csv", ".json": "json", ".txt": "plain", ".tsv": "plain", ".pdf": "pdf"}
+
+
+def out_format(fmt: str, out: Path | None, *, choices: Sequence[str]) -> str:
+    """The format to write: `--format` if given, else the one `--out`'s suffix names (.csv,
+    .json, .txt/.tsv, .pdf).  A suffix that names another format than `--format` (`--format csv
+    --out x.json`), a suffix naming a format the command cannot write, or `--out` with no
+    telling suffix and no `--format` is bad input (exit 2).  A table may go into a .txt file.
+    `fmt` and the result are format names ("auto", "csv", ...); `choices` are what the command
+    writes."""
+    from s2s_cli.errors import InvalidInput
+
+    fmt = str(getattr(fmt, "value", fmt) or "auto")
+    if out is None:
+        return fmt
+    suffix = out.suffix.lower()
+    implied = OUT_SUFFIXES.get(suffix)
+    can = [c for c in choices if c not in ("auto", "table")]
+    if implied is None:
+        if fmt == "auto":
+            what = out.suffix or f"'{out.name}' (no suffix)"
+            raise InvalidInput(f"cannot tell the format from {what}: name the file "
+                               f"{_either(_suffixes(can))}, or add --format "
+                               f"{'|'.join(can)}")
+        return fmt
+    if implied not in choices:
+        raise InvalidInput(f"--out {out.name}: this command cannot write {implied}; name the "
+                           f"file {_either(_suffixes(can))}")
+    if fmt == "auto" or fmt == implied or (fmt == "table" and implied == "plain"):
+        return implied if fmt == "auto" else fmt
+    raise InvalidInput(f"--out {out.name} names {implied} but --format is {fmt}: make them "
+                       "agree (or leave out --format)")
+
+
+def _either(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _suffixes(formats: Sequence[str]) -> list[str]:
+    by_format: dict[str, str] = {}
+    for suffix, name in OUT_SUFFIXES.items():
+        by_format.setdefault(name, suffix)
+    return [by_format[f] for f in formats if f in by_format]
+
+
 def note(message: str, *, quiet: bool = False) -> None:
     """Progress and confirmations go to stderr; --quiet silences them."""
     if not quiet:

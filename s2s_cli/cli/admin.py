@@ -159,8 +159,8 @@ def db_check(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 def db_backup(
     ctx: typer.Context,
     path: Annotated[Path | None, typer.Argument(
-        metavar="[PATH]", help="Where to write the copy (default: beside the database, "
-        "named with the date and time).")] = None,
+        metavar="[PATH]", help="Where to write the copy (missing folders are created; "
+        "default: beside the database, named with the date and time).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace PATH if it already "
                                         "exists.")] = False,
     fmt: FormatOpt = Format.auto,
@@ -279,8 +279,11 @@ def leader_export_data(
     from s2s_cli.services import privacy
 
     st = state(ctx)
+    from s2s_cli.output import out_format
+
     if Format(fmt) not in (Format.json, Format.auto):
         raise InvalidInput("export-data writes JSON only (--format json)")
+    out_format(Format(fmt).value, out, choices=["auto", "json"])  # x.csv: refused
     if out is not None and out.is_dir():
         raise InvalidInput(f"{out} is a folder: give a file name for --out")
     with st.reader() as reader:

@@ -37,8 +37,9 @@ DocFormatOpt = Annotated[DocFormat, typer.Option(
     "--format", "-f", help="table (terminal), plain, csv, json, or pdf (needs --out).",
     case_sensitive=False)]
 OutOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", metavar="FILE", help="Write to FILE (replaced atomically) instead of stdout; "
-    "required for pdf.")]
+    "--out", "-o", metavar="FILE", help="Write to FILE (replaced atomically, folders created) "
+    "instead of stdout; the format comes from its suffix (.pdf, .csv, .json, .txt) unless "
+    "--format. Required for pdf.")]
 MonthOpt = Annotated[str | None, typer.Option("--month", metavar="YYYY-MM",
                                               help="A calendar month.")]
 FromOpt = Annotated[str | None, typer.Option("--from", metavar="DATE",
@@ -128,11 +129,16 @@ def _period(month: str | None, start: str | None, end: str | None, *,
     return f, t
 
 
-def _check_out(fmt: DocFormat, out: Path | None) -> None:
-    if fmt is DocFormat.pdf and out is None:
-        raise InvalidInput("--format pdf needs --out FILE")
+def _check_out(fmt: DocFormat, out: Path | None) -> DocFormat:
+    """The format to write: --format, else from --out's suffix (x.pdf, x.csv, x.json, x.txt)."""
+    from s2s_cli.output import out_format
+
     if out is not None and out.exists() and out.is_dir():
         raise InvalidInput(f"--out {out} is a folder; give a file name")
+    fmt = DocFormat(out_format(fmt.value, out, choices=[f.value for f in DocFormat]))
+    if fmt is DocFormat.pdf and out is None:
+        raise InvalidInput("--format pdf needs --out FILE")
+    return fmt
 
 
 def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: State,
@@ -431,7 +437,7 @@ def invoice(
     period_from, period_to = _period(month, start, end)
     assert period_from is not None and period_to is not None
     issued = _date(date, "--date") or dt.date.today()
-    _check_out(fmt, out)
+    fmt = _check_out(fmt, out)
     from s2s_cli.services import invoicing
 
     st = state(ctx)
@@ -508,7 +514,7 @@ def invoices_show(
     """
     from s2s_cli.services import invoicing
 
-    _check_out(fmt, out)
+    fmt = _check_out(fmt, out)
     st = state(ctx)
     with st.reader() as reader:
         doc = invoicing.find(reader, number)

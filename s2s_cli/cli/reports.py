@@ -120,30 +120,17 @@ def expand_out(template: str, *, date: str, period: str | None) -> Path:
     return Path(PLACEHOLDER.sub(sub, template)).expanduser()
 
 
-# --out without --format: the suffixes whose format is plain to see (no .xlsx, .pdf ...)
-OUT_SUFFIXES = {".csv": Format.csv, ".json": Format.json, ".txt": Format.plain,
-                ".tsv": Format.plain}
-
-
 def _out_format(fmt: Format, out: Path | None, excel: bool) -> Format:
     from s2s_cli.errors import InvalidInput
-    from s2s_cli.output import resolve_format
+    from s2s_cli.output import out_format, resolve_format
 
     fmt = Format(fmt)
-    if fmt is Format.auto:
-        if excel:
-            return Format.csv
-        if out is not None:
-            by_suffix = OUT_SUFFIXES.get(out.suffix.lower())
-            if by_suffix is None:
-                what = out.suffix or f"'{out.name}' (no suffix)"
-                raise InvalidInput(f"cannot tell the format from {what}: add --format "
-                                   "csv|json|plain")
-            return by_suffix
-        return resolve_format(fmt)
-    if excel and fmt is not Format.csv:
+    if excel and fmt not in (Format.auto, Format.csv):
         raise InvalidInput("--excel adds a byte-order mark to CSV: use it with --format csv")
-    return fmt
+    if excel:
+        fmt = Format.csv
+    fmt = Format(out_format(fmt.value, out, choices=[f.value for f in Format]))
+    return resolve_format(fmt) if out is None else fmt
 
 
 def _counted(rows: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[dict[str, Any]]:
@@ -253,7 +240,7 @@ def report(
     out: Annotated[str | None, typer.Option(
         "--out", "-o", metavar="PATH", help="Write to this file atomically (0600, folders "
         "created); {date} and {period} are filled in. Format from the suffix (.csv, .json, "
-        ".txt/.tsv) unless --format.")
+        ".txt/.tsv) unless --format; a suffix naming another format is refused.")
     ] = None,
     excel: Annotated[bool, typer.Option("--excel", help="CSV with a byte-order mark for "
                                         "Excel.")] = False,

@@ -55,6 +55,25 @@ def _private_temp(dest: Path) -> Path:
     return Path(tmp)
 
 
+def _missing_folders(dest: Path) -> list[Path]:
+    """The folders above dest that do not exist yet, deepest first (created by the backup,
+    removed again if it fails)."""
+    missing = []
+    for folder in (dest.parent, *dest.parent.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
 def _discard(path: Path) -> None:
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         try:
@@ -68,8 +87,11 @@ def _check_dest(dest: Path, source: Path | None, *, replace: bool) -> None:
         raise InvalidInput(f"{dest} is a folder: give a file name for the backup")
     if source is not None and dest.exists() and dest.resolve() == source.resolve():
         raise InvalidInput("the backup must not be the database itself")
-    if not dest.parent.exists():
-        raise InvalidInput(f"folder {dest.parent} does not exist")
+    for folder in (dest.parent, *dest.parent.parents):  # missing folders are created
+        if folder.exists():
+            if not folder.is_dir():
+                raise InvalidInput(f"{folder} is a file, not a folder")
+            break
     if not replace and (dest.exists() or dest.is_symlink()):
         raise Refused(f"{dest} exists; use --force to replace it")
 
@@ -114,10 +136,15 @@ def backup_sqlite(target: str, dest: Path | None, *, force: bool = False) -> Bac
         src.execute("PRAGMA busy_timeout=30000")
     except sqlite3.Error as exc:
         raise S2SError(f"cannot open {source}: {exc}") from exc
+    created = _missing_folders(dest)
     try:
         _copy_sqlite(src, dest)
     except sqlite3.DatabaseError as exc:
+        _remove_folders(created)
         raise S2SError(f"backup failed: {exc}; nothing was written") from exc
+    except BaseException:
+        _remove_folders(created)
+        raise
     finally:
         src.close()
     return BackupResult(dest, dest.stat().st_size, "sqlite3 online backup")
@@ -145,7 +172,12 @@ def backup_postgres(target: str, dest: Path | None, *, force: bool = False) -> B
     dest = dest or default_backup_path(target)
     _check_dest(dest, None, replace=replace)
     url, env = _libpq_url(target)
-    tmp = _private_temp(dest)
+    created = _missing_folders(dest)
+    try:
+        tmp = _private_temp(dest)
+    except BaseException:
+        _remove_folders(created)
+        raise
     try:
         proc = subprocess.run([tool, "--format=custom", "--no-owner", f"--file={tmp}", url],
                               env=env, capture_output=True, text=True, check=False)
@@ -156,6 +188,7 @@ def backup_postgres(target: str, dest: Path | None, *, force: bool = False) -> B
         os.chmod(dest, 0o600)
     except BaseException:
         _discard(tmp)
+        _remove_folders(created)
         raise
     return BackupResult(dest, dest.stat().st_size, "pg_dump (custom format)")
 
