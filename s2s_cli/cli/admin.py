@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_leader, state
 from s2s_cli.output import Column, Format
 
 db_app = typer.Typer(help="The database: upgrade the schema, check it, back it up, restore it.",
@@ -264,7 +264,7 @@ def audit(
 
 def leader_export_data(
     ctx: typer.Context,
-    leader_id: Annotated[str, typer.Argument(metavar="ID")],
+    leader_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_leader)],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the JSON here (readable by you only) "
         "instead of to standard output.")] = None,
@@ -299,7 +299,7 @@ def leader_export_data(
 
 def leader_erase(
     ctx: typer.Context,
-    leader_id: Annotated[str, typer.Argument(metavar="ID")],
+    leader_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_leader)],
     confirm: Annotated[bool, typer.Option(
         "--confirm", help="Required: erasure cannot be undone.")] = False,
 ) -> None:

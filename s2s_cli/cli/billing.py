@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_school, state
 from s2s_cli.errors import InvalidInput
 from s2s_cli.output import Column, Format
 
@@ -399,7 +399,8 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 def invoice(
     ctx: typer.Context,
     school: Annotated[int | None, typer.Option("--school", metavar="URN",
-                                               help="Only the invoice to this school.")] = None,
+                                               help="Only the invoice to this school.",
+                                               autocompletion=complete_school)] = None,
     payer: Annotated[str | None, typer.Option("--payer", metavar="NAME",
                                               help="Only the invoice to this payer "
                                               "(school name, funder, DfE).")] = None,

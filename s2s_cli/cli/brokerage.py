@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_leader, complete_school, state
 from s2s_cli.output import Column, Format
 
 
@@ -70,7 +70,8 @@ REQUEST_DETAIL = [
 def request_log(
     ctx: typer.Context,
     school: Annotated[int, typer.Option("--school", metavar="URN",
-                                        help="The school asking for support.")],
+                                        help="The school asking for support.",
+                                        autocompletion=complete_school)],
     need: Annotated[str, typer.Option(
         metavar="AREA", help="teaching-and-learning, leadership-and-management, achievement, "
         "behaviour or governance.")],
@@ -112,7 +113,8 @@ def request_list(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(
         help="open, matched, completed or cancelled.")] = None,
-    school: Annotated[int | None, typer.Option("--school", metavar="URN")] = None,
+    school: Annotated[int | None, typer.Option("--school", metavar="URN",
+                                               autocompletion=complete_school)] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """List requests, oldest first."""
@@ -191,7 +193,8 @@ def match(
 def deploy(
     ctx: typer.Context,
     request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
-    leader: Annotated[str, typer.Option(metavar="ID", help="The leader to deploy.")],
+    leader: Annotated[str, typer.Option(metavar="ID", help="The leader to deploy.",
+                                              autocompletion=complete_leader)],
     days: DaysOpt = None,
     start: Annotated[str | None, typer.Option(metavar="DATE",
                                               help="First day (default today).")] = None,
@@ -274,9 +277,11 @@ EVALUATION_COLUMNS = [Column("id", kind="int"), Column("by"), Column("rating", k
 @deployment_app.command("list")
 def deployment_list(
     ctx: typer.Context,
-    leader: Annotated[str | None, typer.Option(metavar="ID")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID", autocompletion=complete_leader)
+                      ] = None,
     school: Annotated[int | None, typer.Option("--school", metavar="URN",
-                                               help="The supported school.")] = None,
+                                               help="The supported school.",
+                                               autocompletion=complete_school)] = None,
     active: Annotated[bool, typer.Option(help="Only active deployments.")] = False,
     fmt: FormatOpt = Format.auto,
 ) -> None:
@@ -386,7 +391,8 @@ def log_add(
 def log_list(
     ctx: typer.Context,
     deployment_id: Annotated[int | None, typer.Option("--deployment", metavar="ID")] = None,
-    leader: Annotated[str | None, typer.Option(metavar="ID")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID", autocompletion=complete_leader)
+                      ] = None,
     date_from: Annotated[str | None, typer.Option("--from", metavar="DATE")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="DATE")] = None,
     fmt: FormatOpt = Format.auto,
@@ -484,7 +490,8 @@ CAPACITY_COLUMNS = [
 
 def capacity(
     ctx: typer.Context,
-    leader: Annotated[str | None, typer.Option(metavar="ID", help="One leader.")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID", help="One leader.",
+                                               autocompletion=complete_leader)] = None,
     year: Annotated[str | None, typer.Option(metavar="YYYY-YY",
                                              help="Academic year (default: the current one).")
                     ] = None,

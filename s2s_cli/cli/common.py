@@ -214,6 +214,49 @@ def install_light_coercion() -> None:
     param_cls.get_runtime_param = get_runtime_param
 
 
+# --- shell completion of leader ids and URNs --------------------------------------------------
+
+MAX_COMPLETIONS = 50
+
+
+def _completion_rows(ctx: typer.Context, sql: str, incomplete: str) -> list[tuple[str, str]]:
+    """(value, description) pairs for shell completion, read from an existing SQLite database
+    only (stdlib sqlite3: a completion never creates a database, migrates one or waits on a
+    server).  Any problem completes nothing."""
+    try:
+        from s2s_cli import fastdb, location
+
+        root = ctx.find_root()
+        target = location.resolve(root.params.get("db") if root.params else None)
+        conn = fastdb.open_sqlite(target)
+        if conn is None:
+            return []
+        try:
+            like = incomplete.strip().lower().replace("\\", "").replace("%", "").replace(
+                "_", "") + "%"
+            rows = conn.execute(sql, {"p": like, "n": MAX_COMPLETIONS}).fetchall()
+        finally:
+            conn.close()
+    except Exception:  # a completion must never print a traceback into the shell
+        return []
+    return [(str(value), str(name or "")) for value, name in rows]
+
+
+def complete_leader(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Leader ids starting with what was typed (any case: `l90` offers l9001, which s2s reads
+    as L9001; the shell keeps only completions that begin with what was typed), active leaders
+    first."""
+    rows = _completion_rows(ctx, "SELECT id, name FROM leader WHERE lower(id) LIKE :p "
+                            "ORDER BY active DESC, id LIMIT :n", incomplete)
+    return [(incomplete + value[len(incomplete):], name) for value, name in rows]
+
+
+def complete_school(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """School URNs starting with the digits typed."""
+    return _completion_rows(ctx, "SELECT urn, name FROM school WHERE CAST(urn AS TEXT) LIKE :p "
+                            "ORDER BY urn LIMIT :n", incomplete)
+
+
 # Words for an option's value in --help, by option name, when the option declares no metavar
 # (any other name is shown upper-cased: --kind KIND, --region REGION).
 HELP_WORDS = {"note": "TEXT", "reason": "TEXT", "impact": "TEXT", "by": "FIELD",

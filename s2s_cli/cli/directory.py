@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_leader, complete_school, state
 from s2s_cli.output import Column, Format
 
 leader_app = typer.Typer(help="Show a leader; export or erase their personal data.",
@@ -88,7 +88,9 @@ LEADER_COLUMNS = [
 
 
 @leader_app.command("show")
-def leader_show(ctx: typer.Context, leader_id: Annotated[str, typer.Argument(metavar="ID")],
+def leader_show(ctx: typer.Context,
+                leader_id: Annotated[str, typer.Argument(metavar="ID",
+                                                         autocompletion=complete_leader)],
                 fmt: FormatOpt = Format.auto) -> None:
     """Show one leader."""
     from s2s_cli.output import render_record
@@ -100,7 +102,8 @@ def leader_show(ctx: typer.Context, leader_id: Annotated[str, typer.Argument(met
 
 
 @school_app.command("show")
-def school_show(ctx: typer.Context, urn: Annotated[int, typer.Argument(metavar="URN")],
+def school_show(ctx: typer.Context,
+                urn: Annotated[int, typer.Argument(metavar="URN", autocompletion=complete_school)],
                 fmt: FormatOpt = Format.auto) -> None:
     """Show one school and the leaders based there."""
     from s2s_cli.output import render_record, rich_table
