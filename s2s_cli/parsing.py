@@ -115,12 +115,12 @@ def parse_date(text: str | dt.date, *, what: str = "date", relative: bool = True
     word = raw.lower()
     if relative and word in RELATIVE_DAYS:
         return today() + dt.timedelta(days=RELATIVE_DAYS[word])
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
         try:
             value = dt.date.fromisoformat(raw)
         except ValueError as exc:
             raise InvalidInput(f"{what} {raw} is not a real date ({exc})") from exc
-    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw):
+    elif m := re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", raw):
         day, month, year = (int(g) for g in m.groups())
         if not 1 <= month <= 12:
             hint = (f"; did you mean {month:02d}/{day:02d}/{year}?"

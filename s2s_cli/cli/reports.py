@@ -156,7 +156,7 @@ def _bar_chart(title: str, items: list[tuple[str, list[tuple[int, str, str]], st
             from rich.table import Table
             from rich.text import Text
 
-            bars = max(10, min(width, options.max_width - label_width - figure_width - 2))
+            bars = max(10, min(width, options.max_width - label_width - figure_width - 4))
             biggest = max((sum(max(v, 0) for v, _, _ in segs) for _, segs, _ in items),
                           default=0)
             grid = Table.grid(padding=(0, 1))
