@@ -392,7 +392,7 @@ def out_format(fmt: str, out: Path | None, *, choices: Sequence[str]) -> str:
         return fmt
     suffix = out.suffix.lower()
     implied = OUT_SUFFIXES.get(suffix)
-    can = [c for c in choices if c not in ("auto", "table")]
+    can = [f for f in ("csv", "json", "plain", "pdf") if f in choices]
     if implied is None:
         if fmt == "auto":
             what = out.suffix or f"'{out.name}' (no suffix)"
