@@ -111,7 +111,8 @@ def test_help_shows_words_not_python_types(cli: Run):
     find = cli("find", "--help", ok=True).stdout
     assert "--specialism SPECIALISM" in find and "--limit N" in find
     assert "--format [auto|table|plain|csv|json]" in find
-    assert "ID  [required]" in cli("leader", "show", "--help", ok=True).stdout
+    assert "NUMBER  [required]" in cli("invoices", "show", "--help", ok=True).stdout
+    assert "ID_OR_NAME  A leader id" in cli("leader", "show", "--help", ok=True).stdout
 
 
 # --------------------------------------------------------------------------- completion
