@@ -177,32 +177,138 @@ def console(stream: IO[str] | None = None, stderr: bool = False):  # type: ignor
                    width=max(width, 40), soft_wrap=False)
 
 
-def rich_table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *,
-               title: str | None = None, totals: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-    from rich.table import Table
-    from rich.text import Text
+# The narrowest a wrapping text column becomes before the table folds into records.
+MIN_TEXT_WIDTH = 8
+# Values without spaces up to this long (ids, dates, amounts, slugs) are never cut or wrapped.
+MAX_COMPACT = 24
 
+
+def rich_table(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *,
+               title: str | None = None, totals: dict[str, Any] | None = None
+               ) -> FittedTable:
+    """A table that fits the width it is printed in (see `FittedTable`)."""
     shown = [c for c in columns if c.table]
     cells = [[_text_value(c, row.get(c.key), for_table=True) for c in shown] for row in rows]
-    table = Table(title=title, show_footer=totals is not None, title_justify="left")
-    for i, c in enumerate(shown):
-        justify = "right" if c.kind in ("int", "money", "days", "pct") else c.justify
-        footer = ""
-        if totals is not None and c.key in totals:
-            footer = _text_value(c, totals[c.key], for_table=True)
-        values = [r[i] for r in cells] + [footer]
-        widest = max((len(v) for v in values), default=0)
-        # Short, unbreakable values (dates, amounts, ids, numbers) are never cut to "2026-0…":
-        # such columns keep their width and the long free-text columns wrap instead.
-        compact = widest <= 24 and all(" " not in v for v in values if len(v) > 12)
-        min_width = None
-        if compact:
-            min_width = max([widest] + [len(w) for w in c.title.split()])
-        table.add_column(c.title, justify=justify, footer=Text(footer),  # type: ignore[arg-type]
-                         no_wrap=compact, min_width=min_width)
-    for r in cells:
-        table.add_row(*[Text(v) for v in r])
-    return table
+    footers = None
+    if totals is not None:
+        footers = [_text_value(c, totals[c.key], for_table=True) if c.key in totals else ""
+                   for c in shown]
+    return FittedTable(shown, cells, title=title, footers=footers)
+
+
+class FittedTable:
+    """Rows as a Rich table that stays readable at any width: it never shrinks a column to
+    nothing or cuts a value to "2026-0…".
+
+    Short values without spaces (ids, dates, amounts, slugs) keep their full width; free text
+    (names, schools) wraps at spaces, folding a word only when it is longer than its column.
+    Layouts are tried in turn for the width the console offers: the boxed table at natural
+    width, the boxed table with text columns wrapped (down to MIN_TEXT_WIDTH), a light table
+    (no vertical rules, two spaces between columns) wrapped the same way, and - when even that
+    is too wide (many date columns in 80 columns) - the rows folded into records, one
+    `header  value` line per column, a blank line between rows, totals as a last record."""
+
+    def __init__(self, columns: Sequence[Column], cells: list[list[str]], *,
+                 title: str | None, footers: list[str] | None) -> None:
+        from rich.cells import cell_len
+
+        self.columns, self.cells, self.title, self.footers = list(columns), cells, title, footers
+        self.natural: list[int] = []
+        self.minimum: list[int] = []
+        self.compact: list[bool] = []
+        self.comfortable: list[int] = []  # wide enough that no word is folded
+
+        def width(v: str) -> int:
+            return max((cell_len(line) for line in v.splitlines()), default=0)
+
+        for i, c in enumerate(self.columns):
+            values = [r[i] for r in cells] + ([footers[i]] if footers else [])
+            widest = max((width(v) for v in values), default=0)
+            words = [width(w) for w in c.title.split()] or [0]
+            compact = widest <= MAX_COMPACT and not any(" " in v or "\n" in v for v in values)
+            self.compact.append(compact)
+            self.natural.append(max(widest, width(c.title)))
+            self.minimum.append(max(widest, max(words)) if compact
+                                else max(max(words), min(widest, MIN_TEXT_WIDTH)))
+            longest_word = max((width(w) for v in values for w in v.split()), default=0)
+            self.comfortable.append(max(self.minimum[-1], min(longest_word, self.natural[-1])))
+
+    def widths(self, available: int, *, light: bool) -> list[int] | None:
+        """Column widths (without padding) for this layout, or None when it cannot fit."""
+        n = len(self.columns)
+        overhead = 2 * n - 2 if light else 3 * n + 1
+        room = available - overhead
+        if sum(self.natural) <= room:
+            return list(self.natural)
+        if sum(self.minimum) > room:
+            return None
+        widths, spare = list(self.minimum), room - sum(self.minimum)
+        # first widen text columns until no word is folded, then towards their natural width
+        for goal in (self.comfortable, self.natural):
+            while spare > 0:
+                wanting = [i for i in range(n) if widths[i] < goal[i]]
+                if not wanting:
+                    break
+                share = max(1, spare // len(wanting))
+                for i in wanting:
+                    add = min(share, goal[i] - widths[i], spare)
+                    widths[i] += add
+                    spare -= add
+                    if not spare:
+                        break
+        return widths
+
+    def table(self, widths: list[int], *, light: bool):  # type: ignore[no-untyped-def]
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        extra: dict[str, Any] = {}
+        if light:
+            extra = {"box": box.SIMPLE, "show_edge": False, "pad_edge": False,
+                     "padding": (0, 1, 0, 0)}
+        table = Table(title=self.title, show_footer=self.footers is not None,
+                      title_justify="left", **extra)
+        for i, c in enumerate(self.columns):
+            justify = "right" if c.kind in ("int", "money", "days", "pct") else c.justify
+            footer = self.footers[i] if self.footers else ""
+            table.add_column(c.title, justify=justify, footer=Text(footer),  # type: ignore[arg-type]
+                             width=widths[i], no_wrap=self.compact[i], overflow="fold")
+        for r in self.cells:
+            table.add_row(*[Text(v) for v in r])
+        return table
+
+    def records(self):  # type: ignore[no-untyped-def]
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        def block(pairs: list[tuple[str, str]]) -> Any:
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(no_wrap=True, style="bold")
+            grid.add_column(overflow="fold")
+            for header, value in pairs:
+                grid.add_row(Text(header), Text(value))
+            return grid
+
+        parts: list[Any] = [Text(self.title)] if self.title else []
+        titles = [c.title for c in self.columns]
+        for r in self.cells:
+            parts += [Text(""), block(list(zip(titles, r, strict=True)))]
+        if self.footers:  # the totals, without their "total" labels
+            pairs = [(t, f) for t, f in zip(titles, self.footers, strict=True)
+                     if f and f.lower() not in ("total", "subtotal")]
+            parts += [Text(""), Text("totals", style="bold"), block(pairs)]
+        return Group(*parts)
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        available = options.max_width
+        for light in (False, True):
+            widths = self.widths(available, light=light)
+            if widths is not None:
+                yield self.table(widths, light=light)
+                return
+        yield self.records()
 
 
 def render(rows: Iterable[dict[str, Any]], columns: Sequence[Column], fmt: Format | str | None,
@@ -246,8 +352,8 @@ def render_record(record: dict[str, Any], columns: Sequence[Column], fmt: Format
     from rich.text import Text
 
     table = Table(title=title, show_header=False, title_justify="left", box=None)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)  # labels never wrap; long values do
+    table.add_column(overflow="fold")
     for c in columns:
         if c.table:
             table.add_row(Text(c.title), Text(_text_value(c, record.get(c.key), for_table=True)))
@@ -266,6 +372,52 @@ def emit_id(value: Any, fmt: Format | str | None, *, message: str | None = None)
         sys.stdout.write(f"{value}\n")
         if message and _isatty(sys.stderr):
             sys.stderr.write(message + "\n")
+
+
+# --out FILE without --format: the format its suffix names.
+OUT_SUFFIXES = {".csv": "csv", ".json": "json", ".txt": "plain", ".tsv": "plain", ".pdf": "pdf"}
+
+
+def out_format(fmt: str, out: Path | None, *, choices: Sequence[str]) -> str:
+    """The format to write: `--format` if given, else the one `--out`'s suffix names (.csv,
+    .json, .txt/.tsv, .pdf).  A suffix that names another format than `--format` (`--format csv
+    --out x.json`), a suffix naming a format the command cannot write, or `--out` with no
+    telling suffix and no `--format` is bad input (exit 2).  A table may go into a .txt file.
+    `fmt` and the result are format names ("auto", "csv", ...); `choices` are what the command
+    writes."""
+    from s2s_cli.errors import InvalidInput
+
+    fmt = str(getattr(fmt, "value", fmt) or "auto")
+    if out is None:
+        return fmt
+    suffix = out.suffix.lower()
+    implied = OUT_SUFFIXES.get(suffix)
+    can = [f for f in ("csv", "json", "plain", "pdf") if f in choices]
+    if implied is None:
+        if fmt == "auto":
+            what = out.suffix or f"'{out.name}' (no suffix)"
+            raise InvalidInput(f"cannot tell the format from {what}: name the file "
+                               f"{_either(_suffixes(can))}, or add --format "
+                               f"{'|'.join(can)}")
+        return fmt
+    if implied not in choices:
+        raise InvalidInput(f"--out {out.name}: this command cannot write {implied}; name the "
+                           f"file {_either(_suffixes(can))}")
+    if fmt == "auto" or fmt == implied or (fmt == "table" and implied == "plain"):
+        return implied if fmt == "auto" else fmt
+    raise InvalidInput(f"--out {out.name} names {implied} but --format is {fmt}: make them "
+                       "agree (or leave out --format)")
+
+
+def _either(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _suffixes(formats: Sequence[str]) -> list[str]:
+    by_format: dict[str, str] = {}
+    for suffix, name in OUT_SUFFIXES.items():
+        by_format.setdefault(name, suffix)
+    return [by_format[f] for f in formats if f in by_format]
 
 
 def note(message: str, *, quiet: bool = False) -> None:

@@ -87,28 +87,53 @@ def check_year(year: int, *, what: str, raw: str) -> None:
         raise InvalidInput(f"{what} {raw} is outside the years {MIN_YEAR} to {MAX_YEAR}")
 
 
+RELATIVE_DAYS = {"yesterday": -1, "today": 0, "tomorrow": 1}
+DATE_HINT = "a date like 2026-09-15, 15/09/2026, today, yesterday or tomorrow"
+
+
 def today() -> dt.date:
-    """The one clock: today, or the date in $S2S_TODAY (YYYY-MM-DD) when set."""
+    """The one clock: today, or the date in $S2S_TODAY (2026-09-15 or 15/09/2026) when set, for
+    tests and back-dated runs.  `today`, `yesterday` and `tomorrow` typed as a date count from
+    it."""
     import os
 
     raw = os.environ.get("S2S_TODAY", "").strip()
     if raw:
-        return parse_date(raw, what="S2S_TODAY")
+        return parse_date(raw, what="S2S_TODAY", relative=False)
     return dt.date.today()
 
 
-def parse_date(text: str | dt.date, *, what: str = "date") -> dt.date:
+def parse_date(text: str | dt.date, *, what: str = "date", relative: bool = True) -> dt.date:
+    """What a coordinator types as a date: ISO (2026-11-27), UK day/month/year (27/11/2026,
+    7/1/2027) or, unless relative=False, today / yesterday / tomorrow (from `today()`).  Slashed
+    dates are always day first: 11/27/2026 is refused, never read as 27 November."""
+    if isinstance(text, dt.datetime):
+        return text.date()
     if isinstance(text, dt.date):
         return text
     raw = str(text).strip()
-    if raw.lower() == "today":
-        return today()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        raise InvalidInput(f"{what} must be a date like 2026-09-15, not {raw!r}")
-    try:
-        value = dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{what} {raw} is not a real date ({exc})") from exc
+    word = raw.lower()
+    if relative and word in RELATIVE_DAYS:
+        return today() + dt.timedelta(days=RELATIVE_DAYS[word])
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
+        try:
+            value = dt.date.fromisoformat(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"{what} {raw} is not a real date ({exc})") from exc
+    elif m := re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", raw):
+        day, month, year = (int(g) for g in m.groups())
+        if not 1 <= month <= 12:
+            hint = (f"; did you mean {month:02d}/{day:02d}/{year}?"
+                    if 1 <= day <= 12 else "")
+            raise InvalidInput(f"{what} {raw} is not a real date: dates with slashes are "
+                               f"day/month/year (UK order) and there is no month {month}{hint}")
+        try:
+            value = dt.date(year, month, day)
+        except ValueError as exc:
+            raise InvalidInput(f"{what} {raw} is not a real date (day/month/year: {exc})"
+                               ) from exc
+    else:
+        raise InvalidInput(f"{what} must be {DATE_HINT}, not {raw!r}")
     check_year(value.year, what=what, raw=raw)
     return value
 

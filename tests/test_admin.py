@@ -314,8 +314,8 @@ def test_backup_is_a_private_consistent_copy(sqlite_cli, sqlite_db, tmp_path):
 
 @pytest.mark.skipif(bool(PG_URL), reason="SQLite backup API")
 def test_backup_refuses_bad_destinations(sqlite_cli, sqlite_db, tmp_path):
-    for dest, code in ((tmp_path, 2), (tmp_path / "missing" / "x.db", 2),
-                       (Path(sqlite_db), 2)):
+    under_a_file = Path(sqlite_db) / "x.db"  # missing folders are created, files are not
+    for dest, code in ((tmp_path, 2), (under_a_file, 2), (Path(sqlite_db), 2)):
         result = sqlite_cli("db", "backup", str(dest))
         assert result.exit_code == code, dest
         assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
@@ -528,7 +528,8 @@ BAD_AUDIT_FILTERS = [
     (["--table", "leaders"], "did you mean 'leader'"),
     (["--table", "'; DROP TABLE leader; --"], "unknown table"),
     (["--since", "2026-02-30"], "not a real date"),
-    (["--since", "yesterday"], "must be a date"),
+    (["--since", "the day before yesterday"], "must be a date"),
+    (["--since", "12/31/2026"], "day/month/year"),
     (["--limit", "0"], "--limit"),
     (["--limit", "-5"], "--limit"),
     (["--record", "L0001\x1b[2J"], "control characters"),

@@ -47,19 +47,19 @@ def test_full_and_half_days_are_exact_halves(dep):
     assert rows == [
         {"id": 1, "deployment_id": 1, "leader_id": "L9001", "school_urn": 131543,
          "date": "2026-09-14", "days": "1", "activity": "coaching", "note": None,
-         "invoice_id": None},
+         "invoice_id": None, "invoice_number": None},
         {"id": 2, "deployment_id": 1, "leader_id": "L9001", "school_urn": 131543,
          "date": "2026-09-15", "days": "0.5", "activity": "coaching", "note": None,
-         "invoice_id": None},
+         "invoice_id": None, "invoice_number": None},
         {"id": 3, "deployment_id": 1, "leader_id": "L9001", "school_urn": 131543,
          "date": "2026-09-16", "days": "1", "activity": "data-analysis", "note": "KS3 data",
-         "invoice_id": None},
+         "invoice_id": None, "invoice_number": None},
     ]
     assert dep.json("deployment", "show", "1")["logged_days"] == "2.5"
     assert [r[0] for r in query(dep.target, "SELECT halves FROM day_log ORDER BY id")] == [2, 1, 2]
     header = next(csv.reader(io.StringIO(dep("log", "list", "-f", "csv", ok=True).stdout)))
     assert header == ["id", "deployment_id", "leader_id", "school_urn", "date", "days",
-                      "activity", "note", "invoice_id"]
+                      "activity", "note", "invoice_id", "invoice_number"]
 
 
 def test_blocks_are_weekdays_unless_weekends_are_included(mini):

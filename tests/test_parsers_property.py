@@ -199,9 +199,35 @@ def test_months_outside_the_sensible_years_are_refused(text):
         parsing.parse_month(text)
 
 
+@SETTINGS
+@given(st.dates(min_value=dt.date(parsing.MIN_YEAR, 1, 1),
+                max_value=dt.date(parsing.MAX_YEAR, 12, 31)))
+def test_uk_dates_read_day_first(d):
+    assert parsing.parse_date(f"{d.day:02d}/{d.month:02d}/{d.year}") == d
+    assert parsing.parse_date(f"{d.day}/{d.month}/{d.year}") == d
+
+
+@SETTINGS
+@given(st.integers(min_value=13, max_value=31), st.integers(min_value=1, max_value=12))
+def test_month_first_dates_are_never_read_as_uk_dates(day, month):
+    with pytest.raises(InvalidInput, match="day/month/year"):
+        parsing.parse_date(f"{month}/{day}/2026")
+
+
+def test_relative_days_count_from_the_clock(monkeypatch):
+    monkeypatch.setenv("S2S_TODAY", "2026-12-31")
+    assert parsing.parse_date("today") == dt.date(2026, 12, 31)
+    assert parsing.parse_date(" Tomorrow ") == dt.date(2027, 1, 1)
+    assert parsing.parse_date("YESTERDAY") == dt.date(2026, 12, 30)
+    monkeypatch.setenv("S2S_TODAY", "today")  # the clock itself is never relative
+    with pytest.raises(InvalidInput, match="S2S_TODAY"):
+        parsing.today()
+
+
 @pytest.mark.parametrize("text", ["2026-13-01", "2026-00-10", "2026-1-5", "26-01-05",
-                                  "05/01/2026", "2026-01-05T10:00", "", "tomorrow",
-                                  "2026-01-05; DROP TABLE leader"])
+                                  "05/13/2026", "5/1/26", "05-01-2026", "2026/01/05",
+                                  "2026-01-05T10:00", "", "tomorrow please", "yesterday-1",
+                                  "2026-01-05; DROP TABLE leader", "１/１/２０２６"])
 def test_malformed_dates_are_refused(text):
     with pytest.raises(InvalidInput):
         parsing.parse_date(text)

@@ -492,7 +492,7 @@ def test_failed_report_leaves_the_previous_file_byte_identical(
     assert os.listdir(folder) == ["days.csv"]  # no temporary file left behind
     monkeypatch.delenv("S2S_RAISE_ERRORS")  # as a user sees it: one line, exit 1
     pulled.clear()
-    result = busy("report", "days", "--format", "json", "--out", str(target))
+    result = busy("report", "days", "--out", str(target))  # csv, from the suffix
     assert result.exit_code == 1 and "disk on fire" in result.stderr
     assert target.read_bytes() == before and os.listdir(folder) == ["days.csv"]
     fresh = busy("report", "days", "--out", str(folder / "new.csv"))
@@ -502,15 +502,17 @@ def test_failed_report_leaves_the_previous_file_byte_identical(
 def test_out_format_comes_only_from_a_suffix_that_says_it(busy: Run, tmp_path: Path) -> None:
     tmp_path = tmp_path / "out"
     tmp_path.mkdir()
-    for name in ("days.xlsx", "days.pdf", "days.CSV.bak", "days"):
+    for name in ("days.xlsx", "days.CSV.bak", "days"):
         result = busy("report", "days", "--out", str(tmp_path / name))
         assert result.exit_code == 2, name
         assert result.stdout == "" and result.stderr.count("\n") == 1
         assert "cannot tell the format from " in result.stderr, name
         assert "add --format csv|json|plain" in result.stderr
     xlsx = busy("report", "days", "--out", str(tmp_path / "days.xlsx"))
-    assert xlsx.stderr == ("Error: cannot tell the format from .xlsx: add --format "
-                           "csv|json|plain\n")
+    assert xlsx.stderr == ("Error: cannot tell the format from .xlsx: name the file .csv, "
+                           ".json or .txt, or add --format csv|json|plain\n")
+    pdf = busy("report", "days", "--out", str(tmp_path / "days.pdf"))  # invoices only
+    assert pdf.exit_code == 2 and "this command cannot write pdf" in pdf.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
     # the suffixes that say their format, in any case
     busy("report", "days", "--out", str(tmp_path / "d.CSV"), ok=True)

@@ -63,7 +63,7 @@ def test_a_fifo_is_refused_and_left_a_fifo(issued: Run, tmp_path: Path, snapshot
 def test_a_symlink_is_refused_and_what_it_points_at_untouched(issued: Run, tmp_path: Path):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
-    link = tmp_path / "out.csv"
+    link = tmp_path / "out"  # no suffix: each writer names its format
     link.symlink_to(victim)
     for args in writers(tmp_path, link):
         err = one_line_error(issued(*args))

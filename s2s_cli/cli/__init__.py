@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from s2s_cli import __version__
-from s2s_cli.cli.common import State, install_light_coercion
+from s2s_cli.cli.common import State, install_help_words, install_light_coercion
 from s2s_cli.clickcompat import Abort, ClickException, Context, Exit, UsageError
 
 
@@ -159,7 +159,7 @@ app = S2STyper(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -197,6 +197,7 @@ def main(
 
 
 install_light_coercion()
+install_help_words()
 
 
 def _register() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_leader, state
 from s2s_cli.output import Column, Format
 
 db_app = typer.Typer(help="The database: upgrade the schema, check it, back it up, restore it.",
@@ -226,8 +226,8 @@ def db_check(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 def db_backup(
     ctx: typer.Context,
     path: Annotated[Path | None, typer.Argument(
-        metavar="[PATH]", help="Where to write the copy (default: beside the database, "
-        "named with the date and time).")] = None,
+        metavar="[PATH]", help="Where to write the copy (missing folders are created; "
+        "default: beside the database, named with the date and time).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace PATH if it already "
                                         "exists.")] = False,
     fmt: FormatOpt = Format.auto,
@@ -331,7 +331,8 @@ def audit(
 
 def leader_export_data(
     ctx: typer.Context,
-    leader_id: Annotated[str, typer.Argument(metavar="ID_OR_NAME")],
+    leader_id: Annotated[str, typer.Argument(metavar="ID_OR_NAME",
+                                             autocompletion=complete_leader)],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the JSON here (readable by you only) "
         "instead of to standard output.")] = None,
@@ -346,8 +347,11 @@ def leader_export_data(
     from s2s_cli.services import privacy
 
     st = state(ctx)
+    from s2s_cli.output import out_format
+
     if Format(fmt) not in (Format.json, Format.auto):
         raise InvalidInput("export-data writes JSON only (--format json)")
+    out_format(Format(fmt).value, out, choices=["auto", "json"])  # x.csv: refused
     if out is not None and str(out) != "-":
         from s2s_cli import safefile
 
@@ -367,7 +371,8 @@ def leader_export_data(
 
 def leader_erase(
     ctx: typer.Context,
-    leader_id: Annotated[str, typer.Argument(metavar="ID_OR_NAME")],
+    leader_id: Annotated[str, typer.Argument(metavar="ID_OR_NAME",
+                                             autocompletion=complete_leader)],
     confirm: Annotated[bool, typer.Option(
         "--confirm", help="Required: erasure cannot be undone.")] = False,
 ) -> None:

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_school, state
 from s2s_cli.errors import InvalidInput
 from s2s_cli.output import Column, Format
 
@@ -37,8 +37,9 @@ DocFormatOpt = Annotated[DocFormat, typer.Option(
     "--format", "-f", help="table (terminal), plain, csv, json, or pdf (needs --out).",
     case_sensitive=False)]
 OutOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", metavar="FILE", help="Write to FILE (replaced atomically) instead of stdout; "
-    "required for pdf.")]
+    "--out", "-o", metavar="FILE", help="Write to FILE (replaced atomically, folders created) "
+    "instead of stdout; the format comes from its suffix (.pdf, .csv, .json, .txt) unless "
+    "--format. Required for pdf.")]
 MonthOpt = Annotated[str | None, typer.Option("--month", metavar="YYYY-MM",
                                               help="A calendar month.")]
 FromOpt = Annotated[str | None, typer.Option("--from", metavar="DATE",
@@ -130,14 +131,20 @@ def _period(month: str | None, start: str | None, end: str | None, *,
     return f, t
 
 
-def _check_out(fmt: DocFormat, out: Path | None) -> None:
+def _check_out(fmt: DocFormat, out: Path | None) -> DocFormat:
+    """The format to write: --format, else from --out's suffix (x.pdf, x.csv, x.json, x.txt);
+    a device, link or folder as --out is refused before any work."""
+    from s2s_cli.output import out_format
+
+    fmt = DocFormat(out_format(fmt.value, out, choices=[f.value for f in DocFormat]))
     if fmt is DocFormat.pdf and out is None:
         raise InvalidInput("--format pdf needs --out FILE")
     if out is not None:
         from s2s_cli import safefile
 
-        if not safefile.is_stdout(out):  # a device, link or folder: refused before any work
+        if not safefile.is_stdout(out):
             safefile.check_target(out, what="--out")
+    return fmt
 
 
 def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: State,
@@ -405,7 +412,8 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 def invoice(
     ctx: typer.Context,
     school_ref: Annotated[str | None, typer.Option(
-        "--school", metavar="URN_OR_NAME", help="Only the invoice to this school.")] = None,
+        "--school", metavar="URN_OR_NAME", help="Only the invoice to this school.",
+        autocompletion=complete_school)] = None,
     payer: Annotated[str | None, typer.Option("--payer", metavar="NAME",
                                               help="Only the invoice to this payer "
                                               "(school name, funder, DfE).")] = None,
@@ -446,7 +454,7 @@ def invoice(
     from s2s_cli.parsing import today
 
     issued = _date(date, "--date") or today()
-    _check_out(fmt, out)
+    fmt = _check_out(fmt, out)
     from s2s_cli.services import invoicing
 
     st = state(ctx)
@@ -480,8 +488,9 @@ def invoice(
 @invoices_app.command("list")
 def invoices_list(
     ctx: typer.Context,
-    payer: Annotated[str | None, typer.Option("--payer", metavar="NAME",
-                                              help="Only this payer.")] = None,
+    payer: Annotated[str | None, typer.Option("--payer", metavar="TEXT",
+                                              help="Payers whose name contains this (any "
+                                              "case).")] = None,
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
                                               help="Issued on or after.")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="DATE",
@@ -495,9 +504,11 @@ def invoices_list(
       s2s invoices list --from 2026-09-01 --format csv
     """
     from s2s_cli.output import render
-    from s2s_cli.parsing import check_range
+    from s2s_cli.parsing import check_range, clean_text
     from s2s_cli.services import invoicing
 
+    if payer is not None:
+        payer = clean_text(payer, what="--payer", max_len=200, required=True)
     f, t = _date(start, "--from"), _date(end, "--to")
     check_range(f, t, what="period")
     with state(ctx).reader() as reader:
@@ -521,7 +532,7 @@ def invoices_show(
     """
     from s2s_cli.services import invoicing
 
-    _check_out(fmt, out)
+    fmt = _check_out(fmt, out)
     st = state(ctx)
     with st.reader() as reader:
         doc = invoicing.find(reader, number)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_leader, complete_school, state
 from s2s_cli.output import Column, Format
 
 
@@ -80,7 +80,8 @@ REQUEST_DETAIL = [
 def request_log(
     ctx: typer.Context,
     school: Annotated[str, typer.Option("--school", metavar="URN_OR_NAME",
-                                        help="The school asking for support (URN or name).")],
+                                        help="The school asking for support (URN or name).",
+                                        autocompletion=complete_school)],
     need: Annotated[str, typer.Option(
         metavar="AREA", help="A report-card area: inclusion, curriculum-and-teaching, "
         "achievement, attendance-and-behaviour, personal-development, early-years, post-16, "
@@ -134,7 +135,8 @@ def request_list(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(
         help="open, matched, completed or cancelled.")] = None,
-    school: Annotated[str | None, typer.Option("--school", metavar="URN_OR_NAME")] = None,
+    school: Annotated[str | None, typer.Option("--school", metavar="URN_OR_NAME",
+                                               autocompletion=complete_school)] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """List requests, oldest first."""
@@ -258,7 +260,8 @@ def deploy(
     ctx: typer.Context,
     request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
     leader: Annotated[str, typer.Option(metavar="ID_OR_NAME",
-                                        help="The leader to deploy (id or name).")],
+                                        help="The leader to deploy (id or name).",
+                                        autocompletion=complete_leader)],
     days: DaysOpt = None,
     start: Annotated[str | None, typer.Option(metavar="DATE",
                                               help="First day (default today).")] = None,
@@ -353,9 +356,11 @@ EVALUATION_COLUMNS = [Column("id", kind="int"), Column("by"), Column("rating", k
 @deployment_app.command("list")
 def deployment_list(
     ctx: typer.Context,
-    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME",
+                                               autocompletion=complete_leader)] = None,
     school: Annotated[str | None, typer.Option("--school", metavar="URN_OR_NAME",
-                                               help="The supported school.")] = None,
+                                               help="The supported school.",
+                                               autocompletion=complete_school)] = None,
     active: Annotated[bool, typer.Option(help="Only active deployments.")] = False,
     status: Annotated[str | None, typer.Option(
         metavar="STATUS", help="active, closed or cancelled.")] = None,
@@ -508,7 +513,8 @@ LOG_COLUMNS = [
     Column("id", kind="int"), Column("deployment_id", "deployment", "int"),
     Column("leader_id", "leader"), Column("school_urn", "URN", "int"),
     Column("date", kind="date"), Column("days", kind="days"), Column("activity"),
-    Column("note"), Column("invoice_id", "invoice", "int"),
+    Column("note"), Column("invoice_id", "invoice id", "int", table=False),
+    Column("invoice_number", "invoice"),
 ]
 
 
@@ -575,7 +581,8 @@ def log_add(
 def log_list(
     ctx: typer.Context,
     deployment_id: Annotated[int | None, typer.Option("--deployment", metavar="ID")] = None,
-    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME",
+                                               autocompletion=complete_leader)] = None,
     date_from: Annotated[str | None, typer.Option("--from", metavar="DATE")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="DATE")] = None,
     fmt: FormatOpt = Format.auto,
@@ -712,8 +719,8 @@ CAPACITY_COLUMNS = [
 
 def capacity(
     ctx: typer.Context,
-    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME", help="One leader.")
-                      ] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME", help="One leader.",
+                                               autocompletion=complete_leader)] = None,
     year: Annotated[str | None, typer.Option(metavar="YYYY-YY",
                                              help="Academic year (default: the current one).")
                     ] = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -238,6 +239,104 @@ def install_light_coercion() -> None:
 
     get_runtime_param._s2s_light = True  # type: ignore[attr-defined]
     param_cls.get_runtime_param = get_runtime_param
+
+
+# --- shell completion of leader ids and URNs --------------------------------------------------
+
+MAX_COMPLETIONS = 50
+
+
+def _completion_rows(ctx: typer.Context, sql: str, incomplete: str) -> list[tuple[str, str]]:
+    """(value, description) pairs for shell completion, read from an existing SQLite database
+    only (stdlib sqlite3: a completion never creates a database, migrates one or waits on a
+    server).  Any problem completes nothing."""
+    try:
+        from s2s_cli import fastdb, location
+
+        root = ctx.find_root()
+        target = location.resolve(root.params.get("db") if root.params else None)
+        conn = fastdb.open_sqlite(target)
+        if conn is None:
+            return []
+        try:
+            like = incomplete.strip().lower().replace("\\", "").replace("%", "").replace(
+                "_", "") + "%"
+            rows = conn.execute(sql, {"p": like, "n": MAX_COMPLETIONS}).fetchall()
+        finally:
+            conn.close()
+    except Exception:  # a completion must never print a traceback into the shell
+        return []
+    return [(str(value), str(name or "")) for value, name in rows]
+
+
+def complete_leader(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Leader ids starting with what was typed (any case: `l90` offers l9001, which s2s reads
+    as L9001; the shell keeps only completions that begin with what was typed), active leaders
+    first."""
+    rows = _completion_rows(ctx, "SELECT id, name FROM leader WHERE lower(id) LIKE :p "
+                            "ORDER BY active DESC, id LIMIT :n", incomplete)
+    return [(incomplete + value[len(incomplete):], name) for value, name in rows]
+
+
+def complete_school(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """School URNs starting with the digits typed."""
+    return _completion_rows(ctx, "SELECT urn, name FROM school WHERE CAST(urn AS TEXT) LIKE :p "
+                            "ORDER BY urn LIMIT :n", incomplete)
+
+
+# Words for an option's value in --help, by option name, when the option declares no metavar
+# (any other name is shown upper-cased: --kind KIND, --region REGION).
+HELP_WORDS = {"note": "TEXT", "reason": "TEXT", "impact": "TEXT", "by": "FIELD",
+              "contact": "NAME", "limit": "N"}
+
+
+def install_help_words() -> None:
+    """--help shows words for values (DATE, N, TEXT, KIND, [auto|table|plain|csv|json]), never
+    Python types: recent typer releases print `<str>`, `<int>` or `<list[str]>` for an option
+    without a metavar, and the type after an argument's metavar (`ID <str>`).  Older typer
+    releases (click's own help) already print words: then this does nothing."""
+    try:
+        from typer import core as tcore
+    except ImportError:  # pragma: no cover
+        return
+    base = getattr(tcore, "_TyperParameter", None)
+    argument = getattr(tcore, "TyperArgument", None)
+    original = getattr(base, "display_type", None)
+    if base is None or argument is None or original is None or getattr(
+            original, "_s2s_words", False):
+        return
+
+    def display_type(self: Any, ctx: Any) -> str:
+        try:
+            desc = self.type_descriptor
+            if desc.is_choice:
+                label = str(original(self, ctx)).strip("<>")
+                if label.startswith("list[") and label.endswith("]"):
+                    label = label[5:-1]
+                return f"[{label}]"
+            if desc.is_path:
+                return "PATH"
+            annotation = desc.annotation
+            if typing.get_origin(annotation) is list:
+                (annotation,) = typing.get_args(annotation)
+        except Exception:  # pragma: no cover - unexpected typer internals: be safe
+            return "VALUE"
+        if annotation is int:
+            return "N"
+        if annotation is float:
+            return "NUMBER"
+        longest = max((o for o in getattr(self, "opts", ()) if o.startswith("--")), key=len,
+                      default="--" + (self.name or "value"))
+        name = longest.lstrip("-")
+        return HELP_WORDS.get(name, name.upper().replace("-", "_"))
+
+    def argument_display_type_rich(self: Any, ctx: Any) -> str:
+        # an argument's metavar already says what it is (ID, URN, FILE)
+        return "" if self.metavar is not None else display_type(self, ctx)
+
+    display_type._s2s_words = True  # type: ignore[attr-defined]
+    base.display_type = display_type
+    argument.display_type_rich = argument_display_type_rich
 
 
 def fail_usage(message: str) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from s2s_cli.cli.common import FormatOpt, state
+from s2s_cli.cli.common import FormatOpt, complete_leader, complete_school, state
 from s2s_cli.output import Column, Format
 
 leader_app = typer.Typer(help="Show, add, edit, activate or deactivate a leader; export or "
@@ -130,7 +130,8 @@ SCHOOL_LIST_COLUMNS = [
 
 @leader_app.command("show")
 def leader_show(ctx: typer.Context, leader_id: Annotated[str, typer.Argument(
-                    metavar="ID_OR_NAME", help="A leader id or part of their name.")],
+                    metavar="ID_OR_NAME", help="A leader id or part of their name.",
+                    autocompletion=complete_leader)],
                 fmt: FormatOpt = Format.auto) -> None:
     """Show one leader."""
     from s2s_cli.output import render_record
@@ -179,7 +180,8 @@ def card_lines(row: dict) -> list[tuple[str, str, str]]:  # type: ignore[type-ar
 
 @school_app.command("show")
 def school_show(ctx: typer.Context, urn: Annotated[str, typer.Argument(
-                    metavar="URN_OR_NAME", help="A URN or part of the school's name.")],
+                    metavar="URN_OR_NAME", help="A URN or part of the school's name.",
+                    autocompletion=complete_school)],
                 fmt: FormatOpt = Format.auto) -> None:
     """Show one school: its report card above its legacy Ofsted grades, and its leaders."""
     from s2s_cli.output import render_record, rich_table

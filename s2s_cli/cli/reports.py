@@ -121,30 +121,17 @@ def expand_out(template: str, *, date: str, period: str | None) -> Path:
     return Path(PLACEHOLDER.sub(sub, template)).expanduser()
 
 
-# --out without --format: the suffixes whose format is plain to see (no .xlsx, .pdf ...)
-OUT_SUFFIXES = {".csv": Format.csv, ".json": Format.json, ".txt": Format.plain,
-                ".tsv": Format.plain}
-
-
 def _out_format(fmt: Format, out: Path | None, excel: bool) -> Format:
     from s2s_cli.errors import InvalidInput
-    from s2s_cli.output import resolve_format
+    from s2s_cli.output import out_format, resolve_format
 
     fmt = Format(fmt)
-    if fmt is Format.auto:
-        if excel:
-            return Format.csv
-        if out is not None and str(out) != "-":
-            by_suffix = OUT_SUFFIXES.get(out.suffix.lower())
-            if by_suffix is None:
-                what = out.suffix or f"'{out.name}' (no suffix)"
-                raise InvalidInput(f"cannot tell the format from {what}: add --format "
-                                   "csv|json|plain")
-            return by_suffix
-        return resolve_format(fmt)
-    if excel and fmt is not Format.csv:
+    if excel and fmt not in (Format.auto, Format.csv):
         raise InvalidInput("--excel adds a byte-order mark to CSV: use it with --format csv")
-    return fmt
+    if excel:
+        fmt = Format.csv
+    fmt = Format(out_format(fmt.value, out, choices=[f.value for f in Format]))
+    return resolve_format(fmt) if out is None else fmt
 
 
 def _counted(rows: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[dict[str, Any]]:
@@ -156,23 +143,36 @@ def _counted(rows: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[dic
 def _bar_chart(title: str, items: list[tuple[str, list[tuple[int, str, str]], str]],
                legend: str, width: int = 40) -> Any:
     """A horizontal bar per item, built from text blocks: [(label, [(value, char, style)],
-    figure)].  Distinct characters keep the segments apart without colour."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+    figure)].  Distinct characters keep the segments apart without colour.  The bars are at
+    most `width` cells long, shorter when the labels and figures leave less room (80 columns
+    with long names)."""
+    from rich.cells import cell_len
 
-    biggest = max((sum(max(v, 0) for v, _, _ in segs) for _, segs, _ in items), default=0)
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(justify="right", no_wrap=True)
-    for label, segs, figure in items:
-        bar = Text()
-        for value, char, style in segs:
-            cells = round(max(value, 0) * width / biggest) if biggest else 0
-            bar.append(char * cells, style=style)
-        grid.add_row(Text(label), bar, Text(figure))
-    return Group(Text(title, style="bold"), grid, Text(legend, style="dim"), Text(""))
+    label_width = max((cell_len(label) for label, _, _ in items), default=0)
+    figure_width = max((cell_len(figure) for _, _, figure in items), default=0)
+
+    class Chart:
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            from rich.console import Group
+            from rich.table import Table
+            from rich.text import Text
+
+            bars = max(10, min(width, options.max_width - label_width - figure_width - 4))
+            biggest = max((sum(max(v, 0) for v, _, _ in segs) for _, segs, _ in items),
+                          default=0)
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column(no_wrap=True)
+            grid.add_column(justify="right", no_wrap=True)
+            for label, segs, figure in items:
+                bar = Text()
+                for value, char, style in segs:
+                    cells = round(max(value, 0) * bars / biggest) if biggest else 0
+                    bar.append(char * cells, style=style)
+                grid.add_row(Text(label), bar, Text(figure))
+            yield Group(Text(title, style="bold"), grid, Text(legend, style="dim"), Text(""))
+
+    return Chart()
 
 
 CHART_LEADERS = 40
@@ -241,7 +241,7 @@ def report(
     out: Annotated[str | None, typer.Option(
         "--out", "-o", metavar="PATH", help="Write to this file atomically (0600, folders "
         "created); {date} and {period} are filled in. Format from the suffix (.csv, .json, "
-        ".txt/.tsv) unless --format.")
+        ".txt/.tsv) unless --format; a suffix naming another format is refused.")
     ] = None,
     excel: Annotated[bool, typer.Option("--excel", help="CSV with a byte-order mark for "
                                         "Excel.")] = False,

@@ -138,7 +138,18 @@ def listing(reader: Reader, q: AuditQuery) -> tuple[list[dict[str, Any]], int]:
     """The newest `limit` matching rows, oldest first, masked; and how many matched in all."""
     where: list[str] = []
     params: dict[str, Any] = {}
-    if q.record:
+    invoice_id = _invoice_id(reader, q.record) if q.record else None
+    if invoice_id is not None:
+        # an invoice or credit note number: the invoice row, its lines and its days
+        line_ids = [str(r[0]) for r in reader.all(
+            "SELECT id FROM invoice_line WHERE invoice_id = :inv", {"inv": invoice_id})]
+        marks = ", ".join(f":line{j}" for j in range(len(line_ids))) or "NULL"
+        where.append("((table_name = 'invoice' AND record_id = :inv) OR "
+                     "(table_name = 'invoice_day' AND record_id LIKE :inv_days) OR "
+                     f"(table_name = 'invoice_line' AND record_id IN ({marks})))")
+        params.update(inv=str(invoice_id), inv_days=f"{invoice_id}/%",
+                      **{f"line{j}": v for j, v in enumerate(line_ids)})
+    elif q.record:
         rec = q.record.strip()
         # leader ids are typed in any case; composite keys (L0042/phonics) belong to L0042
         where.append("(record_id = :rec OR record_id = :rec_up OR record_id LIKE :prefix "
@@ -161,6 +172,15 @@ def listing(reader: Reader, q: AuditQuery) -> tuple[list[dict[str, Any]], int]:
         "LIMIT :limit", params)]
     rows.reverse()
     return list(mask_rows(reader, rows)), total
+
+
+def _invoice_id(reader: Reader, record: str) -> int | None:
+    """The id of the invoice or credit note numbered `record` (any case), if there is one."""
+    rec = record.strip()
+    if not any(c.isalpha() for c in rec) or "-" not in rec:
+        return None  # a plain id or a leader id, never an invoice number
+    row = reader.one("SELECT id FROM invoice WHERE lower(number) = :n", {"n": rec.lower()})
+    return int(row[0]) if row is not None else None
 
 
 def _like(text: str) -> str:

@@ -63,6 +63,25 @@ def _private_temp(dest: Path, before: os.stat_result | None = None) -> Path:
     return Path(tmp)
 
 
+def _missing_folders(dest: Path) -> list[Path]:
+    """The folders above dest that do not exist yet, deepest first (created by the backup,
+    removed again if it fails)."""
+    missing = []
+    for folder in (dest.parent, *dest.parent.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
 def _discard(path: Path) -> None:
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         try:
@@ -78,12 +97,18 @@ def _check_dest(dest: Path, source: Path | None, *, replace: bool) -> os.stat_re
         raise InvalidInput("a backup is a file: give a file name, not '-'")
     if os.path.isdir(dest) and not os.path.islink(dest):
         raise InvalidInput(f"{dest} is a folder: give a file name for the backup")
+    for folder in (dest.parent, *dest.parent.parents):  # missing folders are created
+        if folder.exists() or folder.is_symlink():
+            if folder.is_file():
+                raise InvalidInput(f"{folder} is a file, not a folder")
+            if folder == dest.parent:
+                safefile.check_folder(folder)  # the folder written into: never a link
+            elif not folder.is_dir():
+                raise InvalidInput(f"{folder} is not a folder")
+            break
     before = safefile.check_target(dest)
     if source is not None and before is not None and dest.resolve() == source.resolve():
         raise InvalidInput("the backup must not be the database itself")
-    if not dest.parent.exists():
-        raise InvalidInput(f"folder {dest.parent} does not exist")
-    safefile.check_folder(dest.parent)
     if not replace and before is not None:
         raise Refused(f"{dest} exists; use --force to replace it")
     if before is not None and before.st_uid != os.geteuid() and os.geteuid() != 0:
@@ -133,12 +158,17 @@ def backup_sqlite(target: str, dest: Path | None, *, force: bool = False) -> Bac
         src.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
     except sqlite3.Error as exc:
         raise S2SError(f"cannot open {source}: {exc}") from exc
+    created = _missing_folders(dest)
     try:
         _copy_sqlite(src, dest, before)
     except sqlite3.DatabaseError as exc:
+        _remove_folders(created)
         if is_busy(exc):
             raise Busy() from exc
         raise S2SError(f"backup failed: {exc}; nothing was written") from exc
+    except BaseException:
+        _remove_folders(created)
+        raise
     finally:
         src.close()
     return BackupResult(dest, dest.stat().st_size, "sqlite3 online backup")
@@ -166,7 +196,12 @@ def backup_postgres(target: str, dest: Path | None, *, force: bool = False) -> B
     dest = dest or default_backup_path(target)
     before = _check_dest(dest, None, replace=replace)
     url, env = _libpq_url(target)
-    tmp = _private_temp(dest, before)
+    created = _missing_folders(dest)
+    try:
+        tmp = _private_temp(dest, before)
+    except BaseException:
+        _remove_folders(created)
+        raise
     try:
         proc = subprocess.run([tool, "--format=custom", "--no-owner", f"--file={tmp}", url],
                               env=env, capture_output=True, text=True, check=False)
@@ -177,6 +212,7 @@ def backup_postgres(target: str, dest: Path | None, *, force: bool = False) -> B
         safefile.replace(tmp, dest, before)
     except BaseException:
         _discard(tmp)
+        _remove_folders(created)
         raise
     return BackupResult(dest, dest.stat().st_size, "pg_dump (custom format)")
 

@@ -844,11 +844,12 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
 
 LOG_SELECT = """
 SELECT g.id, g.deployment_id, g.leader_id, d.school_urn, g.date, g.halves, g.activity, g.note,
-       g.invoice_id
+       g.invoice_id, i.number
 FROM day_log g JOIN deployment d ON d.id = g.deployment_id
+LEFT JOIN invoice i ON i.id = g.invoice_id
 """
 LOG_KEYS = ("id", "deployment_id", "leader_id", "school_urn", "date", "days", "activity", "note",
-            "invoice_id")
+            "invoice_id", "invoice_number")
 
 
 def list_logs(reader: Reader, *, deployment_id: int | None = None, leader: str | None = None,

@@ -515,13 +515,18 @@ def find(reader: Reader, number: str) -> dict[str, Any]:
     return documents(reader, [int(row[0])])[0]
 
 
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def listing(reader: Reader, *, payer: str | None = None, start: dt.date | None = None,
             end: dt.date | None = None) -> list[dict[str, Any]]:
     """Issued invoices and credit notes (newest series number last), by issue date."""
     where, params = [], {}
     if payer:
-        where.append("lower(i.payer) = :payer")
-        params["payer"] = payer.strip().lower()
+        # a case-insensitive fragment of the payer's name ("brook" finds Brookfield Primary)
+        where.append("lower(i.payer) LIKE :payer ESCAPE '\\'")
+        params["payer"] = "%" + _like(payer.strip().lower()) + "%"
     if start:
         where.append("i.issued >= :f")
         params["f"] = _bind(reader, start)

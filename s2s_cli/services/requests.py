@@ -31,7 +31,7 @@ MAX_PO = 60
 # --- shared helpers ---------------------------------------------------------------------------
 
 def today() -> dt.date:
-    """Today, or the date in $S2S_TODAY (YYYY-MM-DD) when set (`parsing.today`)."""
+    """Today, or the date in $S2S_TODAY when set (`parsing.today`, the one clock)."""
     return parsing.today()
 
 
