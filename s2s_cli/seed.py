@@ -71,6 +71,7 @@ class Directory:
 @dataclass
 class LoadResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    rate_changes: list[str] = field(default_factory=list)  # "changed SLE day rate £350.00 → ..."
 
     def bump(self, entity: str, what: str, n: int = 1) -> None:
         self.counts.setdefault(entity, {"added": 0, "updated": 0, "unchanged": 0})
@@ -412,7 +413,9 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
     if not isinstance(raw, yamlsafe.LDict):
         p.add(line, "'rates' must be a mapping")
         return None
-    card: dict[str, Any] = json.loads(json.dumps(DEFAULT_CARD))
+    # A patch: only what the file states; `merge_card` lays it over the stored card key by key
+    # (never over the built-in defaults unless nothing is stored yet).
+    card: dict[str, Any] = {}
     for key in raw:
         if key not in ("kinds", "work", "bands", "split", "invoice"):
             p.add(raw.lines[key], f"unknown rates section '{key}'"
@@ -426,7 +429,7 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
                 continue
             pair = _rate_pair(kinds[kind], kinds.lines[kind], f"rates for {kind}", p)
             if pair:
-                card["kinds"][kind.upper()] = pair
+                card.setdefault("kinds", {})[kind.upper()] = pair
     elif kinds is not None:
         p.add(raw.lines["kinds"], "'kinds' must map SLE/LLE/NLE/NLG to rates")
     work = raw.get("work")
@@ -438,11 +441,12 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
                 continue
             pair = _rate_pair(work[w], work.lines[w], f"rates for work {w}", p)
             if pair:
-                card["work"][w] = pair
+                card.setdefault("work", {})[w] = pair
     elif work is not None:
         p.add(raw.lines["work"], "'work' must map kinds of work to rates")
     bands = raw.get("bands")
     if isinstance(bands, yamlsafe.LList):
+        card["bands"] = []  # a `bands` list replaces the stored bands in full
         for band in _records(bands, "band", p):
             for key in band:
                 if key not in ("name", "max_pupils", "kinds"):
@@ -481,16 +485,17 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
             card["split"] = {"admin_percent_bp": 0, "admin_fixed_pence": fixed}
     inv = raw.get("invoice")
     if isinstance(inv, yamlsafe.LDict):
-        settings = card["invoice"]
+        settings = card.setdefault("invoice", {})
         allowed = ("alliance_name", "address", "email", "payment_terms_days", "number_prefix",
                    "credit_prefix", "vat_percent")
         for key in inv:
             if key not in allowed:
                 p.add(inv.lines[key], f"unknown invoice field '{key}'"
                       f"{_did_you_mean(key, allowed)}")
-        for key in ("alliance_name", "email"):
-            if key in inv:
-                settings[key] = _text(inv, key, p, required=False)
+        if "alliance_name" in inv:
+            settings["alliance_name"] = _text(inv, "alliance_name", p)  # never blank
+        if "email" in inv:
+            settings["email"] = _text(inv, "email", p, required=False)
         for key in ("number_prefix", "credit_prefix"):
             if key in inv:
                 prefix = _text(inv, key, p)
@@ -510,6 +515,73 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
             settings["vat_percent_bp"] = _percent_bp(inv["vat_percent"], inv.lines["vat_percent"],
                                                      p)
     return card
+
+
+def merge_card(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The stored card with a seed file's `rates` laid over it key by key: each kind's and
+    each kind of work's rates, each invoice setting, the split; a `bands` list replaces the
+    bands.  What the file does not mention stays as stored."""
+    card = json.loads(json.dumps(base))
+    for section in ("kinds", "work"):
+        if section in patch:
+            card.setdefault(section, {}).update(patch[section])
+    if "invoice" in patch:
+        card.setdefault("invoice", {}).update(patch["invoice"])
+    for section in ("bands", "split"):
+        if section in patch:
+            card[section] = patch[section]
+    return card
+
+
+def _flat_card(card: dict[str, Any]) -> dict[str, str]:
+    from s2s_cli.parsing import format_pence
+
+    def money(v: Any) -> str:
+        return "none" if v is None else format_pence(int(v))
+
+    def pct(bp: Any) -> str:
+        return f"{Decimal(int(bp or 0)) / 100:f}".rstrip("0").rstrip(".") + "%"
+
+    out: dict[str, str] = {}
+    for kind, entry in (card.get("kinds") or {}).items():
+        out[f"{kind} day rate"] = money(entry.get("day"))
+        out[f"{kind} half-day rate"] = money(entry.get("half_day"))
+    for work, entry in (card.get("work") or {}).items():
+        out[f"{work} day rate"] = money(entry.get("day"))
+        out[f"{work} half-day rate"] = money(entry.get("half_day"))
+    for band in card.get("bands") or []:
+        for kind, entry in (band.get("kinds") or {}).items():
+            label = f"band {band.get('name')} (≤ {band.get('max_pupils')} pupils) {kind}"
+            out[f"{label} day rate"] = money(entry.get("day"))
+            out[f"{label} half-day rate"] = money(entry.get("half_day"))
+    split = card.get("split") or {}
+    out["admin share"] = (money(split["admin_fixed_pence"]) + " a day"
+                          if split.get("admin_fixed_pence") is not None
+                          else pct(split.get("admin_percent_bp")))
+    inv = card.get("invoice") or {}
+    for key, label in (("alliance_name", "alliance name"), ("email", "invoice email"),
+                       ("number_prefix", "invoice number prefix"),
+                       ("credit_prefix", "credit note prefix")):
+        out[label] = str(inv.get(key) or "none")
+    out["address"] = " / ".join(inv.get("address") or []) or "none"
+    out["payment terms"] = f"{int(inv.get('payment_terms_days') or 0)} days"
+    out["VAT"] = pct(inv.get("vat_percent_bp"))
+    return out
+
+
+def describe_card_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What loading changed in the card, one line each: 'changed SLE day rate £350.00 →
+    £380.00', 'added ...', 'removed ...'."""
+    a, b = _flat_card(old), _flat_card(new)
+    out = []
+    for key in [*a, *(k for k in b if k not in a)]:
+        if key not in b:
+            out.append(f"removed {key} ({a[key]})")
+        elif key not in a:
+            out.append(f"added {key} {b[key]}")
+        elif a[key] != b[key]:
+            out.append(f"changed {key} {a[key]} → {b[key]}")
+    return out
 
 
 def _validate_reviews(raw: Any, line: int, p: _Problems) -> dict[str, int] | None:
@@ -665,7 +737,15 @@ def load(session: Session, directory: Directory) -> LoadResult:
         conn.execute(insert(T_LS), add_links)
     audit.record_many(session, "leader_specialism", link_audit)
     if directory.card is not None:
-        _put_setting(conn, session, "rate_card", directory.card)
+        old_text = conn.execute(select(T_SETTING.c.value).where(T_SETTING.c.key == "rate_card")
+                                ).scalar()
+        base = json.loads(old_text) if old_text else json.loads(json.dumps(DEFAULT_CARD))
+        card = merge_card(base, directory.card)
+        result.rate_changes = describe_card_changes(base, card)
+        if not old_text:
+            result.rate_changes.insert(0, "no rate card was stored: the file's rates are laid "
+                                          "over the built-in card")
+        _put_setting(conn, session, "rate_card", card)
     if directory.reviews is not None:
         _put_setting(conn, session, "review_policy", directory.reviews)
     return result

@@ -151,6 +151,10 @@ def seed_load(ctx: typer.Context,
     # parse, and no other coordinator should wait on the write lock meanwhile.
     directory = seed.validate(data, str(file), known)
     result = st.write(lambda session: seed.load(session, directory))
+    for change in result.rate_changes:
+        st.note(f"rates: {change}")
+    if directory.card is not None and not result.rate_changes:
+        st.note("rates: unchanged")
     if not st.quiet:
         render(result.rows(), [Column("entity"), Column("added", kind="int"),
                                Column("updated", kind="int"), Column("unchanged", kind="int"),
