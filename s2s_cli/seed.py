@@ -26,7 +26,7 @@ from s2s_cli import audit, taxonomy, yamlsafe
 from s2s_cli.errors import InvalidInput, SeedErrors
 from s2s_cli.models import Leader as LeaderModel
 from s2s_cli.models import LeaderSpecialism, LocalAuthority, Region, School, Setting, Specialism
-from s2s_cli.parsing import parse_money
+from s2s_cli.parsing import parse_money, text_problem
 from s2s_cli.services.rates import DEFAULT_CARD
 
 MAX_PROBLEMS = 25
@@ -119,7 +119,7 @@ def _check_keys(rec: yamlsafe.LDict, allowed: set[str], what: str, p: _Problems)
 
 
 def _text(rec: yamlsafe.LDict, key: str, p: _Problems, *, required: bool = True,
-          max_len: int = 200) -> str | None:
+          max_len: int = 200, multiline: bool = False) -> str | None:
     if key not in rec or rec[key] is None:
         if required:
             p.add(rec.line, f"missing '{key}'")
@@ -128,10 +128,13 @@ def _text(rec: yamlsafe.LDict, key: str, p: _Problems, *, required: bool = True,
     if isinstance(value, bool) or not isinstance(value, str | int):
         p.add(rec.lines[key], f"'{key}' must be text, not {type(value).__name__}")
         return None
-    value = str(value).strip()
-    if any(ord(c) < 32 for c in value):
-        p.add(rec.lines[key], f"'{key}' contains control characters")
+    if multiline:
+        value = str(value).replace("\r\n", "\n")
+    problem = text_problem(str(value), multiline=multiline)
+    if problem:
+        p.add(rec.lines[key], f"'{key}' {problem}")
         return None
+    value = str(value).strip()
     if not value and required:
         p.add(rec.lines[key], f"'{key}' must not be empty")
         return None
@@ -368,7 +371,7 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
             "capacity_days": _int(rec, "capacity_days", p, required=False, lo=0, hi=366) or 0,
             "active": _bool(rec, "active", p, default=True),
             "designations": ",".join(sorted(set(designations))),
-            "notes": _text(rec, "notes", p, required=False, max_len=2000),
+            "notes": _text(rec, "notes", p, required=False, max_len=2000, multiline=True),
             "specialisms": sorted(specs),
         }
         if lid and name and kind and home:
@@ -507,6 +510,9 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
             addr = inv["address"]
             if not isinstance(addr, yamlsafe.LList) or not all(isinstance(a, str) for a in addr):
                 p.add(inv.lines["address"], "'address' must be a list of lines")
+            elif any(text_problem(a) for a in addr):
+                bad = next(i for i, a in enumerate(addr) if text_problem(a))
+                p.add(addr.lines[bad], f"'address' line {bad + 1} {text_problem(addr[bad])}")
             else:
                 settings["address"] = [a.strip() for a in addr]
         if "payment_terms_days" in inv:

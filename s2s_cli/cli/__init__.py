@@ -22,6 +22,8 @@ class S2SGroup(TyperGroup):
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: Context | None = None, **extra: Any) -> Context:
+        if parent is None:
+            _refuse_undecodable(args)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except UsageError as exc:
@@ -46,6 +48,24 @@ class S2SGroup(TyperGroup):
             from s2s_cli.errors import S2SError
 
             raise S2SError(_describe(exc)) from None
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """A command line holding bytes that are not UTF-8 (`--as $'caf\\xe9'`: Python hands them
+    over as lone surrogates, which no database, file or terminal can take): one line, exit 2,
+    before anything runs."""
+    for i, arg in enumerate(args):
+        if isinstance(arg, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in arg):
+            from s2s_cli.errors import InvalidInput
+
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            before = args[i - 1] if i else ""
+            option = (arg.split("=", 1)[0] if arg.startswith("-") and "=" in arg else
+                      before if before.startswith("-") and not any(
+                          0xD800 <= ord(c) <= 0xDFFF for c in before) else None)
+            where = f"{option} " if option else ""
+            raise InvalidInput(f"{where}'{shown}' is not valid UTF-8 text: s2s takes UTF-8 only "
+                               "(check the terminal's or the script's encoding)")
 
 
 def _one_line(exc: UsageError) -> ClickException:
@@ -159,11 +179,16 @@ def main(
 ) -> None:
     from s2s_cli import location
 
-    if as_ is not None and (not as_.strip() or len(as_) > 100
-                            or any(ord(c) < 32 for c in as_)):
+    if as_ is not None:
         from s2s_cli.errors import InvalidInput
+        from s2s_cli.parsing import text_problem
 
-        raise InvalidInput("--as must be a short name without control characters")
+        problem = text_problem(as_)
+        if problem:
+            raise InvalidInput(f"--as {problem}")
+        if not as_.strip() or len(as_) > 100:
+            raise InvalidInput("--as must be a short name (up to 100 characters)")
+        as_ = " ".join(as_.split())
     ctx.obj = State(target=location.resolve(db), actor=as_, quiet=quiet)
 
 

@@ -109,6 +109,12 @@ def _date(text: str | None, what: str) -> dt.date | None:
     return parse_date(text, what=what) if text is not None else None
 
 
+def _today() -> dt.date:
+    from s2s_cli.parsing import today
+
+    return today()
+
+
 def _period(month: str | None, start: str | None, end: str | None, *,
             open_ended: bool = False) -> tuple[dt.date | None, dt.date | None]:
     """--month, or --from/--to; the current month when none is given (unless open_ended)."""
@@ -120,7 +126,7 @@ def _period(month: str | None, start: str | None, end: str | None, *,
         return parse_month(month)
     f, t = _date(start, "--from"), _date(end, "--to")
     if f is None and t is None and not open_ended:
-        today = dt.date.today()
+        today = _today()
         return parse_month(today.strftime("%Y-%m"))
     if not open_ended and (f is None or t is None):
         raise InvalidInput("--from and --to go together (or use --month)")
@@ -430,7 +436,7 @@ def invoice(
         raise InvalidInput("--date is the issue date: use it with --issue")
     period_from, period_to = _period(month, start, end)
     assert period_from is not None and period_to is not None
-    issued = _date(date, "--date") or dt.date.today()
+    issued = _date(date, "--date") or _today()
     _check_out(fmt, out)
     from s2s_cli.services import invoicing
 
@@ -535,7 +541,7 @@ def invoices_void(
 
     why = clean_text(reason, what="--reason", max_len=500, required=True)
     assert why is not None
-    on = _date(date, "--date") or dt.date.today()
+    on = _date(date, "--date") or _today()
     st = state(ctx)
     credit_id = st.write(lambda session: invoicing.void(session, number, reason=why, on=on))
     with st.reader() as reader:

@@ -49,8 +49,10 @@ from s2s_cli.services.auditlog import PERSONAL_FIELDS, _like, placeholder, rows_
 
 
 def normalise_id(leader_id: str) -> str:
+    from s2s_cli.parsing import text_problem
+
     lid = (leader_id or "").strip().upper()
-    if not lid or len(lid) > 20 or any(ord(c) < 32 for c in lid):
+    if not lid or len(lid) > 20 or text_problem(lid):
         raise InvalidInput(f"'{leader_id}' is not a leader id (they look like L0042)")
     return lid
 

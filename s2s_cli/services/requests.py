@@ -14,7 +14,6 @@ as text from SQLite and as `date` from PostgreSQL) and `bind_date()`."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,12 +29,7 @@ MAX_NAME = 200
 
 # --- shared helpers ---------------------------------------------------------------------------
 
-def today() -> dt.date:
-    """Today, or the date in $S2S_TODAY (YYYY-MM-DD) when set."""
-    raw = os.environ.get("S2S_TODAY", "").strip()
-    if raw:
-        return parsing.parse_date(raw, what="S2S_TODAY")
-    return dt.date.today()
+today = parsing.today  # the one clock: $S2S_TODAY when set, else the system date
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -130,7 +124,7 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
         school_urn=school, need=choice(need, taxonomy.NEEDS, "need"), specialisms=tuple(slugs),
         kind=resolve_kind(kind) if kind else None,
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
-        funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
+        funding=route, funder=who, note=parsing.clean_text(note, what="--note", multiline=True),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
         received=when, terms=tuple((s, t) for s, t in typed.items() if t))
 
