@@ -99,6 +99,12 @@ def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True) -
     try:
         rev, has_tables = current_revision(engine)
     except OperationalError as exc:
+        path = location.sqlite_path(target)
+        if path is not None and path.is_file() and not os.access(path.parent, os.W_OK):
+            raise S2SError(f"cannot use {path}: its folder is read-only (SQLite needs to "
+                           "write its -shm/-wal files beside it); reading commands such as "
+                           "find, report and export work there, this one needs a writable "
+                           "folder") from exc
         raise S2SError(f"cannot open database {location.describe(target)}: "
                        f"{str(exc.orig).splitlines()[0]}") from exc
     except DBAPIError as exc:

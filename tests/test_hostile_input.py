@@ -567,3 +567,64 @@ def test_real_text_is_still_welcome(mini, db):
     shown = mini.json("request", "show", rid)
     assert shown["note"] == note and shown["contact"] == "José Núñez / 李雷"
     assert any(r["actor"] == "Zoë Ó'Brien" for r in mini.json("audit", "--record", rid))
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite files only")
+def test_reads_work_in_a_read_only_folder(mini, db, monkeypatch):
+    """A WAL database in a folder nobody may write to: SQLite cannot create the -shm file, so
+    opening it read-only fails with "unable to open database file" (root cannot be kept out
+    by permissions, so the folder's state is simulated as SQLite reports it).  Reads answer;
+    a write says plainly why it cannot."""
+    import os
+    import sqlite3
+
+    from s2s_cli import fastdb
+
+    folder = str(Path(db).parent)
+    real_connect, real_access = sqlite3.connect, os.access
+
+    def connect(database, *a, **k):  # type: ignore[no-untyped-def]
+        if db in str(database) and "immutable=1" not in str(database):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(database, *a, **k)
+
+    from s2s_cli import db as dbmod
+
+    mini("db", "check", ok=True)
+    for engine in dbmod._ENGINES.values():
+        engine.dispose()
+    dbmod._ENGINES.clear()
+    monkeypatch.setattr(fastdb.sqlite3, "connect", connect)
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", connect)  # what SQLAlchemy calls
+    monkeypatch.setattr(os, "access", lambda p, m, *a, **k: False if str(p) == folder
+                        and m == os.W_OK else real_access(p, m, *a, **k))
+    assert [r["id"] for r in mini.json("find", "--kind", "NLG")]
+    assert mini("db", "check").exit_code == 0
+    write = mini("request", "log", "--school", "131543", "--need", "achievement")
+    assert write.exit_code == 1 and "folder is read-only" in write.stderr
+    assert "readonly database" not in write.stderr
+
+
+def test_a_full_disk_names_the_file(mini, tmp_path, monkeypatch):
+    """ENOSPC while writing a report: the one-line error names the file being written, and
+    the previous file is left as it was."""
+    import errno
+
+    from s2s_cli import output
+
+    monkeypatch.delenv("S2S_RAISE_ERRORS", raising=False)
+    target = tmp_path / "days.csv"
+    target.write_text("previous\n")
+    real = output.write_csv
+
+    def full(rows, columns, fh, **k):  # type: ignore[no-untyped-def]
+        fh.write("half a ro")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output, "write_csv", full)
+    result = mini("report", "days", "--period", "2026-27", "--out", str(target))
+    monkeypatch.setattr(output, "write_csv", real)
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.strip() == (f"Error: no space left on the device (the disk is full): "
+                                     f"{target}; nothing was written")
+    assert target.read_text() == "previous\n"

@@ -4,6 +4,7 @@ SQLite read paths start fast; services and SQLAlchemy load inside the commands t
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Annotated, Any
@@ -47,7 +48,7 @@ class S2SGroup(TyperGroup):
                 raise
             from s2s_cli.errors import S2SError
 
-            raise S2SError(_describe(exc)) from None
+            raise S2SError(_describe(exc, ctx)) from None
 
 
 def _refuse_undecodable(args: list[str]) -> None:
@@ -87,17 +88,56 @@ def _silence_stdout() -> None:
         pass
 
 
-def _describe(exc: Exception) -> str:
+def _describe(exc: Exception, ctx: Context | None = None) -> str:
     name = type(exc).__name__
     orig = getattr(exc, "orig", None)
     if orig is not None:
         text = str(orig).strip().splitlines()[0] if str(orig).strip() else name
         if "locked" in text or "busy" in text:
             return "the database is busy (another s2s is writing); nothing was written, try again"
-        return f"database error: {text}; nothing was written"
+        where = _database_named(ctx)
+        if "disk is full" in text or "disk full" in text:
+            return f"the disk holding {where} is full; nothing was written" if where else (
+                "the database's disk is full; nothing was written")
+        return f"database error: {text}{f' ({where})' if where else ''}; nothing was written"
     if isinstance(exc, OSError):
-        return f"{exc.strerror or name}: {exc.filename or ''}".strip()
+        filename = exc.filename or _file_being_written(exc)
+        what = exc.strerror or name
+        if exc.errno == errno.ENOSPC:
+            what = "no space left on the device (the disk is full)"
+        return f"{what}: {filename}; nothing was written" if filename else what
     return f"unexpected {name}: {exc}"
+
+
+def _database_named(ctx: Context | None) -> str | None:
+    state = getattr(ctx.find_root(), "obj", None) if ctx is not None else None
+    target = getattr(state, "target", None)
+    if not target:
+        return None
+    from s2s_cli import location
+
+    return location.describe(target)
+
+
+def _file_being_written(exc: BaseException) -> str | None:
+    """The file (or export folder) a command was writing when the OS refused: a write() that
+    fails with ENOSPC carries no file name, so take it from the innermost frame of the
+    command that holds one (`path`, `out`, `folder`)."""
+    from pathlib import Path
+
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        if not frame.f_code.co_filename.startswith(os.path.dirname(__file__)):
+            continue
+        for key in ("path", "out", "folder"):
+            value = frame.f_locals.get(key)
+            if isinstance(value, Path) or (isinstance(value, str) and value):
+                return str(value)
+    return None
 
 
 class S2STyper(typer.Typer):
