@@ -109,8 +109,8 @@ def generated_cases(tmp: Path) -> list[tuple[str, tuple[str, ...], bytes | None]
                         text.encode("utf-8")))
         out.append((f"seed {field} nul byte", ("seed", "load", "{seed}"),
                     SEED_LEADER.format(name="A", urn=131542).encode() + b"    notes: a\x00b\n"))
-    rates = {"sexagesimal": "1:30", "hex": "0x15E", "octal": "0536", "fullwidth": "'\uff13\uff15\uff10'",
-             "arabic": "'\u0663\u0665\u0660'", "negative": "-350", "huge": "9" * 20,
+    rates = {"sexagesimal": "1:30", "hex": "0x15E", "octal": "0536",
+             "fullwidth": "'\uff13\uff15\uff10'", "arabic": "'\u0663\u0665\u0660'", "negative": "-350", "huge": "9" * 20,
              "inf": ".inf", "nan": ".nan", "fraction": "350.001"}
     for label, value in rates.items():
         out.append((f"seed rates day {label}", ("seed", "load", "{seed}"),
@@ -225,9 +225,8 @@ def counts(target: str) -> dict[str, int]:
 def kill_mid_write(target: str, tmp: Path) -> dict[str, int]:
     """SIGKILL child processes at several points of a write; then the database must pass
     `db check` and hold at least everything committed before each kill."""
-    from tests.conftest import Run
-
     from s2s_cli import db as dbmod
+    from tests.conftest import Run
 
     s2s = [sys.executable, "-m", "s2s_cli"]
     env = {**os.environ, "S2S_DB": target}
