@@ -110,7 +110,8 @@ def generated_cases(tmp: Path) -> list[tuple[str, tuple[str, ...], bytes | None]
         out.append((f"seed {field} nul byte", ("seed", "load", "{seed}"),
                     SEED_LEADER.format(name="A", urn=131542).encode() + b"    notes: a\x00b\n"))
     rates = {"sexagesimal": "1:30", "hex": "0x15E", "octal": "0536",
-             "fullwidth": "'\uff13\uff15\uff10'", "arabic": "'\u0663\u0665\u0660'", "negative": "-350", "huge": "9" * 20,
+             "fullwidth": "'\uff13\uff15\uff10'", "arabic": "'\u0663\u0665\u0660'",
+             "negative": "-350", "huge": "9" * 20,
              "inf": ".inf", "nan": ".nan", "fraction": "350.001"}
     for label, value in rates.items():
         out.append((f"seed rates day {label}", ("seed", "load", "{seed}"),
@@ -119,12 +120,13 @@ def generated_cases(tmp: Path) -> list[tuple[str, tuple[str, ...], bytes | None]
 
 
 def build_world(target: str) -> None:
-    from tests.conftest import MINI, Run
+    from tests.conftest import MINI, Run, init_db
 
     if "://" in target:
         from tests.conftest import _reset_pg
 
         _reset_pg(target)
+    init_db(target)
     run = Run(target)
     run("seed", "load", str(MINI), ok=True)
     run("request", "log", "--school", "131543", "--need", "achievement", "--specialism",

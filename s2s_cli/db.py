@@ -24,18 +24,92 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from s2s_cli import location
-from s2s_cli.errors import S2SError, SchemaMismatch
+from s2s_cli.errors import InvalidInput, Refused, S2SError, SchemaMismatch
 
 T = TypeVar("T")
 
 _ENGINES: dict[str, Engine] = {}
 
 
+# What this process created (the default database on first use, folders above it): removed
+# again if the command that created them is refused, so a refusal never leaves a file behind.
+CREATED: list = []  # type: ignore[type-arg]
+
+
+def make_folders(folder) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """Create missing folders readable by their owner only (0700), whatever the umask; the
+    folders this call made, innermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    made = []
+    for new in reversed(missing):
+        try:
+            os.mkdir(new, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(new, 0o700)
+        made.insert(0, new)
+    return made
+
+
 def _create_private_file(path) -> None:  # type: ignore[no-untyped-def]
-    """Create the SQLite file readable by its owner only (0600) before SQLite opens it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it, and
+    remember it (and new folders) when this process is the one that made it."""
+    made = make_folders(path.parent)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
     os.close(fd)
+    CREATED.extend([path, *made])
+
+
+def _only_created_by_init(path) -> bool:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return False
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        if "audit_log" not in names:
+            return True
+        return conn.execute("SELECT 1 FROM audit_log WHERE command NOT IN ('init', 'upgrade') "
+                            "LIMIT 1").fetchone() is None
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def forget_created() -> None:
+    CREATED.clear()
+
+
+def remove_created() -> None:
+    """Undo what this process created (a refused first command): the database file, its
+    journal files and the folders made for it, innermost first - unless another process has
+    written to it meanwhile (anything in its audit trail but the creation)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+    if CREATED and not _only_created_by_init(CREATED[0]):
+        CREATED.clear()
+        return
+    for item in CREATED:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            victim = item.with_name(item.name + suffix) if suffix else item
+            try:
+                if victim.is_dir():
+                    victim.rmdir()
+                else:
+                    victim.unlink()
+            except OSError:
+                pass
+    CREATED.clear()
 
 
 def make_engine(target: str) -> Engine:
@@ -93,8 +167,29 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     run_upgrade(engine, revision)
 
 
-def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True) -> Engine:
-    """The engine for a target, creating and seeding an empty database on first use."""
+def exists(target: str, *, complete: bool = False) -> bool:
+    """Whether a database is at the target (any tables; with `complete`, an s2s schema that
+    holds its reference data too).  Never creates anything: a missing file stays missing."""
+    path = location.sqlite_path(target)
+    if path is not None and location.sqlite_missing(path):
+        return False
+    engine = make_engine(target)
+    try:
+        rev, has_tables = current_revision(engine)
+        if not complete or not has_tables or rev is None:
+            return has_tables
+        return has_directory(engine)
+    except DBAPIError as exc:
+        raise S2SError(f"cannot open database {location.describe(target)}: "
+                       f"{str(exc.orig).splitlines()[0]}") from exc
+
+
+def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True,
+            explicit: bool = False) -> Engine:
+    """The engine for a target.  The default database (neither --db nor $S2S_DB) is created and
+    loaded with the demo directory on first use; a named one must exist (`s2s db init`)."""
+    if explicit and not exists(target):
+        raise InvalidInput(location.missing_message(target))
     engine = make_engine(target)
     try:
         rev, has_tables = current_revision(engine)
@@ -125,7 +220,7 @@ def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True) -
         problem = location.schema_problem(rev)
         if problem:
             raise SchemaMismatch(problem)
-        if auto_init and not has_directory(engine):  # created, but the seed never landed
+        if auto_init and not explicit and not has_directory(engine):  # the seed never landed
             with init_lock(engine, target):
                 if not has_directory(engine):
                     initialise(engine, target, migrate=False)
@@ -172,13 +267,33 @@ def has_directory(engine: Engine) -> bool:
 
 
 def initialise(engine: Engine, target: str, *, migrate: bool = True) -> None:
+    """First use of the default database: the schema, reference data and the demo directory."""
     from s2s_cli import seed
 
     if migrate:
         upgrade(engine)
     result = seed.load_bundled(engine)
     print(f"s2s: created a new database at {location.describe(target)} and loaded the bundled "
-          f"directory ({result.summary()})", file=sys.stderr)
+          f"demo directory ({result.summary()})", file=sys.stderr)
+
+
+def init_new(target: str, fill: Callable[[Session], T], *, actor: str, command: str) -> T:
+    """`s2s db init`: create the schema at a target that holds no database, then run
+    fill(session) (reference data, and the demo or the alliance's directory) in one
+    transaction.  A SQLite file created here is removed again if anything fails."""
+    engine = make_engine(target)
+    with init_lock(engine, target):
+        if exists(target, complete=True):
+            raise Refused(f"a database already exists at {location.describe(target)}; "
+                           "nothing was changed (use it, or `s2s db restore` a backup)")
+        rev, _has_tables = current_revision(engine)
+        if rev is None:
+            upgrade(engine)
+        elif location.schema_problem(rev):
+            raise SchemaMismatch(location.schema_problem(rev) or "")
+        result = run_write(engine, fill, actor=actor, command=command)
+    forget_created()
+    return result
 
 
 def actor_name(explicit: str | None) -> str:

@@ -25,6 +25,29 @@ def resolve(cli_value: str | None) -> str:
     return value.strip()
 
 
+def is_explicit(cli_value: str | None) -> bool:
+    """Whether the database was named (--db or $S2S_DB): a named database is never created as
+    a side effect, only by `s2s db init`."""
+    return bool((cli_value or "").strip() or os.environ.get("S2S_DB", "").strip())
+
+
+def missing_message(target: str) -> str:
+    shown = describe(target)
+    return (f"no database at {shown}; create it with 's2s db init {shown}' "
+            "(--demo for the sample directory)")
+
+
+def sqlite_missing(path: Path) -> bool:
+    """No SQLite database in this file: absent, a folder, or empty with no write-ahead log
+    (a WAL database's main file can be empty while another connection holds its data)."""
+    if not path.is_file():
+        return True
+    if path.stat().st_size > 0:
+        return False
+    wal = path.with_name(path.name + "-wal")
+    return not (wal.is_file() and wal.stat().st_size > 0)
+
+
 def is_url(target: str) -> bool:
     return "://" in target
 

@@ -50,12 +50,35 @@ LEADER_KEYS = {"id", "name", "kind", "home_school", "designated_by", "email", "p
                "capacity_days", "specialisms", "designations", "active", "notes"}
 
 
-def bundled_seed_path() -> Path:
-    """The seed inside the installed package, else the repository's data/ folder."""
-    packaged = resources.files("s2s_cli").joinpath("data/seed_directory.yaml")
+def _data_file(name: str) -> Path:
+    """A file bundled in the installed package (s2s_cli/data/), else the repository's data/."""
+    packaged = resources.files("s2s_cli").joinpath(f"data/{name}")
     if packaged.is_file():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "data" / "seed_directory.yaml"
+    return Path(__file__).resolve().parent.parent / "data" / name
+
+
+def reference_las() -> list[dict[str, Any]]:
+    """England's local authorities (DfE code, name, region): reference data every database
+    holds from `db init`, whatever its directory."""
+    import csv
+
+    with _data_file("local_authorities.csv").open(encoding="utf-8", newline="") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    return [{"code": int(r["code"]), "name": r["name"], "region": r["region"]}
+            for r in csv.DictReader(lines)]
+
+
+def known_reference() -> dict[str, Any]:
+    """What a new database holds before any directory: for validating `db init --from`."""
+    las = reference_las()
+    return {"las": [la["name"] for la in las], "la_codes": {la["code"]: la["name"] for la in las},
+            "urns": []}
+
+
+def bundled_seed_path() -> Path:
+    """The demo seed inside the installed package, else the repository's data/ folder."""
+    return _data_file("seed_directory.yaml")
 
 
 @dataclass
@@ -668,6 +691,36 @@ def _upsert(conn: Any, session: Session, table: Any, key: str, records: list[dic
     audit.record_many(session, table.name, audit_rows)
 
 
+def load_reference(session: Session) -> LoadResult:
+    """The reference data every alliance needs, and no schools or leaders: the specialism
+    taxonomy and England's regions and local authorities."""
+    return load(session, Directory(regions=list(taxonomy.REGIONS), las=reference_las()))
+
+
+def default_settings(session: Session) -> None:
+    """The default rate card and review policy, where the database has none yet: stored
+    explicitly, so what invoices use is always in the database."""
+    from s2s_cli.services.deployments import DEFAULT_REVIEW_POLICY
+
+    conn = session.connection()
+    for key, value in (("rate_card", DEFAULT_CARD), ("review_policy", DEFAULT_REVIEW_POLICY)):
+        if conn.execute(select(T_SETTING.c.key).where(T_SETTING.c.key == key)).first() is None:
+            _put_setting(conn, session, key, value)
+
+
+def init_new(session: Session, directory: Directory | None = None, *,
+             demo: bool = False) -> LoadResult:
+    """A new database's contents: reference data, then the demo or the alliance's own
+    directory, then default settings for what the directory did not set."""
+    result = load_reference(session)
+    if demo:
+        result = load_file(session, bundled_seed_path())
+    elif directory is not None:
+        result = load(session, directory)
+    default_settings(session)
+    return result
+
+
 def load(session: Session, directory: Directory) -> LoadResult:
     """Upsert a validated directory in the caller's transaction."""
     conn = session.connection()
@@ -791,7 +844,8 @@ def load_file(session: Session, path: Path) -> LoadResult:
 
 
 def load_bundled(engine: Engine) -> LoadResult:
+    """First use of the default database: reference data and the demo directory."""
     from s2s_cli.db import run_write
 
-    path = bundled_seed_path()
-    return run_write(engine, lambda s: load_file(s, path), actor="s2s", command="init")
+    return run_write(engine, lambda session: init_new(session, demo=True), actor="s2s",
+                     command="init")

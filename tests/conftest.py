@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -43,16 +44,52 @@ def _dispose_engines():
     for engine in dbmod._ENGINES.values():
         engine.dispose()
     dbmod._ENGINES.clear()
+    dbmod.CREATED.clear()
 
 
-def _reset_pg(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
+def _dispose_all() -> None:
     from s2s_cli import db as dbmod
 
     for engine in dbmod._ENGINES.values():
         engine.dispose()
     dbmod._ENGINES.clear()
+
+
+def _pg_admin(sql: str) -> None:
+    """Run one statement on the test server (connected to S2S_TEST_PG_URL's own database)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def _pg_name(suffix: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return f"{make_url(PG_URL).database}_{suffix}"
+
+
+def _pg_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_fresh(name: str, template: str | None = None) -> str:
+    _dispose_all()
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return _pg_url(name)
+
+
+def _reset_pg(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    _dispose_all()
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -60,18 +97,82 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
+def init_db(target: str, *, demo: bool = True) -> None:
+    """Create a database with the real command (`s2s db init TARGET [--demo]`)."""
+    result = CliRunner().invoke(app, ["db", "init", target, *(["--demo"] if demo else [])],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    _dispose_all()
+
+
+class Templates:
+    """Databases built once per test run with the real commands - the demo directory
+    (`db init --demo`) and that plus the mini directory (`seed load`) - and copied for each
+    test (SQLite: a file copy; PostgreSQL: CREATE DATABASE ... TEMPLATE)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.built: dict[str, str] = {}
+
+    def _build(self, kind: str) -> str:
+        with pytest.MonkeyPatch.context() as mp:
+            isolate_env(mp, self.root)
+            if PG_URL:
+                target = (_pg_fresh(_pg_name("tmpl_demo")) if kind == "demo" else
+                          _pg_fresh(_pg_name("tmpl_mini"), self.get("demo")))
+            else:
+                target = str(self.root / f"{kind}.db")
+                if kind == "mini":
+                    shutil.copy2(self.get("demo"), target)
+            if kind == "demo":
+                init_db(target)
+            else:
+                result = CliRunner().invoke(app, ["--db", target, "seed", "load", str(MINI)],
+                                            catch_exceptions=False)
+                assert result.exit_code == 0, result.stderr
+            _dispose_all()
+            if not PG_URL:
+                conn = sqlite3.connect(target)
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.close()
+        return _pg_name(f"tmpl_{kind}") if PG_URL else target
+
+    def get(self, kind: str) -> str:
+        if kind not in self.built:
+            self.built[kind] = self._build(kind)
+        return self.built[kind]
+
+    def copy(self, kind: str, dest: Path) -> str:
+        """A database holding the template's data: at `dest` (SQLite) or the per-test
+        PostgreSQL database."""
+        source = self.get(kind)
+        if PG_URL:
+            return _pg_fresh(_pg_name("case"), source)
+        _dispose_all()
+        for suffix in ("-wal", "-shm"):
+            Path(str(dest) + suffix).unlink(missing_ok=True)
+        shutil.copy2(source, dest)
+        return str(dest)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"))
+
+
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> str:
-    """Always a SQLite file (for tests of SQLite-specific behaviour)."""
+    """Always a SQLite file (for tests of SQLite-specific behaviour); not created yet."""
     return str(tmp_path / "s2s.db")
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    """The database under test: SQLite by default, PostgreSQL when S2S_TEST_PG_URL is set."""
+    """The database under test, not created yet (tests of creation start here; most tests use
+    `cli`): a SQLite path by default, an empty PostgreSQL database when S2S_TEST_PG_URL is
+    set."""
     if PG_URL:
-        _reset_pg(PG_URL)
-        return PG_URL
+        return _pg_fresh(_pg_name("case"))
     return str(tmp_path / "s2s.db")
 
 
@@ -96,17 +197,17 @@ class Run:
 
 
 @pytest.fixture
-def cli(db: str) -> Run:
-    run = Run(db)
-    run("specialisms", ok=True)  # create and seed the database up front
-    return run
+def cli(db: str, templates: Templates, tmp_path: Path) -> Run:
+    """A database holding the bundled demo directory (as `s2s db init --demo` makes it)."""
+    return Run(templates.copy("demo", tmp_path / "s2s.db"))
 
 
 @pytest.fixture
-def sqlite_cli(sqlite_db: str) -> Run:
-    run = Run(sqlite_db)
-    run("specialisms", ok=True)
-    return run
+def sqlite_cli(sqlite_db: str, templates: Templates) -> Run:
+    if PG_URL:  # the templates are PostgreSQL databases in this run
+        init_db(sqlite_db)
+        return Run(sqlite_db)
+    return Run(templates.copy("demo", Path(sqlite_db)))
 
 
 def query(target: str, sql: str, **params: Any) -> list[Any]:
@@ -148,8 +249,8 @@ MINI = Path(__file__).parent / "data" / "mini_directory.yaml"
 
 
 @pytest.fixture
-def mini(cli: Run) -> Run:
+def mini(cli: Run, templates: Templates, tmp_path: Path) -> Run:
     """A database holding the bundled seed, then the small test directory loaded over it
     (which leaves only the test directory's leaders active)."""
-    cli("seed", "load", str(MINI), ok=True)
+    cli.target = templates.copy("mini", tmp_path / "s2s.db")
     return cli

@@ -104,20 +104,35 @@ def sql(target: str, statement: str, params: dict[str, Any] | None = None) -> No
 # --- db upgrade / current ----------------------------------------------------------------
 
 
-def test_db_current_does_not_create_a_database(sqlite_db):
-    run = Run(sqlite_db)
-    out = run("db", "current", "--format", "json", ok=True)
+def test_db_current_does_not_create_a_database(sqlite_db, tmp_path):
+    from typer.testing import CliRunner
+
+    from s2s_cli.cli import app
+
+    named = Run(sqlite_db)("db", "current", "--format", "json")
+    assert named.exit_code == 2 and "no database at" in named.stderr
+    assert not Path(sqlite_db).exists()
+    out = CliRunner().invoke(app, ["db", "current", "--format", "json"])
     record = json.loads(out.stdout)
     assert record["revision"] is None and record["required"] == location.SCHEMA_HEAD
     assert "no database yet" in record["status"]
-    assert not Path(sqlite_db).exists()
+    assert not (tmp_path / "xdg-data").exists()
 
 
-def test_db_upgrade_creates_and_seeds_a_new_database(db):
-    run = Run(db)
-    result = run("db", "upgrade", ok=True)
+def test_db_upgrade_creates_only_the_default_database(db, tmp_path):
+    from typer.testing import CliRunner
+
+    from s2s_cli.cli import app
+
+    named = Run(db)("db", "upgrade")
+    assert named.exit_code == 2 and "s2s db init" in named.stderr
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == location.SCHEMA_HEAD
     assert "created a new database" in result.stderr
+    created = tmp_path / "xdg-data" / "s2s" / "s2s.db"
+    assert created.exists()
+    run = Run(str(created))
     current = run.json("db", "current")
     assert current["revision"] == location.SCHEMA_HEAD and current["status"] == "current"
     assert len(run.json("find", "--include-inactive")) >= 120
@@ -128,8 +143,10 @@ def test_db_upgrade_creates_and_seeds_a_new_database(db):
 
 
 def test_upgrade_from_the_first_migration_keeps_every_record(sqlite_db):
+    from s2s_cli import db as dbmod
+
+    dbmod.upgrade(dbmod.make_engine(sqlite_db), "0001")  # a database made by the first release
     run = Run(sqlite_db)
-    assert run("db", "upgrade", "--to", "0001", ok=True).stdout.strip() == "0001"
     # the code needs the newest revision: commands refuse with one line telling the user what to do
     refused = run("find")
     assert refused.exit_code == 1
@@ -470,7 +487,7 @@ def test_database_and_wal_files_are_private(sqlite_db):
     old = os.umask(0o022)  # a typical, permissive umask
     try:
         run = Run(sqlite_db)
-        run("specialisms", ok=True)
+        run("db", "init", ok=True)
         assert mode(sqlite_db) == 0o600
         conn = sqlite3.connect(sqlite_db)  # holding a connection keeps -wal/-shm in place
         try:
@@ -485,8 +502,8 @@ def test_database_and_wal_files_are_private(sqlite_db):
         finally:
             conn.close()
         nested = Path(sqlite_db).parent / "deeper" / "s2s.db"
-        Run(str(nested))("specialisms", ok=True)
-        assert mode(nested) == 0o600
+        Run(str(nested))("db", "init", ok=True)
+        assert mode(nested) == 0o600 and mode(nested.parent) == 0o700
     finally:
         os.umask(old)
 

@@ -60,6 +60,7 @@ def _env() -> dict[str, str]:
 def contested(sqlite_db: str) -> Run:
     """L9004 (NLE, 60 days' capacity) deployed twice, to two schools, from 1 October."""
     run = Run(sqlite_db)
+    run("db", "init", "--demo", ok=True)
     run("seed", "load", str(MINI), ok=True)
     for school in ("131543", "131545"):
         rid = run("request", "log", "--school", school, "--need", "leadership-and-management",

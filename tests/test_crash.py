@@ -93,7 +93,7 @@ def big_directory(path: Path, n: int) -> None:
 
 
 def test_sigkill_during_a_large_seed_load(sqlite_db, tmp_path):
-    Run(sqlite_db)("specialisms", ok=True)
+    Run(sqlite_db)("db", "init", "--demo", ok=True)
     _release_engines()
     seed = tmp_path / "national.yaml"
     big_directory(seed, LEADERS)
@@ -148,7 +148,7 @@ def add_days(db: str, per_leader: int) -> int:
 
 
 def test_sigkill_during_an_invoice_run(sqlite_db):
-    Run(sqlite_db)("specialisms", ok=True)
+    Run(sqlite_db)("db", "init", "--demo", ok=True)
     _release_engines()
     total = add_days(sqlite_db, DAYS_PER_LEADER)
     before = counts(sqlite_db)

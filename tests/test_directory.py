@@ -20,22 +20,6 @@ def ids(result) -> list[str]:  # type: ignore[no-untyped-def]
     return [row["id"] for row in json.loads(result.stdout)]
 
 
-def test_fresh_database_is_created_and_seeded_on_first_find(db, tmp_path):
-    from tests.conftest import Run
-
-    run = Run(db)
-    result = run("find", "--specialism", "phonics", "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    assert "created a new database" in result.stderr
-    rows = json.loads(result.stdout)
-    assert len(rows) >= 3
-    assert all("phonics" in r["specialisms"] for r in rows)
-    # second run: no creation message
-    again = run("find", "--specialism", "phonics", "--format", "json")
-    assert "created" not in again.stderr
-    assert json.loads(again.stdout) == rows
-
-
 def test_bundled_seed_meets_the_brief(cli):
     rows = cli.json("find", "--include-inactive")
     assert len(rows) >= 120
@@ -195,26 +179,3 @@ def test_specialisms_counts_active_leaders(mini):
     assert by_slug["phonics"]["focus_area"] == "Pupil achievement"
     assert {r["focus_area"] for r in rows if r["slug"] == "assessment"} == {
         "Leadership and management", "Quality of teaching"}
-
-
-def test_database_location_from_env(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from s2s_cli.cli import app
-
-    target = tmp_path / "from-env.db"
-    monkeypatch.setenv("S2S_DB", str(target))
-    result = CliRunner().invoke(app, ["find", "--limit", "1", "--format", "json"])
-    assert result.exit_code == 0, result.stderr
-    assert target.exists()
-    assert oct(target.stat().st_mode & 0o777) == "0o600"
-
-
-def test_database_location_default_is_user_data_dir(tmp_path):
-    from typer.testing import CliRunner
-
-    from s2s_cli.cli import app
-
-    result = CliRunner().invoke(app, ["find", "--limit", "1", "--format", "json"])
-    assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "xdg-data" / "s2s" / "s2s.db").exists()

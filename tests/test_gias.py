@@ -92,6 +92,11 @@ def test_import_counts_names_mapping_and_what_is_never_touched(mini: Run) -> Non
 
 
 def test_missing_local_authorities_are_created(mini: Run) -> None:
+    from s2s_cli import db as dbmod
+
+    with dbmod.make_engine(mini.target).begin() as conn:  # a database older than the list
+        conn.exec_driver_sql("DELETE FROM local_authority WHERE name = 'Tameside'")
+    dbmod.make_engine(mini.target).dispose()
     assert mini("find", "--la", "Tameside").exit_code == 2  # unknown before
     summary = import_json(mini)
     assert "Tameside" in summary["local_authorities_added"]

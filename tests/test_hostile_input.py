@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINI, PG_URL, Run, dump
+from tests.conftest import MINI, PG_URL, Run, dump, init_db
 
 SQL = "'; DROP TABLE leader; --"
 CTRL = "bad\x1b[2Jtext\x07"
@@ -174,6 +174,11 @@ CASES: list[Case] = [
     C("audit-impossible-since", ("audit", "--since", "2026-02-30"), BAD),
     C("audit-limit-zero", ("audit", "--limit", "0"), BAD),
     C("audit-control-record", ("audit", "--record", CTRL), BAD),
+    C("db-init-existing", ("db", "init"), REFUSED),
+    C("db-init-demo-and-from", ("db", "init", "{tmp}/new.db", "--demo", "--from",
+                                "{tmp}/bomb.yaml"), BAD),
+    C("db-init-bad-file", ("db", "init", "{tmp}/new.db", "--from", "{tmp}/malformed.yaml"), BAD),
+    C("db-init-missing-file", ("db", "init", "{tmp}/new.db", "--from", "{tmp}/none.yaml"), BAD),
     C("db-upgrade-unknown-rev", ("db", "upgrade", "--to", SQL), BAD),
     C("db-upgrade-downgrade", ("db", "upgrade", "--to", "0001"), REFUSED),
     C("db-backup-into-folder", ("db", "backup", "{tmp}"), BAD, sqlite_only=True),
@@ -426,12 +431,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
         mp.delenv("S2S_DB", raising=False)
         mp.setenv("XDG_DATA_HOME", str(tmp / "xdg"))
         if PG_URL:
-            from tests.conftest import _reset_pg
+            from tests.conftest import _pg_fresh, _pg_name
 
-            _reset_pg(PG_URL)
-            target = PG_URL
+            target = _pg_fresh(_pg_name("hostile"))
         else:
             target = str(tmp / "world.db")
+        init_db(target)
         run = Run(target)
         run("seed", "load", str(MINI), ok=True)
         assert run("request", "log", "--school", "131543", "--need", "achievement",

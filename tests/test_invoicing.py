@@ -492,6 +492,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     run = Run(str(path))
+    run("db", "init", "--demo", ok=True)
     run("seed", "load", str(MINI), ok=True)
     engine = dbmod._ENGINES.pop(dbmod.location.sqlalchemy_url(str(path)))
     engine.dispose()

@@ -285,7 +285,7 @@ def test_newer_schema_is_refused(db: str) -> None:
     engine = dbmod.make_engine(db)
     dbmod.upgrade(engine)
     run = Run(db)
-    run("specialisms", ok=True)  # seeds it
+    run("db", "init", ok=True)  # completes it with the reference data
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     for args in (["find", "--specialism", "phonics", "--format", "json"],
@@ -315,18 +315,17 @@ def test_a_foreign_database_is_refused(db: str) -> None:
         assert inspect(conn).get_table_names() == ["customers"]
 
 
-def test_db_upgrade_creates_a_new_database(db: str) -> None:
+def test_db_init_creates_a_database_at_the_current_schema(db: str) -> None:
     run = Run(db)
-    result = run("db", "upgrade", ok=True)
-    assert result.stdout.strip() == location.SCHEMA_HEAD
+    run("db", "init", "--demo", ok=True)
     assert run.json("db", "current")["status"] == "current"
     assert run.json("find", "--specialism", "phonics", "--include-inactive")
     assert _compare_schema(dbmod.make_engine(db)) == []
 
 
 def test_first_use_by_several_processes_at_once(db: str) -> None:
-    """Coordinators who all run their first command against a new, empty database at the same
-    moment: one creates the schema and loads the seed, the others wait for it and use it."""
+    """Coordinators who all run `db init` against a new, empty database at the same moment: one
+    creates the schema and loads the seed, the others are refused (it exists by then)."""
     import os
     import subprocess
     import sys
@@ -340,8 +339,8 @@ def test_first_use_by_several_processes_at_once(db: str) -> None:
 
     def first_command() -> None:
         start.wait()
-        procs.append(subprocess.run([sys.executable, "-m", "s2s_cli", "--db", db,
-                                     "specialisms", "--format", "json"], capture_output=True,
+        procs.append(subprocess.run([sys.executable, "-m", "s2s_cli", "db", "init", db,
+                                     "--demo"], capture_output=True,
                                     text=True, env=env, timeout=300))
 
     threads = [threading.Thread(target=first_command) for _ in range(4)]
@@ -349,9 +348,9 @@ def test_first_use_by_several_processes_at_once(db: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    for proc in procs:
-        assert proc.returncode == 0, proc.stderr
+    assert sorted(p.returncode for p in procs) == [0, 1, 1, 1], [p.stderr for p in procs]
     assert sum("created a new database" in p.stderr for p in procs) == 1
+    assert sum("already exists" in p.stderr for p in procs) == 3
     engine = dbmod.make_engine(db)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM specialism")).scalar() == len(

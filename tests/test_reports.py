@@ -96,7 +96,7 @@ def busy_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     with pytest.MonkeyPatch.context() as mp:
         isolate_env(mp, root)
         run = Run(str(root / "busy.db"))
-        run("specialisms", ok=True)
+        run("db", "init", "--demo", ok=True)
         build_busy(run)
     return root / "busy.db"
 
@@ -105,7 +105,7 @@ def busy_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
 def busy(busy_template: Path | None, db: str, tmp_path: Path) -> Run:
     if busy_template is None:
         run = Run(db)
-        run("specialisms", ok=True)
+        run("db", "init", "--demo", ok=True)
         build_busy(run)
         return run
     target = tmp_path / "busy.db"

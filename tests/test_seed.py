@@ -233,8 +233,9 @@ def test_non_editable_install_finds_the_bundled_seed(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
                     "--target", str(target), "-q", str(ROOT)], check=True)
-    env = {**os.environ, "PYTHONPATH": f"{target}:{site}", "S2S_DB": str(tmp_path / "x.db")}
+    env = {**os.environ, "PYTHONPATH": f"{target}:{site}", "XDG_DATA_HOME": str(tmp_path / "d")}
     env.pop("S2S_RAISE_ERRORS", None)
+    env.pop("S2S_DB", None)
     out = subprocess.run([str(py), "-c", "import s2s_cli.seed as s; print(s.bundled_seed_path())"],
                          capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
     assert str(target) in out.stdout
@@ -243,6 +244,10 @@ def test_non_editable_install_finds_the_bundled_seed(tmp_path):
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) >= 3
+    # the reference data ships in the package too: a named database from `db init`
+    init = subprocess.run([str(py), "-m", "s2s_cli", "db", "init", str(tmp_path / "x.db")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
 
 
 def test_la_code_held_by_another_authority_is_a_file_error(mini, tmp_path, snapshot):

@@ -42,8 +42,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("startup")
     path = tmp / "s2s.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("S2S_")}
-    subprocess.run([sys.executable, "-m", "s2s_cli", "--db", str(path), "specialisms",
-                    "--format", "json"], check=True, capture_output=True, env=env, cwd=tmp,
+    subprocess.run([sys.executable, "-m", "s2s_cli", "db", "init", str(path), "--demo"],
+                   check=True, capture_output=True, env=env, cwd=tmp,
                    timeout=120)
     return path
 
@@ -75,10 +75,17 @@ def test_read_only_queries_on_sqlite_import_nothing_heavy(seeded: Path, tmp_path
 
 
 def test_find_on_a_missing_database_still_works(tmp_path: Path) -> None:
-    """The counterpart: the first run creates the database through SQLAlchemy (allowed)."""
-    target = tmp_path / "new.db"
-    names, proc = imported_modules("-m", "s2s_cli", "--db", str(target), "find",
+    """The counterpart: the first run creates the default database through SQLAlchemy
+    (allowed); a named database that is missing is refused before SQLAlchemy loads."""
+    names, proc = imported_modules("-m", "s2s_cli", "find",
                                    "--specialism", "phonics", "--format", "json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "created a new database" in proc.stderr
     assert "sqlalchemy" in names
+    assert (tmp_path / "xdg" / "s2s" / "s2s.db").exists()
+    target = tmp_path / "typo.db"
+    names, proc = imported_modules("-m", "s2s_cli", "--db", str(target), "find",
+                                   "--specialism", "phonics", cwd=tmp_path)
+    assert proc.returncode == 2 and "no database at" in proc.stderr
+    assert not target.exists()
+    assert heavy_in(names) == []

@@ -31,6 +31,25 @@ class S2SGroup(TyperGroup):
             raise _one_line(exc) from None
 
     def invoke(self, ctx: Context) -> Any:
+        if "s2s_cli.db" in sys.modules:  # only what this command creates may be undone
+            sys.modules["s2s_cli.db"].forget_created()
+        try:
+            result = self._invoke(ctx)
+        except Exit as exc:
+            if exc.exit_code != 0:
+                _undo_created()
+            elif "s2s_cli.db" in sys.modules:
+                sys.modules["s2s_cli.db"].forget_created()
+            raise
+        except BaseException:
+            _undo_created()
+            raise
+        db = sys.modules.get("s2s_cli.db")
+        if db is not None:
+            db.forget_created()
+        return result
+
+    def _invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except UsageError as exc:
@@ -67,6 +86,13 @@ def _refuse_undecodable(args: list[str]) -> None:
             where = f"{option} " if option else ""
             raise InvalidInput(f"{where}'{shown}' is not valid UTF-8 text: s2s takes UTF-8 only "
                                "(check the terminal's or the script's encoding)")
+
+
+def _undo_created() -> None:
+    """A refused command leaves no new database (or folder) behind."""
+    db = sys.modules.get("s2s_cli.db")
+    if db is not None and db.CREATED:
+        db.remove_created()
 
 
 def _one_line(exc: UsageError) -> ClickException:
@@ -229,7 +255,8 @@ def main(
         if not as_.strip() or len(as_) > 100:
             raise InvalidInput("--as must be a short name (up to 100 characters)")
         as_ = " ".join(as_.split())
-    ctx.obj = State(target=location.resolve(db), actor=as_, quiet=quiet)
+    ctx.obj = State(target=location.resolve(db), actor=as_, quiet=quiet,
+                    explicit=location.is_explicit(db))
 
 
 install_light_coercion()

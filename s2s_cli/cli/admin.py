@@ -15,7 +15,60 @@ db_app = typer.Typer(help="The database: upgrade the schema, check it, back it u
                      no_args_is_help=True)
 
 
-# --- s2s db upgrade / current -------------------------------------------------------------
+# --- s2s db init / upgrade / current ------------------------------------------------------
+
+
+@db_app.command("init")
+def db_init(
+    ctx: typer.Context,
+    target: Annotated[str | None, typer.Argument(
+        metavar="[PATH|URL]", help="Where to create it (default: --db, $S2S_DB, else the user "
+        "data folder).")] = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Also load the bundled demo directory (132 invented leaders).")] = False,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from", metavar="FILE.yaml", help="Load your alliance's own seed file (checked "
+        "first: a bad file creates nothing).")] = None,
+) -> None:
+    """Create a new database: the schema and the reference data every alliance needs
+    (England's regions and local authorities, the specialism taxonomy, a default rate card
+    and review policy) and no schools or leaders, unless --demo or --from adds them.
+    Refuses a database that already exists.
+
+    \b
+    Examples:
+      s2s db init ~/alliance.db --from richmond.yaml
+      s2s db init postgresql+psycopg://s2s@db.example.org/s2s
+      s2s db init /tmp/try.db --demo
+    """
+    from s2s_cli import db, location
+    from s2s_cli.errors import InvalidInput
+
+    st = state(ctx)
+    if demo and from_file is not None:
+        raise InvalidInput("choose one of --demo and --from")
+    where = location.resolve(target) if target is not None else st.target
+    if target is not None and not target.strip():
+        raise InvalidInput("the database path is empty")
+    directory = None
+    if from_file is not None:
+        from s2s_cli import seed
+
+        directory = seed.validate(seed.read_file(from_file), str(from_file),
+                                  seed.known_reference())
+
+    def fill(session):  # type: ignore[no-untyped-def]
+        from s2s_cli import seed
+
+        return seed.init_new(session, directory, demo=demo)
+
+    result = db.init_new(where, fill, actor=db.actor_name(st.actor), command=st.command)
+    what = ("the demo directory" if demo else f"{from_file}" if from_file is not None
+            else "reference data only (no schools or leaders yet)")
+    detail = f" ({result.summary()})" if (demo or from_file is not None) else ""
+    st.note(f"created a new database at {location.describe(where)} with {what}{detail}")
+    typer.echo(location.describe(where))
+
 
 
 def _revision_index(rev: str) -> int:
@@ -80,8 +133,13 @@ def db_upgrade(
                 s, "alembic_version", target, "upgrade", {"revision": rev},
                 {"revision": target}), actor=db.actor_name(st.actor), command=st.command)
         st.note(f"upgraded {location.describe(st.target)} from {rev or 'nothing'} to {target}")
-    if target == location.SCHEMA_HEAD:
-        if not db.has_directory(engine):
+    if target == location.SCHEMA_HEAD and not db.has_directory(engine):
+        if st.explicit:  # a named database gets the reference data, never the demo
+            from s2s_cli import seed
+
+            db.run_write(engine, seed.init_new, actor=db.actor_name(st.actor),
+                         command=st.command)
+        else:
             db.initialise(engine, st.target, migrate=False)
     typer.echo(target)
 
@@ -96,8 +154,12 @@ def db_current(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
     path = location.sqlite_path(st.target)
     record = {"database": location.describe(st.target), "revision": None,
               "required": location.SCHEMA_HEAD, "status": ""}
-    if path is not None and (not path.exists() or path.stat().st_size == 0):
-        record["status"] = "no database yet (created on first use, or run `s2s db upgrade`)"
+    if path is not None and location.sqlite_missing(path):
+        if st.explicit:
+            from s2s_cli.errors import InvalidInput
+
+            raise InvalidInput(location.missing_message(st.target))
+        record["status"] = "no database yet (created on first use, or run `s2s db init`)"
     else:
         from s2s_cli import db
 

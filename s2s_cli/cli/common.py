@@ -28,11 +28,24 @@ class State:
     actor: str | None = None
     quiet: bool = False
     command: str = "s2s"
+    explicit: bool = False  # named with --db or $S2S_DB: never created except by `db init`
 
-    def engine(self, *, check_schema: bool = True, auto_init: bool = True) -> Engine:
+    def refuse_missing(self) -> None:
+        """A named SQLite file that is not there: one line, before any heavy import."""
+        from s2s_cli import location
+
+        path = location.sqlite_path(self.target)
+        if self.explicit and path is not None and location.sqlite_missing(path):
+            from s2s_cli.errors import InvalidInput
+
+            raise InvalidInput(location.missing_message(self.target))
+
+    def engine(self, *, check_schema: bool = True, auto_init: bool = True,
+               must_exist: bool = True) -> Engine:
         from s2s_cli import db
 
-        return db.prepare(self.target, check_schema=check_schema, auto_init=auto_init)
+        return db.prepare(self.target, check_schema=check_schema, auto_init=auto_init,
+                          explicit=self.explicit and must_exist)
 
     def write(self, fn: Callable[[Session], T]) -> T:
         """Run fn(session) as one transaction (audited as this command, by this actor)."""
@@ -53,6 +66,7 @@ class State:
         """A read-only Reader: stdlib sqlite3 on an existing SQLite file, else SQLAlchemy."""
         from s2s_cli import fastdb
 
+        self.refuse_missing()
         conn = fastdb.open_sqlite(self.target) if fast else None
         if conn is not None:
             try:
