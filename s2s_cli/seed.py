@@ -460,6 +460,7 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
         p.add(raw.lines["kinds"], "'kinds' must map SLE/LLE/NLE/NLG to rates")
     work = raw.get("work")
     if isinstance(work, yamlsafe.LDict):
+        card["work"] = {}  # a `work` section replaces the stored work rates in full
         for w in work:
             if w not in taxonomy.WORK_TYPES:
                 p.add(work.lines[w], f"unknown kind of work '{w}'"
@@ -467,7 +468,7 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
                 continue
             pair = _rate_pair(work[w], work.lines[w], f"rates for work {w}", p)
             if pair:
-                card.setdefault("work", {})[w] = pair
+                card["work"][w] = pair
     elif work is not None:
         p.add(raw.lines["work"], "'work' must map kinds of work to rates")
     bands = raw.get("bands")
@@ -547,16 +548,15 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
 
 
 def merge_card(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """The stored card with a seed file's `rates` laid over it key by key: each kind's and
-    each kind of work's rates, each invoice setting, the split; a `bands` list replaces the
-    bands.  What the file does not mention stays as stored."""
+    """The stored card with a seed file's `rates` laid over it key by key: each kind of
+    leader's rates, each invoice setting; a `work`, `bands` or `split` section, when given,
+    replaces that section (so a file can drop a kind of work's own rate or a band).  What the
+    file does not mention stays as stored."""
     card = json.loads(json.dumps(base))
-    for section in ("kinds", "work"):
+    for section in ("kinds", "invoice"):
         if section in patch:
             card.setdefault(section, {}).update(patch[section])
-    if "invoice" in patch:
-        card.setdefault("invoice", {}).update(patch["invoice"])
-    for section in ("bands", "split"):
+    for section in ("work", "bands", "split"):
         if section in patch:
             card[section] = patch[section]
     return card
