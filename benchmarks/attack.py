@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -176,22 +177,25 @@ def run_inputs(target: str, tmp: Path) -> dict[str, int]:
         src.close()
         dst.close()
     problems: list[str] = []
-    cases: list[tuple[str, tuple[str, ...], bytes | None, tuple[int, ...] | None]] = []
+    cases: list[tuple[str, tuple[str, ...], bytes | None, tuple[int, ...] | None, Any]] = []
     for c in catalogue.CASES:
         if c.sqlite_only and "://" in target:
             continue
-        if c.setup is not None:
-            continue  # needs a monkeypatch (the 64 MB limit): the test suite covers it
-        cases.append((c.id, c.args, None, c.codes))
-    cases += [(cid, args, data, None) for cid, args, data in generated_cases(tmp)]
+        cases.append((c.id, c.args, None, c.codes, c.setup))
+    cases += [(cid, args, data, None, None) for cid, args, data in generated_cases(tmp)]
     os.environ.pop("S2S_RAISE_ERRORS", None)
-    for n, (cid, args, data, codes) in enumerate(cases):
+    import pytest
+
+    for n, (cid, args, data, codes, setup) in enumerate(cases):
         seed = tmp / f"gen{n}.yaml"
         if data is not None:
             seed.write_bytes(data)
         argv = [a.replace("{tmp}", str(tmp)).replace("{seed}", str(seed)) for a in args]
         before = dump(target)
-        result = run(*argv)
+        with pytest.MonkeyPatch.context() as mp:
+            if setup is not None:
+                setup(mp)  # e.g. a small size limit instead of writing a 64 MB file
+            result = run(*argv)
         after = dump(target)
         figures["inputs"] += 1
         text = result.stdout + result.stderr

@@ -40,6 +40,17 @@ class School(SQLModel, table=True):
     ofsted: str | None = None
     postcode: str | None = None
     status: str = "open"
+    street: str | None = None
+    locality: str | None = None
+    address3: str | None = None
+    town: str | None = None
+    county: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    finance_contact: str | None = None
+    finance_email: str | None = None
+    headteacher: str | None = None
+    po_required: bool = False  # the finance office wants a purchase order number on invoices
     teaching_school: bool = False
     teaching_school_hub: bool = False
     national_support_school: bool = False
@@ -91,6 +102,7 @@ class SupportRequest(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     matched_on: dt.date | None = None
     closed_on: dt.date | None = None
+    po: str | None = None  # the school's purchase order number
 
 
 class RequestSpecialism(SQLModel, table=True):
@@ -125,6 +137,10 @@ class Deployment(SQLModel, table=True):
     override_reason: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     closed_on: dt.date | None = None
+    po: str | None = None  # purchase order (default: the request's)
+    agreed_on: dt.date | None = None  # the date agreed (`deploy --on`)
+    cancel_reason: str | None = None
+    cancelled_on: dt.date | None = None
 
 
 class DayLog(SQLModel, table=True):
