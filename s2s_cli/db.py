@@ -196,8 +196,17 @@ def exists(target: str, *, complete: bool = False) -> bool:
     except DBAPIError as exc:
         if is_busy(exc):
             raise Busy() from exc
-        raise S2SError(f"cannot open database {location.describe(target)}: "
-                       f"{str(exc.orig).splitlines()[0]}") from exc
+        raise _cannot_open(target, exc) from exc
+
+
+def _cannot_open(target: str, exc: DBAPIError) -> S2SError:
+    path = location.sqlite_path(target)
+    if path is not None and path.is_file() and not os.access(path.parent, os.W_OK):
+        return S2SError(f"cannot use {path}: its folder is read-only (SQLite needs to write "
+                        "its -shm/-wal files beside it); reading commands such as find, report "
+                        "and export work there, this one needs a writable folder")
+    return S2SError(f"cannot open database {location.describe(target)}: "
+                    f"{str(exc.orig).splitlines()[0]}")
 
 
 def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True,
@@ -212,8 +221,7 @@ def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True,
     except DBAPIError as exc:
         if is_busy(exc):
             raise Busy() from exc
-        raise S2SError(f"cannot open database {location.describe(target)}: "
-                       f"{str(exc.orig).splitlines()[0]}") from exc
+        raise _cannot_open(target, exc) from exc
     if rev is None and not has_tables:
         if not auto_init:
             return engine

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from s2s_cli import location
-from s2s_cli.errors import Busy, InvalidInput, SchemaMismatch
+from s2s_cli.errors import Busy, InvalidInput, S2SError, SchemaMismatch
 
 LOCK_TIMEOUT_DEFAULT = 30.0  # seconds
 
@@ -102,7 +103,11 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
     except sqlite3.Error as exc:
         if is_busy(exc):
             raise Busy() from exc
-        return None
+        conn = _open_in_read_only_folder(path)
+        if conn is None:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        seeded = conn.execute("SELECT 1 FROM specialism LIMIT 1").fetchone()
     if not seeded:  # created but never seeded: the SQLAlchemy path finishes the job
         conn.close()
         return None
@@ -110,6 +115,32 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
     if problem:
         conn.close()
         raise SchemaMismatch(problem)
+    return conn
+
+
+def read_only_folder(path: Path) -> bool:
+    import os
+
+    return not os.access(path.parent, os.W_OK)
+
+
+def _open_in_read_only_folder(path: Path) -> sqlite3.Connection | None:
+    """A WAL database in a folder nobody can write to (a read-only mount, a copy on a CD,
+    another user's folder): SQLite cannot create the -shm file even to read.  Nobody can write
+    there either, so the file is opened as immutable - unless a -wal file holds changes not
+    yet in the database, which a read would silently miss: then say so."""
+    if not read_only_folder(path):
+        return None
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise S2SError(f"cannot read {path}: its folder is read-only and {wal.name} holds "
+                       "changes not yet written into the database; make the folder writable "
+                       "(or copy both files somewhere writable) and try again")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None
     return conn
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from s2s_cli.errors import InvalidInput
@@ -21,7 +22,7 @@ def parse_money(text: str | int | float | Decimal, *, what: str = "amount") -> i
     raw = str(text).strip().replace(",", "")
     if raw.startswith("£"):
         raw = raw[1:]
-    if not re.fullmatch(r"\d{1,9}(\.\d{1,2})?", raw):
+    if not re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,2})?", raw):
         raise InvalidInput(f"{what} must be an amount in pounds such as 350 or 350.50, "
                            f"not {str(text)!r}")
     try:
@@ -53,7 +54,7 @@ def parse_days(text: str | int | float | Decimal, *, what: str = "days",
     if isinstance(text, bool):
         raise InvalidInput(f"{what} must be a number of days, not {text!r}")
     raw = str(text).strip()
-    if not re.fullmatch(r"\d{1,4}(\.\d+)?", raw):
+    if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]+)?", raw):
         raise InvalidInput(f"{what} must be a number of whole or half days such as 2 or 2.5, "
                            f"not {raw!r}")
     value = Decimal(raw)
@@ -96,6 +97,7 @@ def today() -> dt.date:
     tests and back-dated runs.  `today`, `yesterday` and `tomorrow` typed as a date count from
     it."""
     import os
+
 
     raw = os.environ.get("S2S_TODAY", "").strip()
     if raw:
@@ -140,7 +142,7 @@ def parse_date(text: str | dt.date, *, what: str = "date", relative: bool = True
 
 def parse_month(text: str) -> tuple[dt.date, dt.date]:
     raw = str(text).strip()
-    m = re.fullmatch(r"(\d{4})-(\d{2})", raw)
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})", raw)
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise InvalidInput(f"month must look like 2026-09, not {raw!r}")
     year, month = int(m.group(1)), int(m.group(2))
@@ -157,7 +159,7 @@ def academic_year_bounds(start_year: int) -> tuple[dt.date, dt.date]:
 def parse_academic_year(text: str) -> int:
     """'2026-27' or '2026' -> 2026."""
     raw = str(text).strip()
-    m = re.fullmatch(r"(\d{4})(?:[-/](\d{2}|\d{4}))?", raw)
+    m = re.fullmatch(r"([0-9]{4})(?:[-/]([0-9]{2}|[0-9]{4}))?", raw)
     if not m:
         raise InvalidInput(f"academic year must look like 2026-27, not {raw!r}")
     start = int(m.group(1))
@@ -177,18 +179,53 @@ def check_range(start: dt.date | None, end: dt.date | None, *, what: str = "date
 
 MAX_TEXT = 2000
 
+# Characters no name, note or --as may hold: they reorder or hide what a reader sees (bidi
+# overrides and isolates: "Trojan Source"), break lines where none should be (U+2028/9), or
+# are terminal controls (C0, DEL, C1).
+_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+_LINE_SEPARATORS = {0x2028, 0x2029}
+# Invisible on their own: zero-width and other format characters, and the blank fillers.
+_INVISIBLE = {0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x200B, 0x200C,
+              0x200D, 0x200E, 0x200F, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x3164, 0xFEFF,
+              0xFFA0}
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """What is wrong with free text, or None: the one check every name, note and --as goes
+    through (command-line options and seed files alike).  Tabs and newlines only in
+    `multiline` text (a note)."""
+    allowed = "\t\n" if multiline else ""
+    for c in text:
+        o = ord(c)
+        if o < 32 or o == 127 or 0x80 <= o <= 0x9F:
+            if c not in allowed:
+                return ("contains a line break" if c in "\r\n" else
+                        "contains a tab" if c == "\t" else "contains control characters")
+        elif 0xD800 <= o <= 0xDFFF or o == 0xFFFD:
+            return "is not valid UTF-8 text"
+        elif o in _BIDI:
+            return f"contains a bidirectional control character (U+{o:04X})"
+        elif o in _LINE_SEPARATORS:
+            return f"contains a Unicode line separator (U+{o:04X})"
+    if text.strip() and not any(not c.isspace() and ord(c) not in _INVISIBLE
+                                and unicodedata.category(c) != "Cf" for c in text):
+        return "holds only invisible characters"
+    return None
+
 
 def clean_text(text: str | None, *, what: str = "text", max_len: int = MAX_TEXT,
-               required: bool = False) -> str | None:
-    """Free text from the command line: no control characters, bounded length."""
+               required: bool = False, multiline: bool = False) -> str | None:
+    """Free text from the command line: no control, bidi or invisible-only text, bounded
+    length; tabs and newlines only in `multiline` text (Windows line ends become \\n)."""
     if text is None:
         if required:
             raise InvalidInput(f"{what} is required")
         return None
-    if any((ord(c) < 32 and c not in "\t") or ord(c) == 127 for c in text):
-        raise InvalidInput(f"{what} contains control characters")
-    if "\ufffd" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        raise InvalidInput(f"{what} is not valid UTF-8 text")
+    if multiline:
+        text = text.replace("\r\n", "\n")
+    problem = text_problem(text, multiline=multiline)
+    if problem:
+        raise InvalidInput(f"{what} {problem}")
     text = text.strip()
     if required and not text:
         raise InvalidInput(f"{what} must not be empty")

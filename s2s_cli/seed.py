@@ -28,7 +28,7 @@ from s2s_cli import audit, taxonomy, yamlsafe
 from s2s_cli.errors import InvalidInput, SeedErrors
 from s2s_cli.models import Leader as LeaderModel
 from s2s_cli.models import LeaderSpecialism, LocalAuthority, Region, School, Setting, Specialism
-from s2s_cli.parsing import parse_money
+from s2s_cli.parsing import parse_money, text_problem
 from s2s_cli.services.rates import DEFAULT_CARD, NUMBERING, VAT_TREATMENTS, card_problems
 
 MAX_PROBLEMS = 25
@@ -91,11 +91,13 @@ class Directory:
     leaders: list[dict[str, Any]] = field(default_factory=list)
     card: dict[str, Any] | None = None
     reviews: dict[str, int] | None = None  # work type -> months; None: the file has no section
+    card_where: str = "rates"  # FILE:LINE of the rates section, for problems found on merging
 
 
 @dataclass
 class LoadResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    rate_changes: list[str] = field(default_factory=list)  # "changed SLE day rate £350.00 → ..."
     kept: list[str] = field(default_factory=list)  # active leaders not in the file, kept
 
     def bump(self, entity: str, what: str, n: int = 1) -> None:
@@ -144,7 +146,7 @@ def _check_keys(rec: yamlsafe.LDict, allowed: set[str], what: str, p: _Problems)
 
 
 def _text(rec: yamlsafe.LDict, key: str, p: _Problems, *, required: bool = True,
-          max_len: int = 200) -> str | None:
+          max_len: int = 200, multiline: bool = False) -> str | None:
     if key not in rec or rec[key] is None:
         if required:
             p.add(rec.line, f"missing '{key}'")
@@ -153,10 +155,13 @@ def _text(rec: yamlsafe.LDict, key: str, p: _Problems, *, required: bool = True,
     if isinstance(value, bool) or not isinstance(value, str | int):
         p.add(rec.lines[key], f"'{key}' must be text, not {type(value).__name__}")
         return None
-    value = str(value).strip()
-    if any(ord(c) < 32 for c in value):
-        p.add(rec.lines[key], f"'{key}' contains control characters")
+    if multiline:
+        value = str(value).replace("\r\n", "\n")
+    problem = text_problem(str(value), multiline=multiline)
+    if problem:
+        p.add(rec.lines[key], f"'{key}' {problem}")
         return None
+    value = str(value).strip()
     if not value and required:
         p.add(rec.lines[key], f"'{key}' must not be empty")
         return None
@@ -328,6 +333,7 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
 
     if "rates" in doc:
         out.card = _validate_rates(doc["rates"], doc.lines["rates"], p)
+        out.card_where = f"{filename}:{doc.lines['rates']}"
     if "reviews" in doc:
         out.reviews = _validate_reviews(doc["reviews"], doc.lines["reviews"], p)
     p.raise_if_any()
@@ -432,7 +438,7 @@ def check_leader(rec: yamlsafe.LDict, p: _Problems, urns: set[int]) -> dict[str,
         "capacity_days": _int(rec, "capacity_days", p, required=False, lo=0, hi=366) or 0,
         "active": _bool(rec, "active", p, default=True),
         "designations": ",".join(sorted(set(designations))),
-        "notes": _text(rec, "notes", p, required=False, max_len=2000),
+        "notes": _text(rec, "notes", p, required=False, max_len=2000, multiline=True),
         "specialisms": sorted(specs),
     }
 
@@ -468,7 +474,9 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
     if not isinstance(raw, yamlsafe.LDict):
         p.add(line, "'rates' must be a mapping")
         return None
-    card: dict[str, Any] = json.loads(json.dumps(DEFAULT_CARD))
+    # A patch: only what the file states; `merge_card` lays it over the stored card key by key
+    # (never over the built-in defaults unless nothing is stored yet).
+    card: dict[str, Any] = {}
     for key in raw:
         if key not in ("kinds", "work", "bands", "split", "invoice", "vat"):
             p.add(raw.lines[key], f"unknown rates section '{key}'"
@@ -482,11 +490,12 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
                 continue
             pair = _rate_pair(kinds[kind], kinds.lines[kind], f"rates for {kind}", p)
             if pair:
-                card["kinds"][kind.upper()] = pair
+                card.setdefault("kinds", {})[kind.upper()] = pair
     elif kinds is not None:
         p.add(raw.lines["kinds"], "'kinds' must map SLE/LLE/NLE/NLG to rates")
     work = raw.get("work")
     if isinstance(work, yamlsafe.LDict):
+        card["work"] = {}  # a `work` section replaces the stored work rates in full
         for w in work:
             if w not in taxonomy.WORK_TYPES:
                 p.add(work.lines[w], f"unknown kind of work '{w}'"
@@ -518,6 +527,7 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
         p.add(raw.lines["work"], "'work' must map kinds of work to rates")
     bands = raw.get("bands")
     if isinstance(bands, yamlsafe.LList):
+        card["bands"] = []  # a `bands` list replaces the stored bands in full
         for band in _records(bands, "band", p):
             for key in band:
                 if key not in ("name", "max_pupils", "kinds"):
@@ -556,16 +566,17 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
             card["split"] = {"admin_percent_bp": 0, "admin_fixed_pence": fixed}
     inv = raw.get("invoice")
     if isinstance(inv, yamlsafe.LDict):
-        settings = card["invoice"]
+        settings = card.setdefault("invoice", {})
         allowed = ("alliance_name", "address", "email", "payment_terms_days", "number_prefix",
                    "credit_prefix", "vat_percent", "numbering")
         for key in inv:
             if key not in allowed:
                 p.add(inv.lines[key], f"unknown invoice field '{key}'"
                       f"{_did_you_mean(key, allowed)}")
-        for key in ("alliance_name", "email"):
-            if key in inv:
-                settings[key] = _text(inv, key, p, required=False)
+        if "alliance_name" in inv:
+            settings["alliance_name"] = _text(inv, "alliance_name", p)  # never blank
+        if "email" in inv:
+            settings["email"] = _text(inv, "email", p, required=False)
         for key in ("number_prefix", "credit_prefix"):
             if key in inv:
                 prefix = _text(inv, key, p)
@@ -577,6 +588,9 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
             addr = inv["address"]
             if not isinstance(addr, yamlsafe.LList) or not all(isinstance(a, str) for a in addr):
                 p.add(inv.lines["address"], "'address' must be a list of lines")
+            elif any(text_problem(a) for a in addr):
+                bad = next(i for i, a in enumerate(addr) if text_problem(a))
+                p.add(addr.lines[bad], f"'address' line {bad + 1} {text_problem(addr[bad])}")
             else:
                 settings["address"] = [a.strip() for a in addr]
         if "payment_terms_days" in inv:
@@ -596,9 +610,7 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
         card["vat"] = _validate_vat(vat, p)
     elif vat is not None:
         p.add(raw.lines["vat"], "'vat' must map 'default' and 'work' to exempt, standard or zero")
-    for problem in card_problems(card):
-        p.add(line, f"rates: {problem}")
-    return card
+    return card  # checked as a whole (card_problems) once laid over the stored card
 
 
 def _validate_vat(vat: Any, p: _Problems) -> dict[str, Any]:
@@ -627,6 +639,72 @@ def _validate_vat(vat: Any, p: _Problems) -> dict[str, Any]:
                 out["work"][w] = work[w]
     elif work is not None:
         p.add(vat.lines["work"], "vat 'work' must map kinds of work to exempt, standard or zero")
+    return out
+
+
+def merge_card(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """The stored card with a seed file's `rates` laid over it key by key: each kind of
+    leader's rates, each invoice setting; a `work`, `bands` or `split` section, when given,
+    replaces that section (so a file can drop a kind of work's own rate or a band).  What the
+    file does not mention stays as stored."""
+    card = json.loads(json.dumps(base))
+    for section in ("kinds", "invoice"):
+        if section in patch:
+            card.setdefault(section, {}).update(patch[section])
+    for section in ("work", "bands", "split", "vat"):
+        if section in patch:
+            card[section] = patch[section]
+    return card
+
+
+def _flat_card(card: dict[str, Any]) -> dict[str, str]:
+    from s2s_cli.parsing import format_pence
+
+    def money(v: Any) -> str:
+        return "none" if v is None else format_pence(int(v))
+
+    def pct(bp: Any) -> str:
+        return f"{Decimal(int(bp or 0)) / 100:f}".rstrip("0").rstrip(".") + "%"
+
+    out: dict[str, str] = {}
+    for kind, entry in (card.get("kinds") or {}).items():
+        out[f"{kind} day rate"] = money(entry.get("day"))
+        out[f"{kind} half-day rate"] = money(entry.get("half_day"))
+    for work, entry in (card.get("work") or {}).items():
+        out[f"{work} day rate"] = money(entry.get("day"))
+        out[f"{work} half-day rate"] = money(entry.get("half_day"))
+    for band in card.get("bands") or []:
+        for kind, entry in (band.get("kinds") or {}).items():
+            label = f"band {band.get('name')} (≤ {band.get('max_pupils')} pupils) {kind}"
+            out[f"{label} day rate"] = money(entry.get("day"))
+            out[f"{label} half-day rate"] = money(entry.get("half_day"))
+    split = card.get("split") or {}
+    out["admin share"] = (money(split["admin_fixed_pence"]) + " a day"
+                          if split.get("admin_fixed_pence") is not None
+                          else pct(split.get("admin_percent_bp")))
+    inv = card.get("invoice") or {}
+    for key, label in (("alliance_name", "alliance name"), ("email", "invoice email"),
+                       ("number_prefix", "invoice number prefix"),
+                       ("credit_prefix", "credit note prefix")):
+        out[label] = str(inv.get(key) or "none")
+    out["address"] = " / ".join(inv.get("address") or []) or "none"
+    out["payment terms"] = f"{int(inv.get('payment_terms_days') or 0)} days"
+    out["VAT"] = pct(inv.get("vat_percent_bp"))
+    return out
+
+
+def describe_card_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What loading changed in the card, one line each: 'changed SLE day rate £350.00 →
+    £380.00', 'added ...', 'removed ...'."""
+    a, b = _flat_card(old), _flat_card(new)
+    out = []
+    for key in [*a, *(k for k in b if k not in a)]:
+        if key not in b:
+            out.append(f"removed {key} ({a[key]})")
+        elif key not in a:
+            out.append(f"added {key} {b[key]}")
+        elif a[key] != b[key]:
+            out.append(f"changed {key} {a[key]} → {b[key]}")
     return out
 
 
@@ -818,7 +896,18 @@ def load(session: Session, directory: Directory, *, deactivate_missing: bool = F
         conn.execute(insert(T_LS), add_links)
     audit.record_many(session, "leader_specialism", link_audit)
     if directory.card is not None:
-        _put_setting(conn, session, "rate_card", directory.card)
+        old_text = conn.execute(select(T_SETTING.c.value).where(T_SETTING.c.key == "rate_card")
+                                ).scalar()
+        base = json.loads(old_text) if old_text else json.loads(json.dumps(DEFAULT_CARD))
+        card = merge_card(base, directory.card)
+        problems = card_problems(card)  # the card as it would stand, checked before any write
+        if problems:
+            raise SeedErrors([f"{directory.card_where}: rates: {why}" for why in problems])
+        result.rate_changes = describe_card_changes(base, card)
+        if not old_text:
+            result.rate_changes.insert(0, "no rate card was stored: the file's rates are laid "
+                                          "over the built-in card")
+        _put_setting(conn, session, "rate_card", card)
     if directory.reviews is not None:
         _put_setting(conn, session, "review_policy", directory.reviews)
     return result

@@ -4,6 +4,7 @@ Values come back as LDict / LList / scalars, each container knowing the line of 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -34,6 +35,29 @@ class LList(list):  # type: ignore[type-arg]
 
 
 _scalar_loader = yaml.SafeLoader("")
+
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)")
+
+
+def _number_problem(node: yaml.ScalarNode) -> str | None:
+    """YAML 1.1 reads `1:30` as 90, `0x10` as 16, `010` as 8, `0b11` as 3, `1_000` as 1000 and
+    `.inf` as infinity: a person meant none of these.  Only plain decimals are numbers here."""
+    if node.style or node.tag not in (_INT_TAG, _FLOAT_TAG):
+        return None  # quoted, or not resolved as a number
+    raw = node.value
+    if (_PLAIN_INT if node.tag == _INT_TAG else _PLAIN_FLOAT).fullmatch(raw):
+        return None
+    body = raw.lstrip("+-").lower()
+    what = ("a sexagesimal (base 60) number" if ":" in body else
+            "a hexadecimal number" if body.startswith("0x") else
+            "a binary number" if body.startswith("0b") else
+            "a number with underscores" if "_" in body else
+            "an octal number" if node.tag == _INT_TAG and body.startswith("0") else
+            "not a plain decimal number")
+    return (f"'{raw}' is {what} in YAML 1.1; write plain decimal digits "
+            "(or quote it if it is text)")
 
 
 def _convert(node: yaml.Node, seen: set[int]) -> Any:
@@ -68,6 +92,9 @@ def _convert(node: yaml.Node, seen: set[int]) -> Any:
             seq.lines.append(item.start_mark.line + 1)
             seq.append(_convert(item, seen))
         return seq
+    problem = _number_problem(node) if isinstance(node, yaml.ScalarNode) else None
+    if problem:
+        raise YamlProblem(line, problem)
     constructor = _scalar_loader.yaml_constructors.get(node.tag)
     if constructor is None:
         raise YamlProblem(line, f"unsupported YAML tag {node.tag}")
@@ -90,6 +117,13 @@ def load(data: bytes) -> Any:
         text = text[1:]
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:  # a NUL or other control character: its own line
+        pos = exc.position if isinstance(exc.position, int) else 0
+        line = text[:pos].count("\n") + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1]
+                                                                         or "\0")
+        raise YamlProblem(line, f"control character U+{char:04X} is not allowed in an s2s "
+                                "file") from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -339,7 +339,8 @@ def test_audit_record_accepts_an_invoice_number(long_names: Run):
     tables = {r["table_name"] for r in rows}
     assert tables == {"invoice", "invoice_line", "invoice_day"}
     invoice_id = next(r["record_id"] for r in rows if r["table_name"] == "invoice")
-    assert [r["action"] for r in rows if r["table_name"] == "invoice"] == ["insert", "seal", "update"]
+    assert [r["action"] for r in rows
+            if r["table_name"] == "invoice"] == ["insert", "seal", "update"]
     assert all(r["record_id"] == invoice_id or r["table_name"] != "invoice" for r in rows)
     credit = long_names.json("audit", "--record", credit_number)
     assert credit and {r["table_name"] for r in credit} <= {"invoice", "invoice_line",

@@ -743,3 +743,26 @@ def test_concurrent_issues_never_share_a_day_or_a_number(three_schools: Run, db)
     assert three_schools.json("invoice", "--month", "2026-09") == []
     check = three_schools("db", "check", "--format", "json")
     assert check.exit_code == 0, check.stdout
+
+
+def test_billing_reads_the_one_clock(mini, monkeypatch):
+    """`invoice`, `invoices void` and `remittance` read S2S_TODAY like every other command
+    (issue 11): the default period, the issue date and the credit note's date."""
+    mini("request", "log", "--school", "131543", "--need", "achievement", "--days", "5",
+         ok=True)
+    mini("deploy", "1", "--leader", "L9002", "--days", "5", "--start", "2026-09-14", ok=True)
+    mini("log", "1", "--from", "2026-09-14", "--to", "2026-09-15", ok=True)
+    monkeypatch.setenv("S2S_TODAY", "2026-09-30")
+    draft = mini.json("invoice")  # no period given: this month, by the one clock
+    assert [d["period_from"] for d in draft] == ["2026-09-01"]
+    mini("invoice", "--issue", ok=True)
+    issued = mini.json("invoices", "show", "S2S-2026-0001")[0]
+    assert issued["issued"] == "2026-09-30" and issued["period_to"] == "2026-09-30"
+    assert mini.json("remittance")[0]["days"] == "2"  # September's two days, by the clock
+    monkeypatch.setenv("S2S_TODAY", "2026-10-02")
+    mini("invoices", "void", "S2S-2026-0001", "--reason", "wrong school", ok=True)
+    credit = mini.json("invoices", "show", "S2S-CR-2026-0001")[0]
+    assert credit["issued"] == "2026-10-02"
+    monkeypatch.setenv("S2S_TODAY", "2026-13-01")
+    bad = mini("invoice")
+    assert bad.exit_code == 2 and "S2S_TODAY" in bad.stderr

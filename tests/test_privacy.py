@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINI, PG_URL, Run, dump
+from tests.conftest import MINI, PG_URL, Run, dump, query
 from tests.test_admin import add_billing, sql
 
 NAME, EMAIL, PHONE = "Amira Okafor", "amira.okafor@example.org", "07700 900999"
@@ -384,3 +384,94 @@ def test_redaction_leaves_a_namesake_alone(with_work, db, tmp_path):
     assert {"name": NAME} in [{"name": a.get("name")} for a in namesake if "name" in a]
     assert not any(NAME in json.dumps(r) for r in rows if r[:2] != ("leader", "L9003"))
     assert with_work.json("leader", "show", "L9003")["name"] == NAME
+
+
+# --- erasure reaches everywhere s2s holds the person (issue 11) ------------------------------
+
+def _everything_mentions_her(mini: Run, tmp_path: Path) -> None:
+    """Amira Okafor (L9001) is everywhere a coordinator's typing can put her: she ran commands
+    herself (`--as`), is a request's contact, is mentioned in a request note, a day note,
+    another leader's notes and an invoice's void reason (the credit note's details)."""
+    mini("seed", "load", seed_variant(tmp_path, "ben.yaml", {
+        "email: ben.hallam@example.org": "email: ben.hallam@example.org\n    notes: covers "
+                                         f"for {NAME} on Fridays"}), ok=True)
+    mini("--as", NAME, "request", "log", "--school", "131543", "--need", "achievement",
+         "--days", "5", "--contact", NAME, "--note", f"ask {EMAIL} first", ok=True)
+    mini("--as", EMAIL, "deploy", "1", "--leader", "L9002", "--days", "5", "--start",
+         "2026-09-14", ok=True)
+    mini("log", "1", "--date", "2026-09-14", "--note", f"joint visit with {NAME.upper()}",
+         ok=True)
+    mini("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01", ok=True)
+    mini("invoices", "void", "S2S-2026-0001", "--reason", f"{NAME} was billed, not Ben",
+         "--date", "2026-10-02", ok=True)
+
+
+def test_erase_reaches_every_place_she_is_held_and_counts_them(mini, db, tmp_path):
+    _everything_mentions_her(mini, tmp_path)
+    credit_before = mini.json("invoices", "show", "S2S-CR-2026-0001")[0]
+    assert NAME in json.dumps(credit_before) or NAME in credit_before["reason"]
+    assert NAME in dump(db) and EMAIL in dump(db)
+    hers = sum(1 for r in audit_rows(db).values() if r[3] in (NAME, EMAIL))
+    assert hers >= 2
+
+    result = mini("--as", "DPO", "leader", "erase", "L9001", "--confirm", "--format", "json",
+                  ok=True)
+    report = json.loads(result.stdout)
+    assert report["id"] == "L9001" and report["placeholder"] == "[erased L9001]"
+    assert report["redacted"] == {
+        "leader": 1, "leader_notes": 1, "request_contacts": 1, "request_notes": 1,
+        "deployment_notes": 0, "day_notes": 1, "evaluations": 0, "invoices": 1,
+        "audit_actors": hers, "audit_values": report["redacted"]["audit_values"]}
+    assert report["redacted"]["audit_values"] >= 5  # hers, Ben's, request, day, credit
+    assert f"audit actors {hers}" in result.stderr and "request contacts 1" in result.stderr
+
+    # nowhere in the database, live rows or audit, in any case
+    stored = dump(db).lower()
+    for secret in (NAME, EMAIL, PHONE):
+        assert secret.lower() not in stored, secret
+    # the live rows now name the placeholder
+    assert mini.json("request", "show", "1")["contact"] == "[erased L9001]"
+    assert mini.json("request", "show", "1")["note"] == "ask [erased L9001] first"
+    assert query(db, "SELECT notes FROM leader WHERE id = 'L9002'")[0][0] == (
+        "covers for [erased L9001] on Fridays")
+    day = mini.json("log", "list", "--deployment", "1")[0]
+    assert day["note"] == "joint visit with [erased L9001]"
+    credit = mini.json("invoices", "show", "S2S-CR-2026-0001")[0]
+    assert credit["reason"] == "[erased L9001] was billed, not Ben"
+    assert credit["total_pence"] == credit_before["total_pence"]  # financial record intact
+    actors = {r["actor"] for r in mini.json("audit", "--limit", "100000")}
+    assert "[erased L9001]" in actors and NAME not in actors and EMAIL not in actors
+    # what anyone takes away afterwards: the export, a PDF of the credit note
+    mini("-q", "export", "--out", str(tmp_path / "export"), ok=True)
+    mini("invoices", "show", "S2S-CR-2026-0001", "--format", "pdf", "--out",
+         str(tmp_path / "cr.pdf"), ok=True)
+    for path in [*sorted((tmp_path / "export").iterdir()), tmp_path / "cr.pdf"]:
+        data = path.read_bytes().lower()
+        assert NAME.lower().encode() not in data and EMAIL.encode() not in data, path
+    assert mini("db", "check").exit_code == 0
+
+
+def test_erase_leaves_a_school_that_shared_her_old_name_alone(mini, db, tmp_path):
+    """A leader once named "Bolton High School" (a typo fixed since): erasing her redacts her
+    own rows, but the school of that name keeps its name, its audit rows, and the notes that
+    mention the school."""
+    mini("seed", "load", seed_variant(tmp_path, "typo.yaml", {
+        f"name: {NAME}": "name: Bolton High School"}), ok=True)
+    mini("seed", "load", str(MINI), ok=True)  # her real name again
+    mini("request", "log", "--school", "131543", "--need", "achievement", "--contact",
+         "Bolton High School office", "--note", "Bolton High School asked twice", ok=True)
+    school_rows = {k: v for k, v in audit_rows(db).items() if v[:2] == ("school", "131543")}
+    request_before = mini.json("request", "show", "1")
+    assert school_rows
+
+    out = mini("leader", "erase", "L9001", "--confirm", "--format", "json", ok=True)
+    report = json.loads(out.stdout)
+    assert report["shared_values_kept"] == 2  # the school's name; the seed's shared phone
+    assert "left alone" in out.stderr
+    after = audit_rows(db)
+    assert {k: after[k] for k in school_rows} == school_rows  # untouched
+    assert mini.json("school", "show", "131543")["name"] == "Bolton High School"
+    assert mini.json("request", "show", "1") == request_before
+    # her own rows hold neither of her names any more
+    own = json.dumps([v for v in after.values() if v[:2] == ("leader", "L9001")])
+    assert "Bolton High School" not in own and NAME not in own

@@ -179,6 +179,50 @@ def test_rate_card_is_loaded(mini):
     assert card["invoice"]["alliance_name"] == "Test Teaching School Alliance"
 
 
+def _card(target: str) -> dict:
+    from tests.conftest import query
+
+    return json.loads(query(target, "SELECT value FROM setting WHERE key = 'rate_card'")[0][0])
+
+
+def test_a_partial_rates_section_changes_only_what_it_names(mini, db, tmp_path):
+    """A file with one rate (issue 11): the rest of the card - alliance name, address, other
+    kinds, bands, split - stays as stored, and the load says what changed."""
+    before = _card(db)
+    path = write(tmp_path, "rates:\n  kinds:\n    SLE: {day: 380}\n"
+                           "  invoice:\n    payment_terms_days: 14\n")
+    result = mini("seed", "load", path, ok=True)
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("rates:")]
+    assert lines == ["rates: changed SLE day rate £350.00 → £380.00",
+                     "rates: changed SLE half-day rate £175.00 → £190.00",
+                     "rates: changed payment terms 28 days → 14 days"]
+    after = _card(db)
+    assert after["kinds"]["SLE"] == {"day": 38000, "half_day": 19000}
+    assert after["invoice"]["payment_terms_days"] == 14
+    for key in ("alliance_name", "address", "number_prefix", "credit_prefix"):
+        assert after["invoice"][key] == before["invoice"][key], key
+    assert after["invoice"]["alliance_name"] == "Test Teaching School Alliance"
+    assert {k: v for k, v in after.items() if k not in ("kinds", "invoice")} == {
+        k: v for k, v in before.items() if k not in ("kinds", "invoice")}
+    assert after["kinds"]["LLE"] == before["kinds"]["LLE"]
+    shown = mini.json("rates")
+    sle = [r for r in shown["rates"] if (r["scope"], r["name"]) == ("kind", "SLE")]
+    assert sle[0]["day_pence"] == 38000
+    assert "Test Teaching School Alliance" in json.dumps(shown)
+    # loading the same file again: nothing changes, and it says so
+    again = mini("seed", "load", path, ok=True)
+    assert "rates: unchanged" in again.stderr
+    assert _card(db) == after
+
+
+def test_rates_may_not_blank_the_alliance_name(mini, db, tmp_path, snapshot):
+    before = snapshot(db)
+    path = write(tmp_path, "rates:\n  invoice:\n    alliance_name: ''\n")
+    result = mini("seed", "load", path)
+    assert result.exit_code == 2 and ":3: 'alliance_name' must not be empty" in result.stderr
+    assert snapshot(db) == before
+
+
 def test_bundled_seed_validates_cleanly():
     from s2s_cli import seed
 

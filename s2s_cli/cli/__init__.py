@@ -4,6 +4,7 @@ SQLite read paths start fast; services and SQLAlchemy load inside the commands t
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Annotated, Any
@@ -22,6 +23,8 @@ class S2SGroup(TyperGroup):
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: Context | None = None, **extra: Any) -> Context:
+        if parent is None:
+            _refuse_undecodable(args)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except UsageError as exc:
@@ -64,7 +67,25 @@ class S2SGroup(TyperGroup):
                 raise
             from s2s_cli.errors import S2SError
 
-            raise S2SError(_describe(exc)) from None
+            raise S2SError(_describe(exc, ctx)) from None
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """A command line holding bytes that are not UTF-8 (`--as $'caf\\xe9'`: Python hands them
+    over as lone surrogates, which no database, file or terminal can take): one line, exit 2,
+    before anything runs."""
+    for i, arg in enumerate(args):
+        if isinstance(arg, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in arg):
+            from s2s_cli.errors import InvalidInput
+
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            before = args[i - 1] if i else ""
+            option = (arg.split("=", 1)[0] if arg.startswith("-") and "=" in arg else
+                      before if before.startswith("-") and not any(
+                          0xD800 <= ord(c) <= 0xDFFF for c in before) else None)
+            where = f"{option} " if option else ""
+            raise InvalidInput(f"{where}'{shown}' is not valid UTF-8 text: s2s takes UTF-8 only "
+                               "(check the terminal's or the script's encoding)")
 
 
 def _undo_created() -> None:
@@ -93,7 +114,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def _describe(exc: Exception) -> str:
+def _describe(exc: Exception, ctx: Context | None = None) -> str:
     name = type(exc).__name__
     orig = getattr(exc, "orig", None)
     if orig is not None:
@@ -102,10 +123,49 @@ def _describe(exc: Exception) -> str:
             from s2s_cli.errors import BUSY_MESSAGE
 
             return BUSY_MESSAGE
-        return f"database error: {text}; nothing was written"
+        where = _database_named(ctx)
+        if "disk is full" in text or "disk full" in text:
+            return f"the disk holding {where} is full; nothing was written" if where else (
+                "the database's disk is full; nothing was written")
+        return f"database error: {text}{f' ({where})' if where else ''}; nothing was written"
     if isinstance(exc, OSError):
-        return f"{exc.strerror or name}: {exc.filename or ''}".strip()
+        filename = exc.filename or _file_being_written(exc)
+        what = exc.strerror or name
+        if exc.errno == errno.ENOSPC:
+            what = "no space left on the device (the disk is full)"
+        return f"{what}: {filename}; nothing was written" if filename else what
     return f"unexpected {name}: {exc}"
+
+
+def _database_named(ctx: Context | None) -> str | None:
+    state = getattr(ctx.find_root(), "obj", None) if ctx is not None else None
+    target = getattr(state, "target", None)
+    if not target:
+        return None
+    from s2s_cli import location
+
+    return location.describe(target)
+
+
+def _file_being_written(exc: BaseException) -> str | None:
+    """The file (or export folder) a command was writing when the OS refused: a write() that
+    fails with ENOSPC carries no file name, so take it from the innermost frame of the
+    command that holds one (`path`, `out`, `folder`)."""
+    from pathlib import Path
+
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        if not frame.f_code.co_filename.startswith(os.path.dirname(__file__)):
+            continue
+        for key in ("path", "out", "folder"):
+            value = frame.f_locals.get(key)
+            if isinstance(value, Path) or (isinstance(value, str) and value):
+                return str(value)
+    return None
 
 
 class S2STyper(typer.Typer):
@@ -187,11 +247,16 @@ def main(
 ) -> None:
     from s2s_cli import location
 
-    if as_ is not None and (not as_.strip() or len(as_) > 100
-                            or any(ord(c) < 32 for c in as_)):
+    if as_ is not None:
         from s2s_cli.errors import InvalidInput
+        from s2s_cli.parsing import text_problem
 
-        raise InvalidInput("--as must be a short name without control characters")
+        problem = text_problem(as_)
+        if problem:
+            raise InvalidInput(f"--as {problem}")
+        if not as_.strip() or len(as_) > 100:
+            raise InvalidInput("--as must be a short name (up to 100 characters)")
+        as_ = " ".join(as_.split())
     ctx.obj = State(target=location.resolve(db), actor=as_, quiet=quiet,
                     explicit=location.is_explicit(db))
 

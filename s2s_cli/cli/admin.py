@@ -375,10 +375,21 @@ def leader_erase(
                                              autocompletion=complete_leader)],
     confirm: Annotated[bool, typer.Option(
         "--confirm", help="Required: erasure cannot be undone.")] = False,
+    fmt: FormatOpt = Format.auto,
 ) -> None:
-    """Erase a leader's personal data (name, email, phone, notes) for good, also from the
-    audit trail's earlier rows.  Deployments, days and invoices stay, with a placeholder name;
-    the erasure is recorded in the audit."""
+    """Erase a leader's personal data for good: their name, email, phone and notes; mentions
+    of them in other leaders' notes, requests' contacts and notes, deployments, day notes,
+    evaluations and invoices; and the same in the audit trail, including the commands they
+    ran (`--as`).  Deployments, days and invoice totals stay, with a placeholder name; what
+    was redacted is counted per place and recorded in the audit.
+
+    \b
+    Example:
+      s2s leader export-data L0042 --out L0042.json && s2s leader erase L0042 --confirm
+    """
+    import json
+    import sys
+
     from s2s_cli.errors import InvalidInput
     from s2s_cli.services import lookup, privacy
 
@@ -387,14 +398,27 @@ def leader_erase(
     if not confirm:
         raise InvalidInput(f"erasing {lid} cannot be undone: add --confirm "
                            f"(export their data first with `s2s leader export-data {lid}`)")
+    if Format(fmt) not in (Format.json, Format.auto, Format.plain):
+        raise InvalidInput("leader erase prints its id, or JSON with --format json")
     result = st.write(lambda session: privacy.erase(session, lid))
-    typer.echo(result.leader_id)
+    if Format(fmt) is Format.json:
+        sys.stdout.write(json.dumps({
+            "id": result.leader_id, "placeholder": result.placeholder,
+            "already_erased": result.already, "redacted": result.redacted,
+            "audit_rows_redacted": result.audit_rows_redacted,
+            "shared_values_kept": result.shared_values_kept}, indent=2) + "\n")
+    else:
+        typer.echo(result.leader_id)
     if result.already:
         st.note(f"{result.leader_id} was already erased; nothing changed")
     else:
-        st.note(f"erased {result.leader_id}: now shown as '{result.placeholder}'; "
-                f"{result.audit_rows_redacted} audit row(s) redacted; deployments, days and "
-                "invoices are kept")
+        st.note(f"erased {result.leader_id}: now shown as '{result.placeholder}'; redacted: "
+                f"{result.summary()} ({result.audit_rows_redacted} audit row(s)); deployments, "
+                "days and invoice totals are kept")
+        if result.shared_values_kept:
+            st.note(f"{result.shared_values_kept} value(s) they held (a name, email or phone) "
+                    "also belong to another record (a school, another leader...) and were "
+                    "left alone outside their own records")
         if not privacy.checkpoint_wal(st.engine()):
             st.note("other readers kept the -wal file from being checkpointed; the next "
                     "checkpoint clears the old values from it")

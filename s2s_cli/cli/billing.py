@@ -111,6 +111,12 @@ def _date(text: str | None, what: str) -> dt.date | None:
     return parse_date(text, what=what) if text is not None else None
 
 
+def _today() -> dt.date:
+    from s2s_cli.parsing import today
+
+    return today()
+
+
 def _period(month: str | None, start: str | None, end: str | None, *,
             open_ended: bool = False) -> tuple[dt.date | None, dt.date | None]:
     """--month, or --from/--to; the current month when none is given (unless open_ended)."""

@@ -149,21 +149,31 @@ def install_light_coercion() -> None:
         if annotation is str:
             return lambda v, _p, _c: v if isinstance(v, str) else str(v)
         if annotation is int:
+            lo, hi = getattr(info, "min", None), getattr(info, "max", None)
+
             def to_int(v: Any, p: Any, c: Any) -> int:
                 if isinstance(v, int) and not isinstance(v, bool):
-                    return v
-                try:
-                    n = int(str(v).strip())
-                except ValueError:
-                    raise BadParameter(f"{v!r} is not a valid integer.", ctx=c,
-                                       param=p) from None
+                    n = v
+                else:
+                    raw = str(v).strip()
+                    # ASCII digits only: int() would take '١٣١٥٤٣', '１２' and '1_000'
+                    if not (raw.isascii() and raw.lstrip("+-").isdigit()
+                            and len(raw) - len(raw.lstrip("+-")) <= 1):
+                        raise BadParameter(f"{v!r} is not a whole number (digits 0-9).",
+                                           ctx=c, param=p)
+                    n = int(raw)
                 if not -2**63 <= n < 2**63:  # no database column holds more
                     raise BadParameter(f"{v!r} is too large.", ctx=c, param=p)
+                if (lo is not None and n < lo) or (hi is not None and n > hi):
+                    span = f"{lo if lo is not None else ''}<=x<={hi if hi is not None else ''}"
+                    raise BadParameter(f"{n} is not in the range {span}.", ctx=c, param=p)
                 return n
             return to_int
         if annotation is float:
             def to_float(v: Any, p: Any, c: Any) -> float:
                 try:
+                    if isinstance(v, str) and not v.isascii():
+                        raise ValueError(v)
                     return float(v)
                 except (TypeError, ValueError):
                     raise BadParameter(f"{v!r} is not a valid number.", ctx=c,
@@ -211,11 +221,13 @@ def install_light_coercion() -> None:
 
     def light(descriptor: Any) -> Any:
         info = descriptor.parameter_info
-        if (descriptor.file_annotation is not None or info.parser is not None
-                or getattr(info, "min", None) is not None
-                or getattr(info, "max", None) is not None or getattr(info, "clamp", False)):
+        if descriptor.file_annotation is not None or info.parser is not None or getattr(
+                info, "clamp", False):
             return None
         annotation, many = descriptor.annotation, False
+        ranged = getattr(info, "min", None) is not None or getattr(info, "max", None) is not None
+        if ranged and annotation is not int:
+            return None
         if typing.get_origin(annotation) is list:
             args = typing.get_args(annotation)
             if len(args) != 1:

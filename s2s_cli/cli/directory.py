@@ -313,6 +313,10 @@ def seed_load(ctx: typer.Context,
         shown = ", ".join(result.kept[:10]) + (" ..." if len(result.kept) > 10 else "")
         st.note(f"{len(result.kept)} leader(s) not in the file, kept ({shown}); "
                 "--deactivate-missing makes them inactive")
+    for change in result.rate_changes:
+        st.note(f"rates: {change}")
+    if directory.card is not None and not result.rate_changes:
+        st.note("rates: unchanged")
     if not st.quiet:
         render(result.rows(), [Column("entity"), Column("added", kind="int"),
                                Column("updated", kind="int"), Column("unchanged", kind="int"),

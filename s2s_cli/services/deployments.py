@@ -67,7 +67,7 @@ OVERRIDE_HINT = '(use --override "reason" to deploy anyway)'
 
 def norm_leader(leader_id: str) -> str:
     lid = leader_id.strip().upper()
-    if not lid or len(lid) > 40 or any(ord(c) < 32 for c in lid):
+    if not lid or len(lid) > 40 or parsing.text_problem(lid):
         raise InvalidInput(f"'{leader_id}' is not a leader id")
     return lid
 
@@ -772,7 +772,7 @@ def validate_log(*, deployment_id: int, date: str | None = None, date_from: str 
     return LogInput(
         deployment_id=deployment_id, dates=dates, block=date is None, halves=1 if half else 2,
         activity=choice(activity, taxonomy.ACTIVITIES, "activity") if activity else None,
-        note=parsing.clean_text(note, what="--note"),
+        note=parsing.clean_text(note, what="--note", multiline=True),
         over=parsing.clean_text(over, what="--over", required=True) if over is not None else None,
         include_weekends=include_weekends, include_holidays=include_holidays,
         holidays_skipped=skipped, holiday=holiday)
@@ -955,7 +955,8 @@ def validate_log_edit(*, log_id: int, date: str | None = None, half: bool = Fals
     edit = LogEdit(
         log_id=log_id, date=day, halves=1 if half else 2 if full else None,
         activity=choice(activity, taxonomy.ACTIVITIES, "activity") if activity else None,
-        note=parsing.clean_text(note, what="--note") if note is not None else UNSET,
+        note=(parsing.clean_text(note, what="--note", multiline=True) if note is not None
+              else UNSET),
         over=parsing.clean_text(over, what="--over", required=True) if over is not None else None,
         include_weekends=include_weekends, include_holidays=include_holidays, holiday=holiday)
     if (edit.date is None and edit.halves is None and edit.activity is None
@@ -1034,7 +1035,7 @@ def validate_evaluation(*, deployment_id: int, by: str, rating: int, impact: str
         raise InvalidInput(f"--by must be one of {', '.join(EVALUATORS)}, not '{by}'")
     if not 1 <= rating <= 5:
         raise InvalidInput(f"--rating must be from 1 to 5, not {rating}")
-    text = parsing.clean_text(impact, what="--impact", required=True)
+    text = parsing.clean_text(impact, what="--impact", required=True, multiline=True)
     assert text is not None
     return EvaluationInput(deployment_id=deployment_id, by=who, rating=rating, impact=text,
                            date=parsing.parse_date(date, what="--date") if date else today())

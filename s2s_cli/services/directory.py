@@ -100,8 +100,13 @@ def build_filters(reader: Reader, *, specialisms: list[str] | None = None,
     f.region_id = resolve_region(reader, region) if region else None
     f.la_id = resolve_la(reader, la) if la else None
     if name is not None:
+        from s2s_cli.parsing import text_problem
+
+        problem = text_problem(name)
+        if problem:
+            raise InvalidInput(f"--name {problem}")
         name = name.strip()
-        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+        if not name or len(name) > 200:
             raise InvalidInput("--name must be some text (up to 200 characters)")
         f.name = name
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
@@ -359,8 +364,13 @@ def list_schools(reader: Reader, *, name: str | None = None, la: str | None = No
     where: list[str] = []
     params: dict[str, Any] = {"active": True}
     if name is not None:
+        from s2s_cli.parsing import text_problem
+
+        problem = text_problem(name)
+        if problem:
+            raise InvalidInput(f"--name {problem}")
         name = name.strip()
-        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+        if not name or len(name) > 200:
             raise InvalidInput("--name must be some text (up to 200 characters)")
         where.append("lower(s.name) LIKE :name ESCAPE '\\'")
         params["name"] = f"%{_like_escape(name)}%"

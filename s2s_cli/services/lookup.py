@@ -46,8 +46,9 @@ def _with_reader(source: Source, fn: Callable[[Reader], Any]) -> Any:
 
 def _fragment(text: str, what: str, thing: str) -> str:
     frag = text.strip()
-    if (not frag or len(frag) > MAX_FRAGMENT or any(ord(c) < 32 or ord(c) == 127 for c in frag)
-            or "\ufffd" in frag or any(0xD800 <= ord(c) <= 0xDFFF for c in frag)):
+    from s2s_cli.parsing import text_problem
+
+    if not frag or len(frag) > MAX_FRAGMENT or text_problem(frag):
         raise InvalidInput(f"{what or 'this'} must be {thing} (up to {MAX_FRAGMENT} "
                            "characters of plain text)")
     return frag

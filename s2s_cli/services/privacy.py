@@ -4,28 +4,37 @@
   designating schools, deployments, day logs, evaluations of their deployments, invoice lines
   naming them, and the audit rows about them (masked if they were erased) - as one JSON object.
 * `erase()` replaces their personal fields (name, email, phone, notes) with a placeholder,
-  marks them erased and inactive, redacts the same fields in the audit trail (below), and
-  records one `erase` audit row that holds no personal values and counts the audit rows
-  redacted.  Deployments, days and invoices are untouched, so every total stays the same.
+  marks them erased and inactive, redacts them everywhere else s2s holds them (below), and
+  records one `erase` audit row that holds no personal values, only counts per place.
+  Deployments, days and invoice totals are untouched, so every total stays the same.
+
+What is theirs: the names, emails and phones they have held *as a leader* - their row now and
+every before/after of their own audit rows (`Identity`).  A value that is also another record's
+(a school called "Bolton High School", another leader's name or phone) is not theirs alone:
+it is redacted in their own rows only, and counted as `shared_values_kept`.  Redacted:
+
+* live rows: mentions in other leaders' notes, requests' contacts, notes and cancel reasons,
+  deployments' override reasons, day notes and over-capacity reasons, evaluations, and issued
+  invoices and credit notes (their JSON details, e.g. a void reason; a payer that is exactly
+  them): each mention becomes the placeholder `[erased L0042]`, a stable pseudonym, so an
+  issued document keeps its totals and reads sensibly;
+* the audit trail: their own rows (`name` -> the placeholder; `email`, `phone`, `notes` ->
+  null); the `actor` of commands they ran (`--as "Their Name"`); in other rows the same free
+  text keys, an `email`/`phone` equal to theirs (null) and a person-valued `name` equal to
+  theirs - but never the `name` of a region, authority, school, specialism or another leader,
+  which is that record's own.
 
 Audit redaction is the one exception to the append-only trail, narrow and in the erasure's own
-transaction: the triggers that refuse UPDATE/DELETE are dropped, only the personal keys of the
-rows holding the person's data are rewritten, and the triggers are recreated with the very
-statements migration 0002 uses (`audit.append_only_ddl`) before the transaction commits (on
-PostgreSQL the DROP TRIGGER holds an exclusive lock on audit_log until then, so nobody else can
-change a row meanwhile).  Rows rewritten:
-
-* their own rows (table `leader`, record their id): `name` -> the placeholder; `email`,
-  `phone`, `notes` -> null (what the leader row now holds);
-* any other row whose before/after holds one of the names or emails they have had (found with
-  LIKE, then checked value by value): a `name` equal to one of their names -> the placeholder,
-  an `email` equal to one of their emails -> null, and inside `notes` each mention of them ->
-  the placeholder.  Another leader's own `name`/`email` are theirs (two people may share a
-  name) and are left alone.  No other key (a request's contact, a day's note...) is touched.
+transaction: the triggers that refuse UPDATE/DELETE are dropped, only the rows holding the
+person's values are rewritten, and the triggers are recreated with the very statements
+migration 0002 uses (`audit.append_only_ddl`) before the transaction commits (on PostgreSQL the
+DROP TRIGGER holds an exclusive lock on audit_log until then, so nobody else can change a row
+meanwhile).
 
 On SQLite the erasure runs with `secure_delete` on (the old bytes are overwritten, not just
 unlinked) and the CLI then checkpoints the WAL (`checkpoint_wal`).  Readers still mask audit
-rows (services/auditlog.py) as well: a second line of defence."""
+rows (services/auditlog.py) as well: a second line of defence.  Files written before the
+erasure (exports, PDFs someone saved) are outside s2s: the next export is clean."""
 
 from __future__ import annotations
 
@@ -40,8 +49,10 @@ from s2s_cli.services.auditlog import PERSONAL_FIELDS, _like, placeholder, rows_
 
 
 def normalise_id(leader_id: str) -> str:
+    from s2s_cli.parsing import text_problem
+
     lid = (leader_id or "").strip().upper()
-    if not lid or len(lid) > 20 or any(ord(c) < 32 for c in lid):
+    if not lid or len(lid) > 20 or text_problem(lid):
         raise InvalidInput(f"'{leader_id}' is not a leader id (they look like L0042)")
     return lid
 
@@ -154,12 +165,38 @@ def export_data(reader: Reader, leader_id: str) -> dict[str, Any]:
     }
 
 
+# Where a coordinator types free text that may mention a person (live rows and the same keys in
+# audit before/after values), and the place each is reported under.
+FREE_TEXT: dict[str, dict[str, str]] = {
+    "leader": {"notes": "leader_notes"},
+    "support_request": {"contact": "request_contacts", "note": "request_notes",
+                        "cancel_reason": "request_notes"},
+    "deployment": {"override_reason": "deployment_notes"},
+    "day_log": {"note": "day_notes", "over_reason": "day_notes"},
+    "evaluation": {"impact": "evaluations"},
+    "invoice": {"details": "invoices", "payer": "invoices", "document": "invoices"},
+}
+# Tables whose `name` column is the record's own name: never a person's value to redact
+# (a school called "Bolton High School" keeps its name whoever else was once called that).
+NAMED_TABLES = ("region", "local_authority", "school", "specialism", "leader")
+FREE_KEYS = {key for cols in FREE_TEXT.values() for key in cols} | {"reason"}
+PLACES = ("leader", "leader_notes", "request_contacts", "request_notes", "deployment_notes",
+          "day_notes", "evaluations", "invoices", "audit_actors", "audit_values")
+
+
 @dataclass
 class EraseResult:
     leader_id: str
     placeholder: str
     already: bool
     audit_rows_redacted: int = 0
+    redacted: dict[str, int] | None = None  # place -> rows changed (PLACES)
+    shared_values_kept: int = 0  # held values also another record's: left alone elsewhere
+
+    def summary(self) -> str:
+        counts = self.redacted or {}
+        parts = [f"{place.replace('_', ' ')} {n}" for place, n in counts.items() if n]
+        return ", ".join(parts) or "nothing"
 
 
 def _load(value: Any) -> dict[str, Any] | None:
@@ -172,107 +209,263 @@ def _load(value: Any) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _json_text(text: str) -> str:
-    """How text appears inside the stored JSON (audit.dumps: ensure_ascii=False)."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+@dataclass
+class Identity:
+    """The values that are an erased leader's: the names, emails and phones they have held as
+    a leader (their row now and every before/after of their own audit rows), less any equal
+    to another record's (another leader's, a school's, an authority's...), which are not
+    theirs alone and so are left alone outside the leader's own rows."""
+
+    leader_id: str
+    placeholder: str
+    names: set[str]
+    emails: set[str]  # lower case
+    phones: set[str]
+    shared: set[str]
+
+    def values(self) -> list[str]:
+        return sorted(self.names | self.emails | self.phones, key=len, reverse=True)
+
+    def _pattern(self) -> Any:
+        import re
+
+        if not hasattr(self, "_re"):
+            alts = "|".join(re.escape(v) for v in self.values())
+            self._re = re.compile(rf"(?<!\w)(?:{alts})(?!\w)", re.IGNORECASE) if alts else None
+        return self._re
+
+    def scrub(self, text: str) -> str:
+        """`text` with every mention of the person replaced by the placeholder."""
+        pattern = self._pattern()
+        if pattern is None or not text:
+            return text
+        return pattern.sub(self.placeholder, text)
+
+    def scrub_value(self, value: Any) -> Any:
+        """Free text, or a JSON document (an invoice's details) whose strings are free text."""
+        if not isinstance(value, str):
+            return value
+        stripped = value.lstrip()
+        if stripped.startswith("{"):
+            try:
+                data = json.loads(value)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                fixed = self._walk(data)
+                return value if fixed == data else json.dumps(fixed)
+        return self.scrub(value)
+
+    def _walk(self, data: Any) -> Any:
+        if isinstance(data, str):
+            return self.scrub(data)
+        if isinstance(data, list):
+            return [self._walk(v) for v in data]
+        if isinstance(data, dict):
+            return {k: self._walk(v) for k, v in data.items()}
+        return data
+
+    def is_theirs(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        v = " ".join(value.split()).lower()
+        return v in {n.lower() for n in self.names} or v in self.emails
+
+    def like_patterns(self) -> list[str]:
+        """Lower-case LIKE patterns finding a value however it was stored (plain text, in an
+        audit row's JSON, or ASCII-escaped inside an invoice's JSON details)."""
+        forms: set[str] = set()
+        for v in self.values():
+            for form in (v, json.dumps(v, ensure_ascii=False)[1:-1], json.dumps(v)[1:-1],
+                         json.dumps(json.dumps(v)[1:-1], ensure_ascii=False)[1:-1]):
+                forms.add(form.lower())
+        return [f"%{_like(f)}%" for f in sorted(forms)]
 
 
-def _replace_mentions(text: str, names: set[str], emails: set[str], name: str) -> str:
-    import re
+def _identity(conn: Any, leader_id: str, row: Any) -> Identity:
+    from sqlalchemy import text
 
-    for email in sorted(emails, key=len, reverse=True):
-        text = re.sub(re.escape(email), name, text, flags=re.IGNORECASE)
-    for old in sorted(names, key=len, reverse=True):
-        text = text.replace(old, name)
-    return text
+    name = placeholder(leader_id)
+    names: set[str] = {row.name or ""}
+    emails: set[str] = {row.email or ""}
+    phones: set[str] = {row.phone or ""}
+    own = conn.execute(text("SELECT before, after FROM audit_log WHERE table_name = 'leader' "
+                            "AND record_id = :id"), {"id": leader_id}).all()
+    for r in own:  # every value they have held, not only the last
+        for data in (_load(r.before), _load(r.after)):
+            for key, found in (("name", names), ("email", emails), ("phone", phones)):
+                if data and isinstance(data.get(key), str):
+                    found.add(data[key])
+    names = {" ".join(n.split()) for n in names}
+    names = {n for n in names if len(n) >= 3 and n != name and not n.startswith("[erased ")}
+    emails = {e.strip().lower() for e in emails if len(e.strip()) >= 3}
+    phones = {p.strip() for p in phones if sum(c.isdigit() for c in p) >= 6}
+    shared: set[str] = set()
+    lowered = sorted({n.lower() for n in names})
+    if lowered:
+        marks = ", ".join(f":n{i}" for i in range(len(lowered)))
+        params: dict[str, Any] = {f"n{i}": v for i, v in enumerate(lowered)}
+        params["id"] = leader_id
+        for table in NAMED_TABLES:
+            extra = " AND id <> :id" if table == "leader" else ""
+            for (found,) in conn.execute(text(
+                    f"SELECT lower(name) FROM {table} WHERE lower(name) IN ({marks}){extra}"),
+                    params):
+                shared.add(found)
+    if emails:
+        marks = ", ".join(f":e{i}" for i in range(len(emails)))
+        params = {f"e{i}": v for i, v in enumerate(sorted(emails))}
+        params["id"] = leader_id
+        shared |= {r[0] for r in conn.execute(text(
+            f"SELECT lower(email) FROM leader WHERE lower(email) IN ({marks}) AND id <> :id"),
+            params)}
+    if phones:
+        marks = ", ".join(f":p{i}" for i in range(len(phones)))
+        params = {f"p{i}": v for i, v in enumerate(sorted(phones))}
+        params["id"] = leader_id
+        shared |= {r[0] for r in conn.execute(text(
+            f"SELECT phone FROM leader WHERE phone IN ({marks}) AND id <> :id"), params)}
+    return Identity(leader_id, name, {n for n in names if n.lower() not in shared},
+                    {e for e in emails if e not in shared},
+                    {p for p in phones if p not in shared}, shared)
 
 
-def _redacted(data: dict[str, Any], *, own: bool, other_leader: bool, names: set[str],
-              emails: set[str], name: str) -> dict[str, Any]:
+def _where_like(columns: list[str], patterns: list[str]) -> tuple[str, dict[str, Any]]:
+    params = {f"q{i}": p for i, p in enumerate(patterns)}
+    clauses = [f"lower({c}) LIKE :q{i} ESCAPE '\\'" for c in columns
+               for i in range(len(patterns))]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
+def _redact_live(conn: Any, who: Identity, counts: dict[str, int]) -> None:
+    """Mentions of the person in other rows' free text (other leaders' notes, requests'
+    contacts and notes, deployments' reasons, day notes, evaluations, invoices)."""
+    from sqlalchemy import text
+
+    patterns = who.like_patterns()
+    if not patterns:
+        return
+    resealed: list[int] = []
+    for table, cols in FREE_TEXT.items():
+        key = "id"
+        where, params = _where_like(list(cols), patterns)
+        if table == "leader":
+            where += " AND id <> :lid"
+            params["lid"] = who.leader_id
+        rows = conn.execute(text(f"SELECT {key}, {', '.join(cols)} FROM {table} WHERE {where} "
+                                 f"ORDER BY {key}"), params).all()
+        for r in rows:
+            changes: dict[str, Any] = {}
+            for i, col in enumerate(cols, start=1):
+                old = r[i]
+                if table == "invoice" and col == "payer":
+                    new = who.placeholder if who.is_theirs(old) else old
+                else:
+                    new = who.scrub_value(old)
+                if new != old:
+                    changes[col] = new
+            if not changes:
+                continue
+            sets = ", ".join(f"{c} = :v_{c}" for c in changes)
+            conn.execute(text(f"UPDATE {table} SET {sets} WHERE {key} = :k"),
+                         {**{f"v_{c}": v for c, v in changes.items()}, "k": r[0]})
+            for place in {cols[c] for c in changes}:
+                counts[place] = counts.get(place, 0) + 1
+            if table == "invoice":
+                resealed.append(int(r[0]))
+    if resealed:  # issued documents rewritten by the erasure: sealed again, in the chain
+        from s2s_cli import audit
+
+        audit.seal_documents(conn, resealed, command="s2s leader erase")
+
+
+def _redacted(data: dict[str, Any], *, table: str, own: bool, who: Identity) -> dict[str, Any]:
     out = dict(data)
-    for key in PERSONAL_FIELDS:
-        value = out.get(key)
-        if key not in out or value is None:
+    for key, value in data.items():
+        if own and key in PERSONAL_FIELDS:
+            out[key] = (who.placeholder if key == "name" else None) if value is not None \
+                else None
             continue
-        if own:
-            out[key] = name if key == "name" else None
-        elif not isinstance(value, str):
+        if not isinstance(value, str):
             continue
-        elif key == "notes":
-            out[key] = _replace_mentions(value, names, emails, name)
-        elif other_leader:
+        if key in FREE_KEYS and not (key == "payer"):
+            out[key] = who.scrub_value(value)
+        elif table == "leader" and key in PERSONAL_FIELDS:
             continue  # another leader's own name/email/phone: theirs, even if the same
-        elif key == "name" and value in names:
-            out[key] = name
-        elif key == "email" and value.lower() in emails:
+        elif key == "name" and table in NAMED_TABLES:
+            continue  # a school's (an authority's...) own name is never the person's
+        elif key in ("name", "payer") and who.is_theirs(value):
+            out[key] = who.placeholder
+        elif key == "email" and value.strip().lower() in who.emails:
+            out[key] = None
+        elif key == "phone" and value.strip() in who.phones:
             out[key] = None
     return out
 
 
-def redact_audit(session: Any, leader_id: str, *, names: set[str], emails: set[str]) -> int:
-    """Rewrite the erased leader's personal values in the audit trail (see the module notes);
-    the number of audit rows changed.  Runs in the caller's (the erasure's) transaction."""
+def redact_audit(session: Any, who: Identity, counts: dict[str, int]) -> int:
+    """Rewrite the erased leader's values in the audit trail: their own rows' personal keys,
+    the actor of the commands they ran (`--as "Their Name"`), and mentions of them in other
+    rows (see the module notes).  The number of audit rows changed; runs in the caller's
+    (the erasure's) transaction."""
     from sqlalchemy import text
 
     from s2s_cli import audit
 
     conn = session.connection()
-    name = placeholder(leader_id)
-    own = conn.execute(text("SELECT id, table_name, record_id, before, after FROM audit_log "
-                            "WHERE table_name = 'leader' AND record_id = :id"),
-                       {"id": leader_id}).all()
-    for r in own:  # every name and email they have had, not only the last
-        for data in (_load(r.before), _load(r.after)):
-            for key, found in (("name", names), ("email", emails)):
-                if data and isinstance(data.get(key), str):
-                    found.add(data[key])
-    names = {n for n in names if isinstance(n, str) and len(n.strip()) >= 3 and n != name}
-    emails = {e.lower() for e in emails if isinstance(e, str) and len(e.strip()) >= 3}
-    where, params = [], {"id": leader_id}
-    for i, value in enumerate(sorted(names)):
-        params[f"n{i}"] = f"%{_like(_json_text(value))}%"
-        where += [f"before LIKE :n{i} ESCAPE '\\'", f"after LIKE :n{i} ESCAPE '\\'"]
-    for i, value in enumerate(sorted(emails)):
-        params[f"e{i}"] = f"%{_like(_json_text(value))}%"
-        where += [f"lower(before) LIKE :e{i} ESCAPE '\\'",
-                  f"lower(after) LIKE :e{i} ESCAPE '\\'"]
-    others = conn.execute(text(
-        "SELECT id, table_name, record_id, before, after FROM audit_log WHERE NOT "
-        f"(table_name = 'leader' AND record_id = :id) AND ({' OR '.join(where)})"),
-        params).all() if where else []
+    lid = who.leader_id
+    own = conn.execute(text("SELECT id, table_name, record_id, actor, before, after FROM "
+                            "audit_log WHERE table_name = 'leader' AND record_id = :id"),
+                       {"id": lid}).all()
+    patterns = who.like_patterns()
+    others = []
+    if patterns:
+        where, params = _where_like(["before", "after", "actor"], patterns)
+        params["id"] = lid
+        others = conn.execute(text(
+            "SELECT id, table_name, record_id, actor, before, after FROM audit_log WHERE NOT "
+            f"(table_name = 'leader' AND record_id = :id) AND {where}"), params).all()
     changes = []
     for r, is_own in [(r, True) for r in own] + [(r, False) for r in others]:
-        new = {}
+        new: dict[str, Any] = {}
         for key in ("before", "after"):
             value = getattr(r, key)
             data = _load(value)
             if data is None:
                 new[key] = value
                 continue
-            fixed = _redacted(data, own=is_own, other_leader=r.table_name == "leader",
-                              names=names, emails=emails, name=name)
+            fixed = _redacted(data, table=r.table_name, own=is_own, who=who)
             new[key] = audit.dumps(fixed) if fixed != data else value
+        actor = who.placeholder if who.is_theirs(r.actor) else who.scrub(r.actor or "")
+        actor = actor or r.actor
+        if actor != r.actor:
+            counts["audit_actors"] = counts.get("audit_actors", 0) + 1
         if (new["before"], new["after"]) != (r.before, r.after):
-            changes.append({"k_id": r.id, "k_before": new["before"], "k_after": new["after"]})
+            counts["audit_values"] = counts.get("audit_values", 0) + 1
+        if (new["before"], new["after"], actor) != (r.before, r.after, r.actor):
+            changes.append({"k_id": r.id, "k_before": new["before"], "k_after": new["after"],
+                            "k_actor": actor})
     if not changes:
         return 0
     dialect = conn.dialect.name
     for statement in audit.drop_append_only_ddl(dialect):
         conn.exec_driver_sql(statement)
-    conn.execute(text("UPDATE audit_log SET before = :k_before, after = :k_after "
-                      "WHERE id = :k_id"), changes)
+    conn.execute(text("UPDATE audit_log SET before = :k_before, after = :k_after, "
+                      "actor = :k_actor WHERE id = :k_id"), changes)
     for statement in audit.append_only_ddl(dialect):
         conn.exec_driver_sql(statement)
     # the rewritten rows no longer match their hashes: chain again from the first of them
     # (recorded as a `reseal` audit row)
-    audit.reseal(session, min(c["k_id"] for c in changes), reason=f"erasure of {leader_id}")
+    audit.reseal(session, min(c["k_id"] for c in changes),
+                 reason=f"erasure of {who.leader_id}")
     return len(changes)
 
 
 def erase(session: Any, leader_id: str) -> EraseResult:
     """Erase a leader's personal fields in the caller's transaction (Core update, so the
-    automatic ORM audit never copies the old values), redact them in the audit trail, and
-    record one explicit `erase` audit row."""
+    automatic ORM audit never copies the old values), redact them wherever else s2s holds
+    them (free text of other rows, the audit trail), and record one explicit `erase` audit
+    row holding only counts."""
     from sqlalchemy import select, update
 
     from s2s_cli import audit
@@ -289,17 +482,22 @@ def erase(session: Any, leader_id: str) -> EraseResult:
     if row is None:
         raise NotFound(f"no leader with id '{leader_id.strip()}'")
     if row.erased:
-        return EraseResult(lid, placeholder(lid), True)
-    name = placeholder(lid)
+        return EraseResult(lid, placeholder(lid), True, 0, dict.fromkeys(PLACES, 0))
+    who = _identity(conn, lid, row)
+    name = who.placeholder
     new = {"name": name, "email": None, "phone": None, "notes": None, "erased": True,
            "active": False}
     session.execute(update(t).where(t.c.id == lid).values(**new))
-    redacted = redact_audit(session, lid, names={row.name or ""}, emails={row.email or ""})
+    counts = dict.fromkeys(PLACES, 0)
+    counts["leader"] = 1
+    _redact_live(conn, who, counts)
+    redacted = redact_audit(session, who, counts)
     held = ["name"] + [f for f in ("email", "phone", "notes") if getattr(row, f) is not None]
     audit.record(session, "leader", lid, "erase",
                  {"erased": False, "active": bool(row.active), "fields_erased": held},
-                 {**new, "audit_rows_redacted": redacted})
-    return EraseResult(lid, name, False, redacted)
+                 {**new, "audit_rows_redacted": redacted, "redacted": counts,
+                  "shared_values_kept": len(who.shared)})
+    return EraseResult(lid, name, False, redacted, counts, len(who.shared))
 
 
 def checkpoint_wal(engine: Any) -> bool:
@@ -316,5 +514,5 @@ def checkpoint_wal(engine: Any) -> bool:
     return not busy
 
 
-__all__ = ["PERSONAL_FIELDS", "EraseResult", "checkpoint_wal", "erase", "export_data",
-           "normalise_id", "redact_audit"]
+__all__ = ["PERSONAL_FIELDS", "PLACES", "EraseResult", "checkpoint_wal", "erase",
+           "export_data", "normalise_id", "redact_audit"]

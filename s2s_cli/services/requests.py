@@ -172,7 +172,7 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
         school_urn=school, need=need_slug, specialisms=tuple(slugs),
         kind=resolve_kind(kind) if kind else None,
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
-        funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
+        funding=route, funder=who, note=parsing.clean_text(note, what="--note", multiline=True),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
         received=when, terms=terms, po=clean_po(po), need_term=need_term,
         rise_ref=ref, override=check_dfe_closed(route, override, "request"))
