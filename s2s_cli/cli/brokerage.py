@@ -323,6 +323,8 @@ def deployment_close(ctx: typer.Context,
     st.note(f"deployment {deployment_id} closed with {days_str(info['logged'])} of "
             f"{days_str(info['agreed'])} agreed days logged; request {info['request_id']} is "
             f"{info['request_status']}")
+    if info.get("cancelled_sessions"):
+        st.note(f"{info['cancelled_sessions']} planned session(s) cancelled")
 
 
 # --- days worked ------------------------------------------------------------------------------
@@ -379,6 +381,8 @@ def log_add(
         sys.stdout.write("".join(f"{i}\n" for i in ids))
     st.note(f"deployment {deployment_id}: {days_str(result['logged'])} of "
             f"{days_str(result['agreed'])} agreed days logged")
+    if result.get("confirmed"):
+        st.note("confirmed planned session(s) " + ", ".join(map(str, result["confirmed"])))
 
 
 @log_app.command("list")
@@ -412,6 +416,9 @@ def log_undo(ctx: typer.Context, log_id: Annotated[int, typer.Argument(metavar="
     info = st.write(lambda session: deployments.undo_log(session, log_id))
     st.note(f"removed day {log_id} ({info['date']}, {days_str(info['halves'])} day) from "
             f"deployment {info['deployment_id']}")
+    if info.get("replanned"):
+        st.note(f"session {info['replanned']} is planned again (to confirm once its date has "
+                "passed)")
 
 
 # --- evaluations, reviews, capacity -----------------------------------------------------------

@@ -36,6 +36,7 @@ from s2s_cli import parsing, taxonomy
 from s2s_cli.errors import InvalidInput, NotFound, Refused
 from s2s_cli.fastdb import Reader
 from s2s_cli.parsing import days_str
+from s2s_cli.services import planning
 from s2s_cli.services.requests import (
     TRUST_TYPES,
     as_date,
@@ -352,10 +353,11 @@ def close_deployment(session: Any, deployment_id: int) -> dict[str, Any]:
         req.closed_on = today()
         session.add(req)
         session.flush()
+    cancelled = planning.cancel_open(session, deployment_id, "deployment closed")
     logged = sum(session.exec(select(DayLog.halves)
                               .where(DayLog.deployment_id == deployment_id)).all())
     return {"request_id": request_id, "request_status": req.status, "logged": logged,
-            "agreed": dep.agreed_halves}
+            "agreed": dep.agreed_halves, "cancelled_sessions": cancelled}
 
 
 # --- days worked ------------------------------------------------------------------------------
@@ -423,33 +425,42 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
         if dep.end is not None and d > dep.end:
             raise Refused(f"{d} is after deployment {did} ends ({dep.end})")
     reader = session_reader(session)
+    plans = planning.LogPlans(session, reader, leader_id, did, inp.dates)
     existing = {as_date(d): int(h) for d, h in reader.iter(
         "SELECT g.date, sum(g.halves) FROM day_log g WHERE g.leader_id = :lid "
         "AND g.date >= :a AND g.date <= :b GROUP BY g.date",
         {"lid": leader_id, "a": bind_date(reader, first), "b": bind_date(reader, last)})}
     for d in inp.dates:
-        already = existing.get(d, 0)
-        if already + inp.halves > 2:
-            raise Refused(f"{leader_id} already has {days_str(already)} day(s) logged on {d}; "
-                          f"{days_str(inp.halves)} more would exceed one day")
+        refusal = planning.day_refusal(leader_id, d, existing.get(d, 0), plans.planned_on(d),
+                                       inp.halves)
+        if refusal is not None:
+            raise refusal
     logged = int(reader.scalar("SELECT coalesce(sum(g.halves), 0) FROM day_log g "
                                "WHERE g.deployment_id = :id", {"id": did}) or 0)
     total = logged + inp.halves * len(inp.dates)
-    if total > dep.agreed_halves and inp.over is None:
-        raise Refused(f"deployment {did} would have {days_str(total)} of "
-                      f"{days_str(dep.agreed_halves)} agreed days logged; use --over \"reason\" "
+    booked = total + plans.remaining  # planned sessions count like days worked
+    adds = inp.halves * len(inp.dates) - plans.confirmed_halves
+    if booked > dep.agreed_halves and adds > 0 and inp.over is None:
+        raise Refused(f"deployment {did} would have {days_str(booked)} of "
+                      f"{days_str(dep.agreed_halves)} agreed days logged"
+                      f"{' or planned' if plans.remaining else ''}; use --over \"reason\" "
                       "to log beyond the agreement")
     activity = inp.activity or (dep.work if dep.work in taxonomy.ACTIVITIES else "other")
     logs = []
     running = logged
     for d in inp.dates:
         running += inp.halves
+        plan = plans.confirms.get(d)
         logs.append(DayLog(deployment_id=did, leader_id=leader_id, date=d, halves=inp.halves,
-                           activity=activity, note=inp.note,
-                           over_reason=inp.over if running > dep.agreed_halves else None))
+                           activity=inp.activity or (plan.activity if plan else activity),
+                           note=inp.note if inp.note is not None or plan is None else plan.note,
+                           over_reason=(inp.over or (plan.over_reason if plan else None))
+                           if running > dep.agreed_halves else None))
     session.add_all(logs)
     session.flush()
-    return {"ids": [g.id for g in logs], "logged": total, "agreed": dep.agreed_halves}
+    confirmed = plans.confirm(logs)
+    return {"ids": [g.id for g in logs], "logged": total, "agreed": dep.agreed_halves,
+            "confirmed": confirmed}
 
 
 LOG_SELECT = """
@@ -508,6 +519,7 @@ def undo_log(session: Any, log_id: int) -> dict[str, Any]:
                       "audit trail; it cannot be undone")
     info = {"id": log.id, "deployment_id": log.deployment_id, "date": log.date,
             "halves": log.halves}
+    info["replanned"] = planning.unconfirm(session, log_id)
     session.delete(log)
     session.flush()
     return info
