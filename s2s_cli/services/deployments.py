@@ -447,15 +447,15 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
                       "to log beyond the agreement")
     activity = inp.activity or (dep.work if dep.work in taxonomy.ACTIVITIES else "other")
     logs = []
-    running = logged
+    running = logged + plans.remaining
     for d in inp.dates:
         running += inp.halves
-        plan = plans.confirms.get(d)
+        plan = plans.confirms.get(d)  # a session planned for this date, now worked
         logs.append(DayLog(deployment_id=did, leader_id=leader_id, date=d, halves=inp.halves,
                            activity=inp.activity or (plan.activity if plan else activity),
                            note=inp.note if inp.note is not None or plan is None else plan.note,
-                           over_reason=(inp.over or (plan.over_reason if plan else None))
-                           if running > dep.agreed_halves else None))
+                           over_reason=(plan.over_reason if plan and plan.over_reason else
+                                        inp.over if running > dep.agreed_halves else None)))
     session.add_all(logs)
     session.flush()
     confirmed = plans.confirm(logs)
