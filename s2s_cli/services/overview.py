@@ -82,7 +82,7 @@ ITEM_COLUMNS = [
 
 
 def validate_date(value: str | None) -> dt.date:
-    return parsing.parse_date(value, what="--date") if value else today()
+    return parsing.parse_date(value, what="--date") if value is not None else today()
 
 
 def overview(reader: Reader, on: dt.date, *, span: str = "week") -> dict[str, Any]:
