@@ -4,8 +4,10 @@ Validation reads the whole file first and reports every problem as `FILE:LINE: w
 (with a "did you mean" where one is close); nothing is written unless the file is clean.
 Loading updates regions, local authorities, schools, leaders, the rate card (`rates`) and the
 review policy (`reviews`: months after the first logged day when a progress review is due, by
-kind of work) in place, never deletes anything, and marks leaders missing from the file
-inactive.  A file without `rates` or `reviews` leaves the stored setting as it is."""
+kind of work) in place and never deletes anything.  Active leaders missing from the file are
+kept (and listed) unless the caller asks for them to be made inactive; an erased leader is
+never restored or reactivated.  A file without `rates` or `reviews` leaves the stored setting
+as it is."""
 
 from __future__ import annotations
 
@@ -38,14 +40,14 @@ T_LS = LeaderSpecialism.__table__  # type: ignore[attr-defined]
 T_SPEC = Specialism.__table__  # type: ignore[attr-defined]
 T_SETTING = Setting.__table__  # type: ignore[attr-defined]
 
-SCHOOL_TYPES = ("community school", "voluntary aided school", "voluntary controlled school",
-                "foundation school", "academy", "free school", "special school",
-                "pupil referral unit", "independent school", "other")
+SCHOOL_TYPES = taxonomy.SCHOOL_TYPES
 TOP_KEYS = ("regions", "local_authorities", "schools", "leaders", "rates", "reviews")
 REVIEW_MONTHS_MAX = 24
 LA_KEYS = {"code", "name", "region"}
 SCHOOL_KEYS = {"urn", "name", "la", "phase", "type", "trust", "pupils", "ofsted", "postcode",
-               "teaching_school", "teaching_school_hub", "national_support_school", "status"}
+               "teaching_school", "teaching_school_hub", "national_support_school", "status",
+               "street", "locality", "address3", "town", "county", "phone", "website",
+               "finance_contact", "finance_email", "headteacher", "po_required"}
 LEADER_KEYS = {"id", "name", "kind", "home_school", "designated_by", "email", "phone",
                "capacity_days", "specialisms", "designations", "active", "notes"}
 
@@ -94,6 +96,7 @@ class Directory:
 @dataclass
 class LoadResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)  # active leaders not in the file, kept
 
     def bump(self, entity: str, what: str, n: int = 1) -> None:
         self.counts.setdefault(entity, {"added": 0, "updated": 0, "unchanged": 0})
@@ -299,101 +302,28 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
     urns: set[int] = set(known.get("urns", ()))
     file_urns: dict[int, int] = {}
     for rec in _records(_seq(doc, "schools", p), "school", p):
-        _check_keys(rec, SCHOOL_KEYS, "school", p)
-        urn = _int(rec, "urn", p, lo=100000, hi=999999)
-        name = _text(rec, "name", p)
-        la = _text(rec, "la", p)
-        if la is not None and la.lower() not in la_names:
-            p.add(rec.lines["la"], f"unknown local authority '{la}'"
-                  f"{_did_you_mean(la, list(la_names.values()))}")
-            la = None
-        phase = _choice(rec, "phase", taxonomy.PHASES, p, "phase")
-        stype = _choice(rec, "type", SCHOOL_TYPES, p, "school type", required=False)
-        ofsted = _choice(rec, "ofsted", taxonomy.OFSTED_GRADES, p, "Ofsted grade",
-                         required=False)
-        school = {
-            "urn": urn, "name": name, "la": la_names[la.lower()] if la else None,
-            "phase": phase, "type": stype, "trust": _text(rec, "trust", p, required=False),
-            "pupils": _int(rec, "pupils", p, required=False, lo=0, hi=10000),
-            "ofsted": ofsted, "postcode": _text(rec, "postcode", p, required=False, max_len=10),
-            "status": _text(rec, "status", p, required=False) or "open",
-            "teaching_school": _bool(rec, "teaching_school", p),
-            "teaching_school_hub": _bool(rec, "teaching_school_hub", p),
-            "national_support_school": _bool(rec, "national_support_school", p),
-        }
+        school = check_school(rec, p, la_names, phase_required="phase" in rec)
+        urn = school["urn"]
         if urn is not None:
             if urn in file_urns:
                 p.add(rec.lines["urn"], f"duplicate school URN {urn} "
                       f"(first on line {file_urns[urn]})")
             file_urns[urn] = rec.line
             urns.add(urn)
-        if urn is not None and name and la and phase:
+        if urn is not None and school["name"] and school["la"] and (
+                school["phase"] or "phase" not in rec):
             out.schools.append(school)
 
     # leaders
     ids: dict[str, int] = {}
     for rec in _records(_seq(doc, "leaders", p), "leader", p):
-        _check_keys(rec, LEADER_KEYS, "leader", p)
-        lid = _text(rec, "id", p)
-        if lid is not None and not re.fullmatch(r"L\d{4,6}", lid):
-            p.add(rec.lines["id"], f"leader id '{lid}' must look like L0042")
-            lid = None
+        leader = check_leader(rec, p, urns)
+        lid = leader["id"]
         if lid is not None:
             if lid in ids:
                 p.add(rec.lines["id"], f"duplicate leader id {lid} (first on line {ids[lid]})")
             ids[lid] = rec.line
-        name = _text(rec, "name", p)
-        kind = _choice(rec, "kind", taxonomy.KINDS, p, "kind of leader", upper=True)
-        home: int | None = None
-        for key in ("home_school", "designated_by"):
-            urn = _int(rec, key, p, required=(key == "home_school"), lo=0, hi=999999)
-            if urn is not None and urn not in urns:
-                close = taxonomy.suggest(str(urn), [str(u) for u in urns])
-                hint = f" (did you mean {close}?)" if close else ""
-                p.add(rec.lines[key], f"unknown school URN {urn} in '{key}'{hint}")
-                urn = None
-            if key == "home_school":
-                home = urn
-            else:
-                designated_by = urn
-        email = _text(rec, "email", p, required=False)
-        if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            p.add(rec.lines["email"], f"'{email}' is not an email address")
-        specs: list[str] = []
-        raw_specs = rec.get("specialisms")
-        if raw_specs is not None and not isinstance(raw_specs, yamlsafe.LList):
-            p.add(rec.lines["specialisms"], "'specialisms' must be a list")
-        elif raw_specs is not None:
-            for term, line in zip(raw_specs, raw_specs.lines, strict=True):
-                hit = taxonomy.lookup_specialism(str(term)) if isinstance(term, str) else None
-                if hit is None:
-                    near = taxonomy.suggest_specialisms(str(term), 1)
-                    hint = f" (did you mean '{near[0]}'?)" if near else ""
-                    p.add(line, f"unknown specialism '{term}'{hint}")
-                elif hit[0] not in specs:
-                    specs.append(hit[0])
-        designations: list[str] = []
-        raw_des = rec.get("designations")
-        if raw_des is not None and not isinstance(raw_des, yamlsafe.LList):
-            p.add(rec.lines["designations"], "'designations' must be a list")
-        elif raw_des is not None:
-            for term, line in zip(raw_des, raw_des.lines, strict=True):
-                if not isinstance(term, str) or term.lower() not in taxonomy.DESIGNATIONS:
-                    p.add(line, f"unknown designation '{term}'"
-                          f"{_did_you_mean(term, taxonomy.DESIGNATIONS)}")
-                else:
-                    designations.append(term.lower())
-        leader = {
-            "id": lid, "name": name, "kind": kind, "home_school_urn": home,
-            "designated_by_urn": designated_by, "email": email,
-            "phone": _text(rec, "phone", p, required=False, max_len=40),
-            "capacity_days": _int(rec, "capacity_days", p, required=False, lo=0, hi=366) or 0,
-            "active": _bool(rec, "active", p, default=True),
-            "designations": ",".join(sorted(set(designations))),
-            "notes": _text(rec, "notes", p, required=False, max_len=2000),
-            "specialisms": sorted(specs),
-        }
-        if lid and name and kind and home:
+        if lid and leader["name"] and leader["kind"] and leader["home_school_urn"]:
             out.leaders.append(leader)
 
     if "rates" in doc:
@@ -402,6 +332,109 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
         out.reviews = _validate_reviews(doc["reviews"], doc.lines["reviews"], p)
     p.raise_if_any()
     return out
+
+
+EMAIL_RE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+SCHOOL_TEXT_FIELDS = (("street", 200), ("locality", 200), ("address3", 200), ("town", 100),
+                      ("county", 100), ("phone", 40), ("website", 200),
+                      ("finance_contact", 200), ("finance_email", 200), ("headteacher", 200))
+
+
+def check_school(rec: yamlsafe.LDict, p: _Problems, la_names: dict[str, str], *,
+                 phase_required: bool = True) -> dict[str, Any]:
+    """One school record (a seed file entry, or what `school add/edit` was given), checked
+    field by field; `la_names` maps lower-case LA names to their spelling.  A file may hold a
+    school without a phase (GIAS has some): `phase_required=False`."""
+    _check_keys(rec, SCHOOL_KEYS, "school", p)
+    urn = _int(rec, "urn", p, lo=100000, hi=999999)
+    name = _text(rec, "name", p)
+    la = _text(rec, "la", p)
+    if la is not None and la.lower() not in la_names:
+        p.add(rec.lines["la"], f"unknown local authority '{la}'"
+              f"{_did_you_mean(la, list(la_names.values()))}")
+        la = None
+    phase = _choice(rec, "phase", taxonomy.PHASES, p, "phase", required=phase_required)
+    stype = _choice(rec, "type", SCHOOL_TYPES, p, "school type", required=False)
+    ofsted = _choice(rec, "ofsted", taxonomy.OFSTED_GRADES, p, "Ofsted grade", required=False)
+    school: dict[str, Any] = {
+        "urn": urn, "name": name, "la": la_names[la.lower()] if la else None,
+        "phase": phase, "type": stype, "trust": _text(rec, "trust", p, required=False),
+        "pupils": _int(rec, "pupils", p, required=False, lo=0, hi=10000),
+        "ofsted": ofsted, "postcode": _text(rec, "postcode", p, required=False, max_len=10),
+        "status": _text(rec, "status", p, required=False) or "open",
+        "teaching_school": _bool(rec, "teaching_school", p),
+        "teaching_school_hub": _bool(rec, "teaching_school_hub", p),
+        "national_support_school": _bool(rec, "national_support_school", p),
+    }
+    for key, max_len in SCHOOL_TEXT_FIELDS:
+        school[key] = _text(rec, key, p, required=False, max_len=max_len)
+    email = school["finance_email"]
+    if email is not None and not re.fullmatch(EMAIL_RE, email):
+        p.add(rec.lines["finance_email"], f"'{email}' is not an email address")
+    school["po_required"] = _bool(rec, "po_required", p)
+    return school
+
+
+def check_leader(rec: yamlsafe.LDict, p: _Problems, urns: set[int]) -> dict[str, Any]:
+    """One leader record (a seed file entry, or what `leader add/edit` was given), checked
+    field by field; `urns` are the schools a home school may be."""
+    _check_keys(rec, LEADER_KEYS, "leader", p)
+    lid = _text(rec, "id", p)
+    if lid is not None and not re.fullmatch(r"L\d{4,6}", lid):
+        p.add(rec.lines["id"], f"leader id '{lid}' must look like L0042")
+        lid = None
+    name = _text(rec, "name", p)
+    kind = _choice(rec, "kind", taxonomy.KINDS, p, "kind of leader", upper=True)
+    home: int | None = None
+    designated_by: int | None = None
+    for key in ("home_school", "designated_by"):
+        urn = _int(rec, key, p, required=(key == "home_school"), lo=0, hi=999999)
+        if urn is not None and urn not in urns:
+            close = taxonomy.suggest(str(urn), [str(u) for u in urns])
+            hint = f" (did you mean {close}?)" if close else ""
+            p.add(rec.lines[key], f"unknown school URN {urn} in '{key}'{hint}")
+            urn = None
+        if key == "home_school":
+            home = urn
+        else:
+            designated_by = urn
+    email = _text(rec, "email", p, required=False)
+    if email is not None and not re.fullmatch(EMAIL_RE, email):
+        p.add(rec.lines["email"], f"'{email}' is not an email address")
+    specs: list[str] = []
+    raw_specs = rec.get("specialisms")
+    if raw_specs is not None and not isinstance(raw_specs, yamlsafe.LList):
+        p.add(rec.lines["specialisms"], "'specialisms' must be a list")
+    elif raw_specs is not None:
+        for term, line in zip(raw_specs, raw_specs.lines, strict=True):
+            hit = taxonomy.lookup_specialism(str(term)) if isinstance(term, str) else None
+            if hit is None:
+                near = taxonomy.suggest_specialisms(str(term), 1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                p.add(line, f"unknown specialism '{term}'{hint}")
+            elif hit[0] not in specs:
+                specs.append(hit[0])
+    designations: list[str] = []
+    raw_des = rec.get("designations")
+    if raw_des is not None and not isinstance(raw_des, yamlsafe.LList):
+        p.add(rec.lines["designations"], "'designations' must be a list")
+    elif raw_des is not None:
+        for term, line in zip(raw_des, raw_des.lines, strict=True):
+            if not isinstance(term, str) or term.lower() not in taxonomy.DESIGNATIONS:
+                p.add(line, f"unknown designation '{term}'"
+                      f"{_did_you_mean(term, taxonomy.DESIGNATIONS)}")
+            else:
+                designations.append(term.lower())
+    return {
+        "id": lid, "name": name, "kind": kind, "home_school_urn": home,
+        "designated_by_urn": designated_by, "email": email,
+        "phone": _text(rec, "phone", p, required=False, max_len=40),
+        "capacity_days": _int(rec, "capacity_days", p, required=False, lo=0, hi=366) or 0,
+        "active": _bool(rec, "active", p, default=True),
+        "designations": ",".join(sorted(set(designations))),
+        "notes": _text(rec, "notes", p, required=False, max_len=2000),
+        "specialisms": sorted(specs),
+    }
 
 
 def _money(rec: Any, key: str, line: int, p: _Problems) -> int | None:
@@ -643,8 +676,11 @@ def init_new(session: Session, directory: Directory | None = None, *,
     return result
 
 
-def load(session: Session, directory: Directory) -> LoadResult:
-    """Upsert a validated directory in the caller's transaction."""
+def load(session: Session, directory: Directory, *, deactivate_missing: bool = False
+         ) -> LoadResult:
+    """Upsert a validated directory in the caller's transaction.  Active leaders the file
+    does not name are kept (listed in `result.kept`), or made inactive with
+    `deactivate_missing`."""
     conn = session.connection()
     result = LoadResult()
     # specialisms: the taxonomy lives in code
@@ -675,21 +711,21 @@ def load(session: Session, directory: Directory) -> LoadResult:
         school_rows.append(row)
     _upsert(conn, session, T_SCHOOL, "urn", school_rows, result, "schools")
 
-    def keep_erased(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        if old.get("erased"):  # an erased person's details never come back from a file
-            return {**new, **{k: old[k] for k in ("name", "email", "phone", "notes")},
-                    "erased": True}
-        return new
-
+    # an erased leader is never restored nor reactivated by a file: their row stays as it is
+    erased = {r[0] for r in conn.execute(select(T_LEADER.c.id).where(T_LEADER.c.erased))}
+    file_leaders = [ldr for ldr in directory.leaders if ldr["id"] not in erased]
+    if len(file_leaders) < len(directory.leaders):
+        result.bump("leaders", "unchanged", len(directory.leaders) - len(file_leaders))
     leader_rows = [{**{k: v for k, v in ldr.items() if k != "specialisms"}, "erased": False}
-                   for ldr in directory.leaders]
-    _upsert(conn, session, T_LEADER, "id", leader_rows, result, "leaders", keep=keep_erased)
-    # leaders missing from the file: inactive, never deleted
+                   for ldr in file_leaders]
+    _upsert(conn, session, T_LEADER, "id", leader_rows, result, "leaders")
+    # active leaders missing from the file: kept, or (--deactivate-missing) made inactive;
+    # never deleted
     in_file = {ldr["id"] for ldr in directory.leaders}
     if directory.leaders:
         active_ids = [r[0] for r in conn.execute(select(T_LEADER.c.id).where(T_LEADER.c.active))]
-        gone = [lid for lid in active_ids if lid not in in_file]
-        if gone:
+        gone = sorted(lid for lid in active_ids if lid not in in_file)
+        if gone and deactivate_missing:
             for i in range(0, len(gone), 500):
                 conn.execute(update(T_LEADER).where(T_LEADER.c.id.in_(gone[i:i + 500]))
                              .values(active=False))
@@ -697,13 +733,15 @@ def load(session: Session, directory: Directory) -> LoadResult:
                 (lid, "update", {"active": True},
                  {"active": False, "reason": "missing from the seed file"}) for lid in gone])
             result.bump("leaders", "deactivated", len(gone))
+        elif gone:
+            result.kept = gone
     # specialism links: make each leader's set match the file
     current: dict[str, set[str]] = {}
     for lid, slug in conn.execute(select(T_LS.c.leader_id, T_LS.c.specialism_slug)):
         current.setdefault(lid, set()).add(slug)
     add_links: list[dict[str, str]] = []
     link_audit: list[tuple[str, str, dict | None, dict | None]] = []
-    for ldr in directory.leaders:
+    for ldr in file_leaders:
         want, have = set(ldr["specialisms"]), current.get(ldr["id"], set())
         for slug in sorted(want - have):
             add_links.append({"leader_id": ldr["id"], "specialism_slug": slug})
@@ -763,3 +801,131 @@ def load_bundled(engine: Engine) -> LoadResult:
 
     return run_write(engine, lambda session: init_new(session, demo=True), actor="s2s",
                      command="init")
+
+
+# --- dump: the directory as a seed file ------------------------------------------------------
+
+SCHOOL_DUMP_KEYS = ("urn", "name", "la", "phase", "type", "trust", "pupils", "ofsted",
+                    "status", "street", "locality", "address3", "town", "county", "postcode",
+                    "phone", "website", "headteacher", "finance_contact", "finance_email",
+                    "po_required", "teaching_school", "teaching_school_hub",
+                    "national_support_school")
+_SCHOOL_FLAGS = ("po_required", "teaching_school", "teaching_school_hub",
+                 "national_support_school")
+
+
+def _pounds(pence: int) -> str:
+    pounds, p = divmod(int(pence), 100)
+    return f"{pounds}.{p:02d}" if p else str(pounds)
+
+
+def _percent(bp: int) -> int | str:
+    whole, frac = divmod(int(bp), 100)
+    return whole if not frac else f"{whole}.{frac:02d}".rstrip("0")
+
+
+def _dump_card(card: dict[str, Any]) -> dict[str, Any]:
+    def pair(entry: dict[str, int]) -> dict[str, str]:
+        return {"day": _pounds(entry["day"]), "half_day": _pounds(entry["half_day"])}
+
+    out: dict[str, Any] = {"kinds": {k: pair(v) for k, v in sorted(card["kinds"].items())}}
+    if card.get("work"):
+        out["work"] = {w: pair(v) for w, v in sorted(card["work"].items())}
+    if card.get("bands"):
+        out["bands"] = [{"name": b["name"], "max_pupils": b["max_pupils"],
+                         "kinds": {k: pair(v) for k, v in sorted(b["kinds"].items())}}
+                        for b in card["bands"]]
+    split = card.get("split") or {}
+    if split.get("admin_fixed_pence") is not None:
+        out["split"] = {"admin_fixed": _pounds(split["admin_fixed_pence"])}
+    else:
+        out["split"] = {"admin_percent": _percent(split.get("admin_percent_bp") or 0)}
+    invoice: dict[str, Any] = {}
+    for key, value in (card.get("invoice") or {}).items():
+        if key == "vat_percent_bp":
+            invoice["vat_percent"] = _percent(value or 0)
+        elif key == "address":
+            invoice["address"] = list(value or [])
+        elif value is None and key in ("alliance_name", "email"):
+            invoice[key] = ""
+        elif value is not None:
+            invoice[key] = value
+    out["invoice"] = invoice
+    return out
+
+
+def dump_directory(session: Session) -> dict[str, Any]:
+    """The directory as the sections of a seed file: the local authorities (and regions) its
+    schools are in, the schools, the leaders (not erased ones: nothing is left to keep about
+    them), the rate card and the review policy when they are stored."""
+    conn = session.connection()
+    regions = {r.id: r.name for r in conn.execute(select(T_REGION))}
+    las = {r.id: r for r in conn.execute(select(T_LA))}
+    schools = [dict(r) for r in conn.execute(select(T_SCHOOL).order_by(T_SCHOOL.c.urn))
+               .mappings()]
+    used = sorted({s["la_id"] for s in schools}, key=lambda i: las[i].name)
+    doc: dict[str, Any] = {}
+    used_regions = {las[i].region_id for i in used}
+    doc["regions"] = [name for rid, name in sorted(regions.items()) if rid in used_regions]
+    doc["local_authorities"] = [
+        {**({"code": las[i].code} if las[i].code is not None else {}), "name": las[i].name,
+         "region": regions[las[i].region_id]} for i in used]
+    out_schools = []
+    for s in schools:
+        s["la"] = las[s["la_id"]].name
+        entry: dict[str, Any] = {}
+        for key in SCHOOL_DUMP_KEYS:
+            value = s.get(key)
+            if key in _SCHOOL_FLAGS:
+                if value:
+                    entry[key] = True
+            elif key == "status":
+                if value and value != "open":
+                    entry[key] = value
+            elif value is not None:
+                entry[key] = value
+        out_schools.append(entry)
+    doc["schools"] = out_schools
+    specs: dict[str, list[str]] = {}
+    for lid, slug in conn.execute(select(T_LS.c.leader_id, T_LS.c.specialism_slug)):
+        specs.setdefault(lid, []).append(slug)
+    leaders = []
+    for ldr in conn.execute(select(T_LEADER).where(T_LEADER.c.erased.is_(False))
+                            .order_by(T_LEADER.c.id)).mappings():
+        entry = {"id": ldr["id"], "name": ldr["name"], "kind": ldr["kind"],
+                 "home_school": ldr["home_school_urn"]}
+        if ldr["designated_by_urn"] is not None:
+            entry["designated_by"] = ldr["designated_by_urn"]
+        for key in ("email", "phone"):
+            if ldr[key] is not None:
+                entry[key] = ldr[key]
+        entry["capacity_days"] = ldr["capacity_days"]
+        entry["specialisms"] = sorted(specs.get(ldr["id"], []))
+        designations = [d for d in (ldr["designations"] or "").split(",") if d]
+        if designations:
+            entry["designations"] = designations
+        if not ldr["active"]:
+            entry["active"] = False
+        if ldr["notes"] is not None:
+            entry["notes"] = ldr["notes"]
+        leaders.append(entry)
+    doc["leaders"] = leaders
+    settings = {r.key: json.loads(r.value) for r in conn.execute(select(T_SETTING))}
+    if "rate_card" in settings:
+        doc["rates"] = _dump_card(settings["rate_card"])
+    if "review_policy" in settings:
+        doc["reviews"] = dict(sorted(settings["review_policy"].items()))
+    return doc
+
+
+def to_yaml(doc: dict[str, Any]) -> str:
+    """A seed document as YAML that `validate` reads back (no anchors or aliases)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    head = ("# An s2s directory (`s2s seed dump`): load it with `s2s seed load FILE`.\n")
+    return head + yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True,
+                            default_flow_style=False, width=100)

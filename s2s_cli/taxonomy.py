@@ -114,6 +114,9 @@ REGIONS = (
 PHASES = ("nursery", "primary", "middle", "secondary", "all-through", "special",
           "alternative provision", "16 plus")
 OFSTED_GRADES = ("outstanding", "good", "requires improvement", "inadequate")
+SCHOOL_TYPES = ("community school", "voluntary aided school", "voluntary controlled school",
+                "foundation school", "academy", "free school", "special school",
+                "pupil referral unit", "independent school", "other")
 
 NEEDS = ("teaching-and-learning", "leadership-and-management", "achievement", "behaviour",
          "governance")

@@ -127,7 +127,8 @@ class Templates:
             if kind == "demo":
                 init_db(target)
             else:
-                result = CliRunner().invoke(app, ["--db", target, "seed", "load", str(MINI)],
+                result = CliRunner().invoke(app, ["--db", target, "seed", "load", str(MINI),
+                                                  "--deactivate-missing"],
                                             catch_exceptions=False)
                 assert result.exit_code == 0, result.stderr
             _dispose_all()
@@ -251,6 +252,6 @@ MINI = Path(__file__).parent / "data" / "mini_directory.yaml"
 @pytest.fixture
 def mini(cli: Run, templates: Templates, tmp_path: Path) -> Run:
     """A database holding the bundled seed, then the small test directory loaded over it
-    (which leaves only the test directory's leaders active)."""
+    with --deactivate-missing (which leaves only the test directory's leaders active)."""
     cli.target = templates.copy("mini", tmp_path / "s2s.db")
     return cli

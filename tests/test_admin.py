@@ -409,7 +409,8 @@ def test_postgres_backup_uses_pg_dump(cli, tmp_path):
 
 def test_audit_records_who_and_which_command(cli):
     cli("--as", "Pat Coordinator", "seed", "load",
-        str(Path(__file__).parent / "data" / "mini_directory.yaml"), ok=True)
+        str(Path(__file__).parent / "data" / "mini_directory.yaml"), "--deactivate-missing",
+        ok=True)
     rows = cli.json("audit", "--record", "L9001")
     assert rows, "the seed load of L9001 was not audited"
     first = rows[0]

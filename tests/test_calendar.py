@@ -46,6 +46,8 @@ def events(path):  # type: ignore[no-untyped-def]
 
 
 def test_a_leaders_calendar_reads_back_to_their_sessions(diary, tmp_path):
+    diary("school", "edit", "131543", "--street", "1 Chorley New Road", "--town", "Bolton",
+          "--postcode", "BL1 4PB", ok=True)
     out = tmp_path / "amira.ics"
     result = diary("calendar", "--leader", "l9001", "--out", str(out), ok=True)
     assert "4 event(s) written to" in result.stderr
@@ -58,10 +60,10 @@ def test_a_leaders_calendar_reads_back_to_their_sessions(diary, tmp_path):
     assert worked.decoded("DTSTART") == dt.date(2026, 12, 1)
     assert worked.decoded("DTEND") == dt.date(2026, 12, 2)  # all day
     assert str(worked["SUMMARY"]) == "Bolton High School: Amira Okafor (coaching)"
-    assert str(worked["LOCATION"]) == "Bolton High School, Bolton"
+    assert str(worked["LOCATION"]) == "Bolton High School, 1 Chorley New Road, Bolton, BL1 4PB"
     assert str(worked["STATUS"]) == "CONFIRMED"
     text = str(worked["DESCRIPTION"])
-    for line in ("Leader: Amira Okafor (L9001, SLE)", "School: Bolton High School (URN 131543)",
+    for line in ("Leader: Amira Okafor (L9001, SLE)", "School: Bolton High School (URN 131543), 1 Chorley New Road, Bolton, BL1 4PB",
                  "Work: coaching (deployment 1)", "Session: worked, full day",
                  "Note: Year 9 maths", "Coordinator: Test Teaching School Alliance"):
         assert line in text
@@ -81,6 +83,7 @@ def test_cancelled_sessions_are_cancelled_events_and_uids_survive_changes(diary,
     diary("calendar", "--school", "131545", "--out", str(out), ok=True)
     _, found = events(out)
     cancelled = found["s2s-plan-4@s2s"]
+    assert str(cancelled["LOCATION"]) == "Plymouth Sound Academy, Plymouth"  # no address kept
     assert str(cancelled["STATUS"]) == "CANCELLED"
     assert str(cancelled["SUMMARY"]).startswith("Cancelled: Plymouth Sound Academy: Ben Hallam")
     assert "Session: cancelled, full day (snow)" in str(cancelled["DESCRIPTION"])

@@ -85,7 +85,7 @@ def test_export_data_to_a_private_file(with_work, tmp_path):
     assert not [p for p in out.parent.iterdir() if p.name != out.name]  # no temp files left
 
 
-BAD_IDS = [("L0404", 1), ("'; DROP TABLE leader", 1), ("'; DROP TABLE leader; --", 2),
+BAD_IDS = [("L0404", 1), ("'; DROP TABLE leader", 2), ("'; DROP TABLE leader; --", 2),
            ("L\x1b[31m1", 2), ("x" * 300, 2)]
 
 

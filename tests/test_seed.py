@@ -128,15 +128,30 @@ def test_loading_twice_is_idempotent(mini, snapshot):
     assert snapshot(mini.target) == before  # not even an audit row
 
 
-def test_reload_updates_in_place_and_deactivates_missing(mini, tmp_path):
+def _without_l9006(tmp_path: Path) -> str:
     text = MINI.read_text().replace("capacity_days: 20", "capacity_days: 25", 1)
     start = text.index("  - id: L9006")
     end = text.index("  - id: L9007")
-    text = text[:start] + text[end:]
-    counts = {r["entity"]: r for r in mini.json("seed", "load", write(tmp_path, text))}
+    return write(tmp_path, text[:start] + text[end:])
+
+
+def test_reload_updates_in_place_and_keeps_leaders_missing_from_the_file(mini, tmp_path):
+    result = mini("seed", "load", _without_l9006(tmp_path), "--format", "json", ok=True)
+    counts = {r["entity"]: r for r in json.loads(result.stdout)}
     assert counts["leaders"]["updated"] == 1
-    assert counts["leaders"]["deactivated"] == 1
+    assert counts["leaders"]["deactivated"] == 0
+    assert "1 leader(s) not in the file, kept (L9006)" in result.stderr
     assert mini.json("leader", "show", "L9001")["capacity_days"] == 25
+    assert mini.json("leader", "show", "L9006")["active"] is True
+    assert "L9006" in [r["id"] for r in mini.json("find")]
+
+
+def test_deactivate_missing_makes_them_inactive_never_deleted(mini, tmp_path):
+    result = mini("seed", "load", _without_l9006(tmp_path), "--deactivate-missing",
+                  "--format", "json", ok=True)
+    counts = {r["entity"]: r for r in json.loads(result.stdout)}
+    assert counts["leaders"]["deactivated"] == 1
+    assert "not in the file" not in result.stderr
     gone = mini.json("leader", "show", "L9006")
     assert gone["active"] is False  # kept, not deleted
     assert "L9006" not in [r["id"] for r in mini.json("find")]

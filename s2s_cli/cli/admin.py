@@ -326,7 +326,7 @@ def audit(
 
 def leader_export_data(
     ctx: typer.Context,
-    leader_id: Annotated[str, typer.Argument(metavar="ID")],
+    leader_id: Annotated[str, typer.Argument(metavar="ID_OR_NAME")],
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the JSON here (readable by you only) "
         "instead of to standard output.")] = None,
@@ -345,8 +345,10 @@ def leader_export_data(
         raise InvalidInput("export-data writes JSON only (--format json)")
     if out is not None and out.is_dir():
         raise InvalidInput(f"{out} is a folder: give a file name for --out")
+    from s2s_cli.services import lookup
+
     with st.reader() as reader:
-        data = privacy.export_data(reader, leader_id)
+        data = privacy.export_data(reader, lookup.leader(reader, leader_id, "ID"))
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
     if out is None:
         sys.stdout.write(text)
@@ -358,7 +360,7 @@ def leader_export_data(
 
 def leader_erase(
     ctx: typer.Context,
-    leader_id: Annotated[str, typer.Argument(metavar="ID")],
+    leader_id: Annotated[str, typer.Argument(metavar="ID_OR_NAME")],
     confirm: Annotated[bool, typer.Option(
         "--confirm", help="Required: erasure cannot be undone.")] = False,
 ) -> None:
@@ -366,10 +368,10 @@ def leader_erase(
     audit trail's earlier rows.  Deployments, days and invoices stay, with a placeholder name;
     the erasure is recorded in the audit."""
     from s2s_cli.errors import InvalidInput
-    from s2s_cli.services import privacy
+    from s2s_cli.services import lookup, privacy
 
     st = state(ctx)
-    lid = privacy.normalise_id(leader_id)
+    lid = privacy.normalise_id(lookup.leader(st.reader, leader_id, "ID"))
     if not confirm:
         raise InvalidInput(f"erasing {lid} cannot be undone: add --confirm "
                            f"(export their data first with `s2s leader export-data {lid}`)")

@@ -392,8 +392,8 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 
 def invoice(
     ctx: typer.Context,
-    school: Annotated[int | None, typer.Option("--school", metavar="URN",
-                                               help="Only the invoice to this school.")] = None,
+    school_ref: Annotated[str | None, typer.Option(
+        "--school", metavar="URN_OR_NAME", help="Only the invoice to this school.")] = None,
     payer: Annotated[str | None, typer.Option("--payer", metavar="NAME",
                                               help="Only the invoice to this payer "
                                               "(school name, funder, DfE).")] = None,
@@ -421,8 +421,9 @@ def invoice(
       s2s invoices show S2S-2026-0001 --format pdf --out S2S-2026-0001.pdf
     """
     from s2s_cli.parsing import clean_text
+    from s2s_cli.services import lookup
 
-    if school is not None and payer is not None:
+    if school_ref is not None and payer is not None:
         raise InvalidInput("give either --school or --payer, not both")
     if payer is not None:
         payer = clean_text(payer, what="--payer", max_len=200, required=True)
@@ -435,6 +436,7 @@ def invoice(
     from s2s_cli.services import invoicing
 
     st = state(ctx)
+    school = lookup.optional_school(st.reader, school_ref)
     empty = f"Nothing to invoice for {period_from} to {period_to}."
     if not issue:
         with _paused_gc(), st.reader() as reader:

@@ -69,8 +69,8 @@ REQUEST_DETAIL = [
 @request_app.command("log")
 def request_log(
     ctx: typer.Context,
-    school: Annotated[int, typer.Option("--school", metavar="URN",
-                                        help="The school asking for support.")],
+    school: Annotated[str, typer.Option("--school", metavar="URN_OR_NAME",
+                                        help="The school asking for support (URN or name).")],
     need: Annotated[str, typer.Option(
         metavar="AREA", help="teaching-and-learning, leadership-and-management, achievement, "
         "behaviour or governance.")],
@@ -97,14 +97,15 @@ def request_log(
       s2s request log --school 131543 --need achievement --specialism maths --days 5
     """
     from s2s_cli.output import emit_id
-    from s2s_cli.services import requests
+    from s2s_cli.services import lookup, requests
 
     st = state(ctx)
-    inp = requests.validate_request(school=school, need=need, specialisms=specialism, kind=kind,
+    school_urn = lookup.school(st.reader, school)
+    inp = requests.validate_request(school=school_urn, need=need, specialisms=specialism, kind=kind,
                                     days=days, funding=funding, funder=funder, note=note,
                                     received=received, contact=contact)
     rid = st.write(lambda session: requests.log_request(session, inp))
-    emit_id(rid, fmt, message=f"request {rid} logged for school {school}")
+    emit_id(rid, fmt, message=f"request {rid} logged for school {school_urn}")
 
 
 @request_app.command("list")
@@ -112,15 +113,16 @@ def request_list(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(
         help="open, matched, completed or cancelled.")] = None,
-    school: Annotated[int | None, typer.Option("--school", metavar="URN")] = None,
+    school: Annotated[str | None, typer.Option("--school", metavar="URN_OR_NAME")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """List requests, oldest first."""
     from s2s_cli.output import render
-    from s2s_cli.services import requests
+    from s2s_cli.services import lookup, requests
 
     with state(ctx).reader() as reader:
-        rows = requests.list_requests(reader, status=status, school=school)
+        rows = requests.list_requests(reader, status=status,
+                                      school=lookup.optional_school(reader, school))
     render(rows, REQUEST_COLUMNS, fmt, title=f"{len(rows)} request(s)",
            empty="No requests match.")
 
@@ -191,7 +193,8 @@ def match(
 def deploy(
     ctx: typer.Context,
     request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
-    leader: Annotated[str, typer.Option(metavar="ID", help="The leader to deploy.")],
+    leader: Annotated[str, typer.Option(metavar="ID_OR_NAME",
+                                        help="The leader to deploy (id or name).")],
     days: DaysOpt = None,
     start: Annotated[str | None, typer.Option(metavar="DATE",
                                               help="First day (default today).")] = None,
@@ -229,11 +232,12 @@ def deploy(
     """
     from s2s_cli.output import emit_id
     from s2s_cli.parsing import format_pence
-    from s2s_cli.services import deployments
+    from s2s_cli.services import deployments, lookup
 
     st = state(ctx)
     inp = deployments.validate_deploy(
-        request_id=request_id, leader=leader, days=days, start=start, end=end, work=work,
+        request_id=request_id, leader=lookup.leader(st.reader, leader), days=days,
+        start=start, end=end, work=work,
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
         half_day_rate=half_day_rate, override=override)
     result = st.write(lambda session: deployments.deploy(session, inp))
@@ -274,18 +278,20 @@ EVALUATION_COLUMNS = [Column("id", kind="int"), Column("by"), Column("rating", k
 @deployment_app.command("list")
 def deployment_list(
     ctx: typer.Context,
-    leader: Annotated[str | None, typer.Option(metavar="ID")] = None,
-    school: Annotated[int | None, typer.Option("--school", metavar="URN",
+    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME")] = None,
+    school: Annotated[str | None, typer.Option("--school", metavar="URN_OR_NAME",
                                                help="The supported school.")] = None,
     active: Annotated[bool, typer.Option(help="Only active deployments.")] = False,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """List deployments with agreed and logged days."""
     from s2s_cli.output import render
-    from s2s_cli.services import deployments
+    from s2s_cli.services import deployments, lookup
 
     with state(ctx).reader() as reader:
-        rows = deployments.list_deployments(reader, leader=leader, school=school, active=active)
+        rows = deployments.list_deployments(
+            reader, leader=lookup.optional_leader(reader, leader),
+            school=lookup.optional_school(reader, school), active=active)
     render(rows, DEPLOYMENT_COLUMNS, fmt, title=f"{len(rows)} deployment(s)",
            empty="No deployments match.")
 
@@ -389,17 +395,18 @@ def log_add(
 def log_list(
     ctx: typer.Context,
     deployment_id: Annotated[int | None, typer.Option("--deployment", metavar="ID")] = None,
-    leader: Annotated[str | None, typer.Option(metavar="ID")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME")] = None,
     date_from: Annotated[str | None, typer.Option("--from", metavar="DATE")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="DATE")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """List days logged, by date."""
     from s2s_cli.output import render
-    from s2s_cli.services import deployments
+    from s2s_cli.services import deployments, lookup
 
     with state(ctx).reader() as reader:
-        rows = deployments.list_logs(reader, deployment_id=deployment_id, leader=leader,
+        rows = deployments.list_logs(reader, deployment_id=deployment_id,
+                                     leader=lookup.optional_leader(reader, leader),
                                      date_from=date_from, date_to=date_to)
     render(rows, LOG_COLUMNS, fmt, title=f"{len(rows)} day log(s)",
            totals={"days": sum(r["days"] for r in rows)}, empty="No days logged match.")
@@ -490,7 +497,8 @@ CAPACITY_COLUMNS = [
 
 def capacity(
     ctx: typer.Context,
-    leader: Annotated[str | None, typer.Option(metavar="ID", help="One leader.")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME", help="One leader.")
+                      ] = None,
     year: Annotated[str | None, typer.Option(metavar="YYYY-YY",
                                              help="Academic year (default: the current one).")
                     ] = None,
@@ -508,11 +516,12 @@ def capacity(
     from s2s_cli import taxonomy
     from s2s_cli.output import render
     from s2s_cli.parsing import parse_academic_year
-    from s2s_cli.services import deployments
+    from s2s_cli.services import deployments, lookup
 
     start_year = parse_academic_year(year) if year else None
     with state(ctx).reader() as reader:
-        ay, rows = deployments.capacity(reader, leader_id=leader, year=start_year)
+        ay, rows = deployments.capacity(reader, leader_id=lookup.optional_leader(reader, leader),
+                                        year=start_year)
     render(rows, CAPACITY_COLUMNS, fmt,
            title=f"Capacity in {taxonomy.academic_year_label(ay)}", empty="No active leaders.")
 

@@ -1,4 +1,5 @@
-"""Directory commands: find, specialisms, leader show, school show, seed load."""
+"""Directory commands: find, specialisms; leader show/add/edit/activate/deactivate; school
+show/list/add/edit; seed load/dump."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import typer
 from s2s_cli.cli.common import FormatOpt, state
 from s2s_cli.output import Column, Format
 
-leader_app = typer.Typer(help="Show a leader; export or erase their personal data.",
-                         no_args_is_help=True)
-school_app = typer.Typer(help="Show a school and the leaders based there.", no_args_is_help=True)
-seed_app = typer.Typer(help="Load a directory YAML file.", no_args_is_help=True)
+leader_app = typer.Typer(help="Show, add, edit, activate or deactivate a leader; export or "
+                         "erase their personal data.", no_args_is_help=True)
+school_app = typer.Typer(help="List, show, add and edit schools.", no_args_is_help=True)
+seed_app = typer.Typer(help="Load a directory YAML file, or dump the directory as one.",
+                       no_args_is_help=True)
 
 FIND_COLUMNS = [
     Column("id", "id"),
@@ -83,37 +85,56 @@ LEADER_COLUMNS = [
     Column("local_authority", "LA"), Column("region"), Column("phase"),
     Column("designated_by_urn", "designated by URN", "int"),
     Column("designated_by", "designated by"), Column("email"), Column("phone"),
-    Column("capacity_days", "capacity (days/year)", "int"),
+    Column("capacity_days", "capacity (days/year)", "int"), Column("notes"),
+]
+
+
+SCHOOL_DETAIL = [
+    Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
+    Column("region"), Column("phase"), Column("type"), Column("trust"),
+    Column("pupils", kind="int"), Column("ofsted", "Ofsted"), Column("postcode"),
+    Column("status"), Column("teaching_school", "teaching school", "bool"),
+    Column("teaching_school_hub", "teaching school hub", "bool"),
+    Column("national_support_school", "national support school", "bool"),
+    Column("street"), Column("locality"), Column("address3", "address 3"), Column("town"),
+    Column("county"), Column("phone"), Column("website"), Column("headteacher"),
+    Column("finance_contact", "finance contact"), Column("finance_email", "finance email"),
+    Column("po_required", "PO required", "bool"),
+]
+SCHOOL_LIST_COLUMNS = [
+    Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
+    Column("region"), Column("phase"), Column("type"), Column("trust", table=False),
+    Column("pupils", kind="int"), Column("town", table=False),
+    Column("postcode", table=False), Column("status", table=False),
+    Column("po_required", "PO", "bool", table=False),
+    Column("active_leaders", "leaders", "int"),
 ]
 
 
 @leader_app.command("show")
-def leader_show(ctx: typer.Context, leader_id: Annotated[str, typer.Argument(metavar="ID")],
+def leader_show(ctx: typer.Context, leader_id: Annotated[str, typer.Argument(
+                    metavar="ID_OR_NAME", help="A leader id or part of their name.")],
                 fmt: FormatOpt = Format.auto) -> None:
     """Show one leader."""
     from s2s_cli.output import render_record
-    from s2s_cli.services import directory
+    from s2s_cli.services import directory, lookup
 
     with state(ctx).reader() as reader:
-        row = directory.leader(reader, leader_id)
+        row = directory.leader(reader, lookup.leader(reader, leader_id, "ID"))
     render_record(row, LEADER_COLUMNS, fmt, title=f"Leader {row['id']}")
 
 
 @school_app.command("show")
-def school_show(ctx: typer.Context, urn: Annotated[int, typer.Argument(metavar="URN")],
+def school_show(ctx: typer.Context, urn: Annotated[str, typer.Argument(
+                    metavar="URN_OR_NAME", help="A URN or part of the school's name.")],
                 fmt: FormatOpt = Format.auto) -> None:
     """Show one school and the leaders based there."""
     from s2s_cli.output import render_record, rich_table
-    from s2s_cli.services import directory
+    from s2s_cli.services import directory, lookup
 
     with state(ctx).reader() as reader:
-        row = directory.school(reader, urn)
-    cols = [Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
-            Column("region"), Column("phase"), Column("type"), Column("trust"),
-            Column("pupils", kind="int"), Column("ofsted", "Ofsted"), Column("postcode"),
-            Column("status"), Column("teaching_school", "teaching school", "bool"),
-            Column("teaching_school_hub", "teaching school hub", "bool"),
-            Column("national_support_school", "national support school", "bool")]
+        row = directory.school(reader, lookup.school(reader, urn, "URN"))
+    cols = SCHOOL_DETAIL
     if Format(fmt) is Format.json:
         import json
         import sys
@@ -134,11 +155,15 @@ def school_show(ctx: typer.Context, urn: Annotated[int, typer.Argument(metavar="
 @seed_app.command("load")
 def seed_load(ctx: typer.Context,
               file: Annotated[Path, typer.Argument(metavar="FILE", help="Directory YAML.")],
+              deactivate_missing: Annotated[bool, typer.Option(
+                  "--deactivate-missing", help="Make active leaders the file does not list "
+                  "inactive (by default they are kept, and counted).")] = False,
               fmt: FormatOpt = Format.auto) -> None:
     """Validate a whole directory file, then load it in one transaction.
 
     Problems are listed as FILE:LINE: message (exit 2, nothing written). Loading is
-    idempotent; leaders missing from the file become inactive; nothing is ever deleted.
+    idempotent and never deletes anything; active leaders missing from the file are kept
+    (and listed) unless --deactivate-missing; an erased leader is never restored.
     """
     from s2s_cli import seed
     from s2s_cli.output import render
@@ -150,11 +175,363 @@ def seed_load(ctx: typer.Context,
     # Parse and validate outside the write transaction: a national file takes seconds to
     # parse, and no other coordinator should wait on the write lock meanwhile.
     directory = seed.validate(data, str(file), known)
-    result = st.write(lambda session: seed.load(session, directory))
+    result = st.write(lambda session: seed.load(session, directory,
+                                                deactivate_missing=deactivate_missing))
+    if result.kept:
+        shown = ", ".join(result.kept[:10]) + (" ..." if len(result.kept) > 10 else "")
+        st.note(f"{len(result.kept)} leader(s) not in the file, kept ({shown}); "
+                "--deactivate-missing makes them inactive")
     if not st.quiet:
         render(result.rows(), [Column("entity"), Column("added", kind="int"),
                                Column("updated", kind="int"), Column("unchanged", kind="int"),
                                Column("deactivated", kind="int")], fmt, title=f"Loaded {file}")
+
+
+# --- keeping the directory: leaders ----------------------------------------------------------
+
+LeaderRef = Annotated[str, typer.Argument(metavar="ID_OR_NAME",
+                                          help="A leader id or part of their name.")]
+NameOpt = Annotated[str | None, typer.Option(help="Full name.")]
+KindOpt = Annotated[str | None, typer.Option(metavar="KIND", help="SLE, LLE, NLE or NLG.")]
+SpecOpt = Annotated[list[str] | None, typer.Option(
+    "--specialism", "-s", metavar="TERM", help="Specialism or short form (maths, SEND...); "
+    "repeat for several.")]
+DesignationOpt = Annotated[list[str] | None, typer.Option(
+    "--designation", metavar="NAME", help="pupil premium reviewer, external reviewer of "
+    "governance, interim executive board chair or ofsted inspector; repeat for several.")]
+HomeOpt = Annotated[str | None, typer.Option(
+    "--home-school", metavar="URN_OR_NAME", help="The school employing them (URN or name).")]
+DesignatedOpt = Annotated[str | None, typer.Option(
+    "--designated-by", metavar="URN_OR_NAME", help="The teaching school or hub that "
+    "designated them.")]
+CapacityOpt = Annotated[int | None, typer.Option(
+    "--capacity-days", metavar="N", help="Days a year their home school releases them.")]
+EmailOpt = Annotated[str | None, typer.Option(metavar="ADDRESS")]
+PhoneOpt = Annotated[str | None, typer.Option(metavar="NUMBER")]
+NotesOpt = Annotated[str | None, typer.Option(metavar="TEXT", help="Free text.")]
+
+
+def _text_opt(value: str | None, what: str) -> object:
+    """A typed option: UNSET when not given, None when given empty (clear it)."""
+    from s2s_cli.parsing import clean_text
+    from s2s_cli.services.directory_edit import UNSET
+
+    if value is None:
+        return UNSET
+    return clean_text(value, what=what)
+
+
+def _leader_change(st, *, name, kind, specialism, designation, home_school,  # type: ignore[no-untyped-def]
+                   designated_by, capacity_days, email, phone, notes,
+                   add_specialism=None, remove_specialism=None):
+    from s2s_cli.services import lookup
+    from s2s_cli.services.directory_edit import UNSET, LeaderChange
+
+    values: dict[str, object] = {
+        "name": _text_opt(name, "--name"), "kind": _text_opt(kind, "--kind"),
+        "email": _text_opt(email, "--email"), "phone": _text_opt(phone, "--phone"),
+        "notes": _text_opt(notes, "--notes"),
+        "capacity_days": UNSET if capacity_days is None else capacity_days,
+    }
+    for key, value, what in (("home_school", home_school, "--home-school"),
+                             ("designated_by", designated_by, "--designated-by")):
+        text = _text_opt(value, what)
+        values[key] = text if text is UNSET or text is None else lookup.school(
+            st.reader, str(text), what)
+    if designation is not None:
+        values["designations"] = [d for d in (_text_opt(x, "--designation")
+                                              for x in designation) if isinstance(d, str)]
+    else:
+        values["designations"] = UNSET
+
+    def terms(items, what):  # type: ignore[no-untyped-def]
+        return [t for t in (_text_opt(x, what) for x in items or []) if isinstance(t, str)]
+
+    return LeaderChange(
+        values=values,
+        specialisms=None if specialism is None else terms(specialism, "--specialism"),
+        add_specialisms=terms(add_specialism, "--add-specialism"),
+        remove_specialisms=terms(remove_specialism, "--remove-specialism"))
+
+
+@leader_app.command("add")
+def leader_add(
+    ctx: typer.Context,
+    name: NameOpt = None,
+    kind: KindOpt = None,
+    specialism: SpecOpt = None,
+    designation: DesignationOpt = None,
+    home_school: HomeOpt = None,
+    designated_by: DesignatedOpt = None,
+    capacity_days: CapacityOpt = None,
+    email: EmailOpt = None,
+    phone: PhoneOpt = None,
+    notes: NotesOpt = None,
+    leader_id: Annotated[str | None, typer.Option(
+        "--id", metavar="ID", help="The new id (L0042); default the next free one.")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Add a system leader (checked as `seed load` checks a file entry); prints the new id.
+
+    \b
+    Example:
+      s2s leader add --name "Ann Lee" --kind SLE --home-school "Brookfield" -s phonics \\
+        --capacity-days 10 --email ann.lee@example.org
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.services import directory_edit
+
+    st = state(ctx)
+    change = _leader_change(st, name=name, kind=kind, specialism=specialism,
+                            designation=designation, home_school=home_school,
+                            designated_by=designated_by, capacity_days=capacity_days,
+                            email=email, phone=phone, notes=notes)
+    lid = None if leader_id is None else (_text_opt(leader_id, "--id") or "")
+    new_id = st.write(lambda session: directory_edit.add_leader(session, change, lid))
+    emit_id(new_id, fmt)
+    st.note(f"added leader {new_id}")
+
+
+@leader_app.command("edit")
+def leader_edit(
+    ctx: typer.Context,
+    leader_id: LeaderRef,
+    name: NameOpt = None,
+    kind: KindOpt = None,
+    specialism: Annotated[list[str] | None, typer.Option(
+        "--specialism", "-s", metavar="TERM", help="Replace their specialisms with these; "
+        "repeat for several.")] = None,
+    add_specialism: Annotated[list[str] | None, typer.Option(
+        "--add-specialism", metavar="TERM", help="Add a specialism; repeat for several.")
+                              ] = None,
+    remove_specialism: Annotated[list[str] | None, typer.Option(
+        "--remove-specialism", metavar="TERM", help="Remove a specialism; repeat for "
+        "several.")] = None,
+    designation: Annotated[list[str] | None, typer.Option(
+        "--designation", metavar="NAME", help="Replace their designations with these "
+        "(--designation '' clears them).")] = None,
+    home_school: HomeOpt = None,
+    designated_by: DesignatedOpt = None,
+    capacity_days: CapacityOpt = None,
+    email: EmailOpt = None,
+    phone: PhoneOpt = None,
+    notes: NotesOpt = None,
+) -> None:
+    """Change any of a leader's details; an empty value ('') clears an optional one.
+
+    \b
+    Example:
+      s2s leader edit L0042 --capacity-days 15 --add-specialism maths --phone ''
+    """
+    from s2s_cli.services import directory_edit, lookup
+
+    st = state(ctx)
+    lid = lookup.leader(st.reader, leader_id, "ID")
+    change = _leader_change(st, name=name, kind=kind, specialism=specialism,
+                            designation=designation, home_school=home_school,
+                            designated_by=designated_by, capacity_days=capacity_days,
+                            email=email, phone=phone, notes=notes,
+                            add_specialism=add_specialism, remove_specialism=remove_specialism)
+    changed = st.write(lambda session: directory_edit.edit_leader(session, lid, change))
+    st.note(f"{lid}: changed {', '.join(changed)}" if changed else f"{lid}: nothing to change")
+
+
+def _set_active(ctx: typer.Context, leader_id: str, active: bool) -> None:
+    from s2s_cli.services import directory_edit, lookup
+
+    st = state(ctx)
+    lid = lookup.leader(st.reader, leader_id, "ID")
+    done = st.write(lambda session: directory_edit.set_active(session, lid, active))
+    word = "active" if active else "inactive"
+    st.note(f"{lid} is now {word}" if done else f"{lid} was already {word}; nothing changed")
+
+
+@leader_app.command("deactivate")
+def leader_deactivate(ctx: typer.Context, leader_id: LeaderRef) -> None:
+    """Make a leader inactive: kept with their history, offered for nothing new."""
+    _set_active(ctx, leader_id, False)
+
+
+@leader_app.command("activate")
+def leader_activate(ctx: typer.Context, leader_id: LeaderRef) -> None:
+    """Make an inactive leader active again (never an erased one)."""
+    _set_active(ctx, leader_id, True)
+
+
+# --- keeping the directory: schools -----------------------------------------------------------
+
+SchoolNameOpt = Annotated[str | None, typer.Option(help="The school's name.")]
+LaOpt = Annotated[str | None, typer.Option("--la", metavar="NAME",
+                                           help="Local authority (name or a part of it).")]
+PhaseOpt = Annotated[str | None, typer.Option(metavar="PHASE", help="nursery, primary, middle, "
+                                              "secondary, all-through, special, alternative "
+                                              "provision or 16 plus.")]
+TypeOpt = Annotated[str | None, typer.Option("--type", metavar="TYPE", help="academy, free "
+                                             "school, community school, ...")]
+TrustOpt = Annotated[str | None, typer.Option(metavar="NAME", help="Multi-academy trust.")]
+PupilsOpt = Annotated[int | None, typer.Option(metavar="N", help="Number of pupils.")]
+LineOpt = Annotated[str | None, typer.Option(metavar="TEXT")]
+PoOpt = Annotated[bool | None, typer.Option(
+    "--po-required/--no-po-required", help="The finance office wants a purchase order "
+    "number on every invoice.")]
+
+
+def _school_values(**opts: object) -> dict[str, object]:
+    from s2s_cli.services.directory_edit import UNSET
+
+    values: dict[str, object] = {}
+    for key, value in opts.items():
+        if key in ("pupils", "po_required"):
+            values[key] = UNSET if value is None else value
+        else:
+            values[key] = _text_opt(value, "--" + key.replace("_", "-"))  # type: ignore[arg-type]
+    return values
+
+
+def _resolve_la(st, values: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    from s2s_cli.services import lookup
+
+    la = values.get("la")
+    if isinstance(la, str):
+        with st.reader() as reader:
+            values["la"] = lookup.la_name(reader, la)
+
+
+@school_app.command("add")
+def school_add(
+    ctx: typer.Context,
+    urn: Annotated[int | None, typer.Option(metavar="URN", help="The school's URN (GIAS).")
+                   ] = None,
+    name: SchoolNameOpt = None, la: LaOpt = None, phase: PhaseOpt = None,
+    school_type: TypeOpt = None, trust: TrustOpt = None, pupils: PupilsOpt = None,
+    street: LineOpt = None, locality: LineOpt = None, address3: LineOpt = None,
+    town: LineOpt = None, county: LineOpt = None, postcode: LineOpt = None,
+    phone: LineOpt = None, website: LineOpt = None,
+    headteacher: Annotated[str | None, typer.Option(metavar="NAME")] = None,
+    finance_contact: Annotated[str | None, typer.Option(
+        metavar="NAME", help="Who in the finance office receives invoices.")] = None,
+    finance_email: Annotated[str | None, typer.Option(metavar="ADDRESS")] = None,
+    po_required: PoOpt = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Add a school (checked as `seed load` checks a file entry); prints its URN.
+
+    \b
+    Example:
+      s2s school add --urn 102345 --name "Marsh Lane Primary" --la Camden --phase primary \\
+        --finance-email finance@marshlane.example.org --po-required
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.services import directory_edit
+    from s2s_cli.services.directory_edit import UNSET
+
+    st = state(ctx)
+    values = _school_values(
+        name=name, la=la, phase=phase, type=school_type, trust=trust, pupils=pupils,
+        street=street, locality=locality, address3=address3, town=town, county=county,
+        postcode=postcode, phone=phone, website=website, headteacher=headteacher,
+        finance_contact=finance_contact, finance_email=finance_email, po_required=po_required)
+    values["urn"] = UNSET if urn is None else urn
+    _resolve_la(st, values)
+    new = st.write(lambda session: directory_edit.add_school(session, values))
+    emit_id(new, fmt)
+    st.note(f"added school {new}")
+
+
+@school_app.command("edit")
+def school_edit(
+    ctx: typer.Context,
+    urn: Annotated[str, typer.Argument(metavar="URN_OR_NAME",
+                                       help="A URN or part of the school's name.")],
+    name: SchoolNameOpt = None, la: LaOpt = None, phase: PhaseOpt = None,
+    school_type: TypeOpt = None, trust: TrustOpt = None, pupils: PupilsOpt = None,
+    street: LineOpt = None, locality: LineOpt = None, address3: LineOpt = None,
+    town: LineOpt = None, county: LineOpt = None, postcode: LineOpt = None,
+    phone: LineOpt = None, website: LineOpt = None,
+    headteacher: Annotated[str | None, typer.Option(metavar="NAME")] = None,
+    finance_contact: Annotated[str | None, typer.Option(metavar="NAME")] = None,
+    finance_email: Annotated[str | None, typer.Option(metavar="ADDRESS")] = None,
+    po_required: PoOpt = None,
+) -> None:
+    """Change any of a school's details; an empty value ('') clears an optional one.
+
+    \b
+    Example:
+      s2s school edit "Marsh Lane" --headteacher "Sam Obi" --finance-contact "Jo Price"
+    """
+    from s2s_cli.services import directory_edit, lookup
+
+    st = state(ctx)
+    school_urn = lookup.school(st.reader, urn, "URN")
+    values = _school_values(
+        name=name, la=la, phase=phase, type=school_type, trust=trust, pupils=pupils,
+        street=street, locality=locality, address3=address3, town=town, county=county,
+        postcode=postcode, phone=phone, website=website, headteacher=headteacher,
+        finance_contact=finance_contact, finance_email=finance_email, po_required=po_required)
+    _resolve_la(st, values)
+    changed = st.write(lambda session: directory_edit.edit_school(session, school_urn, values))
+    st.note(f"school {school_urn}: changed {', '.join(changed)}" if changed
+            else f"school {school_urn}: nothing to change")
+
+
+@school_app.command("list")
+def school_list(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option(help="Part of the school's name.")] = None,
+    la: LaOpt = None,
+    region: Annotated[str | None, typer.Option(help="Region.")] = None,
+    phase: PhaseOpt = None,
+    school_type: TypeOpt = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """List schools by name, with the active leaders based at each.
+
+    \b
+    Example:
+      s2s school list --la richmond --phase primary --format csv
+    """
+    from s2s_cli.output import render
+    from s2s_cli.services import directory
+
+    with state(ctx).reader() as reader:
+        rows = directory.list_schools(reader, name=name, la=la, region=region, phase=phase,
+                                      school_type=school_type)
+    render(rows, SCHOOL_LIST_COLUMNS, fmt, title=f"{len(rows)} school(s)",
+           empty="No schools match.")
+
+
+@seed_app.command("dump")
+def seed_dump(ctx: typer.Context,
+              out: Annotated[Path | None, typer.Option(
+                  "--out", "-o", metavar="FILE", help="Write the YAML here (readable by you "
+                  "only) instead of to standard output.")] = None) -> None:
+    """Write the directory as a seed file: the local authorities its schools are in, schools,
+    leaders (not erased ones), the rate card and the review policy.  `seed load` reads it back
+    to the same directory.
+
+    \b
+    Example:
+      s2s seed dump --out my_directory.yaml
+    """
+    import sys
+
+    from s2s_cli import seed
+    from s2s_cli.errors import InvalidInput
+
+    st = state(ctx)
+    if out is not None and out.is_dir():
+        raise InvalidInput(f"{out} is a folder: give a file name for --out")
+    with st.session() as session:
+        doc = seed.dump_directory(session)
+    text = seed.to_yaml(doc)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from s2s_cli.output import atomic_output
+
+    with atomic_output(out) as handle:
+        handle.write(text)
+    st.note(f"wrote {len(doc['schools'])} schools and {len(doc['leaders'])} leaders to {out}")
 
 
 def register(app: typer.Typer) -> None:

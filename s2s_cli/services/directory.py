@@ -59,23 +59,15 @@ def resolve_phase(phase: str) -> str:
 
 
 def resolve_region(reader: Reader, name: str) -> int:
-    rows = reader.all("SELECT id, name FROM region")
-    for rid, rname in rows:
-        if rname.lower() == name.strip().lower():
-            return int(rid)
-    hint = taxonomy.suggest(name.strip(), [r[1] for r in rows] or list(taxonomy.REGIONS))
-    raise InvalidInput(f"unknown region '{name}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+    from s2s_cli.services import lookup
+
+    return lookup.region_id(reader, name)
 
 
 def resolve_la(reader: Reader, name: str) -> int:
-    row = reader.one("SELECT id FROM local_authority WHERE lower(name) = :n",
-                     {"n": name.strip().lower()})
-    if row:
-        return int(row[0])
-    names = [r[0] for r in reader.all("SELECT name FROM local_authority")]
-    hint = taxonomy.suggest(name.strip(), names)
-    raise InvalidInput(f"unknown local authority '{name}'"
-                       + (f" (did you mean '{hint}'?)" if hint else ""))
+    from s2s_cli.services import lookup
+
+    return lookup.la_id(reader, name)
 
 
 def build_filters(reader: Reader, *, specialisms: list[str] | None = None,
@@ -194,28 +186,85 @@ def leader(reader: Reader, leader_id: str) -> dict[str, Any]:
     ts = reader.one("SELECT d.urn, d.name FROM leader l JOIN school d ON d.urn = "
                     "l.designated_by_urn WHERE l.id = :id", {"id": lid})
     out["designated_by_urn"], out["designated_by"] = (ts[0], ts[1]) if ts else (None, None)
+    out["notes"] = reader.scalar("SELECT notes FROM leader WHERE id = :id", {"id": lid})
+    return out
+
+
+SCHOOL_FIELDS = ("urn", "name", "local_authority", "region", "phase", "type", "trust",
+                 "pupils", "ofsted", "postcode", "status", "teaching_school",
+                 "teaching_school_hub", "national_support_school", "street", "locality",
+                 "address3", "town", "county", "phone", "website", "finance_contact",
+                 "finance_email", "headteacher", "po_required")
+BOOL_FIELDS = ("teaching_school", "teaching_school_hub", "national_support_school",
+               "po_required")
+SCHOOL_SELECT = (
+    "SELECT s.urn, s.name, la.name, r.name, s.phase, s.type, s.trust, s.pupils, s.ofsted, "
+    "s.postcode, s.status, s.teaching_school, s.teaching_school_hub, "
+    "s.national_support_school, s.street, s.locality, s.address3, s.town, s.county, s.phone, "
+    "s.website, s.finance_contact, s.finance_email, s.headteacher, s.po_required "
+    "FROM school s JOIN local_authority la ON la.id = s.la_id "
+    "JOIN region r ON r.id = la.region_id ")
+
+
+def _school_row(row: Any) -> dict[str, Any]:
+    out = dict(zip(SCHOOL_FIELDS, row, strict=True))
+    for k in BOOL_FIELDS:
+        out[k] = bool(out[k])
     return out
 
 
 def school(reader: Reader, urn: int) -> dict[str, Any]:
-    row = reader.one(
-        "SELECT s.urn, s.name, la.name, r.name, s.phase, s.type, s.trust, s.pupils, s.ofsted, "
-        "s.postcode, s.status, s.teaching_school, s.teaching_school_hub, "
-        "s.national_support_school FROM school s JOIN local_authority la ON la.id = s.la_id "
-        "JOIN region r ON r.id = la.region_id WHERE s.urn = :urn", {"urn": urn})
+    row = reader.one(SCHOOL_SELECT + "WHERE s.urn = :urn", {"urn": urn})
     if row is None:
         raise NotFound(f"no school with URN {urn}")
-    keys = ("urn", "name", "local_authority", "region", "phase", "type", "trust", "pupils",
-            "ofsted", "postcode", "status", "teaching_school", "teaching_school_hub",
-            "national_support_school")
-    out = dict(zip(keys, row, strict=True))
-    for k in ("teaching_school", "teaching_school_hub", "national_support_school"):
-        out[k] = bool(out[k])
+    out = _school_row(row)
     rows = reader.all(LEADER_SELECT + "WHERE l.home_school_urn = :urn ORDER BY l.id",
                       {"urn": urn})
     specs = _specialisms_for(reader, [r[0] for r in rows])
     out["leaders"] = [_leader_row(r, specs.get(r[0], [])) for r in rows]
     return out
+
+
+def list_schools(reader: Reader, *, name: str | None = None, la: str | None = None,
+                 region: str | None = None, phase: str | None = None,
+                 school_type: str | None = None) -> list[dict[str, Any]]:
+    """Schools by name, filtered; each with the number of active leaders based there."""
+    SCHOOL_TYPES = taxonomy.SCHOOL_TYPES  # noqa: N806
+
+    where: list[str] = []
+    params: dict[str, Any] = {"active": True}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+            raise InvalidInput("--name must be some text (up to 200 characters)")
+        where.append("lower(s.name) LIKE :name ESCAPE '\\'")
+        params["name"] = f"%{_like_escape(name)}%"
+    if la is not None:
+        where.append("s.la_id = :la_id")
+        params["la_id"] = resolve_la(reader, la)
+    if region is not None:
+        where.append("la.region_id = :region_id")
+        params["region_id"] = resolve_region(reader, region)
+    if phase is not None:
+        where.append("s.phase = :phase")
+        params["phase"] = resolve_phase(phase)
+    if school_type is not None:
+        t = school_type.strip().lower()
+        if t not in SCHOOL_TYPES:
+            hint = taxonomy.suggest(t, SCHOOL_TYPES)
+            raise InvalidInput(f"unknown school type '{school_type}'"
+                               + (f" (did you mean '{hint}'?)" if hint else
+                                  f": use one of {', '.join(SCHOOL_TYPES)}"))
+        where.append("s.type = :type")
+        params["type"] = t
+    sql = SCHOOL_SELECT + ("WHERE " + " AND ".join(where) if where else "") + \
+        " ORDER BY s.name, s.urn"
+    rows = [_school_row(r) for r in reader.all(sql, params)]
+    counts = dict(reader.all("SELECT home_school_urn, count(*) FROM leader WHERE active = "
+                             ":active GROUP BY home_school_urn", {"active": True}))
+    for r in rows:
+        r["active_leaders"] = int(counts.get(r["urn"], 0))
+    return rows
 
 
 def specialisms(reader: Reader) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 files written with the `icalendar` library, for leaders and schools to subscribe to.
 
 * One all-day event per session (DTSTART/DTEND as dates); a half day says so in its summary
-  and in `X-S2S-DAYS: 0.5`.  LOCATION is the school's name, local authority and postcode; the
+  and in `X-S2S-DAYS: 0.5`.  LOCATION is the school's name and address (street, locality,
+  town, county - the local authority when no town is known - and postcode); the
   description names the leader, the school, the work, the session's state and the
   coordinator (the rate card's alliance name and email, also the ORGANIZER when an email is
   set).
@@ -74,7 +75,7 @@ def _utc(value: Any) -> dt.datetime:
 
 
 COMMON = ("d.id, d.work, d.leader_id, l.name, l.kind, d.school_urn, s.name, s.postcode, "
-          "la.name")
+          "la.name, s.street, s.locality, s.address3, s.town, s.county")
 JOINS = ("JOIN deployment d ON d.id = {t}.deployment_id JOIN leader l ON l.id = d.leader_id "
          "JOIN school s ON s.urn = d.school_urn JOIN local_authority la ON la.id = s.la_id")
 
@@ -117,8 +118,13 @@ def sessions(reader: Reader, sel: Selection) -> list[dict[str, Any]]:
 
 
 def _common(r: Any) -> dict[str, Any]:
+    lines = [p.strip() for p in r[9:14] if p and p.strip()]
+    if not any(r[12:13]):  # no town: the local authority says where it is
+        lines.append(r[8])
+    if r[7]:
+        lines.append(r[7])
     return {"deployment_id": r[0], "work": r[1], "leader_id": r[2], "leader": r[3],
-            "kind": r[4], "school_urn": r[5], "school": r[6], "postcode": r[7], "la": r[8]}
+            "kind": r[4], "school_urn": r[5], "school": r[6], "address": lines}
 
 
 def coordinator(reader: Reader) -> tuple[str | None, str | None]:
@@ -140,12 +146,11 @@ def event(e: dict[str, Any], alliance: str | None, email: str | None) -> Any:
     summary = f"{e['school']}: {e['leader']} ({what})"
     if e["status"] == "cancelled":
         summary = "Cancelled: " + summary
-    place = ", ".join(p for p in (e["school"], e["la"], e["postcode"]) if p)
+    place = ", ".join([e["school"], *e["address"]])
     state = {"planned": "planned", "worked": "worked",
              "cancelled": "cancelled"}[e["status"]]
     lines = [f"Leader: {e['leader']} ({e['leader_id']}, {e['kind']})",
-             f"School: {e['school']} (URN {e['school_urn']}), "
-             + ", ".join(p for p in (e["la"], e["postcode"]) if p),
+             f"School: {e['school']} (URN {e['school_urn']}), " + ", ".join(e["address"]),
              f"Work: {_words(e['work'])} (deployment {e['deployment_id']})",
              f"Session: {state}, {'half day' if half else 'full day'}"
              + (f" ({e['cancel_reason']})" if e["status"] == "cancelled" and e["cancel_reason"]
