@@ -63,7 +63,8 @@ def test_a_leaders_calendar_reads_back_to_their_sessions(diary, tmp_path):
     assert str(worked["LOCATION"]) == "Bolton High School, 1 Chorley New Road, Bolton, BL1 4PB"
     assert str(worked["STATUS"]) == "CONFIRMED"
     text = str(worked["DESCRIPTION"])
-    for line in ("Leader: Amira Okafor (L9001, SLE)", "School: Bolton High School (URN 131543), 1 Chorley New Road, Bolton, BL1 4PB",
+    for line in ("Leader: Amira Okafor (L9001, SLE)",
+                 "School: Bolton High School (URN 131543), 1 Chorley New Road, Bolton, BL1 4PB",
                  "Work: coaching (deployment 1)", "Session: worked, full day",
                  "Note: Year 9 maths", "Coordinator: Test Teaching School Alliance"):
         assert line in text
