@@ -15,7 +15,8 @@ Rules (each checked before anything is written, in the transaction that writes):
   is read, so concurrent writers on PostgreSQL serialise (SQLite's `BEGIN IMMEDIATE` already
   does).  Dates must fall within the deployment, the deployment must be active, and the total
   may pass the agreed days only with `--over "reason"` (stored on the days beyond the
-  agreement).  A block of dates is all-or-nothing.
+  agreement).  A block of dates is all-or-nothing.  Sessions still planned count too, on both
+  rules (`services/planning.py`); logging a planned date confirms that session instead.
 * **Reviews due.** A progress review falls due some months after the first logged day of a
   deployment, until a `review` evaluation dated on/after that first day exists: the months for
   its kind of work in the review policy (`setting` row `review_policy`, from the seed file's
