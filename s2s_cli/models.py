@@ -102,6 +102,7 @@ class SupportRequest(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     matched_on: dt.date | None = None
     closed_on: dt.date | None = None
+    po: str | None = None  # the school's purchase order number
 
 
 class RequestSpecialism(SQLModel, table=True):
@@ -136,6 +137,10 @@ class Deployment(SQLModel, table=True):
     override_reason: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     closed_on: dt.date | None = None
+    po: str | None = None  # purchase order (default: the request's)
+    agreed_on: dt.date | None = None  # the date agreed (`deploy --on`)
+    cancel_reason: str | None = None
+    cancelled_on: dt.date | None = None
 
 
 class DayLog(SQLModel, table=True):

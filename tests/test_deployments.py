@@ -159,10 +159,11 @@ def test_capacity_by_academic_year_of_the_start_date(mini, snapshot):
     assert late.exit_code == 1
     assert "L9002 has 4 of 10 days left in 2026-27; 5 asked" in late.stderr
     assert snapshot(mini.target) == before
-    # a closed deployment takes only the days it logged
-    mini("log", "1", "--date", "2026-09-14", ok=True)
-    mini("log", "1", "--date", "2026-09-15", "--half", ok=True)
-    mini("deployment", "close", "1", ok=True)
+    # a closed deployment takes only the days it logged (logged and closed once worked)
+    later = {"S2S_TODAY": "2026-09-30"}
+    mini("log", "1", "--date", "2026-09-14", ok=True, env=later)
+    mini("log", "1", "--date", "2026-09-15", "--half", ok=True, env=later)
+    mini("deployment", "close", "1", ok=True, env=later)
     mini("deploy", str(rid), "--leader", "L9002", "--days", "5", "--start", "2027-08-31", ok=True)
     assert mini.json("capacity", "--leader", "l9002") == [{
         "leader_id": "L9002", "name": "Ben Hallam", "kind": "SLE", "capacity_days": "10",

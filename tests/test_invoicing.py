@@ -44,7 +44,9 @@ def deploy(run: Run, *, school: int, leader: str, days: str = "10",
 
 def log(run: Run, deployment: int, *dates: str, half: bool = False) -> None:
     for date in dates:
-        run("log", str(deployment), "--date", date, *(["--half"] if half else []), ok=True)
+        extra = ["--include-holidays"] if date == "2026-08-31" else []  # a bank holiday
+        run("log", str(deployment), "--date", date, *(["--half"] if half else []), *extra,
+            ok=True)
 
 
 def by_payer(invoices: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

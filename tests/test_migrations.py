@@ -197,11 +197,17 @@ def test_upgrade_from_0001_keeps_every_row(db: str) -> None:
         new = conn.execute(text("SELECT id, notes, erased FROM leader ORDER BY id")).all()
         terms = conn.execute(text("SELECT request_id, specialism_slug, term "
                                   "FROM request_specialism")).all()
+        corrections = conn.execute(text(  # added by 0004_corrections
+            "SELECT d.po, d.agreed_on, d.cancel_reason, d.cancelled_on, r.po FROM deployment d "
+            "JOIN support_request r ON r.id = d.request_id")).all()
     assert after == before
     assert {"notes", "erased"} <= leader_cols
     assert "term" not in columns["request_specialism"]  # added by 0003, nullable
     assert request_cols["term"]["nullable"] is True
     assert [tuple(r) for r in terms] == [(1, "phonics", None)]
+    # an existing deployment was agreed the day it was recorded
+    assert [(r[0], str(r[1])[:10], r[2], r[3], r[4]) for r in corrections] == [
+        (None, T0.date().isoformat(), None, None, None)]
     assert [(r[0], r[1], bool(r[2])) for r in new] == [("L9001", None, False),
                                                        ("L9002", None, False)]
 

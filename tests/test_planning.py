@@ -288,3 +288,39 @@ def test_subject_access_export_includes_planned_sessions(booked, tmp_path):
     doc = json.loads(out.read_text())
     assert [p["date"] for p in doc["planned_sessions"]] == ["2026-12-01"]
     assert any(r["table_name"] == "planned_session" for r in doc["audit"])
+
+
+def test_corrections_respect_planned_sessions(booked, snapshot):
+    """`log edit`, `deployment edit` and `deployment cancel` (issue 10) with sessions booked."""
+    booked("plan", "1", "--date", "2026-12-01", ok=True)                    # 1
+    booked("plan", "2", "--date", "2026-12-02", ok=True)                    # 2
+    booked("plan", "1", "--date", "2026-12-05", "--include-weekends", ok=True)  # 3 (Saturday)
+    booked("log", "1", "--date", "2026-12-03", "--half", env=LATER, ok=True)  # day 1
+    before = snapshot(booked.target)
+    # a day moved onto a planned date is refused like a new one
+    onto = booked("log", "edit", "1", "--date", "2026-12-01", env=LATER)
+    assert onto.exit_code == 1
+    assert "already has 1 day(s) planned on 2026-12-01" in onto.stderr
+    # the deployment's dates must keep its planned sessions
+    shorter = booked("deployment", "edit", "1", "--end", "2026-12-03")
+    assert shorter.exit_code == 1
+    assert "has sessions planned from 2026-12-01 to 2026-12-05; move or cancel them" in (
+        shorter.stderr)
+    assert snapshot(booked.target) == before
+    # the planned Saturday was agreed when it was booked: logging it needs no flag again
+    booked("log", "1", "--date", "2026-12-05", env=LATER, ok=True)           # day 2
+    # a confirmed session follows its day when the day is corrected
+    booked("plan", "1", "--date", "2026-12-09", ok=True)                    # 4
+    booked("log", "1", "--date", "2026-12-09", env=LATER, ok=True)           # day 3
+    booked("log", "edit", "3", "--date", "2026-12-08", "--half", env=LATER, ok=True)
+    row = next(r for r in plans(booked) if r["id"] == 4)
+    assert (row["date"], row["days"], row["status"]) == ("2026-12-08", "0.5", "worked")
+    # cancelling a deployment cancels its sessions, worked ones included (its days go)
+    booked("deployment", "cancel", "1", "--reason", "school withdrew", ok=True)
+    assert {(r["id"], r["status"], r["day_log_id"], r["cancel_reason"])
+            for r in plans(booked, "--deployment", "1")} == {
+        (1, "cancelled", None, "deployment cancelled"),
+        (3, "cancelled", None, "deployment cancelled"),
+        (4, "cancelled", None, "deployment cancelled")}
+    assert [r["status"] for r in plans(booked, "--deployment", "2")] == ["planned"]
+    assert booked("db", "check").exit_code == 0

@@ -59,7 +59,16 @@ def test_readme_tour_runs_against_the_bundled_seed(db, tmp_path, monkeypatch):
         (6, "planned"), (2, "planned")]
     invoices = run.json("invoices", "list")
     assert [(i["number"], i["status"]) for i in invoices] == [
-        ("S2S-2026-0001", "void"), ("S2S-CR-2026-0001", "credit")]
+        ("S2S-2026-0001", "void"), ("S2S-2026-0002", "issued"), ("S2S-CR-2026-0001", "credit")]
+    # the correction the tour makes: voided, re-rated, billed again at the new rate
+    [voided] = run.json("invoices", "show", "S2S-2026-0001")
+    [again] = run.json("invoices", "show", "S2S-2026-0002")
+    assert {ln["rate_pence"] for ln in again["lines"]} == {38000}
+    assert [ln["days"] for ln in again["lines"]] == [ln["days"] for ln in voided["lines"]]
+    cancelled = run.json("deployment", "show", "2")
+    assert (cancelled["status"], cancelled["agreed_on"], cancelled["po"]) == (
+        "cancelled", "2026-09-10", "PO-2026-118")
+    assert run.json("request", "show", "2")["status"] == "cancelled"
 
 
 @pytest.mark.parametrize("line", ["s2s find --specialism phonics"])

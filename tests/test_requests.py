@@ -19,7 +19,7 @@ def _today(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_log_prints_id_and_show_gives_the_record(mini):
     out = mini("request", "log", "--school", "131543", "--need", "achievement", "-s", "Maths",
                "-s", "SEN", "-s", "maths", "--days", "2.5", "--note", "KS3 maths",
-               "--contact", "Head of maths", ok=True)
+               "--contact", "Head of maths", "--po", "PO-4471", ok=True)
     assert out.stdout == "1\n"
     assert mini.json("request", "log", "--school", "131544", "--need", "behaviour") == {"id": 2}
     rec = mini.json("request", "show", "1")
@@ -28,7 +28,7 @@ def test_log_prints_id_and_show_gives_the_record(mini):
         "specialisms": ["maths", "send"], "kind": None, "days": "2.5", "funding": "school",
         "funder": None, "received": TODAY, "status": "open", "deployments": [],
         "contact": "Head of maths", "note": "KS3 maths", "cancel_reason": None,
-        "matched_on": None, "closed_on": None, "terms": {"send": "SEN"},
+        "matched_on": None, "closed_on": None, "terms": {"send": "SEN"}, "po": "PO-4471",
     }
 
 

@@ -12,7 +12,7 @@ from tests.conftest import MINI, Run
 from tests.test_days import deployment
 from tests.test_seed import write
 
-TODAY = "2026-09-10"
+TODAY = "2026-10-05"  # after the days logged (deployments start on 2026-09-10)
 
 
 @pytest.fixture(autouse=True)

@@ -28,20 +28,27 @@ class LogGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-request_app = typer.Typer(help="Log, list, show and cancel schools' requests for support.",
+request_app = typer.Typer(help="Log, list, show, edit and cancel schools' requests for support.",
                           no_args_is_help=True)
-deployment_app = typer.Typer(help="List, show and close deployments.", no_args_is_help=True)
+deployment_app = typer.Typer(help="List, show, edit, close and cancel deployments.",
+                             no_args_is_help=True)
 log_app = typer.Typer(
     cls=LogGroup, no_args_is_help=True,
-    help="Record days worked on a deployment, list them, undo one.\n\n"
+    help="Record days worked on a deployment, list them, correct or undo one.\n\n"
          "\b\nRecord:  s2s log DEPLOYMENT_ID --date DATE [--half] [--activity A] [--note TEXT]\n"
          "         s2s log DEPLOYMENT_ID --from DATE --to DATE [--include-weekends]\n"
+         "                 [--include-holidays]\n"
          "List:    s2s log list [--deployment ID] [--leader ID] [--from DATE] [--to DATE]\n"
+         "Edit:    s2s log edit LOG_ID [--date DATE] [--half|--full] [--activity A] [--note T]\n"
          "Undo:    s2s log undo LOG_ID")
 reviews_app = typer.Typer(help="Progress reviews and evaluations due.", no_args_is_help=True)
 
 DaysOpt = Annotated[str | None, typer.Option(
     "--days", metavar="N", help="Days, whole or half (2.5).")]
+PoOpt = Annotated[str | None, typer.Option(
+    "--po", metavar="NUMBER", help="The school's purchase order number.")]
+OnOpt = Annotated[str | None, typer.Option(
+    "--on", metavar="DATE", help="Back-date it: the day it happened (default today).")]
 
 
 def _write_json(value: Any) -> None:
@@ -63,6 +70,7 @@ REQUEST_DETAIL = [
     Column("cancel_reason", "cancel reason"), Column("matched_on", "matched on", "date"),
     Column("closed_on", "closed on", "date"),
     Column("terms", "typed as", "map"),  # slug -> short form typed, e.g. {"maths": "numeracy"}
+    Column("po", "purchase order"),
 ]
 
 
@@ -88,6 +96,7 @@ def request_log(
     received: Annotated[str | None, typer.Option(metavar="DATE",
                                                  help="Date received (default today).")] = None,
     contact: Annotated[str | None, typer.Option(help="Contact at the school.")] = None,
+    po: PoOpt = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Log a school's request for support; prints the new request's id.
@@ -103,7 +112,7 @@ def request_log(
     school_urn = lookup.school(st.reader, school)
     inp = requests.validate_request(school=school_urn, need=need, specialisms=specialism, kind=kind,
                                     days=days, funding=funding, funder=funder, note=note,
-                                    received=received, contact=contact)
+                                    received=received, contact=contact, po=po)
     rid = st.write(lambda session: requests.log_request(session, inp))
     emit_id(rid, fmt, message=f"request {rid} logged for school {school_urn}")
 
@@ -140,10 +149,52 @@ def request_show(ctx: typer.Context,
     render_record(row, REQUEST_DETAIL, fmt, title=f"Request {request_id}")
 
 
+@request_app.command("edit")
+def request_edit(
+    ctx: typer.Context,
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    need: Annotated[str | None, typer.Option(
+        metavar="AREA", help="teaching-and-learning, leadership-and-management, achievement, "
+        "behaviour or governance.")] = None,
+    specialism: Annotated[list[str] | None, typer.Option(
+        "--specialism", "-s", help="Replaces the specialisms asked for; repeat for several "
+        "(--specialism \"\" for none).")] = None,
+    kind: Annotated[str | None, typer.Option(
+        help="Kind of leader wanted: SLE, LLE, NLE, NLG (\"\" for any).")] = None,
+    days: Annotated[str | None, typer.Option(
+        "--days", metavar="N", help="Days asked for, whole or half (\"\" for not said).")] = None,
+    funding: Annotated[str | None, typer.Option(
+        metavar="ROUTE", help="school, intervention, grant or dfe.")] = None,
+    funder: Annotated[str | None, typer.Option(
+        metavar="NAME", help="Who pays (intervention or grant funding).")] = None,
+    contact: Annotated[str | None, typer.Option(help="Contact at the school.")] = None,
+    note: Annotated[str | None, typer.Option(help="Free text (\"\" clears it).")] = None,
+    po: PoOpt = None,
+) -> None:
+    """Correct a request: only the options given change (each change is audited).
+
+    Deployments already agreed keep their own terms (see `s2s deployment edit`).
+
+    \b
+    Example:
+      s2s request edit 3 --days 6 --po PO-4471
+    """
+    from s2s_cli.services import requests
+
+    st = state(ctx)
+    edit = requests.validate_request_edit(need=need, specialisms=specialism, kind=kind,
+                                          days=days, funding=funding, funder=funder,
+                                          contact=contact, note=note, po=po)
+    changed = st.write(lambda session: requests.edit_request(session, request_id, edit))
+    st.note(f"request {request_id}: " + (f"changed {', '.join(changed)}" if changed
+                                         else "nothing changed"))
+
+
 @request_app.command("cancel")
 def request_cancel(ctx: typer.Context,
                    request_id: Annotated[int, typer.Argument(metavar="ID")],
-                   reason: Annotated[str, typer.Option(help="Why it is cancelled.")]) -> None:
+                   reason: Annotated[str, typer.Option(help="Why it is cancelled.")],
+                   on: OnOpt = None) -> None:
     """Cancel a request (refused while it has active deployments)."""
     from s2s_cli.parsing import clean_text
     from s2s_cli.services import requests
@@ -151,7 +202,8 @@ def request_cancel(ctx: typer.Context,
     st = state(ctx)
     why = clean_text(reason, what="--reason", required=True)
     assert why is not None
-    st.write(lambda session: requests.cancel_request(session, request_id, why))
+    when = requests.past_date(on, what="--on") if on is not None else None
+    st.write(lambda session: requests.cancel_request(session, request_id, why, when))
     st.note(f"request {request_id} cancelled")
 
 
@@ -218,6 +270,11 @@ def deploy(
         "rate).")] = None,
     override: Annotated[str | None, typer.Option(
         metavar="REASON", help="Deploy despite a refusal, recording why.")] = None,
+    po: Annotated[str | None, typer.Option(
+        "--po", metavar="NUMBER", help="Purchase order number (default: the request's).")
+                  ] = None,
+    on: Annotated[str | None, typer.Option(
+        "--on", metavar="DATE", help="The date it was agreed (default today).")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Agree a deployment of a leader on a request; prints its id.
@@ -239,7 +296,7 @@ def deploy(
         request_id=request_id, leader=lookup.leader(st.reader, leader), days=days,
         start=start, end=end, work=work,
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
-        half_day_rate=half_day_rate, override=override)
+        half_day_rate=half_day_rate, override=override, po=po, on=on)
     result = st.write(lambda session: deployments.deploy(session, inp))
     emit_id(result["id"], fmt)
     r = result["rates"]
@@ -269,7 +326,9 @@ DEPLOYMENT_DETAIL = [
     Column("supply_pence", "supply per day", "money"),
     Column("half_day_supply_pence", "supply per half day", "money"),
     Column("rate_source", "rate from"), Column("override_reason", "override"),
-    Column("closed_on", "closed on", "date"),
+    Column("closed_on", "closed on", "date"), Column("po", "purchase order"),
+    Column("agreed_on", "agreed on", "date"), Column("cancel_reason", "cancel reason"),
+    Column("cancelled_on", "cancelled on", "date"),
 ]
 EVALUATION_COLUMNS = [Column("id", kind="int"), Column("by"), Column("rating", kind="int"),
                       Column("impact"), Column("date", kind="date")]
@@ -282,6 +341,8 @@ def deployment_list(
     school: Annotated[str | None, typer.Option("--school", metavar="URN_OR_NAME",
                                                help="The supported school.")] = None,
     active: Annotated[bool, typer.Option(help="Only active deployments.")] = False,
+    status: Annotated[str | None, typer.Option(
+        metavar="STATUS", help="active, closed or cancelled.")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """List deployments with agreed and logged days."""
@@ -291,7 +352,7 @@ def deployment_list(
     with state(ctx).reader() as reader:
         rows = deployments.list_deployments(
             reader, leader=lookup.optional_leader(reader, leader),
-            school=lookup.optional_school(reader, school), active=active)
+            school=lookup.optional_school(reader, school), active=active, status=status)
     render(rows, DEPLOYMENT_COLUMNS, fmt, title=f"{len(rows)} deployment(s)",
            empty="No deployments match.")
 
@@ -317,15 +378,109 @@ def deployment_show(ctx: typer.Context,
     render_record(row, DEPLOYMENT_DETAIL, fmt, title=f"Deployment {deployment_id}", extra=extra)
 
 
-@deployment_app.command("close")
-def deployment_close(ctx: typer.Context,
-                     deployment_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
-    """Close a deployment; its request is completed once all its deployments are closed."""
-    from s2s_cli.parsing import days_str
+@deployment_app.command("edit")
+def deployment_edit(
+    ctx: typer.Context,
+    deployment_id: Annotated[int, typer.Argument(metavar="ID")],
+    start: Annotated[str | None, typer.Option(metavar="DATE", help="First day.")] = None,
+    end: Annotated[str | None, typer.Option(
+        metavar="DATE", help="Last day (\"\" for open-ended).")] = None,
+    days: Annotated[str | None, typer.Option(
+        "--days", metavar="N", help="Agreed days, whole or half.")] = None,
+    work: Annotated[str | None, typer.Option(metavar="TYPE", help="The kind of work.")] = None,
+    funding: Annotated[str | None, typer.Option(
+        metavar="ROUTE", help="school, intervention, grant or dfe.")] = None,
+    funder: Annotated[str | None, typer.Option(metavar="NAME", help="Who pays.")] = None,
+    dfe_extra_days: Annotated[int | None, typer.Option(
+        "--dfe-extra-days", metavar="N", help="Additional DfE package days (0-5).")] = None,
+    rate: Annotated[str | None, typer.Option(
+        metavar="£", help="Negotiated day rate, or 'card' to price from the rate card.")] = None,
+    half_day_rate: Annotated[str | None, typer.Option(
+        "--half-day-rate", metavar="£", help="Negotiated half-day rate.")] = None,
+    po: PoOpt = None,
+    override: Annotated[str | None, typer.Option(
+        metavar="REASON", help="Change it despite a capacity refusal, recording why.")] = None,
+) -> None:
+    """Correct a deployment: only the options given change (each change is audited).
+
+    Dates must still hold every day logged; more agreed days, or a start in another academic
+    year, are checked against the leader's capacity like `deploy` (--override "reason").
+    Rates and funding change only while none of its days is on a live invoice: void those
+    invoices first, then invoice again at the new terms.
+
+    \b
+    Example:
+      s2s invoices void S2S-2026-0007 --reason "wrong rate"
+      s2s deployment edit 4 --rate 380
+    """
+    from s2s_cli.parsing import format_pence
     from s2s_cli.services import deployments
 
     st = state(ctx)
-    info = st.write(lambda session: deployments.close_deployment(session, deployment_id))
+    edit = deployments.validate_deployment_edit(
+        start=start, end=end, days=days, work=work, funding=funding, funder=funder,
+        dfe_extra_days=dfe_extra_days, rate=rate, half_day_rate=half_day_rate, po=po,
+        override=override)
+    info = st.write(lambda session: deployments.edit_deployment(session, deployment_id, edit))
+    changed = info["changed"]
+    if not changed:
+        st.note(f"deployment {deployment_id}: nothing changed")
+        return
+    names = {"agreed_halves": "agreed days"}
+    shown = [names.get(k, k) for k in changed if k not in (
+        "supply_pence", "half_day_supply_pence", "rate_source")]
+    st.note(f"deployment {deployment_id}: changed {', '.join(shown)}")
+    r = info["rates"]
+    if r is not None and any(k.endswith("rate_pence") for k in changed):
+        st.note(f"deployment {deployment_id}: {format_pence(r.day_pence)} a day, "
+                f"{format_pence(r.half_day_pence)} a half day ({r.source})")
+    if info["overrode"]:
+        st.note("overridden: " + "; ".join(info["overrode"]))
+
+
+@deployment_app.command("cancel")
+def deployment_cancel(
+    ctx: typer.Context,
+    deployment_id: Annotated[int, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Why it is cancelled.")],
+    on: OnOpt = None,
+) -> None:
+    """Cancel a deployment agreed by mistake or called off (none of its days invoiced).
+
+    Its days are removed (audited) and its capacity freed; its request goes back to open
+    when no other deployment of it stands.  It stays in `deployment list --status cancelled`.
+    """
+    from s2s_cli.parsing import clean_text, days_str
+    from s2s_cli.services import deployments
+    from s2s_cli.services.requests import past_date
+
+    st = state(ctx)
+    why = clean_text(reason, what="--reason", required=True)
+    assert why is not None
+    when = past_date(on, what="--on") if on is not None else None
+    info = st.write(lambda session: deployments.cancel_deployment(session, deployment_id, why,
+                                                                  when))
+    removed = (f"; removed {info['removed_days']} day log(s), {days_str(info['removed_halves'])} "
+               "days" if info["removed_days"] else "")
+    st.note(f"deployment {deployment_id} cancelled{removed}; request {info['request_id']} is "
+            f"{info['request_status']}")
+
+
+@deployment_app.command("close")
+def deployment_close(ctx: typer.Context,
+                     deployment_id: Annotated[int, typer.Argument(metavar="ID")],
+                     on: Annotated[str | None, typer.Option(
+                         "--on", metavar="DATE",
+                         help="The day it closed (default today; not before its last logged "
+                         "day).")] = None) -> None:
+    """Close a deployment; its request is completed once all its deployments are closed."""
+    from s2s_cli.parsing import days_str
+    from s2s_cli.services import deployments
+    from s2s_cli.services.requests import past_date
+
+    st = state(ctx)
+    when = past_date(on, what="--on") if on is not None else None
+    info = st.write(lambda session: deployments.close_deployment(session, deployment_id, when))
     st.note(f"deployment {deployment_id} closed with {days_str(info['logged'])} of "
             f"{days_str(info['agreed'])} agreed days logged; request {info['request_id']} is "
             f"{info['request_status']}")
@@ -354,7 +509,11 @@ def log_add(
                                                 help="Last day of a block.")] = None,
     half: Annotated[bool, typer.Option("--half", help="Half days.")] = False,
     include_weekends: Annotated[bool, typer.Option(
-        "--include-weekends", help="A block includes Saturdays and Sundays.")] = False,
+        "--include-weekends", help="Allow Saturdays and Sundays (needed but for NLGs; a block "
+        "includes them).")] = False,
+    include_holidays: Annotated[bool, typer.Option(
+        "--include-holidays", help="Allow England's bank holidays (a block includes them).")
+                                ] = False,
     activity: Annotated[str | None, typer.Option(
         help="coaching, data-analysis, diagnosis, facilitation-and-training, "
         "joint-action-planning, one-to-one, group-support, governance-review, "
@@ -365,6 +524,10 @@ def log_add(
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Record a day, a half day or a block of weekdays; prints the new log id(s).
+
+    No date after today (not worked yet).  A Saturday or Sunday needs --include-weekends
+    (but for an NLG); a bank holiday in England needs --include-holidays.  A block skips
+    weekends and bank holidays unless those options are given.
 
     \b
     Examples:
@@ -378,13 +541,18 @@ def log_add(
     st = state(ctx)
     inp = deployments.validate_log(
         deployment_id=deployment_id, date=date, date_from=date_from, date_to=date_to, half=half,
-        include_weekends=include_weekends, activity=activity, note=note, over=over)
+        include_weekends=include_weekends, include_holidays=include_holidays,
+        activity=activity, note=note, over=over)
     result = st.write(lambda session: deployments.log_days(session, inp))
     ids = result["ids"]
     if Format(fmt) is Format.json:
         sys.stdout.write(json.dumps({"ids": ids} if inp.block else {"id": ids[0]}) + "\n")
     else:
         sys.stdout.write("".join(f"{i}\n" for i in ids))
+    if inp.holidays_skipped:
+        st.note("skipped bank holiday(s): " + ", ".join(
+            f"{d} {name}" for d, name in inp.holidays_skipped)
+            + " (--include-holidays to log them)")
     st.note(f"deployment {deployment_id}: {days_str(result['logged'])} of "
             f"{days_str(result['agreed'])} agreed days logged")
     if result.get("confirmed"):
@@ -415,7 +583,8 @@ def log_list(
 @log_app.command("undo")
 def log_undo(ctx: typer.Context, log_id: Annotated[int, typer.Argument(metavar="LOG_ID")]
              ) -> None:
-    """Delete a day log that is not on an invoice."""
+    """Delete a day log that is on no live invoice (one on a voided invoice may go: its
+    credit note and the audit trail keep what was billed)."""
     from s2s_cli.parsing import days_str
     from s2s_cli.services import deployments
 
@@ -426,6 +595,43 @@ def log_undo(ctx: typer.Context, log_id: Annotated[int, typer.Argument(metavar="
     if info.get("replanned"):
         st.note(f"session {info['replanned']} is planned again (to confirm once its date has "
                 "passed)")
+
+
+@log_app.command("edit")
+def log_edit(
+    ctx: typer.Context,
+    log_id: Annotated[int, typer.Argument(metavar="LOG_ID")],
+    date: Annotated[str | None, typer.Option(metavar="DATE", help="The day worked.")] = None,
+    half: Annotated[bool, typer.Option("--half", help="It was a half day.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="It was a full day.")] = False,
+    activity: Annotated[str | None, typer.Option(help="What was done.")] = None,
+    note: Annotated[str | None, typer.Option(help="Free text (\"\" clears it).")] = None,
+    over: Annotated[str | None, typer.Option(
+        metavar="REASON", help="Beyond the agreed days, recording why.")] = None,
+    include_weekends: Annotated[bool, typer.Option(
+        "--include-weekends", help="Allow a Saturday or Sunday.")] = False,
+    include_holidays: Annotated[bool, typer.Option(
+        "--include-holidays", help="Allow a bank holiday.")] = False,
+) -> None:
+    """Correct a day log that is on no live invoice (void the invoice first); the checks
+    of `s2s log` apply to the new date.
+
+    \b
+    Example:
+      s2s log edit 12 --date 2026-10-02 --half
+    """
+    from s2s_cli.parsing import days_str
+    from s2s_cli.services import deployments
+
+    st = state(ctx)
+    edit = deployments.validate_log_edit(
+        log_id=log_id, date=date, half=half, full=full, activity=activity, note=note, over=over,
+        include_weekends=include_weekends, include_holidays=include_holidays)
+    info = st.write(lambda session: deployments.edit_log(session, edit))
+    changed = ", ".join("days" if k == "halves" else k for k in info["changed"])
+    st.note(f"day {log_id}: " + (f"changed {changed}" if changed else "nothing changed")
+            + f"; deployment {info['deployment_id']}: {days_str(info['logged'])} of "
+            f"{days_str(info['agreed'])} agreed days logged")
 
 
 # --- evaluations, reviews, capacity -----------------------------------------------------------

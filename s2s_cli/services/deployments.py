@@ -15,8 +15,17 @@ Rules (each checked before anything is written, in the transaction that writes):
   is read, so concurrent writers on PostgreSQL serialise (SQLite's `BEGIN IMMEDIATE` already
   does).  Dates must fall within the deployment, the deployment must be active, and the total
   may pass the agreed days only with `--over "reason"` (stored on the days beyond the
-  agreement).  A block of dates is all-or-nothing.  Sessions still planned count too, on both
-  rules (`services/planning.py`); logging a planned date confirms that session instead.
+  agreement).  A block of dates is all-or-nothing.  No day after today ("not worked yet");
+  a single date on a Saturday or Sunday only for an NLG or with `--include-weekends`; blocks
+  are weekdays unless `--include-weekends`, and skip England's bank holidays (the `holidays`
+  library) unless `--include-holidays`, without which a single bank-holiday date is refused.
+  Sessions still planned count too, on both rules (`services/planning.py`); logging a
+  planned date confirms that session instead of adding a day.
+* **Corrections.** `deployment edit` re-checks dates (every logged day inside them) and agreed
+  days (capacity, as `deploy`); its rates and funding change only while none of its days is
+  on a live invoice (void first).  `deployment cancel` needs no live-invoiced day: its days
+  are deleted, it takes no capacity and drops out of reviews due.  A day on no live invoice
+  (perhaps once on a voided one) may be undone or edited.  Each write is audited.
 * **Reviews due.** A progress review falls due some months after the first logged day of a
   deployment, until a `review` evaluation dated on/after that first day exists: the months for
   its kind of work in the review policy (`setting` row `review_policy`, from the seed file's
@@ -40,11 +49,14 @@ from s2s_cli.parsing import days_str
 from s2s_cli.services import planning
 from s2s_cli.services.requests import (
     TRUST_TYPES,
+    UNSET,
     as_date,
     bind_date,
     check_funder,
     choice,
+    clean_po,
     lock_request,
+    past_date,
     today,
 )
 
@@ -71,8 +83,9 @@ def committed_halves(reader: Reader, year: int, leader_id: str | None = None
     start, end = parsing.academic_year_bounds(year)
     sql = ("SELECT d.leader_id, d.status, d.agreed_halves, (SELECT coalesce(sum(g.halves), 0) "
            "FROM day_log g WHERE g.deployment_id = d.id) FROM deployment d "
-           "WHERE d.start >= :a AND d.start <= :b")
-    params: dict[str, Any] = {"a": bind_date(reader, start), "b": bind_date(reader, end)}
+           "WHERE d.start >= :a AND d.start <= :b AND d.status <> :cancelled")
+    params: dict[str, Any] = {"a": bind_date(reader, start), "b": bind_date(reader, end),
+                              "cancelled": "cancelled"}
     if leader_id is not None:
         sql += " AND d.leader_id = :lid"
         params["lid"] = leader_id
@@ -136,6 +149,8 @@ class DeployInput:
     rate_pence: int | None
     half_day_rate_pence: int | None
     override: str | None
+    po: str | None = None
+    on: dt.date | None = None  # the date agreed (default today)
 
 
 def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
@@ -143,7 +158,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
                     funding: str | None = None, funder: str | None = None,
                     dfe_extra_days: int = 0, rate: str | None = None,
                     half_day_rate: str | None = None,
-                    override: str | None = None) -> DeployInput:
+                    override: str | None = None, po: str | None = None,
+                    on: str | None = None) -> DeployInput:
     begin = parsing.parse_date(start, what="--start") if start else today()
     finish = parsing.parse_date(end, what="--end") if end else None
     parsing.check_range(begin, finish, what="--start/--end")
@@ -166,7 +182,26 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         dfe_extra_days=dfe_extra_days,
         rate_pence=rate_pence, half_day_rate_pence=half_pence,
         override=(parsing.clean_text(override, what="--override", required=True)
-                  if override is not None else None))
+                  if override is not None else None),
+        po=clean_po(po), on=past_date(on, what="--on") if on is not None else None)
+
+
+def check_dfe_extra(extra: int, funding: str, school: Any, leader: Any, halves: int) -> None:
+    """The additional days of a DfE-funded NLG package at a trust (bad input otherwise)."""
+    if not extra:
+        return
+    if funding != "dfe":
+        raise InvalidInput("--dfe-extra-days is only for DfE-funded deployments "
+                           "(--funding dfe)")
+    if school.type not in TRUST_TYPES:
+        raise InvalidInput(f"--dfe-extra-days is only for a trust school (academy or free "
+                           f"school); {school.urn} is {school.type or 'of unknown type'}")
+    if leader.kind != "NLG":
+        raise InvalidInput(f"--dfe-extra-days is only for a national leader of governance "
+                           f"(NLG) package; {leader.id} is an {leader.kind}")
+    if extra * 2 > halves:
+        raise InvalidInput(f"--dfe-extra-days {extra} is more than the "
+                           f"{days_str(halves)} days agreed")
 
 
 def lock_leader(session: Any, leader_id: str) -> Any:
@@ -199,19 +234,11 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
     else:
         funder = req.funder if funding == req.funding else None
     check_funder(funding, funder)
-    if inp.dfe_extra_days:
-        if funding != "dfe":
-            raise InvalidInput("--dfe-extra-days is only for DfE-funded deployments "
-                               "(--funding dfe)")
-        if school.type not in TRUST_TYPES:
-            raise InvalidInput(f"--dfe-extra-days is only for a trust school (academy or free "
-                               f"school); {school.urn} is {school.type or 'of unknown type'}")
-        if leader.kind != "NLG":
-            raise InvalidInput(f"--dfe-extra-days is only for a national leader of governance "
-                               f"(NLG) package; {leader.id} is an {leader.kind}")
-        if inp.dfe_extra_days * 2 > halves:
-            raise InvalidInput(f"--dfe-extra-days {inp.dfe_extra_days} is more than the "
-                               f"{days_str(halves)} days agreed")
+    check_dfe_extra(inp.dfe_extra_days, funding, school, leader, halves)
+    agreed_on = inp.on or today()
+    if agreed_on < req.received:
+        raise Refused(f"--on {agreed_on} is before request {req.id} was received "
+                      f"({req.received})")
 
     refusals = []
     if req.status in ("cancelled", "completed"):
@@ -241,12 +268,13 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         half_day_rate_pence=r.half_day_pence, supply_pence=r.supply_pence,
         half_day_supply_pence=r.half_day_supply_pence,
         rate_source="negotiated" if inp.rate_pence is not None else "card",
-        override_reason=inp.override if refusals else None)
+        override_reason=inp.override if refusals else None,
+        po=inp.po if inp.po is not None else req.po, agreed_on=agreed_on)
     session.add(dep)
     if req.status != "matched":
         req.status = "matched"
         req.closed_on = None
-    req.matched_on = req.matched_on or today()
+    req.matched_on = min(req.matched_on, agreed_on) if req.matched_on else agreed_on
     session.add(req)
     session.flush()
     return {"id": dep.id, "rates": r, "overrode": refusals}
@@ -259,20 +287,22 @@ SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, 
        d."end", d.work, d.funding, d.funder, d.dfe_extra_days, d.agreed_halves,
        (SELECT coalesce(sum(g.halves), 0) FROM day_log g WHERE g.deployment_id = d.id),
        d.rate_pence, d.half_day_rate_pence, d.supply_pence, d.half_day_supply_pence,
-       d.rate_source, d.override_reason, d.closed_on
+       d.rate_source, d.override_reason, d.closed_on, d.po, d.agreed_on, d.cancel_reason,
+       d.cancelled_on
 FROM deployment d JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = d.school_urn
 """
 DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "school", "status",
                    "start", "end", "work", "funding", "funder", "dfe_extra_days", "agreed_days",
                    "logged_days", "rate_pence", "half_day_rate_pence", "supply_pence",
-                   "half_day_supply_pence", "rate_source", "override_reason", "closed_on")
+                   "half_day_supply_pence", "rate_source", "override_reason", "closed_on",
+                   "po", "agreed_on", "cancel_reason", "cancelled_on")
 
 
 def _deployment_rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for r in reader.iter(sql, params):
         row = dict(zip(DEPLOYMENT_KEYS, r, strict=True))
-        for k in ("start", "end", "closed_on"):
+        for k in ("start", "end", "closed_on", "agreed_on", "cancelled_on"):
             row[k] = as_date(row[k])
         row["logged_days"] = int(row["logged_days"])
         rows.append(row)
@@ -293,8 +323,15 @@ def _require(reader: Reader, *, leader: str | None = None, school: int | None = 
         raise NotFound(f"no deployment {deployment_id}")
 
 
+DEPLOYMENT_STATUSES = ("active", "closed", "cancelled")
+
+
 def list_deployments(reader: Reader, *, leader: str | None = None, school: int | None = None,
-                     active: bool = False) -> list[dict[str, Any]]:
+                     active: bool = False, status: str | None = None) -> list[dict[str, Any]]:
+    if status is not None:
+        status = choice(status, DEPLOYMENT_STATUSES, "deployment status")
+        if active and status != "active":
+            raise InvalidInput(f"--active and --status {status} contradict each other")
     _require(reader, leader=leader, school=school)
     where, params = [], {}
     if leader:
@@ -303,9 +340,9 @@ def list_deployments(reader: Reader, *, leader: str | None = None, school: int |
     if school is not None:
         where.append("d.school_urn = :urn")
         params["urn"] = school
-    if active:
+    if active or status:
         where.append("d.status = :status")
-        params["status"] = "active"
+        params["status"] = status or "active"
     sql = DEPLOYMENT_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id"
     return _deployment_rows(reader, sql, params)
 
@@ -329,10 +366,11 @@ def deployment(reader: Reader, deployment_id: int) -> dict[str, Any]:
     return row
 
 
-def close_deployment(session: Any, deployment_id: int) -> dict[str, Any]:
+def _lock_deployment(session: Any, deployment_id: int) -> tuple[Any, Any]:
+    """(request, deployment), both locked in that order (the order every writer takes)."""
     from sqlmodel import select
 
-    from s2s_cli.models import DayLog, Deployment
+    from s2s_cli.models import Deployment
 
     request_id = session.exec(select(Deployment.request_id)
                               .where(Deployment.id == deployment_id)).first()
@@ -341,27 +379,333 @@ def close_deployment(session: Any, deployment_id: int) -> dict[str, Any]:
     req = lock_request(session, request_id)
     dep = session.exec(select(Deployment).where(Deployment.id == deployment_id)
                        .with_for_update()).one()
+    return req, dep
+
+
+def _logged_span(session: Any, deployment_id: int) -> tuple[int, dt.date | None, dt.date | None]:
+    """(halves logged, first date, last date) of a deployment's days."""
+    from s2s_cli.fastdb import session_reader
+
+    reader = session_reader(session)
+    halves, first, last = reader.one(
+        "SELECT coalesce(sum(g.halves), 0), min(g.date), max(g.date) FROM day_log g "
+        "WHERE g.deployment_id = :id", {"id": deployment_id}) or (0, None, None)
+    return int(halves or 0), as_date(first), as_date(last)
+
+
+def close_deployment(session: Any, deployment_id: int,
+                     on: dt.date | None = None) -> dict[str, Any]:
+    """Close a deployment on `on` (back-dated; default today): not before its start or its
+    last logged day.  Its request is completed once none of its deployments is active."""
+    from sqlmodel import select
+
+    from s2s_cli.models import Deployment
+
+    req, dep = _lock_deployment(session, deployment_id)
     if dep.status == "closed":
         raise Refused(f"deployment {deployment_id} is already closed (on {dep.closed_on})")
+    if dep.status == "cancelled":
+        raise Refused(f"deployment {deployment_id} was cancelled (on {dep.cancelled_on})")
+    logged, _first, last = _logged_span(session, deployment_id)
+    when = on or today()
+    if when < dep.start:
+        raise Refused(f"--on {when} is before deployment {deployment_id} starts ({dep.start})")
+    if last is not None and when < last:
+        raise Refused(f"--on {when} is before the last day logged on deployment "
+                      f"{deployment_id} ({last})")
     dep.status = "closed"
-    dep.closed_on = today()
+    dep.closed_on = when
     session.add(dep)
     session.flush()
     still_active = session.exec(select(Deployment.id).where(
-        Deployment.request_id == request_id, Deployment.status == "active")).first()
+        Deployment.request_id == req.id, Deployment.status == "active")).first()
     if still_active is None and req.status in ("open", "matched"):
         req.status = "completed"
-        req.closed_on = today()
+        req.closed_on = when
         session.add(req)
         session.flush()
     cancelled = planning.cancel_open(session, deployment_id, "deployment closed")
-    logged = sum(session.exec(select(DayLog.halves)
-                              .where(DayLog.deployment_id == deployment_id)).all())
-    return {"request_id": request_id, "request_status": req.status, "logged": logged,
+    return {"request_id": req.id, "request_status": req.status, "logged": logged,
             "agreed": dep.agreed_halves, "cancelled_sessions": cancelled}
 
 
+def live_invoices(session: Any, deployment_id: int) -> list[str]:
+    """Numbers of the live invoices holding any of the deployment's days."""
+    from sqlmodel import select
+
+    from s2s_cli.models import DayLog, Invoice
+
+    return sorted(set(session.exec(
+        select(Invoice.number).join(DayLog, DayLog.invoice_id == Invoice.id)
+        .where(DayLog.deployment_id == deployment_id)).all()))
+
+
+def _void_first(what: str, deployment_id: int, numbers: list[str]) -> Refused:
+    plural = "s" if len(numbers) > 1 else ""
+    return Refused(f"{what}: deployment {deployment_id} has days on live invoice{plural} "
+                   f"{', '.join(numbers)}; void {'them' if plural else 'it'} first "
+                   f"(s2s invoices void NUMBER --reason TEXT)")
+
+
+# --- correcting a deployment ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeploymentEdit:
+    """What `deployment edit` changes: only the fields given (`end` None = open-ended)."""
+
+    start: Any = UNSET
+    end: Any = UNSET
+    days_halves: Any = UNSET
+    work: Any = UNSET
+    funding: Any = UNSET
+    funder: Any = UNSET
+    dfe_extra_days: Any = UNSET
+    rate_pence: Any = UNSET  # pence, or "card": re-price from the rate card
+    half_day_rate_pence: Any = UNSET
+    po: Any = UNSET
+    override: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not UNSET and k != "override"}
+
+
+def validate_deployment_edit(*, start: str | None = None, end: str | None = None,
+                             days: str | None = None, work: str | None = None,
+                             funding: str | None = None, funder: str | None = None,
+                             dfe_extra_days: int | None = None, rate: str | None = None,
+                             half_day_rate: str | None = None, po: str | None = None,
+                             override: str | None = None) -> DeploymentEdit:
+    """Each option as `deploy` validates it.  `--end ""` makes the deployment open-ended,
+    `--funder ""` and `--po ""` clear them, `--rate card` re-prices from the rate card."""
+    changes: dict[str, Any] = {}
+    if start is not None:
+        changes["start"] = parsing.parse_date(start, what="--start")
+    if end is not None:
+        changes["end"] = None if not end.strip() else parsing.parse_date(end, what="--end")
+    if changes.get("start") and changes.get("end"):
+        parsing.check_range(changes["start"], changes["end"], what="--start/--end")
+    if days is not None:
+        changes["days_halves"] = parsing.parse_days(days, what="--days")
+    if work is not None:
+        changes["work"] = choice(work, taxonomy.WORK_TYPES, "kind of work")
+    if funding is not None:
+        changes["funding"] = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
+    if funder is not None:
+        changes["funder"] = parsing.clean_text(funder, what="--funder", max_len=200)
+    if dfe_extra_days is not None:
+        if not 0 <= dfe_extra_days <= 5:
+            raise InvalidInput(f"--dfe-extra-days must be between 0 and 5, not {dfe_extra_days}")
+        changes["dfe_extra_days"] = dfe_extra_days
+    if rate is not None:
+        if rate.strip().lower() == "card":
+            if half_day_rate is not None:
+                raise InvalidInput("--half-day-rate goes with a negotiated --rate, not --rate "
+                                   "card")
+            changes["rate_pence"] = "card"
+        else:
+            changes["rate_pence"] = parsing.parse_money(rate, what="--rate")
+    if half_day_rate is not None:
+        changes["half_day_rate_pence"] = parsing.parse_money(half_day_rate,
+                                                             what="--half-day-rate")
+    if po is not None:
+        changes["po"] = clean_po(po)
+    why = (parsing.clean_text(override, what="--override", required=True)
+           if override is not None else None)
+    if not changes:
+        raise InvalidInput("nothing to change: give at least one of --start, --end, --days, "
+                           "--work, --funding, --funder, --dfe-extra-days, --rate, "
+                           "--half-day-rate, --po")
+    return DeploymentEdit(**changes, override=why)
+
+
+MONEY_FIELDS = ("funding", "funder", "dfe_extra_days", "rate_pence", "half_day_rate_pence",
+                "supply_pence", "half_day_supply_pence", "rate_source")
+
+
+def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> dict[str, Any]:
+    """Correct a deployment (audited).  Dates must hold every logged day; agreed days and a
+    start in another academic year are re-checked against capacity (like `deploy`, overridable);
+    rates and funding change only while none of its days is on a live invoice.  Returns
+    {"changed": {field: (before, after)}, "overrode": [...], "rates": Rates | None}."""
+    from s2s_cli.fastdb import session_reader
+    from s2s_cli.models import School, Setting
+    from s2s_cli.services import rates
+
+    req, dep = _lock_deployment(session, deployment_id)
+    leader = lock_leader(session, dep.leader_id)
+    if dep.status == "cancelled":
+        raise Refused(f"deployment {deployment_id} was cancelled (on {dep.cancelled_on}); "
+                      "nothing to edit")
+    given = edit.given()
+    school = session.get(School, dep.school_urn)
+    start = given.get("start", dep.start)
+    end = given.get("end", dep.end)
+    parsing.check_range(start, end, what="--start/--end")
+    halves = given.get("days_halves", dep.agreed_halves)
+    work = given.get("work", dep.work)
+    funding = given.get("funding", dep.funding)
+    if "funder" in given:
+        funder = given["funder"]
+    else:
+        funder = dep.funder if funding in ("intervention", "grant") else None
+    check_funder(funding, funder)
+    extra = given.get("dfe_extra_days", dep.dfe_extra_days if funding == "dfe" else 0)
+    check_dfe_extra(extra, funding, school, leader, halves)
+
+    new: dict[str, Any] = {"start": start, "end": end, "agreed_halves": halves, "work": work,
+                           "funding": funding, "funder": funder, "dfe_extra_days": extra,
+                           "po": given.get("po", dep.po)}
+    priced = None
+    if "rate_pence" in given or "half_day_rate_pence" in given:
+        setting = session.get(Setting, "rate_card")
+        card = rates.card_from_json(setting.value if setting else None)
+        day = given.get("rate_pence", dep.rate_pence)
+        if day == "card":
+            priced = rates.rates_for(card, leader.kind, work, school.pupils)
+        else:
+            half = given.get("half_day_rate_pence")
+            if half is not None and half > day:
+                raise InvalidInput(f"--half-day-rate {parsing.format_pence(half)} is more than "
+                                   f"the day rate {parsing.format_pence(day)}")
+            priced = rates.negotiated(card, day, half)
+        new.update(rate_pence=priced.day_pence, half_day_rate_pence=priced.half_day_pence,
+                   supply_pence=priced.supply_pence,
+                   half_day_supply_pence=priced.half_day_supply_pence,
+                   rate_source="card" if day == "card" else "negotiated")
+    changed = {k: (getattr(dep, k), v) for k, v in new.items() if getattr(dep, k) != v}
+
+    logged, first, last = _logged_span(session, deployment_id)
+    if first is not None and start > first:
+        raise Refused(f"deployment {deployment_id} has days logged from {first}; it cannot "
+                      f"start later ({start})")
+    if last is not None and end is not None and end < last:
+        raise Refused(f"deployment {deployment_id} has days logged up to {last}; it cannot end "
+                      f"sooner ({end})")
+    p_first, p_last = planning.planned_span(session, deployment_id)
+    if p_first is not None and (start > p_first or (end is not None and end < p_last)):
+        raise Refused(f"deployment {deployment_id} has sessions planned from {p_first} to "
+                      f"{p_last}; move or cancel them first (s2s plan list --deployment "
+                      f"{deployment_id})")
+    if dep.status == "closed" and dep.closed_on and start > dep.closed_on:
+        raise Refused(f"deployment {deployment_id} closed on {dep.closed_on}; it cannot start "
+                      f"after that ({start})")
+    money = sorted(k for k in changed if k in MONEY_FIELDS)
+    if money:
+        numbers = live_invoices(session, deployment_id)
+        if numbers:
+            what = "rates" if any(k.endswith("pence") or k == "rate_source" for k in money) \
+                else "funding"
+            raise _void_first(f"cannot change its {what}", deployment_id, numbers)
+
+    refusals = []
+    if halves < logged and "agreed_halves" in changed:
+        refusals.append(f"deployment {deployment_id} already has {days_str(logged)} days "
+                        f"logged; {days_str(halves)} agreed is fewer")
+    year = taxonomy.academic_year_of(start)
+    moved_year = year != taxonomy.academic_year_of(dep.start)
+    if dep.status == "active" and ("agreed_halves" in changed or moved_year):
+        left = remaining_halves(session_reader(session), leader.id, leader.capacity_days, year)
+        if not moved_year:
+            left += dep.agreed_halves  # what this deployment already takes from the year
+        if left < halves:
+            refusals.append(f"{leader.id} has {days_str(left)} of {leader.capacity_days} days "
+                            f"left in {taxonomy.academic_year_label(year)}; {days_str(halves)} "
+                            "asked")
+    if refusals and edit.override is None:
+        raise Refused("; ".join(refusals) + ' (use --override "reason" to change it anyway)')
+    if not changed:
+        return {"changed": {}, "overrode": [], "rates": priced}
+    for k, (_before, after) in changed.items():
+        setattr(dep, k, after)
+    if refusals:
+        dep.override_reason = edit.override
+    session.add(dep)
+    session.flush()
+    return {"changed": changed, "overrode": refusals, "rates": priced}
+
+
+def cancel_deployment(session: Any, deployment_id: int, reason: str,
+                      on: dt.date | None = None) -> dict[str, Any]:
+    """Cancel a deployment none of whose days is on a live invoice: its days are deleted
+    (audited; a day once on a voided invoice loses its `invoice_day` links, which the audit
+    trail and the credit note keep), so it no longer takes capacity; its request goes back to
+    open when no other deployment of it stands (matched while another is active, completed
+    when the others are closed)."""
+    from sqlmodel import select
+
+    from s2s_cli.models import DayLog, Deployment, InvoiceDay
+
+    req, dep = _lock_deployment(session, deployment_id)
+    lock_leader(session, dep.leader_id)
+    if dep.status == "cancelled":
+        raise Refused(f"deployment {deployment_id} is already cancelled (on {dep.cancelled_on})")
+    numbers = live_invoices(session, deployment_id)
+    if numbers:
+        raise _void_first("cannot cancel it", deployment_id, numbers)
+    when = on or today()
+    agreed = dep.agreed_on or dep.created_at.date()
+    if when < agreed:
+        raise Refused(f"--on {when} is before deployment {deployment_id} was agreed ({agreed})")
+    planning.cancel_all(session, deployment_id, "deployment cancelled")
+    days = session.exec(select(DayLog).where(DayLog.deployment_id == deployment_id)).all()
+    ids = [d.id for d in days]
+    removed = sum(d.halves for d in days)
+    for chunk in range(0, len(ids), 500):
+        for link in session.exec(select(InvoiceDay).where(
+                InvoiceDay.day_log_id.in_(ids[chunk:chunk + 500]))).all():  # type: ignore
+            session.delete(link)
+    session.flush()
+    for d in days:
+        session.delete(d)
+    dep.status = "cancelled"
+    dep.cancel_reason = reason
+    dep.cancelled_on = when
+    session.add(dep)
+    session.flush()
+    others = session.exec(select(Deployment).where(Deployment.request_id == req.id,
+                                                   Deployment.status != "cancelled")).all()
+    if req.status != "cancelled":
+        if any(o.status == "active" for o in others):
+            req.status, req.closed_on = "matched", None
+        elif others:
+            req.status = "completed"
+            req.closed_on = max(o.closed_on or when for o in others)
+        else:
+            req.status, req.closed_on = "open", None
+    dates = [o.agreed_on or o.created_at.date() for o in others]
+    req.matched_on = min(dates) if dates else None
+    session.add(req)
+    session.flush()
+    return {"request_id": req.id, "request_status": req.status, "removed_days": len(ids),
+            "removed_halves": removed}
+
+
 # --- days worked ------------------------------------------------------------------------------
+
+def bank_holidays(first: dt.date, last: dt.date) -> dict[dt.date, str]:
+    """England's bank holidays from `first` to `last` (the maintained `holidays` library)."""
+    import holidays
+
+    found = holidays.country_holidays("GB", subdiv="ENG",
+                                      years=range(first.year, last.year + 1))
+    return {d: str(name) for d, name in sorted(found.items()) if first <= d <= last}
+
+
+def _not_worked_yet(day: dt.date, what: str) -> None:
+    now = today()
+    if day > now:
+        raise InvalidInput(f"{what} {day} is after today ({now}): not worked yet")
+
+
+def _check_day(day: dt.date, kind: str, *, include_weekends: bool, include_holidays: bool,
+               holiday: str | None) -> None:
+    """A single date: not a weekend (but for an NLG), not a bank holiday, unless allowed."""
+    if day.weekday() >= 5 and kind != "NLG" and not include_weekends:
+        raise Refused(f"{day} is a {day.strftime('%A')}; add --include-weekends to log "
+                      f"weekend work for an {kind}")
+    if holiday and not include_holidays:
+        raise Refused(f"{day} is a bank holiday ({holiday}); add --include-holidays to log it")
+
 
 @dataclass(frozen=True)
 class LogInput:
@@ -372,27 +716,42 @@ class LogInput:
     activity: str | None
     note: str | None
     over: str | None
+    include_weekends: bool = False
+    include_holidays: bool = False
+    holidays_skipped: tuple[tuple[dt.date, str], ...] = ()  # a block's bank holidays left out
+    holiday: str | None = None  # the bank holiday a single date falls on
 
 
 def validate_log(*, deployment_id: int, date: str | None = None, date_from: str | None = None,
                  date_to: str | None = None, half: bool = False, include_weekends: bool = False,
-                 activity: str | None = None, note: str | None = None,
-                 over: str | None = None) -> LogInput:
+                 include_holidays: bool = False, activity: str | None = None,
+                 note: str | None = None, over: str | None = None) -> LogInput:
     if date is not None and (date_from is not None or date_to is not None):
         raise InvalidInput("give either --date DATE or --from DATE --to DATE, not both")
+    skipped: tuple[tuple[dt.date, str], ...] = ()
+    holiday = None
     if date is not None:
-        dates: tuple[dt.date, ...] = (parsing.parse_date(date, what="--date"),)
+        day = parsing.parse_date(date, what="--date")
+        _not_worked_yet(day, "--date")
+        dates: tuple[dt.date, ...] = (day,)
+        holiday = bank_holidays(day, day).get(day)
     elif date_from is not None and date_to is not None:
         a = parsing.parse_date(date_from, what="--from")
         b = parsing.parse_date(date_to, what="--to")
         parsing.check_range(a, b, what="--from/--to")
         if (b - a).days >= MAX_BLOCK_DAYS:
             raise InvalidInput(f"a block may span at most {MAX_BLOCK_DAYS} days")
-        span = (a + dt.timedelta(days=i) for i in range((b - a).days + 1))
-        dates = tuple(d for d in span if include_weekends or d.weekday() < 5)
+        _not_worked_yet(b, "--to")
+        span = [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
+        span = [d for d in span if include_weekends or d.weekday() < 5]
+        if not include_holidays:
+            off = bank_holidays(a, b)
+            skipped = tuple((d, off[d]) for d in span if d in off)
+            span = [d for d in span if d not in off]
+        dates = tuple(span)
         if not dates:
-            raise InvalidInput(f"no weekdays from {a} to {b} (add --include-weekends for "
-                               "weekend work)")
+            raise InvalidInput(f"no working days from {a} to {b} (add --include-weekends for "
+                               "weekend work, --include-holidays for bank holidays)")
     elif date_from is not None or date_to is not None:
         raise InvalidInput("--from and --to go together")
     else:
@@ -401,7 +760,22 @@ def validate_log(*, deployment_id: int, date: str | None = None, date_from: str 
         deployment_id=deployment_id, dates=dates, block=date is None, halves=1 if half else 2,
         activity=choice(activity, taxonomy.ACTIVITIES, "activity") if activity else None,
         note=parsing.clean_text(note, what="--note"),
-        over=parsing.clean_text(over, what="--over", required=True) if over is not None else None)
+        over=parsing.clean_text(over, what="--over", required=True) if over is not None else None,
+        include_weekends=include_weekends, include_holidays=include_holidays,
+        holidays_skipped=skipped, holiday=holiday)
+
+
+def _day_totals(reader: Reader, leader_id: str, first: dt.date, last: dt.date,
+                skip_id: int | None = None) -> dict[dt.date, int]:
+    """Halves the leader has logged per date from `first` to `last` (leaving out one log)."""
+    sql = ("SELECT g.date, sum(g.halves) FROM day_log g WHERE g.leader_id = :lid "
+           "AND g.date >= :a AND g.date <= :b")
+    params: dict[str, Any] = {"lid": leader_id, "a": bind_date(reader, first),
+                              "b": bind_date(reader, last)}
+    if skip_id is not None:
+        sql += " AND g.id <> :skip"
+        params["skip"] = skip_id
+    return {as_date(d): int(h) for d, h in reader.iter(sql + " GROUP BY g.date", params)}
 
 
 def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
@@ -415,10 +789,10 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
     leader_id = session.exec(select(Deployment.leader_id).where(Deployment.id == did)).first()
     if leader_id is None:
         raise NotFound(f"no deployment with id {did}")
-    lock_leader(session, leader_id)  # serialises every writer of this leader's days
+    leader = lock_leader(session, leader_id)  # serialises every writer of this leader's days
     dep = session.exec(select(Deployment).where(Deployment.id == did).with_for_update()).one()
     if dep.status != "active":
-        raise Refused(f"deployment {did} is closed; nothing was logged")
+        raise Refused(f"deployment {did} is {dep.status}; nothing was logged")
     first, last = inp.dates[0], inp.dates[-1]
     for d in inp.dates:
         if d < dep.start:
@@ -427,10 +801,10 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
             raise Refused(f"{d} is after deployment {did} ends ({dep.end})")
     reader = session_reader(session)
     plans = planning.LogPlans(session, reader, leader_id, did, inp.dates)
-    existing = {as_date(d): int(h) for d, h in reader.iter(
-        "SELECT g.date, sum(g.halves) FROM day_log g WHERE g.leader_id = :lid "
-        "AND g.date >= :a AND g.date <= :b GROUP BY g.date",
-        {"lid": leader_id, "a": bind_date(reader, first), "b": bind_date(reader, last)})}
+    if not inp.block and first not in plans.confirms:  # a planned date was agreed already
+        _check_day(first, leader.kind, include_weekends=inp.include_weekends,
+                   include_holidays=inp.include_holidays, holiday=inp.holiday)
+    existing = _day_totals(reader, leader_id, first, last)
     for d in inp.dates:
         refusal = planning.day_refusal(leader_id, d, existing.get(d, 0), plans.planned_on(d),
                                        inp.halves)
@@ -501,10 +875,10 @@ def list_logs(reader: Reader, *, deployment_id: int | None = None, leader: str |
     return rows
 
 
-def undo_log(session: Any, log_id: int) -> dict[str, Any]:
-    from sqlmodel import select
-
-    from s2s_cli.models import DayLog, Invoice, InvoiceDay
+def _editable_day(session: Any, log_id: int) -> Any:
+    """A day log that is on no live invoice (one only ever on voided invoices may change:
+    the credit note and the audit trail keep what was billed)."""
+    from s2s_cli.models import DayLog, Invoice
 
     log = session.get(DayLog, log_id)
     if log is None:
@@ -512,18 +886,122 @@ def undo_log(session: Any, log_id: int) -> dict[str, Any]:
     if log.invoice_id is not None:
         inv = session.get(Invoice, log.invoice_id)
         number = inv.number if inv else f"id {log.invoice_id}"
-        raise Refused(f"day {log_id} is on invoice {number}; void the invoice first")
-    was = session.exec(select(Invoice.number).join(InvoiceDay, InvoiceDay.invoice_id == Invoice.id)
-                       .where(InvoiceDay.day_log_id == log_id)).first()
-    if was is not None:
-        raise Refused(f"day {log_id} was on invoice {was} (since voided) and is kept for the "
-                      "audit trail; it cannot be undone")
+        raise Refused(f"day {log_id} is on invoice {number}; void the invoice first "
+                      f"(s2s invoices void {number} --reason TEXT)")
+    return log
+
+
+def undo_log(session: Any, log_id: int) -> dict[str, Any]:
+    """Delete a day log on no live invoice.  A day once on voided invoices loses its
+    `invoice_day` links (both deletions audited); the credit notes keep their lines."""
+    from sqlmodel import select
+
+    from s2s_cli.models import InvoiceDay
+
+    log = _editable_day(session, log_id)
+    lock_leader(session, log.leader_id)
     info = {"id": log.id, "deployment_id": log.deployment_id, "date": log.date,
             "halves": log.halves}
     info["replanned"] = planning.unconfirm(session, log_id)
+    links = session.exec(select(InvoiceDay).where(InvoiceDay.day_log_id == log_id)).all()
+    for link in links:
+        session.delete(link)
+    session.flush()
     session.delete(log)
     session.flush()
+    info["was_invoiced"] = bool(links)
     return info
+
+
+@dataclass(frozen=True)
+class LogEdit:
+    log_id: int
+    date: dt.date | None = None
+    halves: int | None = None
+    activity: str | None = None
+    note: Any = UNSET  # None clears it
+    over: str | None = None
+    include_weekends: bool = False
+    include_holidays: bool = False
+    holiday: str | None = None
+
+
+def validate_log_edit(*, log_id: int, date: str | None = None, half: bool = False,
+                      full: bool = False, activity: str | None = None, note: str | None = None,
+                      over: str | None = None, include_weekends: bool = False,
+                      include_holidays: bool = False) -> LogEdit:
+    if half and full:
+        raise InvalidInput("give --half or --full, not both")
+    day = None
+    holiday = None
+    if date is not None:
+        day = parsing.parse_date(date, what="--date")
+        _not_worked_yet(day, "--date")
+        holiday = bank_holidays(day, day).get(day)
+    edit = LogEdit(
+        log_id=log_id, date=day, halves=1 if half else 2 if full else None,
+        activity=choice(activity, taxonomy.ACTIVITIES, "activity") if activity else None,
+        note=parsing.clean_text(note, what="--note") if note is not None else UNSET,
+        over=parsing.clean_text(over, what="--over", required=True) if over is not None else None,
+        include_weekends=include_weekends, include_holidays=include_holidays, holiday=holiday)
+    if (edit.date is None and edit.halves is None and edit.activity is None
+            and edit.note is UNSET and edit.over is None):
+        raise InvalidInput("nothing to change: give at least one of --date, --half, --full, "
+                           "--activity, --note, --over")
+    return edit
+
+
+def edit_log(session: Any, edit: LogEdit) -> dict[str, Any]:
+    """Correct a day log on no live invoice, re-checking what `log` checks."""
+    from s2s_cli.fastdb import session_reader
+    from s2s_cli.models import Deployment
+
+    log = _editable_day(session, edit.log_id)
+    leader = lock_leader(session, log.leader_id)
+    dep = session.get(Deployment, log.deployment_id)
+    did = dep.id
+    day = edit.date or log.date
+    halves = edit.halves or log.halves
+    if edit.date is not None and edit.date != log.date:
+        if day < dep.start:
+            raise Refused(f"{day} is before deployment {did} starts ({dep.start})")
+        if dep.end is not None and day > dep.end:
+            raise Refused(f"{day} is after deployment {did} ends ({dep.end})")
+        if dep.status == "closed" and dep.closed_on and day > dep.closed_on:
+            raise Refused(f"{day} is after deployment {did} closed ({dep.closed_on})")
+        _check_day(day, leader.kind, include_weekends=edit.include_weekends,
+                   include_holidays=edit.include_holidays, holiday=edit.holiday)
+    reader = session_reader(session)
+    already = _day_totals(reader, leader.id, day, day, skip_id=log.id).get(day, 0)
+    planned = planning.leader_days(reader, leader.id, day, day).get(day, (0, 0))[1]
+    refusal = planning.day_refusal(leader.id, day, already, planned, halves)
+    if refusal is not None:
+        raise refusal
+    logged = int(reader.scalar("SELECT coalesce(sum(g.halves), 0) FROM day_log g "
+                               "WHERE g.deployment_id = :id", {"id": did}) or 0)
+    total = logged - log.halves + halves
+    over = edit.over or log.over_reason
+    if halves > log.halves and total > dep.agreed_halves and over is None:
+        raise Refused(f"deployment {did} would have {days_str(total)} of "
+                      f"{days_str(dep.agreed_halves)} agreed days logged; use --over \"reason\" "
+                      "to log beyond the agreement")
+    before = {"date": log.date, "halves": log.halves, "activity": log.activity,
+              "note": log.note}
+    log.date, log.halves = day, halves
+    if edit.activity is not None:
+        log.activity = edit.activity
+    if edit.note is not UNSET:
+        log.note = edit.note
+    if edit.over is not None:
+        log.over_reason = edit.over
+    session.add(log)
+    session.flush()
+    planning.follow_day(session, log)
+    after = {"date": log.date, "halves": log.halves, "activity": log.activity,
+             "note": log.note}
+    return {"id": log.id, "deployment_id": did,
+            "changed": {k: (before[k], after[k]) for k in before if before[k] != after[k]},
+            "logged": total, "agreed": dep.agreed_halves}
 
 
 # --- evaluations and reviews ------------------------------------------------------------------
@@ -602,9 +1080,10 @@ def reviews_due(reader: Reader, *, within: int = 30,
     marks = ", ".join(f":w{i}" for i in range(len(works)))
     for r in reader.iter(base.format(extra="(SELECT min(g.date) FROM day_log g "
                                      "WHERE g.deployment_id = d.id), d.work, d.funding, l.kind")
-                         + f"WHERE d.work IN ({marks}) OR (d.funding = :dfe AND l.kind = :nlg)",
+                         + f"WHERE d.status <> :cancelled AND (d.work IN ({marks}) "
+                         "OR (d.funding = :dfe AND l.kind = :nlg))",
                          {**{f"w{i}": w for i, w in enumerate(works)}, "dfe": "dfe",
-                          "nlg": "NLG"}):
+                          "nlg": "NLG", "cancelled": "cancelled"}):
         first = as_date(r[5])
         if first is None:
             continue

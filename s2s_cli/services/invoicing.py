@@ -28,7 +28,8 @@ Issued invoices never change.  Voiding one writes a credit note (series `credit`
 the card's `credit_prefix`, default S2S-CR, its own gapless numbering) whose lines and totals are
 the invoice's negated (day counts stay positive), with `credits_invoice_id` pointing at it;
 the invoice's `voided_by_id` is set (the only update ever made to an invoice) and its days'
-`invoice_id` is cleared, so they are billable again.  `invoice_day` rows are kept for both.
+`invoice_id` is cleared, so they are billable again.  `invoice_day` rows are kept for both
+(until such a day is undone or its deployment cancelled: the audit trail keeps them then).
 
 Leaders' names are not copied into invoices (personal data stays erasable); lines keep the
 leader id and show the current name."""

@@ -41,12 +41,10 @@ LIST_STATUSES = ("open", "planned", "to-confirm", "worked", "cancelled", "all")
 
 
 def bank_holidays(first: dt.date, last: dt.date) -> dict[dt.date, str]:
-    """England's bank holidays from `first` to `last` (the maintained `holidays` library)."""
-    import holidays
+    """England's bank holidays from `first` to `last` (as `log` skips them)."""
+    from s2s_cli.services.deployments import bank_holidays as holidays_between
 
-    found = holidays.country_holidays("GB", subdiv="ENG",
-                                      years=range(first.year, last.year + 1))
-    return {d: str(name) for d, name in sorted(found.items()) if first <= d <= last}
+    return holidays_between(first, last)
 
 
 def shown_status(status: str, date: dt.date, on: dt.date) -> str:
@@ -342,6 +340,57 @@ def cancel_open(session: Any, deployment_id: int, reason: str) -> int:
     if plans:
         session.flush()
     return len(plans)
+
+
+def cancel_all(session: Any, deployment_id: int, reason: str) -> int:
+    """Cancel every session of a deployment that is cancelled (worked ones lose the day log
+    link: `deployment cancel` deletes the days); returns how many changed."""
+    from sqlmodel import select
+
+    from s2s_cli.models import PlannedSession, utcnow
+
+    plans = session.exec(select(PlannedSession).where(
+        PlannedSession.deployment_id == deployment_id,
+        PlannedSession.status != "cancelled")).all()
+    for plan in plans:
+        plan.status = "cancelled"
+        plan.day_log_id = None
+        plan.cancel_reason = reason
+        plan.sequence += 1
+        plan.updated_at = utcnow()
+        session.add(plan)
+    if plans:
+        session.flush()
+    return len(plans)
+
+
+def follow_day(session: Any, log: Any) -> None:
+    """After `log edit`: the session a day confirmed takes its new date and halves."""
+    from sqlmodel import select
+
+    from s2s_cli.models import PlannedSession, utcnow
+
+    plan = session.exec(select(PlannedSession)
+                        .where(PlannedSession.day_log_id == log.id)).first()
+    if plan is None or (plan.date, plan.halves, plan.activity) == (log.date, log.halves,
+                                                                     log.activity):
+        return
+    plan.date, plan.halves, plan.activity = log.date, log.halves, log.activity
+    plan.sequence += 1
+    plan.updated_at = utcnow()
+    session.add(plan)
+    session.flush()
+
+
+def planned_span(session: Any, deployment_id: int) -> tuple[dt.date | None, dt.date | None]:
+    """(first, last) date of a deployment's sessions still planned."""
+    from s2s_cli.fastdb import session_reader
+
+    reader = session_reader(session)
+    row = reader.one("SELECT min(p.date), max(p.date) FROM planned_session p "
+                     "WHERE p.deployment_id = :id AND p.status = :planned",
+                     {"id": deployment_id, "planned": "planned"}) or (None, None)
+    return as_date(row[0]), as_date(row[1])
 
 
 # --- list, move, cancel -----------------------------------------------------------------------

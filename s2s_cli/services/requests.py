@@ -26,6 +26,7 @@ from s2s_cli.fastdb import Reader
 STATUSES = ("open", "matched", "completed", "cancelled")
 TRUST_TYPES = ("academy", "free school")
 MAX_NAME = 200
+MAX_PO = 60
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -80,6 +81,21 @@ def check_funder(funding: str, funder: str | None) -> None:
         raise InvalidInput(f"--funder is only for intervention or grant funding, not {funding}")
 
 
+def clean_po(po: str | None) -> str | None:
+    """A purchase order number as the school quotes it (free text, one line, short)."""
+    return parsing.clean_text(po, what="--po", max_len=MAX_PO)
+
+
+def past_date(text: str, *, what: str) -> dt.date:
+    """A date that has already happened (back-dating): today or before."""
+    when = parsing.parse_date(text, what=what)
+    now = today()
+    if when > now:
+        raise InvalidInput(f"{what} {when.isoformat()} is in the future (today is "
+                           f"{now.isoformat()})")
+    return when
+
+
 # --- requests ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -96,28 +112,19 @@ class RequestInput:
     received: dt.date
     # slug -> what was typed, for a specialism named only through a short form ("numeracy")
     terms: tuple[tuple[str, str], ...] = ()
+    po: str | None = None
 
 
 def validate_request(*, school: int, need: str, specialisms: list[str] | None = None,
                      kind: str | None = None, days: str | None = None, funding: str = "school",
                      funder: str | None = None, note: str | None = None,
-                     received: str | None = None, contact: str | None = None) -> RequestInput:
-    from s2s_cli.services.directory import resolve_kind, resolve_specialism
+                     received: str | None = None, contact: str | None = None,
+                     po: str | None = None) -> RequestInput:
+    from s2s_cli.services.directory import resolve_kind
 
     if not 100000 <= school <= 999999:
         raise InvalidInput(f"--school must be a 6-digit URN, not {school}")
-    slugs: list[str] = []
-    typed: dict[str, str | None] = {}  # slug -> short form typed; None once named directly
-    for term in specialisms or []:
-        slug = resolve_specialism(term)
-        if slug not in slugs:
-            slugs.append(slug)
-        hit = taxonomy.lookup_specialism(term)
-        via_alias = bool(hit and hit[1])
-        if not via_alias:
-            typed[slug] = None
-        elif slug not in typed:
-            typed[slug] = term.strip()
+    slugs, terms = resolve_specialisms(specialisms or [])
     route = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
     who = parsing.clean_text(funder, what="--funder", max_len=MAX_NAME)
     check_funder(route, who)
@@ -132,7 +139,28 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
         funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
-        received=when, terms=tuple((s, t) for s, t in typed.items() if t))
+        received=when, terms=terms, po=clean_po(po))
+
+
+def resolve_specialisms(specialisms: Sequence[str]
+                        ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(slugs in the order typed, (slug, short form typed) for those named only through a
+    short form)."""
+    from s2s_cli.services.directory import resolve_specialism
+
+    slugs: list[str] = []
+    typed: dict[str, str | None] = {}  # slug -> short form typed; None once named directly
+    for term in specialisms:
+        slug = resolve_specialism(term)
+        if slug not in slugs:
+            slugs.append(slug)
+        hit = taxonomy.lookup_specialism(term)
+        via_alias = bool(hit and hit[1])
+        if not via_alias:
+            typed[slug] = None
+        elif slug not in typed:
+            typed[slug] = term.strip()
+    return tuple(slugs), tuple((s, t) for s, t in typed.items() if t)
 
 
 def log_request(session: Any, inp: RequestInput) -> int:
@@ -142,7 +170,8 @@ def log_request(session: Any, inp: RequestInput) -> int:
         raise NotFound(f"no school with URN {inp.school_urn}")
     req = SupportRequest(school_urn=inp.school_urn, need=inp.need, kind=inp.kind,
                          days_halves=inp.days_halves, funding=inp.funding, funder=inp.funder,
-                         note=inp.note, contact=inp.contact, received=inp.received)
+                         note=inp.note, contact=inp.contact, received=inp.received,
+                         po=inp.po)
     session.add(req)
     session.flush()
     assert req.id is not None
@@ -152,6 +181,122 @@ def log_request(session: Any, inp: RequestInput) -> int:
                                       term=terms.get(slug)))
     session.flush()
     return req.id
+
+
+# --- correcting a request ---------------------------------------------------------------------
+
+UNSET: Any = object()  # an option not given (None means "clear it")
+
+
+@dataclass(frozen=True)
+class RequestEdit:
+    """What `request edit` changes: only the fields given (None clears an optional one)."""
+
+    need: Any = UNSET
+    specialisms: Any = UNSET  # (slugs, terms)
+    kind: Any = UNSET
+    days_halves: Any = UNSET
+    funding: Any = UNSET
+    funder: Any = UNSET
+    contact: Any = UNSET
+    note: Any = UNSET
+    po: Any = UNSET
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not UNSET}
+
+
+def _blank(text: str | None) -> bool:
+    return text is not None and text.strip() == ""
+
+
+def validate_request_edit(*, need: str | None = None, specialisms: list[str] | None = None,
+                          kind: str | None = None, days: str | None = None,
+                          funding: str | None = None, funder: str | None = None,
+                          contact: str | None = None, note: str | None = None,
+                          po: str | None = None) -> RequestEdit:
+    """Each option given is validated as `request log` validates it; an empty text ("")
+    clears an optional field (kind, days, funder, contact, note, purchase order)."""
+    from s2s_cli.services.directory import resolve_kind
+
+    changes: dict[str, Any] = {}
+    if need is not None:
+        changes["need"] = choice(need, taxonomy.NEEDS, "need")
+    if specialisms is not None:
+        typed = [t for t in specialisms if t.strip()]
+        changes["specialisms"] = resolve_specialisms(typed)
+    if kind is not None:
+        changes["kind"] = None if _blank(kind) else resolve_kind(kind)
+    if days is not None:
+        changes["days_halves"] = None if _blank(days) else parsing.parse_days(days,
+                                                                                what="--days")
+    if funding is not None:
+        changes["funding"] = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
+    if funder is not None:
+        changes["funder"] = parsing.clean_text(funder, what="--funder", max_len=MAX_NAME)
+    if contact is not None:
+        changes["contact"] = parsing.clean_text(contact, what="--contact", max_len=MAX_NAME)
+    if note is not None:
+        changes["note"] = parsing.clean_text(note, what="--note")
+    if po is not None:
+        changes["po"] = clean_po(po)
+    if not changes:
+        raise InvalidInput("nothing to change: give at least one of --need, --specialism, "
+                           "--kind, --days, --funding, --funder, --contact, --note, --po")
+    if "funding" in changes or "funder" in changes:
+        route = changes.get("funding")
+        if route is not None and "funder" in changes:
+            check_funder(route, changes["funder"])
+    return RequestEdit(**changes)
+
+
+def edit_request(session: Any, request_id: int, edit: RequestEdit) -> list[str]:
+    """Apply the changes (audited); returns the names of the fields that changed."""
+    from sqlmodel import select
+
+    from s2s_cli.models import RequestSpecialism
+
+    req = lock_request(session, request_id)
+    given = edit.given()
+    funding = given.get("funding", req.funding)
+    if "funder" in given:
+        funder = given["funder"]
+    else:  # a funder belongs to intervention and grant funding only
+        funder = req.funder if funding in ("intervention", "grant") else None
+    check_funder(funding, funder)
+    changed: list[str] = []
+    for field in ("need", "kind", "days_halves", "contact", "note", "po"):
+        if field in given and getattr(req, field) != given[field]:
+            setattr(req, field, given[field])
+            changed.append("days" if field == "days_halves" else field)
+    if req.funding != funding:
+        req.funding = funding
+        changed.append("funding")
+    if req.funder != funder:
+        req.funder = funder
+        changed.append("funder")
+    if "specialisms" in given:
+        slugs, terms = given["specialisms"]
+        typed = dict(terms)
+        rows = {r.specialism_slug: r for r in session.exec(
+            select(RequestSpecialism).where(RequestSpecialism.request_id == request_id)).all()}
+        before = {(slug, r.term) for slug, r in rows.items()}
+        after = {(slug, typed.get(slug)) for slug in slugs}
+        if before != after:
+            for slug, row in rows.items():
+                if slug not in slugs:
+                    session.delete(row)
+                elif row.term != typed.get(slug):
+                    row.term = typed.get(slug)
+                    session.add(row)
+            for slug in slugs:
+                if slug not in rows:
+                    session.add(RequestSpecialism(request_id=request_id, specialism_slug=slug,
+                                                  term=typed.get(slug)))
+            changed.append("specialisms")
+    session.add(req)
+    session.flush()
+    return changed
 
 
 def lock_request(session: Any, request_id: int) -> Any:
@@ -167,7 +312,9 @@ def lock_request(session: Any, request_id: int) -> Any:
     return req
 
 
-def cancel_request(session: Any, request_id: int, reason: str) -> None:
+def cancel_request(session: Any, request_id: int, reason: str,
+                   on: dt.date | None = None) -> None:
+    """Cancel a request, on `on` (back-dated; default today): not before it was received."""
     from sqlmodel import select
 
     from s2s_cli.models import Deployment
@@ -175,6 +322,10 @@ def cancel_request(session: Any, request_id: int, reason: str) -> None:
     req = lock_request(session, request_id)
     if req.status in ("completed", "cancelled"):
         raise Refused(f"request {request_id} is already {req.status}")
+    when = on or today()
+    if when < req.received:
+        raise Refused(f"--on {when} is before request {request_id} was received "
+                      f"({req.received})")
     active = session.exec(select(Deployment.id).where(Deployment.request_id == request_id,
                                                       Deployment.status == "active")
                           .order_by(Deployment.id)).all()
@@ -184,19 +335,20 @@ def cancel_request(session: Any, request_id: int, reason: str) -> None:
                       f"(s2s deployment close ID)")
     req.status = "cancelled"
     req.cancel_reason = reason
-    req.closed_on = today()
+    req.closed_on = when
     session.add(req)
     session.flush()
 
 
 REQUEST_SELECT = """
 SELECT r.id, r.school_urn, s.name, r.need, r.kind, r.days_halves, r.funding, r.funder,
-       r.received, r.status, r.note, r.contact, r.cancel_reason, r.matched_on, r.closed_on
+       r.received, r.status, r.note, r.contact, r.cancel_reason, r.matched_on, r.closed_on,
+       r.po
 FROM support_request r JOIN school s ON s.urn = r.school_urn
 """
 REQUEST_KEYS = ("id", "school_urn", "school", "need", "kind", "days", "funding", "funder",
                 "received", "status", "note", "contact", "cancel_reason", "matched_on",
-                "closed_on")
+                "closed_on", "po")
 
 
 def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
