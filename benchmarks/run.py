@@ -59,9 +59,10 @@ ORDER BY l.id
 
 
 def invoice_sql(month: str) -> str:
-    """The draft in SQL: per deployment, its not-yet-invoiced days of the month summed, priced
-    at its rates, with the same columns and order as `s2s invoice --format csv` (the payer's
-    total as a window sum).  Simpler than s2s: no NLG allowance or DfE package rules."""
+    """The draft in SQL: per deployment, its not-yet-invoiced days up to the month's end
+    summed (a run bills every day not yet invoiced, earlier ones included), priced at its
+    rates, with the same columns and order as `s2s invoice --format csv` (the payer's total as
+    a window sum).  Simpler than s2s: no NLG allowance or DfE package rules."""
     first = dt.date.fromisoformat(month + "-01")
     last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     return f"""
@@ -69,7 +70,7 @@ WITH a AS (
   SELECT deployment_id, sum(CASE WHEN halves = 2 THEN 1 ELSE 0 END) AS full_days,
          sum(CASE WHEN halves = 1 THEN 1 ELSE 0 END) AS half_days,
          min(date) AS d_first, max(date) AS d_last
-  FROM day_log WHERE date >= '{first}' AND date <= '{last}' AND invoice_id IS NULL
+  FROM day_log WHERE date <= '{last}' AND invoice_id IS NULL
   GROUP BY deployment_id)
 SELECT '' AS number, 'draft' AS status, s.name AS payer, s.urn AS payer_school_urn,
        '' AS issued, '' AS due, '{first}' AS period_from, '{last}' AS period_to,

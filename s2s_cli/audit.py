@@ -10,38 +10,120 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import bindparam, event, insert, inspect, text, update
 from sqlmodel import Session
 
-from s2s_cli.models import AuditLog, utcnow
+from s2s_cli import tamper
+from s2s_cli.models import AuditLog, Invoice, utcnow
 
 _AUDIT_TABLE = AuditLog.__table__  # type: ignore[attr-defined]
+_INVOICE_TABLE = Invoice.__table__  # type: ignore[attr-defined]
 
-def append_only_ddl(dialect: str) -> list[str]:
-    """The statements that make audit_log refuse UPDATE and DELETE (migration 0002 creates
-    them; a redaction during erasure drops and recreates them with these same statements)."""
-    if dialect == "sqlite":
-        return ["CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-                "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
-                "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-                "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"]
+# The triggers' statements live with the rest of the tamper evidence (stdlib only, so `db
+# check` can verify them on the fast path); migrations and erasure import them from here.
+append_only_ddl = tamper.append_only_ddl
+drop_append_only_ddl = tamper.drop_append_only_ddl
+
+
+def _tail(session_or_conn: Any) -> tuple[int, str]:
+    """(last id, last hash) of the chain, inside the current write transaction.  PostgreSQL:
+    an advisory transaction lock first, so concurrent writers take the tail one at a time
+    (SQLite's BEGIN IMMEDIATE already does).  Cached per transaction on a Session."""
+    info = getattr(session_or_conn, "info", None)
+    cached = info.get("audit_tail") if isinstance(session_or_conn, Session) else None
+    if cached is not None:
+        return cached
+    conn = (session_or_conn.connection() if isinstance(session_or_conn, Session)
+            else session_or_conn)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({tamper.CHAIN_LOCK_KEY})"))
+    row = conn.execute(text("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")).first()
+    tail = (0, tamper.GENESIS) if row is None else (int(row[0]), str(row[1] or tamper.GENESIS))
+    return tail
+
+
+def _append(session_or_conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert audit rows, numbered and chained after the current tail."""
+    if not rows:
+        return
+    last_id, prev = _tail(session_or_conn)
+    for row in rows:
+        last_id += 1
+        row["id"] = last_id
+    prev = tamper.seal_rows(prev, rows)
+    is_session = isinstance(session_or_conn, Session)
+    conn = session_or_conn.connection() if is_session else session_or_conn
+    conn.execute(insert(_AUDIT_TABLE), rows)
+    if conn.dialect.name == "postgresql":  # ids are given, not drawn: keep the sequence level
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('audit_log', 'id'), :v)"),
+                     {"v": last_id})
+    if is_session:
+        session_or_conn.info["audit_tail"] = (last_id, prev)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_tail(session: Session, _transaction: Any) -> None:
+    session.info.pop("audit_tail", None)  # a rollback (or a savepoint's) may undo rows
+
+
+def reseal(session: Session, from_id: int, *, reason: str) -> int:
+    """Recompute the chain from audit row from_id to the end, after a sanctioned rewrite of
+    audit rows (an erasure's redaction), and record that it was done; the rows resealed.
+    Runs in the caller's transaction; lifts the append-only triggers while it updates."""
+    conn = session.connection()
+    dialect = conn.dialect.name
     if dialect == "postgresql":
-        return ["CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$",
-                "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
-                "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"]
-    return []
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({tamper.CHAIN_LOCK_KEY})"))
+    prev_row = conn.execute(text("SELECT hash FROM audit_log WHERE id < :i ORDER BY id DESC "
+                                 "LIMIT 1"), {"i": from_id}).first()
+    prev = str(prev_row[0]) if prev_row is not None and prev_row[0] else tamper.GENESIS
+    cols = ", ".join(tamper.AUDIT_FIELDS)
+    rows = conn.execute(text(f"SELECT {cols}, hash FROM audit_log WHERE id >= :i "
+                             "ORDER BY id"), {"i": from_id}).all()
+    changes = []
+    for r in rows:
+        prev = tamper.link(prev, tamper.audit_content(list(r[:-1])))
+        if prev != r[-1]:
+            changes.append({"k_id": r[0], "k_hash": prev})
+    if changes:
+        for statement in drop_append_only_ddl(dialect):
+            conn.exec_driver_sql(statement)
+        conn.execute(text("UPDATE audit_log SET hash = :k_hash WHERE id = :k_id"), changes)
+        for statement in append_only_ddl(dialect):
+            conn.exec_driver_sql(statement)
+    session.info["audit_tail"] = (int(rows[-1][0]), prev) if rows else _tail(conn)
+    record(session, "audit_log", str(from_id), "reseal", None,
+           {"from_id": from_id, "rows": len(rows), "rehashed": len(changes), "reason": reason})
+    return len(rows)
 
 
-def drop_append_only_ddl(dialect: str) -> list[str]:
-    """The statements that remove what `append_only_ddl` creates."""
-    if dialect == "sqlite":
-        return ["DROP TRIGGER IF EXISTS audit_log_no_update",
-                "DROP TRIGGER IF EXISTS audit_log_no_delete"]
-    if dialect == "postgresql":
-        return ["DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
-                "DROP FUNCTION IF EXISTS audit_log_append_only()"]
-    return []
+def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = None,
+                   command: str | None = None) -> None:
+    """Seal issued invoices / credit notes: store the hash of their content (invoice, lines,
+    day links) and record it in the chain as a `seal` row.  Call once their rows are written,
+    in the same transaction (batched: a few queries for any number of documents)."""
+    from s2s_cli.fastdb import Reader
+
+    if not ids:
+        return
+    is_session = isinstance(session_or_conn, Session)
+    if is_session:
+        session_or_conn.flush()
+    conn = session_or_conn.connection() if is_session else session_or_conn
+    reader = Reader(lambda sql, params: conn.execute(text(sql), params), conn.dialect.name)
+    hashes = tamper.document_hashes(reader, ids)
+    table = _INVOICE_TABLE
+    conn.execute(update(table).where(table.c.id == bindparam("k_id"))
+                 .values(doc_hash=bindparam("k_hash")),
+                 [{"k_id": i, "k_hash": h} for i, h in hashes.items()])
+    ctx = (session_or_conn.info.get("audit") if is_session else None) or {
+        "actor": "s2s", "command": "seal"}
+    ctx = {"actor": actor or ctx["actor"], "command": command or ctx["command"]}
+    now = utcnow()
+    _append(session_or_conn, [{
+        "at": now, "actor": ctx["actor"], "command": ctx["command"], "table_name": "invoice",
+        "record_id": str(i), "action": "seal", "before": None,
+        "after": dumps({"doc_hash": h})} for i, h in sorted(hashes.items())])
 
 
 def _jsonable(value: Any) -> Any:
@@ -79,7 +161,7 @@ def _values(obj: Any) -> dict[str, Any]:
 def record(session: Session, table: str, record_id: str, action: str,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
     ctx = session.info.get("audit") or {"actor": "unknown", "command": "unknown"}
-    session.execute(insert(_AUDIT_TABLE), [{
+    _append(session, [{
         "at": utcnow(), "actor": ctx["actor"], "command": ctx["command"], "table_name": table,
         "record_id": record_id, "action": action, "before": dumps(before), "after": dumps(after),
     }])
@@ -93,7 +175,7 @@ def record_many(session: Session, table: str,
         return
     ctx = session.info.get("audit") or {"actor": "unknown", "command": "unknown"}
     now = utcnow()
-    session.execute(insert(_AUDIT_TABLE), [{
+    _append(session, [{
         "at": now, "actor": ctx["actor"], "command": ctx["command"], "table_name": table,
         "record_id": record_id, "action": action, "before": dumps(before), "after": dumps(after),
     } for record_id, action, before, after in items])
@@ -132,4 +214,4 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
         if not isinstance(obj, AuditLog):
             add(obj, "delete", _values(obj), None)
     if rows:
-        session.connection().execute(insert(_AUDIT_TABLE), rows)
+        _append(session, rows)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import sys
 import time
@@ -20,15 +21,17 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from s2s_cli import location
-from s2s_cli.errors import InvalidInput, Refused, S2SError, SchemaMismatch
+from s2s_cli.errors import Busy, InvalidInput, Refused, S2SError, SchemaMismatch
+from s2s_cli.fastdb import is_busy, lock_timeout
 
 T = TypeVar("T")
 
 _ENGINES: dict[str, Engine] = {}
+_ENGINE_WAIT: dict[str, float] = {}  # the lock timeout each cached engine was made with
 
 
 # What this process created (the default database on first use, folders above it): removed
@@ -114,20 +117,24 @@ def remove_created() -> None:
 
 def make_engine(target: str) -> Engine:
     url = location.sqlalchemy_url(target)
-    if url in _ENGINES:
-        return _ENGINES[url]
+    wait = lock_timeout()
+    key = url
+    if key in _ENGINES:
+        if _ENGINE_WAIT.get(key) == wait:
+            return _ENGINES[key]
+        _ENGINES.pop(key).dispose()  # S2S_LOCK_TIMEOUT changed: connect afresh
     path = location.sqlite_path(target)
     if url.startswith("sqlite"):
         if path is not None and not path.exists():
             _create_private_file(path)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": wait})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
@@ -139,11 +146,18 @@ def make_engine(target: str) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
+        connect_args: dict[str, object] = {}
+        if url.startswith("postgresql"):
+            # every lock wait (row, table, advisory) is bounded by S2S_LOCK_TIMEOUT; so is
+            # reaching the server (libpq takes whole seconds, at least 2)
+            connect_args = {"connect_timeout": max(2, math.ceil(wait)),
+                            "options": f"-c lock_timeout={max(1, int(wait * 1000))}"}
         try:
-            engine = create_engine(url, pool_pre_ping=False)
+            engine = create_engine(url, pool_pre_ping=False, connect_args=connect_args)
         except Exception as exc:  # unknown driver, malformed URL
             raise S2SError(f"cannot use database {location.describe(target)}: {exc}") from exc
-    _ENGINES[url] = engine
+    _ENGINES[key] = engine
+    _ENGINE_WAIT[key] = wait
     return engine
 
 
@@ -180,6 +194,8 @@ def exists(target: str, *, complete: bool = False) -> bool:
             return has_tables
         return has_directory(engine)
     except DBAPIError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         raise S2SError(f"cannot open database {location.describe(target)}: "
                        f"{str(exc.orig).splitlines()[0]}") from exc
 
@@ -193,10 +209,9 @@ def prepare(target: str, *, auto_init: bool = True, check_schema: bool = True,
     engine = make_engine(target)
     try:
         rev, has_tables = current_revision(engine)
-    except OperationalError as exc:
-        raise S2SError(f"cannot open database {location.describe(target)}: "
-                       f"{str(exc.orig).splitlines()[0]}") from exc
     except DBAPIError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         raise S2SError(f"cannot open database {location.describe(target)}: "
                        f"{str(exc.orig).splitlines()[0]}") from exc
     if rev is None and not has_tables:
@@ -300,24 +315,39 @@ def actor_name(explicit: str | None) -> str:
 
 
 @contextmanager
-def read_session(engine: Engine) -> Iterator[Session]:
-    conn = engine.connect().execution_options(s2s_readonly=True)
+def read_session(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
+    """A read-only session.  SQLite: one deferred transaction, so one snapshot.  PostgreSQL:
+    with snapshot, REPEATABLE READ READ ONLY (otherwise each statement sees the latest
+    commits)."""
+    options: dict[str, object] = {"s2s_readonly": True}
+    if snapshot and engine.dialect.name == "postgresql":
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    try:
+        conn = engine.connect().execution_options(**options)
+    except DBAPIError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
+        raise
     try:
         with Session(bind=conn) as session:
             yield session
+    except DBAPIError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
+        raise
     finally:
         conn.close()
 
 
-_RETRY_PGCODES = {"40001", "40P01", "55P03"}
+# serialisation failures and deadlocks are retried; a lock wait that ran out is not (it has
+# already waited S2S_LOCK_TIMEOUT): it becomes `Busy`
+_RETRY_PGCODES = {"40001", "40P01"}
 
 
 def _retryable(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if code in _RETRY_PGCODES:
-        return True
-    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+    return code in _RETRY_PGCODES
 
 
 def run_write(engine: Engine, fn: Callable[[Session], T], *, actor: str, command: str,
@@ -336,6 +366,8 @@ def run_write(engine: Engine, fn: Callable[[Session], T], *, actor: str, command
             return result
         except DBAPIError as exc:
             session.rollback()
+            if is_busy(exc):
+                raise Busy() from exc
             if attempt + 1 < attempts and _retryable(exc):
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)

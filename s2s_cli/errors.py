@@ -29,6 +29,19 @@ class Refused(S2SError):
     exit_code = 1
 
 
+BUSY_MESSAGE = "the database is busy (another s2s or a backup holds it); try again"
+
+
+class Busy(S2SError):
+    """Another process held the database's write lock longer than S2S_LOCK_TIMEOUT (exit 1);
+    nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, message: str = BUSY_MESSAGE) -> None:
+        super().__init__(message)
+
+
 class InvalidInput(S2SError):
     """Bad usage or bad input (exit 2)."""
 

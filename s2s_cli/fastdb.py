@@ -8,12 +8,44 @@ Services write their SQL once, with `:name` parameters, which both drivers accep
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from s2s_cli import location
-from s2s_cli.errors import SchemaMismatch
+from s2s_cli.errors import Busy, InvalidInput, SchemaMismatch
+
+LOCK_TIMEOUT_DEFAULT = 30.0  # seconds
+
+
+def lock_timeout() -> float:
+    """How long a command waits for another process's lock before giving up
+    ($S2S_LOCK_TIMEOUT seconds, default 30)."""
+    raw = os.environ.get("S2S_LOCK_TIMEOUT", "").strip()
+    if not raw:
+        return LOCK_TIMEOUT_DEFAULT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400 or value != value:
+        raise InvalidInput(f"S2S_LOCK_TIMEOUT must be a number of seconds (0 to 86400), "
+                           f"not '{raw}'")
+    return value
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A lock wait that ran out: SQLite's 'database is locked/busy', PostgreSQL's
+    lock_timeout (55P03)."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code == "55P03":
+        return True
+    text = str(orig)
+    return isinstance(orig, sqlite3.OperationalError) and (
+        "database is locked" in text or "database is busy" in text
+        or "database table is locked" in text)
 
 
 class Reader:
@@ -62,11 +94,14 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
     if path is None or not path.is_file() or path.stat().st_size == 0:
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        conn.execute("PRAGMA busy_timeout=30000")
+        wait = lock_timeout()
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=wait)
+        conn.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         seeded = conn.execute("SELECT 1 FROM specialism LIMIT 1").fetchone()
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         return None
     if not seeded:  # created but never seeded: the SQLAlchemy path finishes the job
         conn.close()

@@ -29,6 +29,14 @@ class LocalAuthority(SQLModel, table=True):
     region_id: int = Field(foreign_key="region.id", index=True)
 
 
+class Trust(SQLModel, table=True):
+    """An academy trust (GIAS group): `Trusts (code)` is its UID (added by 0004_reportcards)."""
+
+    uid: str = Field(primary_key=True)
+    name: str = Field(index=True)
+    type: str | None = None  # multi-academy trust | single-academy trust | trust
+
+
 class School(SQLModel, table=True):
     urn: int = Field(primary_key=True)
     name: str
@@ -37,7 +45,7 @@ class School(SQLModel, table=True):
     type: str | None = None
     trust: str | None = None
     pupils: int | None = None
-    ofsted: str | None = None
+    ofsted: str | None = None  # the single word held before report cards (legacy)
     postcode: str | None = None
     status: str = "open"
     street: str | None = None
@@ -54,6 +62,36 @@ class School(SQLModel, table=True):
     teaching_school: bool = False
     teaching_school_hub: bool = False
     national_support_school: bool = False
+    # GIAS as it is now (0004_reportcards)
+    trust_uid: str | None = Field(default=None, foreign_key="trust.uid", index=True)
+    easting: int | None = None  # British National Grid metres
+    northing: int | None = None
+
+
+class Inspection(SQLModel, table=True):
+    """One Ofsted inspection of a school: a report card (five-point areas, safeguarding met /
+    not met) or a legacy four-point inspection (history)."""
+
+    __table_args__ = (Index("ix_inspection_school_start", "school_urn", "framework", "start"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_urn: int = Field(foreign_key="school.urn")
+    framework: str  # report-card | legacy
+    number: str | None = Field(default=None, index=True)  # Ofsted's inspection number
+    type: str | None = None  # as Ofsted names it ("Graded inspection", "Section 5"...)
+    start: dt.date | None = None
+    published: dt.date | None = None
+    safeguarding: str | None = None  # met | not met
+    category: str | None = None  # category of concern (special measures, ...)
+    source: str = "ofsted"  # ofsted (the MI file) | directory (the single grade held before)
+
+
+class InspectionGrade(SQLModel, table=True):
+    __tablename__ = "inspection_grade"
+    __table_args__ = (Index("ix_inspection_grade_area", "area", "grade"),)
+    inspection_id: int = Field(foreign_key="inspection.id", primary_key=True)
+    area: str = Field(primary_key=True)  # taxonomy.REPORT_CARD_AREAS / LEGACY_AREAS slug
+    grade: int  # report card 1 exceptional .. 5 urgent improvement; legacy 1 .. 4
+    graded_on: dt.date | None = None
 
 
 class Specialism(SQLModel, table=True):
@@ -90,10 +128,13 @@ class SupportRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     school_urn: int = Field(foreign_key="school.urn", index=True)
     need: str
+    need_term: str | None = None  # the old-framework need it was logged as, if any
     kind: str | None = None
     days_halves: int | None = None
     funding: str = "school"
     funder: str | None = None
+    rise_ref: str | None = None
+    override_reason: str | None = None
     note: str | None = None
     contact: str | None = None
     received: dt.date
@@ -127,6 +168,7 @@ class Deployment(SQLModel, table=True):
     work: str = "other"
     funding: str = "school"
     funder: str | None = None
+    rise_ref: str | None = None
     dfe_extra_days: int = 0
     rate_pence: int = 0
     half_day_rate_pence: int = 0
@@ -141,6 +183,16 @@ class Deployment(SQLModel, table=True):
     agreed_on: dt.date | None = None  # the date agreed (`deploy --on`)
     cancel_reason: str | None = None
     cancelled_on: dt.date | None = None
+    # Terms frozen when the deployment is agreed (migration 0004_money): what its money
+    # depends on, so later directory or rate-card edits never change what it is billed.
+    leader_kind: str = ""  # SLE | LLE | NLE | NLG, as designated on the day of agreement
+    home_school_urn: int | None = Field(default=None, foreign_key="school.urn")  # supply cover
+    school_type: str | None = None  # the supported school's type (DfE package size)
+    school_band: str | None = None  # the card's size band the school fell in, if any
+    payer_school_urn: int | None = Field(default=None, foreign_key="school.urn")
+    vat: str = "exempt"  # exempt | standard | zero
+    vat_percent_bp: int = 0
+    payment_terms_days: int = 28
 
 
 class DayLog(SQLModel, table=True):
@@ -211,7 +263,7 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("series", "number", name="uq_invoice_series_number"),)
     id: int | None = Field(default=None, primary_key=True)
     series: str  # invoice | credit
-    number: str = Field(index=True)
+    number: str = Field(index=True, unique=True)  # unique across series (0004_money)
     seq: int
     year: int
     payer: str = Field(index=True)
@@ -227,6 +279,12 @@ class Invoice(SQLModel, table=True):
     voided_by_id: int | None = Field(default=None, foreign_key="invoice.id")
     details: str = "{}"  # JSON snapshot: alliance name/address, terms, payer address
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # SHA-256 of the document as issued (invoice, lines, day links; s2s_cli/tamper.py),
+    # added by migration 0004_tamper
+    doc_hash: str | None = None
+    # The whole document as issued (JSON, from 0004_money): what JSON, CSV and PDF render, so
+    # an issued document never changes.  NULL for documents issued before 0004.
+    document: str | None = None
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -248,12 +306,14 @@ class InvoiceLine(SQLModel, table=True):
 
 
 class InvoiceDay(SQLModel, table=True):
-    """Which day logs an invoice line covers (kept after a void, for the audit trail)."""
+    """Which day logs an invoice line covers (kept after a void, for the audit trail).  A day
+    split between the NLG allowance and a charge has two rows, one per line (0004_money)."""
 
     __tablename__ = "invoice_day"
     invoice_id: int = Field(foreign_key="invoice.id", primary_key=True)
     day_log_id: int = Field(foreign_key="day_log.id", primary_key=True, index=True)
-    line_id: int = Field(foreign_key="invoice_line.id")
+    line_id: int = Field(foreign_key="invoice_line.id", primary_key=True)
+    halves: int = 2  # the halves of the day on this line
     kind: str
     amount_pence: int
     supply_pence: int
@@ -285,3 +345,6 @@ class AuditLog(SQLModel, table=True):
     action: str  # insert | update | delete | erase | load
     before: str | None = None  # JSON
     after: str | None = None  # JSON
+    # SHA-256 chained over the previous row's hash and this row's content (s2s_cli/tamper.py),
+    # added by migration 0004_tamper
+    hash: str | None = None

@@ -275,20 +275,36 @@ def note(message: str, *, quiet: bool = False) -> None:
 
 
 @contextmanager
-def atomic_output(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+def atomic_output(path: Path, *, binary: bool = False, what: str = "--out"
+                  ) -> Iterator[IO[Any]]:
     """Write to a temporary file in the same folder, then rename over `path`: a reader never
-    sees a half-written file and a failure leaves the previous file untouched.  0600."""
-    from s2s_cli.errors import InvalidInput, S2SError
+    sees a half-written file and a failure leaves the previous file untouched.  0600; `-` is
+    standard output; only a new path or an existing regular file is accepted (see
+    `s2s_cli.safefile`: no links, devices, FIFOs; a replaced file keeps its owner)."""
+    from s2s_cli import safefile
+    from s2s_cli.errors import S2SError
 
-    if path.is_dir():
-        raise InvalidInput(f"{path} is a folder: give a file name")
+    if safefile.is_stdout(path):
+        if binary:
+            sys.stdout.flush()
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        else:
+            yield sys.stdout
+        return
+    path = Path(path)
+    before = safefile.prepare(path, what=what)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise S2SError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
-        os.fchmod(fd, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            safefile.keep_owner(fd, before, path)
+        except BaseException:
+            os.close(fd)
+            raise
         if binary:
             handle: IO[Any] = os.fdopen(fd, "wb")
         else:
@@ -297,10 +313,7 @@ def atomic_output(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise S2SError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        safefile.replace(tmp, path, before, what=what)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -87,12 +87,22 @@ def check_year(year: int, *, what: str, raw: str) -> None:
         raise InvalidInput(f"{what} {raw} is outside the years {MIN_YEAR} to {MAX_YEAR}")
 
 
+def today() -> dt.date:
+    """The one clock: today, or the date in $S2S_TODAY (YYYY-MM-DD) when set."""
+    import os
+
+    raw = os.environ.get("S2S_TODAY", "").strip()
+    if raw:
+        return parse_date(raw, what="S2S_TODAY")
+    return dt.date.today()
+
+
 def parse_date(text: str | dt.date, *, what: str = "date") -> dt.date:
     if isinstance(text, dt.date):
         return text
     raw = str(text).strip()
     if raw.lower() == "today":
-        return dt.date.today()
+        return today()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         raise InvalidInput(f"{what} must be a date like 2026-09-15, not {raw!r}")
     try:

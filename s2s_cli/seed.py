@@ -29,7 +29,7 @@ from s2s_cli.errors import InvalidInput, SeedErrors
 from s2s_cli.models import Leader as LeaderModel
 from s2s_cli.models import LeaderSpecialism, LocalAuthority, Region, School, Setting, Specialism
 from s2s_cli.parsing import parse_money
-from s2s_cli.services.rates import DEFAULT_CARD
+from s2s_cli.services.rates import DEFAULT_CARD, NUMBERING, VAT_TREATMENTS, card_problems
 
 MAX_PROBLEMS = 25
 T_REGION = Region.__table__  # type: ignore[attr-defined]
@@ -458,7 +458,7 @@ def _rate_pair(entry: Any, line: int, where: str, p: _Problems) -> dict[str, int
         return None
     day = _money(entry, "day", entry.lines["day"], p)
     half = _money(entry, "half_day", entry.lines["half_day"], p) if "half_day" in entry else (
-        day // 2 if day is not None else None)
+        (day + 1) // 2 if day is not None else None)  # half up, to the penny
     if day is None or half is None:
         return None
     return {"day": day, "half_day": half}
@@ -470,9 +470,9 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
         return None
     card: dict[str, Any] = json.loads(json.dumps(DEFAULT_CARD))
     for key in raw:
-        if key not in ("kinds", "work", "bands", "split", "invoice"):
+        if key not in ("kinds", "work", "bands", "split", "invoice", "vat"):
             p.add(raw.lines[key], f"unknown rates section '{key}'"
-                  f"{_did_you_mean(key, ('kinds', 'work', 'bands', 'split', 'invoice'))}")
+                  f"{_did_you_mean(key, ('kinds', 'work', 'bands', 'split', 'invoice', 'vat'))}")
     kinds = raw.get("kinds")
     if isinstance(kinds, yamlsafe.LDict):
         for kind in kinds:
@@ -492,7 +492,26 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
                 p.add(work.lines[w], f"unknown kind of work '{w}'"
                       f"{_did_you_mean(w, taxonomy.WORK_TYPES)}")
                 continue
-            pair = _rate_pair(work[w], work.lines[w], f"rates for work {w}", p)
+            entry = work[w]
+            by_kind = entry.get("kinds") if isinstance(entry, yamlsafe.LDict) else None
+            if by_kind is not None:  # rates for this work by kind of leader
+                plain = yamlsafe.LDict({k: v for k, v in entry.items() if k != "kinds"})
+                plain.lines, plain.line = entry.lines, entry.line
+                entry = plain
+            pair = _rate_pair(entry, work.lines[w], f"rates for work {w}", p)
+            if pair and isinstance(by_kind, yamlsafe.LDict):
+                pair["kinds"] = {}
+                for kind in by_kind:
+                    if kind.upper() not in taxonomy.KINDS:
+                        p.add(by_kind.lines[kind], f"unknown kind of leader '{kind}'"
+                              f"{_did_you_mean(kind, taxonomy.KINDS)}")
+                        continue
+                    sub = _rate_pair(by_kind[kind], by_kind.lines[kind],
+                                     f"rates for work {w} by {kind}", p)
+                    if sub:
+                        pair["kinds"][kind.upper()] = sub
+            elif by_kind is not None:
+                p.add(work.lines[w], f"'kinds' of work {w} must map SLE/LLE/NLE/NLG to rates")
             if pair:
                 card["work"][w] = pair
     elif work is not None:
@@ -539,7 +558,7 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
     if isinstance(inv, yamlsafe.LDict):
         settings = card["invoice"]
         allowed = ("alliance_name", "address", "email", "payment_terms_days", "number_prefix",
-                   "credit_prefix", "vat_percent")
+                   "credit_prefix", "vat_percent", "numbering")
         for key in inv:
             if key not in allowed:
                 p.add(inv.lines[key], f"unknown invoice field '{key}'"
@@ -565,7 +584,50 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
         if "vat_percent" in inv:
             settings["vat_percent_bp"] = _percent_bp(inv["vat_percent"], inv.lines["vat_percent"],
                                                      p)
+        if "numbering" in inv:
+            scheme = inv["numbering"]
+            if scheme not in NUMBERING:
+                p.add(inv.lines["numbering"], f"'numbering' must be one of "
+                      f"{', '.join(NUMBERING)}, not {scheme!r}")
+            else:
+                settings["numbering"] = scheme
+    vat = raw.get("vat")
+    if isinstance(vat, yamlsafe.LDict):
+        card["vat"] = _validate_vat(vat, p)
+    elif vat is not None:
+        p.add(raw.lines["vat"], "'vat' must map 'default' and 'work' to exempt, standard or zero")
+    for problem in card_problems(card):
+        p.add(line, f"rates: {problem}")
     return card
+
+
+def _validate_vat(vat: Any, p: _Problems) -> dict[str, Any]:
+    """`vat: {default: exempt, work: {diagnosis: standard}}`: the VAT treatment by kind of
+    work (exempt, standard 20% or zero), frozen on each deployment when it is agreed."""
+    out: dict[str, Any] = {"default": "exempt", "work": {}}
+    for key in vat:
+        if key not in ("default", "work"):
+            p.add(vat.lines[key], f"unknown vat field '{key}'")
+    if "default" in vat:
+        if vat["default"] not in VAT_TREATMENTS:
+            p.add(vat.lines["default"], f"vat default must be one of "
+                  f"{', '.join(VAT_TREATMENTS)}, not {vat['default']!r}")
+        else:
+            out["default"] = vat["default"]
+    work = vat.get("work")
+    if isinstance(work, yamlsafe.LDict):
+        for w in work:
+            if w not in taxonomy.WORK_TYPES:
+                p.add(work.lines[w], f"unknown kind of work '{w}'"
+                      f"{_did_you_mean(w, taxonomy.WORK_TYPES)}")
+            elif work[w] not in VAT_TREATMENTS:
+                p.add(work.lines[w], f"vat for '{w}' must be one of "
+                      f"{', '.join(VAT_TREATMENTS)}, not {work[w]!r}")
+            else:
+                out["work"][w] = work[w]
+    elif work is not None:
+        p.add(vat.lines["work"], "vat 'work' must map kinds of work to exempt, standard or zero")
+    return out
 
 
 def _validate_reviews(raw: Any, line: int, p: _Problems) -> dict[str, int] | None:

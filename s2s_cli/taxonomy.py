@@ -68,9 +68,13 @@ SPECIALISMS: tuple[Specialism, ...] = (
     # Quality of teaching
     Specialism("itt", "Initial teacher training", (FOCUS_TEACHING,),
                ("itt", "initial teacher education", "ite", "teacher training")),
-    Specialism("nqt", "Newly qualified teacher development", (FOCUS_TEACHING,),
-               ("nqt", "ect", "early career teacher", "early career teachers",
-                "nqt/ect", "ect development", "early career framework", "ecf")),
+    # Early Career Teacher Entitlement (ECTE) since September 2025; the slug stays `nqt` so
+    # stored records keep their key, and "NQT" is a legacy alias.
+    Specialism("nqt", "Early career teacher development (ECTE)", (FOCUS_TEACHING,),
+               ("nqt", "ect", "ecte", "early career teacher", "early career teachers",
+                "nqt/ect", "ect development", "early career framework", "ecf",
+                "early career teacher entitlement", "newly qualified teacher development",
+                "newly qualified teachers")),
     # Behaviour and safety
     Specialism("behaviour", "Behaviour and discipline", (FOCUS_BEHAVIOUR,),
                ("behavior", "discipline", "behaviour management")),
@@ -118,17 +122,125 @@ SCHOOL_TYPES = ("community school", "voluntary aided school", "voluntary control
                 "foundation school", "academy", "free school", "special school",
                 "pupil referral unit", "independent school", "other")
 
-NEEDS = ("teaching-and-learning", "leadership-and-management", "achievement", "behaviour",
-         "governance")
-# The Ofsted focus area a request's need points at (used by matching).
-NEED_FOCUS = {
-    "teaching-and-learning": FOCUS_TEACHING,
-    "leadership-and-management": FOCUS_LEADERSHIP,
-    "achievement": FOCUS_ACHIEVEMENT,
-    "behaviour": FOCUS_BEHAVIOUR,
-    "governance": FOCUS_LEADERSHIP,
+# --- Ofsted report cards (from 10 November 2025) -----------------------------------------
+# The evaluation areas, in report-card order: (slug, name).  Early years and post-16 are graded
+# only where the school has them.
+REPORT_CARD_AREAS: tuple[tuple[str, str], ...] = (
+    ("inclusion", "Inclusion"),
+    ("curriculum-and-teaching", "Curriculum and teaching"),
+    ("achievement", "Achievement"),
+    ("attendance-and-behaviour", "Attendance and behaviour"),
+    ("personal-development", "Personal development and wellbeing"),
+    ("early-years", "Early years"),
+    ("post-16", "Post-16 provision"),
+    ("leadership-and-governance", "Leadership and governance"),
+)
+REPORT_CARD_AREA_NAMES = dict(REPORT_CARD_AREAS)
+# The five-point scale, best first: stored as 1 (exceptional) .. 5 (urgent improvement).
+REPORT_CARD_GRADES = ("exceptional", "strong standard", "expected standard", "needs attention",
+                      "urgent improvement")
+CONCERN_GRADES = (4, 5)  # needs attention, urgent improvement: what `prospects` looks for
+# Before report cards: four-point grades (1 outstanding .. 4 inadequate), history only.
+LEGACY_AREAS: tuple[tuple[str, str], ...] = (
+    ("overall-effectiveness", "Overall effectiveness"),
+    ("quality-of-education", "Quality of education"),
+    ("behaviour-and-attitudes", "Behaviour and attitudes"),
+    ("personal-development", "Personal development"),
+    ("leadership-and-management", "Leadership and management"),
+    ("early-years", "Early years provision"),
+    ("sixth-form", "Sixth form provision"),
+)
+LEGACY_AREA_NAMES = dict(LEGACY_AREAS)
+FRAMEWORKS = ("report-card", "legacy")
+_AREA_ALIASES = {
+    "curriculum": "curriculum-and-teaching", "teaching": "curriculum-and-teaching",
+    "attendance": "attendance-and-behaviour", "behaviour": "attendance-and-behaviour",
+    "personal development and wellbeing": "personal-development",
+    "wellbeing": "personal-development", "leadership": "leadership-and-governance",
+    "governance": "leadership-and-governance", "eyfs": "early-years",
+    "post16": "post-16", "post 16 provision": "post-16", "sixth form": "post-16",
 }
-FUNDING_ROUTES = ("school", "intervention", "grant", "dfe")
+
+
+def lookup_area(term: str) -> str | None:
+    """A typed report-card area (slug, name or short form) -> its slug, or None."""
+    t = _norm(term)
+    for slug, name in REPORT_CARD_AREAS:
+        if t in (_norm(slug), _norm(name)):
+            return slug
+    return _AREA_ALIASES.get(t)
+
+
+def lookup_grade(term: str) -> int | None:
+    """A typed five-point grade (word, short word or 1-5) -> 1..5, or None."""
+    t = _norm(term)
+    if t.isdigit() and 1 <= int(t) <= 5:
+        return int(t)
+    for i, g in enumerate(REPORT_CARD_GRADES, 1):
+        if t == g or t == g.split()[0]:
+            return i
+    return None
+
+
+def grade_word(framework: str, grade: int | None) -> str | None:
+    if grade is None:
+        return None
+    scale = REPORT_CARD_GRADES if framework == "report-card" else OFSTED_GRADES
+    return scale[grade - 1] if 1 <= grade <= len(scale) else None
+
+
+# Which specialisms serve each report-card area (used by `prospects` to count the leaders who
+# could help, and by matching for a request's need).  Documented in the README.
+AREA_SPECIALISMS: dict[str, tuple[str, ...]] = {
+    "inclusion": ("send", "closing-the-gap", "most-able"),
+    "curriculum-and-teaching": ("curriculum", "assessment", "english", "maths", "science",
+                                "phonics", "itt", "nqt", "cpd", "art", "drama",
+                                "design-and-technology", "geography", "history", "ict", "mfl",
+                                "music", "pe", "re", "citizenship"),
+    "achievement": ("english", "maths", "science", "phonics", "closing-the-gap", "most-able",
+                    "assessment"),
+    "attendance-and-behaviour": ("behaviour", "attendance"),
+    "personal-development": ("pshe", "citizenship", "pe"),
+    "early-years": ("early-years", "phonics"),
+    "post-16": ("curriculum", "assessment", "most-able"),
+    "leadership-and-governance": ("curriculum", "cpd", "business-management", "academies"),
+}
+
+# Needs: the six report-card areas plus early years and post-16 (the area slugs).  The five
+# needs of the old framework are accepted as synonyms (and stored requests were migrated).
+NEEDS = tuple(slug for slug, _ in REPORT_CARD_AREAS)
+NEED_SYNONYMS = {
+    "teaching-and-learning": "curriculum-and-teaching",
+    "leadership-and-management": "leadership-and-governance",
+    "behaviour": "attendance-and-behaviour",
+    "governance": "leadership-and-governance",
+}
+# The Ofsted focus area (of the specialism taxonomy) a request's need points at (matching).
+NEED_FOCUS = {
+    "inclusion": FOCUS_ACHIEVEMENT,
+    "curriculum-and-teaching": FOCUS_TEACHING,
+    "achievement": FOCUS_ACHIEVEMENT,
+    "attendance-and-behaviour": FOCUS_BEHAVIOUR,
+    "personal-development": FOCUS_BEHAVIOUR,
+    "early-years": FOCUS_ACHIEVEMENT,
+    "post-16": FOCUS_ACHIEVEMENT,
+    "leadership-and-governance": FOCUS_LEADERSHIP,
+}
+
+
+def lookup_need(term: str) -> tuple[str, str | None] | None:
+    """A typed need -> (need, the old term when it came through a synonym), or None."""
+    t = _norm(term).replace(" ", "-")
+    if t in NEED_SYNONYMS:
+        return NEED_SYNONYMS[t], t
+    slug = lookup_area(term)
+    return (slug, None) if slug else None
+
+
+FUNDING_ROUTES = ("school", "intervention", "grant", "rise", "dfe")
+FUNDED_ROUTES = ("intervention", "grant", "rise")  # a named funder pays
+# The DfE-funded NLG programme closed to new commissions in October 2023.
+DFE_NLG_CLOSED = "the DfE-funded NLG programme closed to new commissions in October 2023"
 WORK_TYPES = ("one-to-one", "group-support", "data-analysis", "diagnosis", "coaching",
               "facilitation-and-training", "joint-action-planning", "governance-review",
               "pupil-premium-review", "other")

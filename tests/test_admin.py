@@ -85,6 +85,9 @@ def add_billing(target: str, *, leader: str = "L9001", school: int = 131543,
                                  kind="charged", amount_pence=35000, supply_pence=29750))
                 d.invoice_id = inv.id
             out["invoice"] = inv.id
+            from s2s_cli import audit
+
+            audit.seal_documents(s, [inv.id])  # as issuing does
         return out
 
     return db.run_write(engine, work, actor="test", command="test fixture")
@@ -245,8 +248,9 @@ def test_db_check_finds_broken_invoice_rules(mini, db):
             "total_pence = total_pence + 1 WHERE id = :i", {"i": first["invoice"]})
     sql(db, "UPDATE invoice SET seq = 3, number = 'S2S-2026-0003' WHERE id = :i",
         {"i": second["invoice"]})
-    sql(db, "INSERT INTO invoice_day (invoice_id, day_log_id, line_id, kind, amount_pence, "
-            "supply_pence) SELECT :inv, :day, id, 'charged', 0, 0 FROM invoice_line "
+    sql(db, "INSERT INTO invoice_day (invoice_id, day_log_id, line_id, halves, kind, "
+            "amount_pence, supply_pence) SELECT :inv, :day, id, 2, 'charged', 0, 0 "
+            "FROM invoice_line "
             "WHERE invoice_id = :inv", {"inv": second["invoice"], "day": first["days"][0]})
     found = _findings(mini)
     assert any("lines add up to" in f for f in found["invoice-totals"])
@@ -376,6 +380,75 @@ def test_restore_refuses_files_that_are_not_s2s_backups(sqlite_cli, sqlite_db, t
         assert result.exit_code == 2, path
         assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert dump(sqlite_db) == before
+
+
+def _unsound_backups(sqlite_db: str, tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Backups broken in the ways an attack found restore accepting: {name: (file, what the
+    refusal must name)}."""
+    from tests.conftest import MINI
+
+    Run(sqlite_db)("seed", "load", str(MINI), ok=True)
+    add_billing(sqlite_db)
+    good = tmp_path / "good.db"
+    Run(sqlite_db)("db", "backup", str(good), ok=True)
+    out: dict[str, tuple[Path, str]] = {}
+
+    def variant(name: str, statements: list[str], needle: str) -> None:
+        path = tmp_path / f"{name}.db"
+        path.write_bytes(good.read_bytes())
+        conn = sqlite3.connect(path)  # foreign keys off, as a hand edit would be
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+        conn.close()
+        out[name] = (path, needle)
+
+    only = tmp_path / "only-version.db"
+    conn = sqlite3.connect(only)
+    conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    conn.execute(f"INSERT INTO alembic_version VALUES ('{location.SCHEMA_HEAD}')")
+    conn.commit()
+    conn.close()
+    out["only-version"] = (only, "schema: tables audit_log, counter, ")
+    variant("totals", ["UPDATE invoice SET total_pence = total_pence + 100"],
+            "invoice-totals:")
+    variant("foreign-keys", ["INSERT INTO leader_specialism (leader_id, specialism_slug) "
+                             "VALUES ('L0404', 'phonics')"], "foreign-keys:")
+    variant("triggers", ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"],
+            "triggers audit_log_no_delete, audit_log_no_update are missing")
+    variant("extra-table", ["CREATE TABLE backdoor (x)"], "table backdoor is not part of")
+    return out
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="restore is for SQLite files")
+def test_restore_runs_db_check_on_the_candidate_first(sqlite_cli, sqlite_db, tmp_path):
+    backups = _unsound_backups(sqlite_db, tmp_path)
+    before = dump(sqlite_db)
+    for name, (path, needle) in backups.items():
+        result = sqlite_cli("db", "restore", str(path), "--force")
+        assert result.exit_code == 1, (name, result.stderr)
+        assert result.stderr.startswith(f"Error: {path} fails db check with ") and \
+            result.stderr.count("\n") == 1, name
+        assert needle in result.stderr and "nothing was restored" in result.stderr, name
+        assert dump(sqlite_db) == before, name
+    assert not list(tmp_path.glob("s2s.db.before-restore-*"))  # refused before any copy
+    # into a new place too
+    fresh = tmp_path / "new" / "s2s.db"
+    assert Run(str(fresh))("db", "restore", str(backups["totals"][0])).exit_code == 1
+    assert not fresh.exists() or fresh.stat().st_size == 0
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="restore is for SQLite files")
+def test_restore_accepts_a_sound_backup_at_an_older_revision(sqlite_db, tmp_path):
+    from tests.test_migrations import _engine_at_0001
+
+    old = tmp_path / "old.db"
+    _engine_at_0001(str(old)).dispose()
+    target = tmp_path / "restored.db"
+    done = Run(str(target))("db", "restore", str(old), ok=True)
+    assert "run `s2s db upgrade`" in done.stderr
+    Run(str(target))("db", "upgrade", "--no-backup", ok=True)
+    assert Run(str(target))("db", "check").exit_code == 0
 
 
 def test_postgres_backup_and_restore_explain_themselves(monkeypatch, tmp_path):

@@ -57,7 +57,7 @@ def test_request_edit_changes_only_what_is_given_and_is_audited(mini, snapshot):
     rec = mini.json("request", "show", str(rid))
     assert {k: rec[k] for k in ("need", "kind", "days", "specialisms", "terms", "funding",
                                 "funder", "contact", "note", "po")} == {
-        "need": "teaching-and-learning", "kind": "SLE", "days": "4.5",
+        "need": "curriculum-and-teaching", "kind": "SLE", "days": "4.5",
         "specialisms": ["maths", "send"], "terms": {"maths": "numeracy"}, "funding": "grant",
         "funder": "Bolton LA", "contact": "Head of maths", "note": None, "po": "PO-4471"}
     [(action, before, after)] = audit(mini, "support_request")[1:]
@@ -79,7 +79,7 @@ def test_request_edit_changes_only_what_is_given_and_is_audited(mini, snapshot):
             (["-s", "phonix"], "no specialism matches 'phonix'"),
             (["--kind", "XLE"], "unknown kind of leader"),
             (["--funding", "grant"], "--funder NAME is required"),
-            (["--funder", "Someone"], "--funder is only for intervention or grant"),
+            (["--funder", "Someone"], "--funder is only for intervention, grant or rise"),
             (["--po", "x" * 61], "--po is 61 characters long"),
             (["--contact", "bad\x1b[2J"], "control characters")):
         before = snapshot(mini.target)

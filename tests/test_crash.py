@@ -29,10 +29,16 @@ DAYS_PER_LEADER = 60
 WAL_TRIGGER = 256 * 1024  # bytes in the -wal: the transaction is writing
 
 
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S2S_TODAY", "2027-09-30")  # runs issue on dates up to 1 September 2027
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("S2S_RAISE_ERRORS", None)
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["S2S_TODAY"] = "2027-09-30"  # the runs below issue on dates up to 1 September 2027
     return env
 
 

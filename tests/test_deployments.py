@@ -92,9 +92,10 @@ def test_deploy_bad_input_exits_2_and_writes_nothing(mini, snapshot):
 
 
 def test_dfe_extra_days_for_a_trust_school(mini):
-    rid = request(mini, "131542", "--days", "5", "--funding", "dfe")
+    rid = request(mini, "131542", "--days", "5", "--funding", "dfe", "--override", "legacy")
     mini("deploy", str(rid), "--leader", "L9005", "--dfe-extra-days", "3", "--days", "8",
-         "--work", "governance-review", ok=True)
+         "--work", "governance-review", "--override", "agreed before the programme closed",
+         ok=True)
     dep = mini.json("deployment", "show", "1")
     assert (dep["funding"], dep["dfe_extra_days"], dep["agreed_days"]) == ("dfe", 3, "8")
 

@@ -178,7 +178,8 @@ def test_school_add_show_and_edit(mini, snapshot):
         "town": "London", "county": "Greater London", "phone": "020 7946 0000",
         "website": "https://marshlane.example.org", "headteacher": "Sam Obi",
         "finance_contact": "Jo Price", "finance_email": "finance@marshlane.example.org",
-        "po_required": True}
+        "po_required": True, "trust_uid": None, "trust_type": None, "easting": None,
+        "northing": None, "report_card": None, "inspections": []}
     assert [r["action"] for r in audit_rows(mini, "102345")] == ["insert"]
     mini("school", "edit", "102345", "--no-po-required", "--locality", "", "--la",
          "richmond", "--headteacher", "Kim Ode", ok=True)

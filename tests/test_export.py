@@ -127,3 +127,42 @@ def test_excel_bom_and_quiet(mini: Run, tmp_path: Path) -> None:
             assert data.startswith(b"{")
     (tmp_path / "file").write_text("x")
     assert mini("export", "--out", str(tmp_path / "file")).exit_code == 2
+
+
+def test_export_is_one_snapshot_while_another_process_writes(mini: Run, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """An invoice issued by another process after `invoice` was exported but before `day_log`
+    was must not show up as days pointing at an invoice missing from the export: every table
+    comes from one read transaction."""
+    import subprocess
+    import sys
+
+    from tests.conftest import query
+    from tests.test_invoicing import deploy, log
+
+    dep = deploy(mini, school=131542, leader="L9003", days="3")
+    log(mini, dep, "2026-09-21", "2026-09-22")
+    real_rows = exporter.rows
+    wrote = []
+
+    def rows_with_a_writer(reader, spec, masker):
+        if spec.name == "day_log" and not wrote:
+            done = subprocess.run(
+                [sys.executable, "-m", "s2s_cli", "--db", mini.target, "invoice", "--month",
+                 "2026-09", "--issue", "--date", "2026-10-01"],
+                capture_output=True, text=True, check=False)
+            assert done.returncode == 0, done.stderr
+            wrote.append(done.stdout)
+        yield from real_rows(reader, spec, masker)
+
+    monkeypatch.setattr(exporter, "rows", rows_with_a_writer)
+    out = tmp_path / "export"
+    mini("export", "--out", str(out), ok=True)
+    assert wrote
+    assert query(mini.target, "SELECT count(*) FROM day_log WHERE invoice_id IS NOT NULL"
+                 )[0][0] == 2  # the writer did commit
+    invoices = {r["id"] for r in read_csv(out / "invoice.csv")}
+    days = read_csv(out / "day_log.csv")
+    assert days and all(d["invoice_id"] in ("", *invoices) for d in days)
+    assert invoices == set() and all(d["invoice_id"] == "" for d in days)

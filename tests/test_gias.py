@@ -199,8 +199,9 @@ def test_updates_follow_the_register(mini: Run, tmp_path: Path) -> None:
     update = next(r for r in trail if r["action"] == "update")
     before, after = (json.loads(v) if isinstance(v, str) else v
                      for v in (update["before"], update["after"]))
-    assert before == {"name": "Holborn Academy", "trust": "Northern Lights Trust"}
-    assert after == {"name": "Holborn Park Academy", "trust": None}
+    assert before == {"name": "Holborn Academy", "trust": "Northern Lights Trust",
+                      "trust_uid": "5001"}
+    assert after == {"name": "Holborn Park Academy", "trust": None, "trust_uid": None}
 
 
 def test_not_a_gias_extract(mini: Run, tmp_path: Path) -> None:

@@ -587,6 +587,18 @@ CASES: list[Case] = [
     C("gias-strict-bad-rows", ("import", "gias", "{tmp}/bad_rows.csv", "--strict"), BAD),
     C("gias-strict-sql", ("import", "gias", "{tmp}/sql.csv", "--strict"), BAD),
     C("gias-yaml-bomb", ("import", "gias", "{tmp}/bomb.yaml", "--strict"), BAD),
+    C("ofsted-missing-file", ("import", "ofsted", "{tmp}/missing.csv"), BAD),
+    C("ofsted-binary", ("import", "ofsted", "{tmp}/binary.csv"), BAD),
+    C("ofsted-not-mi", ("import", "ofsted", "{tmp}/no_columns.csv"), BAD),
+    C("ofsted-empty", ("import", "ofsted", "{tmp}/empty.csv"), BAD),
+    C("ofsted-yaml-bomb", ("import", "ofsted", "{tmp}/bomb.yaml", "--strict"), BAD),
+    C("find-grade-below-garbage", ("find", "--grade-below", "'; DROP TABLE school;--"), BAD),
+    C("find-within-without-near", ("find", "--within", "5"), BAD),
+    C("find-near-huge", ("find", "--near", "131542", "--within", "1e308"), BAD),
+    C("trust-show-sql", ("trust", "show", "'; DROP TABLE trust;--"), EITHER),
+    C("trust-show-blank", ("trust", "show", " "), BAD),
+    C("prospects-unknown-area", ("prospects", "--area", "astrology"), BAD),
+    C("prospects-limit-zero", ("prospects", "--limit", "0"), BAD),
 ]
 
 ALLOWED_EXTRA = re.compile(r"^(.+:\d+: .+)$")  # only a seed file's FILE:LINE problems

@@ -31,8 +31,12 @@ def deploy(run: Run, *, school: int, leader: str, days: str = "10",
         req += ["--funding", funding]
     if funder:
         req += ["--funder", funder]
+    if funding == "dfe":  # the programme is closed to new commissions: on the record, why
+        req += ["--override", "DfE package agreed before the programme closed"]
     request_id = run(*req, ok=True).stdout.strip()
     args = ["deploy", request_id, "--leader", leader, "--days", days, "--start", start]
+    if funding == "dfe":
+        args += ["--override", "DfE package agreed before the programme closed"]
     if extra is not None:
         args += ["--dfe-extra-days", str(extra)]
     if rate is not None:
@@ -120,7 +124,7 @@ def test_negotiated_card_and_size_band_rates(three_schools: Run, snapshot, db):
     assert {(i["status"], i["issued"], i["due"]) for i in issued} == {
         ("issued", "2026-10-01", "2026-10-29")}
     # the issued invoices say exactly what the draft said
-    strip = ("number", "status", "issued", "due")
+    strip = ("number", "status", "issued", "due", "days")  # days: the schedule, once issued
     assert [{k: v for k, v in i.items() if k not in strip} for i in issued] == \
         sorted(({k: v for k, v in d.items() if k not in strip} for d in draft),
                key=lambda d: d["payer"])
@@ -161,11 +165,14 @@ def test_nlg_allowance_in_a_draft_before_earlier_days_are_invoiced(mini: Run):
     a = deploy(mini, school=131543, leader="L9005", days="7", start="2026-09-01",
                need="governance")
     log(mini, a, *[f"2026-09-{d:02d}" for d in (1, 2, 3, 4)], "2026-10-01", "2026-10-02")
-    # September is not invoiced yet, but its 4 days come first: October has 1 free day left
-    october = mini.json("invoice", "--month", "2026-10")
-    assert lines(october[0]) == [
+    # September is not invoiced yet: October's run carries its 4 days (first, so free), and
+    # says so; October has 1 free day left
+    [october] = mini.json("invoice", "--month", "2026-10")
+    assert lines(october) == [
         ("L9005", "charged", "2026-10-02", "2026-10-02", "1", 1, 0, 40000, 40000),
-        ("L9005", "free", "2026-10-01", "2026-10-01", "1", 1, 0, 40000, 0)]
+        ("L9005", "free", "2026-09-01", "2026-10-01", "5", 5, 0, 40000, 0)]
+    assert october["earlier_days"] == 4
+    assert [ln["earlier_days"] for ln in october["lines"]] == [0, 4]
 
 
 def test_maintained_school_dfe_package_then_charged_days(mini: Run):
@@ -248,7 +255,8 @@ def test_dfe_funded_nle_deployment_has_every_day_funded(mini: Run):
 
 def test_dfe_extra_days_are_for_nlg_packages_only(mini: Run, snapshot, db):
     request_id = mini("request", "log", "--school", "131545", "--need", "achievement",
-                      "--received", "2026-01-05", "--funding", "dfe", ok=True).stdout.strip()
+                      "--received", "2026-01-05", "--funding", "dfe", "--override",
+                      "agreed before the programme closed", ok=True).stdout.strip()
     before = snapshot(db)
     result = mini("deploy", request_id, "--leader", "L9004", "--days", "9",
                   "--dfe-extra-days", "2")
@@ -368,7 +376,7 @@ def test_table_output_shows_each_payer_with_totals(three_schools: Run):
     for text in ("Brookfield Primary School", "Chloe Brennan", "£1,050.00", "£300.00",
                  "3.5", "Total £920.00"):
         assert text in out
-    empty = three_schools("invoice", "--month", "2027-01", "--format", "table", ok=True)
+    empty = three_schools("invoice", "--month", "2026-08", "--format", "table", ok=True)
     assert "Nothing to invoice" in empty.stdout
 
 
@@ -394,12 +402,15 @@ def test_rate_card_edits_never_change_agreed_rates(mini: Run, tmp_path: Path):
     dearer = MINI.read_text().replace("SLE: {day: 300, half_day: 150}",
                                       "SLE: {day: 320, half_day: 160}")
     dearer = dearer.replace("vat_percent: 0", "vat_percent: 20")
+    dearer = dearer.replace("payment_terms_days: 28", "payment_terms_days: 14")
     path = tmp_path / "dearer.yaml"
     path.write_text(dearer)
     mini("seed", "load", str(path), ok=True)
-    [inv] = mini.json("invoice", "--month", "2026-09", "--issue")
+    [inv] = mini.json("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01")
     assert lines(inv)[0][-2:] == (30000, 30000)  # the rate agreed on the deployment
-    assert (inv["subtotal_pence"], inv["vat_pence"], inv["total_pence"]) == (30000, 6000, 36000)
+    # ... and the VAT treatment and payment terms agreed with it, not today's card
+    assert (inv["subtotal_pence"], inv["vat_pence"], inv["total_pence"]) == (30000, 0, 30000)
+    assert (inv["payment_terms_days"], inv["due"]) == (28, "2026-10-29")
     assert mini.json("rates")["invoice"]["vat_percent_bp"] == 2000
 
 
@@ -526,11 +537,18 @@ class Ledger:
         return dbmod.run_write(self.engine, fn, actor="test", command="property test")
 
     def add(self, spec: list[tuple[int, int, int]]) -> None:
-        from s2s_cli.models import DayLog, Deployment, SupportRequest
+        from s2s_cli.models import DayLog, Deployment, Leader, School, SupportRequest
+        from s2s_cli.services import rates
 
         def work(s):  # type: ignore[no-untyped-def]
             deps = []
             for leader, urn, funding, funder, extra, rate, half in DEPLOYMENTS:
+                who, school = s.get(Leader, leader), s.get(School, urn)
+                terms = rates.frozen_terms(
+                    rates.DEFAULT_CARD, leader_kind=who.kind,
+                    home_school_urn=who.home_school_urn, school_urn=urn,
+                    school_type=school.type, pupils=school.pupils, work="other",
+                    funding=funding)
                 req = SupportRequest(school_urn=urn, need="achievement", received=START,
                                      funding=funding, funder=funder)
                 s.add(req)
@@ -539,7 +557,7 @@ class Ledger:
                                  agreed_halves=400, start=START, funding=funding,
                                  funder=funder, dfe_extra_days=extra, rate_pence=rate,
                                  half_day_rate_pence=half, supply_pence=rate * 85 // 100,
-                                 half_day_supply_pence=half * 85 // 100)
+                                 half_day_supply_pence=half * 85 // 100, **terms)
                 s.add(dep)
                 s.flush()
                 deps.append(dep)
@@ -603,17 +621,15 @@ def reference_total(ledger: Ledger) -> int:
         from s2s_cli import fastdb
 
         reader = fastdb.sqlite_reader(conn)
-        deps: dict[int, charging.Dep] = {}
-        invoicing._load_deps(reader, [r[0] for r in reader.all("SELECT id FROM deployment")],
-                             deps)
+        deps = invoicing.load_deps(reader, [r[0] for r in reader.all("SELECT id FROM deployment")])
         days = [charging.Day(int(i), int(d), dt.date.fromisoformat(date), int(h))
                 for i, d, date, h in reader.all(
                     "SELECT id, deployment_id, date, halves FROM day_log")]
     finally:
         conn.close()
-    kinds = charging.classify(days, deps)
-    return sum(charging.day_amounts(deps[d.deployment_id], d.halves, kinds[d.id])[0]
-               for d in days)
+    parts = charging.classify_parts(days, deps)
+    return sum(charging.day_amounts(deps[d.deployment_id], halves, kind)[0]
+               for d in days for kind, halves in parts[d.id])
 
 
 def assert_books_balance(ledger: Ledger) -> None:
@@ -648,8 +664,9 @@ CUTS = st.lists(st.integers(1, 250), max_size=5)
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=SPEC, cuts=CUTS, voids=st.lists(st.integers(0, 30), max_size=4))
-def test_issuing_consecutive_periods_bills_every_day_once(template, tmp_path, spec, cuts,
-                                                          voids):
+def test_issuing_consecutive_periods_bills_every_day_once(template, tmp_path, monkeypatch,
+                                                          spec, cuts, voids):
+    monkeypatch.setenv("S2S_TODAY", "2027-12-31")
     ledger = Ledger(template, tmp_path / "ledger")
     try:
         ledger.add(spec)
@@ -673,8 +690,9 @@ def test_issuing_consecutive_periods_bills_every_day_once(template, tmp_path, sp
         ledger.close()
 
 
-def test_concurrent_style_reissue_after_void_numbers_continue(template, tmp_path):
+def test_concurrent_style_reissue_after_void_numbers_continue(template, tmp_path, monkeypatch):
     """A hand-picked case of the property above: two years of numbers and two credit notes."""
+    monkeypatch.setenv("S2S_TODAY", "2027-12-31")
     ledger = Ledger(template, tmp_path / "ledger")
     try:
         ledger.add([(0, 0, 2), (1, 10, 2), (3, 100, 2), (5, 120, 1), (2, 220, 2)])
@@ -698,7 +716,7 @@ def test_concurrent_style_reissue_after_void_numbers_continue(template, tmp_path
 
 def test_json_keys_are_the_documented_contract(three_schools: Run):
     from s2s_cli.cli.billing import INVOICE_KEYS as INVOICE_ORDER
-    from s2s_cli.cli.billing import LINE_KEYS as LINE_ORDER
+    from s2s_cli.cli.billing import JSON_LINE_KEYS as LINE_ORDER
 
     draft = three_schools.json("invoice", "--month", "2026-09")
     issued = three_schools.json("invoice", "--month", "2026-09", "--issue")

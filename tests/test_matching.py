@@ -43,14 +43,14 @@ def test_weights_and_words():
     assert score(need(kind="SLE"), cand())[1][1] == "SLE as asked"
     assert score(need(kind="NLE"), cand()) == (
         40, ["holds phonics", "SLE, not the NLE asked", "10 days free for 5 wanted"])
-    # no kind asked: NLG for governance, LLE/NLE for leadership
-    gov = need(need="governance", specialisms=())
+    # no kind asked: NLG/LLE/NLE for leadership and governance (logged as governance: says so)
+    gov = need(need="leadership-and-governance", need_term="governance", specialisms=())
     assert "NLG for governance" in score(gov, cand(kind="NLG"))[1]
     assert score(gov, cand(kind="SLE"))[0] == 10
-    lead = need(need="leadership-and-management", specialisms=())
+    lead = need(need="leadership-and-governance", specialisms=())
     assert score(lead, cand(kind="LLE", specialisms=frozenset({"curriculum"}))) == (
         45, ["specialism in the need's focus area: Leadership and management",
-             "LLE for leadership and management", "10 days free for 5 wanted"])
+             "LLE for leadership and governance", "10 days free for 5 wanted"])
     # phase, LA, else region
     assert score(need(), cand(phase="primary", la_id=1, la="Camden")) == (
         70, ["holds phonics", "same phase: primary", "same LA: Camden",

@@ -230,7 +230,9 @@ def test_upgraded_database_keeps_working(db: str) -> None:
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT actor FROM audit_log")).scalar() == "test"
+        # (0004_tamper sealed the existing invoice first: a `seal` row by s2s)
+        assert conn.execute(text("SELECT actor FROM audit_log ORDER BY id DESC")
+                            ).scalar() == "test"
     with pytest.raises(Exception), engine.begin() as conn:  # noqa: B017 - either driver's error
         _insert(conn, "day_log", {"deployment_id": 99, "leader_id": "L9001",
                                   "date": dt.date(2025, 10, 8), "halves": 2,
@@ -364,3 +366,19 @@ def test_first_use_by_several_processes_at_once(db: str) -> None:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM (SELECT name FROM region GROUP BY name "
                                  "HAVING count(*) > 1) d")).scalar() == 0
+
+
+def test_0004_money_freezes_existing_deployments_terms_from_todays_data(db: str) -> None:
+    engine = _engine_at_0001(db)
+    dbmod.upgrade(engine)
+    with engine.connect() as conn:
+        dep = conn.execute(text(
+            "SELECT leader_kind, home_school_urn, school_type, school_band, payer_school_urn, "
+            "vat, vat_percent_bp, payment_terms_days FROM deployment WHERE id = 1")).one()
+        day = conn.execute(text("SELECT day_log_id, line_id, halves FROM invoice_day "
+                                "ORDER BY day_log_id")).all()
+        doc = conn.execute(text("SELECT document FROM invoice WHERE id = 1")).scalar()
+    # the SLE from Brookfield at Bolton High (community school), card without bands or VAT
+    assert tuple(dep) == ("SLE", 131542, "community school", None, 131543, "exempt", 0, 28)
+    assert [tuple(r) for r in day] == [(1, 1, 2), (2, 1, 1)]  # halves from the day logs
+    assert doc is None  # issued before 0004: rendered from its stored lines

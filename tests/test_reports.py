@@ -60,7 +60,8 @@ def build_busy(run: Run) -> None:
     at("2026-09-01", "request", "log", "--school", "131543", "--need", "achievement", "-s",
        "maths", "--days", "5", "--received", "2026-09-01", "--note", NOTE)            # R1
     at("2026-09-10", "request", "log", "--school", "131544", "--need", "governance", "--kind",
-       "NLG", "--funding", "dfe", "--days", "3", "--received", "2026-09-10")          # R2
+       "NLG", "--funding", "dfe", "--days", "3", "--received", "2026-09-10",
+       "--override", "agreed before the programme closed")                          # R2
     at("2026-10-01", "request", "log", "--school", "131545", "--need",
        "leadership-and-management", "--received", "2026-10-01")                      # R3
     at("2026-09-20", "request", "log", "--school", "131542", "--need", "behaviour",
@@ -71,7 +72,8 @@ def build_busy(run: Run) -> None:
     at("2026-09-04", "deploy", "1", "--leader", "L9002", "--days", "5", "--start",
        "2026-09-07", "--work", "coaching")                                           # D1
     at("2026-09-14", "deploy", "2", "--leader", "L9005", "--days", "3", "--start",
-       "2026-09-15", "--work", "governance-review", "--funding", "dfe")              # D2
+       "2026-09-15", "--work", "governance-review", "--funding", "dfe",
+       "--override", "agreed before the programme closed")                          # D2
     at("2026-09-18", "deploy", "5", "--leader", "L9005", "--days", "1", "--start",
        "2026-09-21", "--work", "coaching")                                           # D3
     at(TODAY, "log", "1", "--date", "2026-09-07")                                   # day 1
@@ -207,12 +209,14 @@ def test_deployments_report(busy: Run) -> None:
          "work": "coaching", "funding": "school", "start": "2026-09-07", "end": None,
          "agreed_days": "5", "logged_days": "2.5", "invoiced_days": "1.5", "status": "closed"},
         {"id": 2, "school_urn": 131544, "school": "Richmond Park Primary",
-         "leader_id": "L9005", "leader": "Erin Walsh", "kind": "NLG", "need": "governance",
+         "leader_id": "L9005", "leader": "Erin Walsh", "kind": "NLG",
+         "need": "leadership-and-governance",
          "specialisms": [], "work": "governance-review", "funding": "dfe",
          "start": "2026-09-15", "end": None, "agreed_days": "3", "logged_days": "2",
          "invoiced_days": "2", "status": "active"},
         {"id": 3, "school_urn": 131542, "school": "Brookfield Primary School",
-         "leader_id": "L9005", "leader": "Erin Walsh", "kind": "NLG", "need": "governance",
+         "leader_id": "L9005", "leader": "Erin Walsh", "kind": "NLG",
+         "need": "leadership-and-governance",
          "specialisms": [], "work": "coaching", "funding": "school", "start": "2026-09-21",
          "end": None, "agreed_days": "1", "logged_days": "0.5", "invoiced_days": "0.5",
          "status": "active"},

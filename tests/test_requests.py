@@ -29,6 +29,7 @@ def test_log_prints_id_and_show_gives_the_record(mini):
         "funder": None, "received": TODAY, "status": "open", "deployments": [],
         "contact": "Head of maths", "note": "KS3 maths", "cancel_reason": None,
         "matched_on": None, "closed_on": None, "terms": {"send": "SEN"}, "po": "PO-4471",
+        "need_term": None, "rise_ref": None, "override_reason": None,
     }
 
 
@@ -38,7 +39,8 @@ def test_kind_funding_funder_and_received_are_kept(mini):
                     "--received", "2026-08-28")["id"]
     rec = mini.json("request", "show", str(rid))
     assert (rec["need"], rec["kind"], rec["funding"], rec["funder"], rec["received"]) == (
-        "leadership-and-management", "LLE", "grant", "Plymouth LA", "2026-08-28")
+        "leadership-and-governance", "LLE", "grant", "Plymouth LA", "2026-08-28")
+    assert rec["need_term"] == "leadership-and-management"  # the old need, as a synonym
 
 
 def test_list_filters_and_csv(mini):

@@ -98,8 +98,10 @@ def _describe(exc: Exception) -> str:
     orig = getattr(exc, "orig", None)
     if orig is not None:
         text = str(orig).strip().splitlines()[0] if str(orig).strip() else name
-        if "locked" in text or "busy" in text:
-            return "the database is busy (another s2s is writing); nothing was written, try again"
+        if "locked" in text or "busy" in text or "lock timeout" in text:
+            from s2s_cli.errors import BUSY_MESSAGE
+
+            return BUSY_MESSAGE
         return f"database error: {text}; nothing was written"
     if isinstance(exc, OSError):
         return f"{exc.strerror or name}: {exc.filename or ''}".strip()

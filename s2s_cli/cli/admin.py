@@ -126,7 +126,7 @@ def db_upgrade(
             backup.backup_sqlite(st.target, copy, force=True)
             st.note(f"kept a copy of the database before upgrading: {copy}")
         db.upgrade(engine, target)
-        if _revision_index(target) >= _revision_index("0002"):
+        if _revision_index(target) >= _revision_index("0004_tamper"):  # the chained trail
             from s2s_cli import audit
 
             db.run_write(engine, lambda s: audit.record(
@@ -186,7 +186,9 @@ def db_current(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 def db_check(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
     """Check the database: SQLite's integrity and foreign keys, and the rules s2s keeps (no
     day on two live invoices, totals equal their lines, no leader over one day on a date,
-    gapless numbering, credit notes matched to what they void).  Exit 1 listing any findings.
+    gapless numbering, credit notes matched to what they void), and tamper evidence (the
+    audit trail's append-only triggers, its hash chain, every issued document against its
+    seal).  Exit 1 listing any findings; the chain's head hash is shown (keep it elsewhere).
     """
     import json
     import sys
@@ -199,16 +201,19 @@ def db_check(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
     with st.reader() as reader:
         summary, findings = integrity.run(reader)
     out_fmt = resolve_format(fmt)
+    chain = dict(integrity.LAST_CHAIN)
     if out_fmt is Format.json:
         sys.stdout.write(json.dumps({"ok": not findings, "checks": summary,
-                                     "findings": findings}, ensure_ascii=False, indent=2)
-                         + "\n")
+                                     "findings": findings, "audit_chain": chain},
+                                    ensure_ascii=False, indent=2) + "\n")
     elif findings:
         render(findings, [Column("check"), Column("finding")], out_fmt,
                title=f"{len(findings)} finding(s)")
     else:
         typer.echo("ok")
         st.note(f"{sum(s['status'] == 'ok' for s in summary)} checks passed")
+        if chain:  # keep the head somewhere else: a changed past changes it
+            st.note(f"audit chain: {chain['rows']} row(s), head {chain['head']}")
     if findings:
         failed = [s["check"] for s in summary if s["status"] == "FAILED"]
         raise S2SError(f"{len(findings)} integrity finding(s) in: {', '.join(failed)}")
@@ -343,14 +348,16 @@ def leader_export_data(
     st = state(ctx)
     if Format(fmt) not in (Format.json, Format.auto):
         raise InvalidInput("export-data writes JSON only (--format json)")
-    if out is not None and out.is_dir():
-        raise InvalidInput(f"{out} is a folder: give a file name for --out")
+    if out is not None and str(out) != "-":
+        from s2s_cli import safefile
+
+        safefile.check_target(out, what="--out")
     from s2s_cli.services import lookup
 
     with st.reader() as reader:
         data = privacy.export_data(reader, lookup.leader(reader, leader_id, "ID"))
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
     with atomic_output(out) as handle:

@@ -49,7 +49,8 @@ ToOpt = Annotated[str | None, typer.Option("--to", metavar="DATE",
 # The JSON contract (see README): an invoice and its lines.
 INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", "period_to",
                 "issued", "due", "subtotal_pence", "vat_pence", "total_pence", "vat_percent_bp",
-                "payment_terms_days", "credits", "voided_by", "reason")
+                "payment_terms_days", "credits", "voided_by", "reason", "earlier_days",
+                "vat_rates", "days")
 LINE_COLUMNS = [
     Column("deployment_id", "deployment", "int", table=False),
     Column("leader_id", "leader id", table=False),
@@ -120,8 +121,9 @@ def _period(month: str | None, start: str | None, end: str | None, *,
         return parse_month(month)
     f, t = _date(start, "--from"), _date(end, "--to")
     if f is None and t is None and not open_ended:
-        today = dt.date.today()
-        return parse_month(today.strftime("%Y-%m"))
+        from s2s_cli.parsing import today
+
+        return parse_month(today().strftime("%Y-%m"))
     if not open_ended and (f is None or t is None):
         raise InvalidInput("--from and --to go together (or use --month)")
     check_range(f, t, what="period")
@@ -131,8 +133,11 @@ def _period(month: str | None, start: str | None, end: str | None, *,
 def _check_out(fmt: DocFormat, out: Path | None) -> None:
     if fmt is DocFormat.pdf and out is None:
         raise InvalidInput("--format pdf needs --out FILE")
-    if out is not None and out.exists() and out.is_dir():
-        raise InvalidInput(f"--out {out} is a folder; give a file name")
+    if out is not None:
+        from s2s_cli import safefile
+
+        if not safefile.is_stdout(out):  # a device, link or folder: refused before any work
+            safefile.check_target(out, what="--out")
 
 
 def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: State,
@@ -150,14 +155,16 @@ def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: S
         assert out is not None
         with atomic_output(out, binary=True) as handle:
             handle.write(data)
-        st.note(f"wrote {out} ({len(docs)} invoice(s))")
+        if str(out) != "-":
+            st.note(f"wrote {out} ({len(docs)} invoice(s))")
         return
     if out is None:
         _write_docs(docs, fmt, sys.stdout, empty=empty)
         return
     with atomic_output(out) as handle:
         _write_docs(docs, fmt, handle, empty=empty)
-    st.note(f"wrote {out}")
+    if str(out) != "-":
+        st.note(f"wrote {out}")
 
 
 def _write_docs(docs: list[dict[str, Any]], fmt: DocFormat, out: IO[str], *,
@@ -178,6 +185,9 @@ def _iso(value: Any) -> Any:
 
 
 LINE_KEYS = tuple(c.key for c in LINE_COLUMNS)
+# JSON lines carry two more keys than CSV rows: the line's VAT rate and how many of its days
+# are dated before the period (billed late).
+JSON_LINE_KEYS = (*LINE_KEYS, "vat_percent_bp", "earlier_days")
 
 
 def _write_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
@@ -203,10 +213,12 @@ def _write_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
         for k in ("period_from", "period_to", "issued", "due"):
             item[k] = date(item[k])
         # the services build lines with LINE_KEYS in order: copy, then make dates and days text
-        item["lines"] = [ln | {
+        item["lines"] = [{k: ln.get(k) for k in JSON_LINE_KEYS} | {
             "date_from": date(ln["date_from"]), "date_to": date(ln["date_to"]),
             "days": days.get(ln["days"]) or days.setdefault(ln["days"], days_str(ln["days"]))}
             for ln in doc["lines"]]
+        if item["days"] is not None:  # the schedule of dated days: halves as day text
+            item["days"] = [d | {"days": days_str(d["halves"])} for d in item["days"]]
         chunks.append(("\n  " if n == 0 else ",\n  ") + dumps(item))
         if len(chunks) > 4096:
             out.write("".join(chunks))
@@ -431,7 +443,9 @@ def invoice(
         raise InvalidInput("--date is the issue date: use it with --issue")
     period_from, period_to = _period(month, start, end)
     assert period_from is not None and period_to is not None
-    issued = _date(date, "--date") or dt.date.today()
+    from s2s_cli.parsing import today
+
+    issued = _date(date, "--date") or today()
     _check_out(fmt, out)
     from s2s_cli.services import invoicing
 
@@ -537,7 +551,9 @@ def invoices_void(
 
     why = clean_text(reason, what="--reason", max_len=500, required=True)
     assert why is not None
-    on = _date(date, "--date") or dt.date.today()
+    from s2s_cli.parsing import today
+
+    on = _date(date, "--date") or today()
     st = state(ctx)
     credit_id = st.write(lambda session: invoicing.void(session, number, reason=why, on=on))
     with st.reader() as reader:

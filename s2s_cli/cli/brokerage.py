@@ -71,6 +71,8 @@ REQUEST_DETAIL = [
     Column("closed_on", "closed on", "date"),
     Column("terms", "typed as", "map"),  # slug -> short form typed, e.g. {"maths": "numeracy"}
     Column("po", "purchase order"),
+    Column("need_term", "need logged as"), Column("rise_ref", "RISE ref"),
+    Column("override_reason", "override"),
 ]
 
 
@@ -80,8 +82,9 @@ def request_log(
     school: Annotated[str, typer.Option("--school", metavar="URN_OR_NAME",
                                         help="The school asking for support (URN or name).")],
     need: Annotated[str, typer.Option(
-        metavar="AREA", help="teaching-and-learning, leadership-and-management, achievement, "
-        "behaviour or governance.")],
+        metavar="AREA", help="A report-card area: inclusion, curriculum-and-teaching, "
+        "achievement, attendance-and-behaviour, personal-development, early-years, post-16, "
+        "leadership-and-governance (the old five needs are accepted as synonyms).")],
     specialism: Annotated[list[str] | None, typer.Option(
         "--specialism", "-s", help="Specialism or short form (maths, SEND, EYFS...); repeat "
         "for several.")] = None,
@@ -89,9 +92,17 @@ def request_log(
                     ] = None,
     days: DaysOpt = None,
     funding: Annotated[str, typer.Option(
-        metavar="ROUTE", help="school, intervention, grant or dfe.")] = "school",
+        metavar="ROUTE", help="school, intervention, grant, rise or dfe (closed: needs "
+        "--override).")] = "school",
     funder: Annotated[str | None, typer.Option(
-        metavar="NAME", help="Who pays (required for intervention or grant funding).")] = None,
+        metavar="NAME", help="Who pays (required for intervention, grant or rise funding).")
+    ] = None,
+    rise_ref: Annotated[str | None, typer.Option(
+        "--rise-ref", metavar="REF", help="The RISE commission's reference (rise funding).")
+    ] = None,
+    override: Annotated[str | None, typer.Option(
+        metavar="REASON", help="Log a dfe-funded request although the programme is closed.")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="Free text.")] = None,
     received: Annotated[str | None, typer.Option(metavar="DATE",
                                                  help="Date received (default today).")] = None,
@@ -112,7 +123,8 @@ def request_log(
     school_urn = lookup.school(st.reader, school)
     inp = requests.validate_request(school=school_urn, need=need, specialisms=specialism, kind=kind,
                                     days=days, funding=funding, funder=funder, note=note,
-                                    received=received, contact=contact, po=po)
+                                    received=received, contact=contact, po=po,
+                                    rise_ref=rise_ref, override=override)
     rid = st.write(lambda session: requests.log_request(session, inp))
     emit_id(rid, fmt, message=f"request {rid} logged for school {school_urn}")
 
@@ -257,9 +269,12 @@ def deploy(
         "facilitation-and-training, joint-action-planning, governance-review, "
         "pupil-premium-review or other.")] = "other",
     funding: Annotated[str | None, typer.Option(
-        metavar="ROUTE", help="school, intervention, grant or dfe (default: the request's).")
-                       ] = None,
+        metavar="ROUTE", help="school, intervention, grant, rise or dfe (closed: needs "
+        "--override) (default: the request's).")] = None,
     funder: Annotated[str | None, typer.Option(metavar="NAME", help="Who pays.")] = None,
+    rise_ref: Annotated[str | None, typer.Option(
+        "--rise-ref", metavar="REF", help="The RISE commission's reference (rise funding; "
+        "default: the request's).")] = None,
     dfe_extra_days: Annotated[int, typer.Option(
         "--dfe-extra-days", metavar="N",
         help="DfE-funded NLG packages at trusts: how many of the days are additional (0-5).")] = 0,
@@ -296,7 +311,7 @@ def deploy(
         request_id=request_id, leader=lookup.leader(st.reader, leader), days=days,
         start=start, end=end, work=work,
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
-        half_day_rate=half_day_rate, override=override, po=po, on=on)
+        half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref)
     result = st.write(lambda session: deployments.deploy(session, inp))
     emit_id(result["id"], fmt)
     r = result["rates"]
@@ -318,7 +333,8 @@ DEPLOYMENT_COLUMNS = [
     Column("logged_days", "logged", "days"),
 ]
 DEPLOYMENT_DETAIL = [
-    *DEPLOYMENT_COLUMNS[:11], Column("funder"), Column("dfe_extra_days", "DfE extra days", "int"),
+    *DEPLOYMENT_COLUMNS[:11], Column("funder"), Column("rise_ref", "RISE ref"),
+    Column("dfe_extra_days", "DfE extra days", "int"),
     Column("agreed_days", "agreed days", "days"), Column("logged_days", "logged days", "days"),
     Column("first_day", "first day", "date"), Column("last_day", "last day", "date"),
     Column("rate_pence", "day rate", "money"),

@@ -3,6 +3,7 @@ output options declared once, and converters for typed input."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,26 +56,38 @@ class State:
                             command=self.command)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, snapshot: bool = False) -> Iterator[Session]:
         from s2s_cli import db
 
-        with db.read_session(self.engine()) as session:
+        with db.read_session(self.engine(), snapshot=snapshot) as session:
             yield session
 
     @contextmanager
-    def reader(self, *, fast: bool = True) -> Iterator[Reader]:
-        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, else SQLAlchemy."""
+    def reader(self, *, fast: bool = True, snapshot: bool = False) -> Iterator[Reader]:
+        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, else SQLAlchemy.
+        With snapshot, every query sees the same moment (one read transaction: SQLite `BEGIN`
+        on one connection, PostgreSQL `REPEATABLE READ READ ONLY`), whatever others commit
+        meanwhile."""
         from s2s_cli import fastdb
 
         self.refuse_missing()
         conn = fastdb.open_sqlite(self.target) if fast else None
         if conn is not None:
             try:
+                if snapshot:
+                    conn.isolation_level = None  # the stdlib starts no transaction for reads
+                    conn.execute("BEGIN")
                 yield fastdb.sqlite_reader(conn)
+            except sqlite3.OperationalError as exc:
+                if fastdb.is_busy(exc):
+                    from s2s_cli.errors import Busy
+
+                    raise Busy() from exc
+                raise
             finally:
                 conn.close()
             return
-        with self.session() as session:
+        with self.session(snapshot=snapshot) as session:
             yield fastdb.session_reader(session)
 
     def note(self, message: str) -> None:

@@ -16,6 +16,8 @@ leader_app = typer.Typer(help="Show, add, edit, activate or deactivate a leader;
 school_app = typer.Typer(help="List, show, add and edit schools.", no_args_is_help=True)
 seed_app = typer.Typer(help="Load a directory YAML file, or dump the directory as one.",
                        no_args_is_help=True)
+trust_app = typer.Typer(help="Show an academy trust: its schools and leaders.",
+                        no_args_is_help=True)
 
 FIND_COLUMNS = [
     Column("id", "id"),
@@ -45,6 +47,17 @@ def find(
     name: Annotated[str | None, typer.Option(help="Part of the leader's name.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many leaders.")] = None,
     include_inactive: Annotated[bool, typer.Option(help="Include inactive leaders.")] = False,
+    grade_below: Annotated[list[str] | None, typer.Option(
+        "--grade-below", metavar="AREA=GRADE", help="Home school's latest report card grades "
+        "AREA (or any) worse than GRADE, e.g. achievement='expected standard'; repeatable.")
+    ] = None,
+    trust: Annotated[str | None, typer.Option(
+        "--trust", metavar="UID|NAME", help="Home school in this academy trust.")] = None,
+    near: Annotated[str | None, typer.Option(
+        "--near", metavar="URN|NAME", help="Order by straight-line distance from this school "
+        "(needs Easting/Northing from GIAS); adds distance_km.")] = None,
+    within: Annotated[float | None, typer.Option(
+        "--within", metavar="KM", help="With --near: only home schools this close.")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Search the directory for system leaders.
@@ -60,9 +73,11 @@ def find(
     with st.reader() as reader:
         filters = directory.build_filters(
             reader, specialisms=specialism, kind=kind, region=region, la=la, phase=phase,
-            name=name, limit=limit, include_inactive=include_inactive)
+            name=name, limit=limit, include_inactive=include_inactive, grade_below=grade_below,
+            trust=trust, near=near, within=within)
         rows = directory.search(reader, filters)
-    render(rows, FIND_COLUMNS, fmt, title=f"{len(rows)} leader(s)",
+    columns = FIND_COLUMNS + ([Column("distance_km", "km")] if near is not None else [])
+    render(rows, columns, fmt, title=f"{len(rows)} leader(s)",
            empty="No leaders match these filters.")
 
 
@@ -92,7 +107,9 @@ LEADER_COLUMNS = [
 SCHOOL_DETAIL = [
     Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
     Column("region"), Column("phase"), Column("type"), Column("trust"),
-    Column("pupils", kind="int"), Column("ofsted", "Ofsted"), Column("postcode"),
+    Column("trust_uid", "trust UID"), Column("trust_type", "trust type", table=False),
+    Column("pupils", kind="int"), Column("ofsted", "Ofsted (before report cards)"),
+    Column("postcode"), Column("easting", kind="int"), Column("northing", kind="int"),
     Column("status"), Column("teaching_school", "teaching school", "bool"),
     Column("teaching_school_hub", "teaching school hub", "bool"),
     Column("national_support_school", "national support school", "bool"),
@@ -124,13 +141,49 @@ def leader_show(ctx: typer.Context, leader_id: Annotated[str, typer.Argument(
     render_record(row, LEADER_COLUMNS, fmt, title=f"Leader {row['id']}")
 
 
+
+
+def card_lines(row: dict) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
+    """The report card (areas, grades, dates) first, then the legacy grades, as (key, label,
+    value) for the key/value table and plain output."""
+    from s2s_cli import taxonomy
+
+    out: list[tuple[str, str, str]] = []
+    card = row.get("report_card")
+    if card:
+        when = card["start"].isoformat() if card["start"] else "?"
+        pub = f", published {card['published'].isoformat()}" if card["published"] else ""
+        out.append(("report_card", "report card", f"inspected {when}{pub}" + (
+            f" ({card['number']})" if card["number"] else "")))
+        for area, g in card["grades"].items():
+            date = f" ({g['date'].isoformat()})" if g["date"] else ""
+            out.append((f"report_card.{area}",
+                        f"  {taxonomy.REPORT_CARD_AREA_NAMES.get(area, area)}",
+                        f"{g['grade']}{date}"))
+        out.append(("report_card.safeguarding", "  safeguarding",
+                    card["safeguarding"] or "not recorded"))
+        out.append(("report_card.category_of_concern", "  category of concern",
+                    card["category"] or "none"))
+    else:
+        out.append(("report_card", "report card", "none yet"))
+    for insp in row.get("inspections", []):
+        if insp["framework"] != "legacy":
+            continue
+        when = insp["start"].isoformat() if insp["start"] else "undated"
+        grades = "; ".join(
+            f"{taxonomy.LEGACY_AREA_NAMES.get(a, a).lower()} {g['score']} ({g['grade']})"
+            for a, g in insp["grades"].items())
+        out.append((f"legacy.{when}", f"legacy grades {when}", grades or "no grades"))
+    return out
+
+
 @school_app.command("show")
 def school_show(ctx: typer.Context, urn: Annotated[str, typer.Argument(
                     metavar="URN_OR_NAME", help="A URN or part of the school's name.")],
                 fmt: FormatOpt = Format.auto) -> None:
-    """Show one school and the leaders based there."""
+    """Show one school: its report card above its legacy Ofsted grades, and its leaders."""
     from s2s_cli.output import render_record, rich_table
-    from s2s_cli.services import directory, lookup
+    from s2s_cli.services import directory, lookup, ofsted
 
     with state(ctx).reader() as reader:
         row = directory.school(reader, lookup.school(reader, urn, "URN"))
@@ -142,14 +195,91 @@ def school_show(ctx: typer.Context, urn: Annotated[str, typer.Argument(
         from s2s_cli.output import _json_value
 
         record = {c.key: _json_value(c, row.get(c.key)) for c in cols}
+        record["trust_type"] = row["trust_type"]
+        record["report_card"] = ofsted.card_json(row["report_card"])
+        record["inspections"] = [ofsted.card_json(i) for i in row["inspections"]]
         record["leaders"] = [{c.key: _json_value(c, ldr.get(c.key)) for c in FIND_COLUMNS}
                              for ldr in row["leaders"]]
         sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return
+    if Format(fmt) is Format.csv:
+        render_record(row, cols, fmt)
+        return
+    lines = card_lines(row)
+    for key, _, value in lines:
+        row[key] = value
+    cols = cols + [Column(key, label) for key, label, _ in lines]
     # the school's own name, LA, region and phase would repeat on every row: left out
     here = [c for c in FIND_COLUMNS if c.key in ("id", "name", "kind", "specialisms")]
     extra = [rich_table(row["leaders"], here, title="Leaders based here")]
     render_record(row, cols, fmt, title=f"School {row['urn']}", extra=extra)
+
+
+TRUST_SCHOOL_COLUMNS = [
+    Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
+    Column("region", table=False), Column("phase"), Column("status", table=False),
+    Column("card", "report card"),
+]
+
+
+def card_summary(card: dict | None) -> str:  # type: ignore[type-arg]
+    """One line: the inspection date, then areas below expected, safeguarding, concern."""
+    if not card:
+        return "none yet"
+    low = [f"{a} {g['grade']}" for a, g in card["grades"].items() if g["score"] >= 4]
+    parts = [card["start"].isoformat() if card["start"] else "undated"]
+    parts += low or ["no area below expected standard"]
+    if card["safeguarding"] == "not met":
+        parts.append("safeguarding not met")
+    if card["category"]:
+        parts.append(card["category"])
+    return "; ".join(parts)
+
+
+@trust_app.command("show")
+def trust_show(ctx: typer.Context,
+               term: Annotated[str, typer.Argument(metavar="UID|NAME")],
+               fmt: FormatOpt = Format.auto) -> None:
+    """Show a trust: its schools with their report cards, and the leaders based in them."""
+    from s2s_cli.output import render_record, rich_table
+    from s2s_cli.services import directory, ofsted
+
+    with state(ctx).reader() as reader:
+        row = directory.trust(reader, term)
+    cols = [Column("uid", "UID"), Column("name"), Column("type"),
+            Column("school_count", "schools", "int"),
+            Column("leader_count", "leaders", "int")]
+    row["school_count"], row["leader_count"] = len(row["schools"]), len(row["leaders"])
+    if Format(fmt) is Format.json:
+        import json
+        import sys
+
+        from s2s_cli.output import _json_value
+
+        record = {c.key: _json_value(c, row.get(c.key)) for c in cols[:3]}
+        record["schools"] = [{**{c.key: s.get(c.key) for c in TRUST_SCHOOL_COLUMNS[:-1]},
+                              "report_card": ofsted.card_json(s["report_card"])}
+                             for s in row["schools"]]
+        record["leaders"] = [{c.key: _json_value(c, ldr.get(c.key)) for c in FIND_COLUMNS}
+                             for ldr in row["leaders"]]
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return
+    for s in row["schools"]:
+        s["card"] = card_summary(s["report_card"])
+    import sys
+
+    from s2s_cli.output import resolve_format
+
+    if resolve_format(fmt, sys.stdout) in (Format.csv, Format.plain):  # the schools, as rows
+        from s2s_cli.output import render
+
+        render(row["schools"], TRUST_SCHOOL_COLUMNS, fmt)
+        return
+    here = [c for c in FIND_COLUMNS if c.key in ("id", "name", "kind", "specialisms",
+                                                 "home_school")]
+    extra = [rich_table(row["schools"], TRUST_SCHOOL_COLUMNS, title="Schools"),
+             rich_table(row["leaders"], here, title="Leaders based in its schools")]
+    render_record(row, cols, fmt, title=f"Trust {row['uid']}", extra=extra)
 
 
 @seed_app.command("load")
@@ -516,15 +646,16 @@ def seed_dump(ctx: typer.Context,
     import sys
 
     from s2s_cli import seed
-    from s2s_cli.errors import InvalidInput
 
     st = state(ctx)
-    if out is not None and out.is_dir():
-        raise InvalidInput(f"{out} is a folder: give a file name for --out")
+    if out is not None and str(out) != "-":
+        from s2s_cli import safefile
+
+        safefile.check_target(out, what="--out")  # no link, device, FIFO or folder
     with st.session() as session:
         doc = seed.dump_directory(session)
     text = seed.to_yaml(doc)
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
     from s2s_cli.output import atomic_output
@@ -540,3 +671,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(leader_app, name="leader")
     app.add_typer(school_app, name="school")
     app.add_typer(seed_app, name="seed")
+    app.add_typer(trust_app, name="trust")

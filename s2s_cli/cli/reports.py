@@ -20,7 +20,8 @@ from s2s_cli.output import Column, Format
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-import_app = typer.Typer(help="Import from national registers (GIAS).", no_args_is_help=True)
+import_app = typer.Typer(help="Import from national registers (GIAS, Ofsted).",
+                         no_args_is_help=True)
 
 
 class ReportName(StrEnum):
@@ -133,7 +134,7 @@ def _out_format(fmt: Format, out: Path | None, excel: bool) -> Format:
     if fmt is Format.auto:
         if excel:
             return Format.csv
-        if out is not None:
+        if out is not None and str(out) != "-":
             by_suffix = OUT_SUFFIXES.get(out.suffix.lower())
             if by_suffix is None:
                 what = out.suffix or f"'{out.name}' (no suffix)"
@@ -297,7 +298,7 @@ def report(
                     console(fh).print(chart)
                 render(rows, columns, fmt, title=title, out=fh, excel=excel, totals=totals,
                        empty=empty)
-    if path is not None:
+    if path is not None and str(path) != "-":
         st.note(f"Wrote {count[0]} {key} row(s) to {path}")
 
 
@@ -328,13 +329,17 @@ def export(
 
     st = state(ctx)
     folder = expand_out(out, date=today().isoformat(), period=None)
-    if folder.exists() and not folder.is_dir():
+    from s2s_cli import safefile
+
+    if safefile.is_stdout(folder):
         from s2s_cli.errors import InvalidInput
 
-        raise InvalidInput(f"--out {folder} is a file; give a folder")
+        raise InvalidInput("export writes a folder of files: give --out DIR, not '-'")
+    safefile.check_folder(folder, what="--out")
     kinds = {"int": "int", "bool": "bool", "date": "date", "datetime": "date", "text": "text"}
     total = 0
-    with st.reader() as reader, contextlib.ExitStack() as stack:
+    # one read transaction: every table as of the same moment, whoever writes meanwhile
+    with st.reader(snapshot=True) as reader, contextlib.ExitStack() as stack:
         specs = exporter.tables()
         masker = exporter.load_masker(reader)
         doc = stack.enter_context(atomic_output(folder / exporter.JSON_NAME))
@@ -372,6 +377,8 @@ GIAS_SUMMARY = [
     Column("skipped", kind="int"), Column("filtered", kind="int"),
     Column("local_authorities_added", "local authorities added", "list"),
     Column("regions_added", "regions added", "list"),
+    Column("trusts_added", "trusts added", "int"),
+    Column("trusts_updated", "trusts updated", "int"),
 ]
 
 
@@ -409,11 +416,9 @@ def import_gias(
     from s2s_cli.services import gias
 
     st = state(ctx)
-    known_las: list[tuple[Any, str]] = []
-    if la:
-        with st.reader() as reader:
-            known_las = [(r[0], r[1]) for r in reader.all(
-                "SELECT code, name FROM local_authority")]
+    with st.reader() as reader:  # for --la, and to catch a code that names another LA
+        known_las: list[tuple[Any, str]] = [(r[0], r[1]) for r in reader.all(
+            "SELECT code, name FROM local_authority")]
     progress_cm = _progress(file)
     with progress_cm as update:
         parsed = gias.read(file, las=la, regions=region, open_only=open_only, progress=update,
@@ -439,6 +444,69 @@ def import_gias(
         render([summary], GIAS_SUMMARY, fmt)
     else:
         render_record(summary, GIAS_SUMMARY, fmt, title=f"GIAS import: {file.name}")
+
+
+OFSTED_SUMMARY = [
+    Column("file"), Column("encoding"), Column("rows", kind="int"), Column("added", kind="int"),
+    Column("updated", kind="int"), Column("unchanged", kind="int"),
+    Column("skipped", kind="int"), Column("unknown_schools", "unknown schools", "int"),
+    Column("schools_added", "schools added", "int"),
+]
+
+
+@import_app.command("ofsted")
+def import_ofsted(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="Ofsted's monthly management "
+                                         "information file (Windows-1252 or UTF-8).")],
+    add_schools: Annotated[bool, typer.Option(
+        "--add-schools", help="Create schools s2s does not hold from the row's name, local "
+        "authority, region and phase (default: count and skip them).")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Refuse the whole file (exit 2, nothing written) if any row is "
+        "bad.")] = False,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Add and update schools' Ofsted inspections (report cards and legacy grades) by URN.
+
+    Keeps each school's history: a new inspection is added beside the older ones, a known one
+    (same inspection number) is updated, and a re-import of the same file changes nothing.
+    Rows for URNs s2s does not hold are counted and skipped (or created with --add-schools);
+    bad rows (invalid URN, date or grade) are listed as FILE:LINE and skipped, or with
+    --strict refused. One transaction.
+
+    \b
+    Example:
+      s2s import ofsted management_information_state_funded_schools.csv
+    """
+    from s2s_cli.output import render, render_record
+    from s2s_cli.services import gias, ofsted
+
+    st = state(ctx)
+    with _progress(file) as update:
+        parsed = ofsted.read(file, progress=update)
+    bad = ofsted.bad_rows(parsed)
+    if strict and bad:
+        raise gias.GiasErrors(str(file), bad)
+    result = st.write(lambda session: ofsted.apply(session, parsed, add_schools=add_schools))
+    if st.quiet:
+        return
+    summary = result.summary()
+    if Format(fmt) is Format.json:
+        import json
+
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return
+    skipped = result.skipped()
+    for skip in skipped[:gias.MAX_SHOWN]:
+        sys.stderr.write(f"{file}:{skip.line}: skipped: {skip.reason}\n")
+    if len(skipped) > gias.MAX_SHOWN:
+        sys.stderr.write(f"... and {len(skipped) - gias.MAX_SHOWN} more skipped row(s) "
+                         "(--format json lists them all)\n")
+    if Format(fmt) is Format.csv:
+        render([summary], OFSTED_SUMMARY, fmt)
+    else:
+        render_record(summary, OFSTED_SUMMARY, fmt, title=f"Ofsted import: {file.name}")
 
 
 class _NoProgress:
@@ -476,7 +544,60 @@ def _progress(file: Path) -> Any:
     return bar()
 
 
+PROSPECT_COLUMNS = [
+    Column("urn", "URN", "int"), Column("name"), Column("local_authority", "LA"),
+    Column("region", table=False), Column("phase"), Column("severity", kind="int"),
+    Column("areas", "areas below expected", "map"), Column("safeguarding"),
+    Column("category_of_concern", "category of concern"),
+    Column("inspected", kind="date"), Column("published", kind="date", table=False),
+    Column("supported", kind="bool"), Column("active_deployments", "deployments", "int",
+                                             table=False),
+    Column("leaders_available", "leaders free", "int"), Column("distance_km", "km"),
+]
+
+
+def prospects(
+    ctx: typer.Context,
+    la: Annotated[str | None, typer.Option("--la", metavar="NAME",
+                                           help="Only schools in this local authority.")] = None,
+    region: Annotated[str | None, typer.Option(metavar="NAME",
+                                               help="Only schools in this region.")] = None,
+    near: Annotated[str | None, typer.Option(
+        "--near", metavar="URN|NAME", help="Measure the distance from this school (needs "
+        "Easting/Northing).")] = None,
+    within: Annotated[float | None, typer.Option(
+        "--within", metavar="KM", help="With --near: only schools this close.")] = None,
+    area: Annotated[str | None, typer.Option(
+        metavar="AREA", help="Only schools below expected standard in this report-card area.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many schools.")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """The schools that need us: latest report card with needs attention or urgent
+    improvement in some area, safeguarding not met, or a category of concern.
+
+    Each with its low areas and grades, the inspection date, whether we already support it
+    (active deployments) and how many of our active leaders with days free hold a specialism
+    serving those areas. Most severe first, then the most recent. Made for cron.
+
+    \b
+    Example:
+      s2s prospects --region "North West" --area leadership --format csv
+    """
+    from s2s_cli.output import render
+    from s2s_cli.services import prospects as service
+
+    with state(ctx).reader() as reader:
+        rows = service.prospects(reader, la=la, region=region, near=near, within=within,
+                                 area=area, limit=limit)
+    if state(ctx).quiet:
+        return
+    render(rows, PROSPECT_COLUMNS, fmt, title=f"{len(rows)} school(s) that may need support",
+           empty="No school's latest report card shows a concern.")
+
+
 def register(app: typer.Typer) -> None:
+    app.command("prospects")(prospects)
     app.command("report")(report)
     app.command("export")(export)
     app.add_typer(import_app, name="import")

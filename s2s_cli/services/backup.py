@@ -20,8 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from s2s_cli import location
-from s2s_cli.errors import InvalidInput, Refused, S2SError
+from s2s_cli import location, safefile
+from s2s_cli.errors import Busy, InvalidInput, Refused, S2SError
+from s2s_cli.fastdb import is_busy, lock_timeout
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -44,13 +45,20 @@ def default_backup_path(target: str) -> Path:
     return Path.cwd() / f"s2s-backup-{_stamp()}.dump"
 
 
-def _private_temp(dest: Path) -> Path:
+def _private_temp(dest: Path, before: os.stat_result | None = None) -> Path:
+    """A new 0600 file beside dest, owned like the file it will replace."""
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        safefile.make_private_dirs(dest.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     except OSError as exc:
         raise S2SError(f"cannot write {dest}: {exc.strerror or exc}") from exc
-    os.fchmod(fd, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        safefile.keep_owner(fd, before, dest)
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
     os.close(fd)
     return Path(tmp)
 
@@ -63,20 +71,31 @@ def _discard(path: Path) -> None:
             pass
 
 
-def _check_dest(dest: Path, source: Path | None, *, replace: bool) -> None:
-    if dest.is_dir():
+def _check_dest(dest: Path, source: Path | None, *, replace: bool) -> os.stat_result | None:
+    """Refuse a destination that is not a new path or a regular file (see safefile); the
+    stat of the file a --force backup replaces."""
+    if safefile.is_stdout(dest):
+        raise InvalidInput("a backup is a file: give a file name, not '-'")
+    if os.path.isdir(dest) and not os.path.islink(dest):
         raise InvalidInput(f"{dest} is a folder: give a file name for the backup")
-    if source is not None and dest.exists() and dest.resolve() == source.resolve():
+    before = safefile.check_target(dest)
+    if source is not None and before is not None and dest.resolve() == source.resolve():
         raise InvalidInput("the backup must not be the database itself")
     if not dest.parent.exists():
         raise InvalidInput(f"folder {dest.parent} does not exist")
-    if not replace and (dest.exists() or dest.is_symlink()):
+    safefile.check_folder(dest.parent)
+    if not replace and before is not None:
         raise Refused(f"{dest} exists; use --force to replace it")
+    if before is not None and before.st_uid != os.geteuid() and os.geteuid() != 0:
+        raise Refused(f"{dest} belongs to another user: s2s will not take it over; nothing "
+                      "was written")
+    return before
 
 
-def _copy_sqlite(src: sqlite3.Connection, dest: Path) -> None:
+def _copy_sqlite(src: sqlite3.Connection, dest: Path,
+                 before: os.stat_result | None = None) -> None:
     """Copy an open database into dest through the backup API, privately and atomically."""
-    tmp = _private_temp(dest)
+    tmp = _private_temp(dest, before)
     try:
         out = sqlite3.connect(str(tmp))
         try:
@@ -91,8 +110,7 @@ def _copy_sqlite(src: sqlite3.Connection, dest: Path) -> None:
                            "written")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, dest)
-        os.chmod(dest, 0o600)
+        safefile.replace(tmp, dest, before)
     except BaseException:
         _discard(tmp)
         raise
@@ -108,15 +126,18 @@ def backup_sqlite(target: str, dest: Path | None, *, force: bool = False) -> Bac
         raise InvalidInput(f"no database at {source} to back up")
     replace = force or dest is None  # the default name is new each second
     dest = dest or default_backup_path(target)
-    _check_dest(dest, source, replace=replace)
+    before = _check_dest(dest, source, replace=replace)
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-        src.execute("PRAGMA busy_timeout=30000")
+        wait = lock_timeout()
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=wait)
+        src.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
     except sqlite3.Error as exc:
         raise S2SError(f"cannot open {source}: {exc}") from exc
     try:
-        _copy_sqlite(src, dest)
+        _copy_sqlite(src, dest, before)
     except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         raise S2SError(f"backup failed: {exc}; nothing was written") from exc
     finally:
         src.close()
@@ -143,17 +164,17 @@ def backup_postgres(target: str, dest: Path | None, *, force: bool = False) -> B
                        "(e.g. `apt-get install postgresql-client`) to back up a server database")
     replace = force or dest is None
     dest = dest or default_backup_path(target)
-    _check_dest(dest, None, replace=replace)
+    before = _check_dest(dest, None, replace=replace)
     url, env = _libpq_url(target)
-    tmp = _private_temp(dest)
+    tmp = _private_temp(dest, before)
     try:
         proc = subprocess.run([tool, "--format=custom", "--no-owner", f"--file={tmp}", url],
                               env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             detail = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise S2SError(f"pg_dump failed: {detail}; nothing was written")
-        os.replace(tmp, dest)
-        os.chmod(dest, 0o600)
+        os.chmod(tmp, 0o600)  # pg_dump may have recreated it
+        safefile.replace(tmp, dest, before)
     except BaseException:
         _discard(tmp)
         raise
@@ -205,6 +226,117 @@ def verify_backup(path: Path) -> str:
     return rev
 
 
+def _schema(conn: sqlite3.Connection) -> dict[str, object]:
+    """The structure of a SQLite database: per table its columns, foreign keys and indexes,
+    and every trigger's normalised text."""
+    out: dict[str, object] = {}
+    for kind, name, sql in conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+            "AND type IN ('table', 'trigger') ORDER BY name"):
+        if kind == "trigger":
+            out[f"trigger {name}"] = " ".join(str(sql or "").lower().split())
+            continue
+        q = name.replace('"', '""')
+        cols = tuple((r[1], str(r[2]).upper(), bool(r[3]), int(r[5]))
+                     for r in conn.execute(f'PRAGMA table_info("{q}")'))
+        fks = tuple(sorted((str(r[2]), str(r[3]), str(r[4]))
+                           for r in conn.execute(f'PRAGMA foreign_key_list("{q}")')))
+        idx = []
+        for r in conn.execute(f'PRAGMA index_list("{q}")'):
+            iq = str(r[1]).replace('"', '""')
+            idx.append((str(r[1]) if r[3] != "pk" else "(primary key)", bool(r[2]),
+                        tuple(str(c[2]) for c in conn.execute(f'PRAGMA index_info("{iq}")'))))
+        out[f"table {name}"] = (cols, fks, tuple(sorted(idx)))
+    return out
+
+
+def _schema_findings(have: dict[str, object], want: dict[str, object]) -> list[str]:
+    found = []
+    for kind in ("table", "trigger"):
+        missing = [k.split(" ", 1)[1] for k in want if k.startswith(kind) and k not in have]
+        if missing:
+            found.append(f"{kind}{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                         f"{'are' if len(missing) > 1 else 'is'} missing")
+    found += [f"{key} is not part of the s2s schema" for key in have if key not in want]
+    for key in want:
+        if key in have and have[key] != want[key]:
+            if key.startswith("table "):
+                hc, hf, hi = have[key]  # type: ignore[misc]
+                wc, wf, wi = want[key]  # type: ignore[misc]
+                what = ("columns" if hc != wc else "foreign keys" if hf != wf else "indexes")
+                found.append(f"{key} has other {what} than the schema")
+            else:
+                found.append(f"{key} differs from the schema")
+    return found
+
+
+def _forget_engines(folder: Path) -> None:
+    """Close and forget the engines opened on scratch files under folder."""
+    from s2s_cli import db
+
+    for key in [k for k in db._ENGINES if str(folder) in k]:
+        db._ENGINES.pop(key).dispose()
+
+
+def reference_schema(rev: str, folder: Path) -> dict[str, object]:
+    """The schema the migrations build at rev, in a scratch database under folder."""
+    from s2s_cli import db
+
+    path = folder / f"reference-{rev}.db"
+    engine = db.make_engine(str(path))
+    try:
+        db.upgrade(engine, rev)
+    finally:
+        _forget_engines(folder)
+    conn = sqlite3.connect(str(path))
+    try:
+        return _schema(conn)
+    finally:
+        conn.close()
+
+
+def check_candidate(path: Path, rev: str) -> list[str]:
+    """Everything `s2s db check` would say about the database at path, plus whether its
+    schema is exactly the one the migrations build at its revision: one line per finding
+    (empty when sound).  Runs on a private scratch copy (upgraded to the current schema first
+    when older); path is never changed."""
+    from s2s_cli import db, fastdb
+    from s2s_cli.services import integrity
+
+    with tempfile.TemporaryDirectory(prefix="s2s-restore-check-") as scratch:
+        folder = Path(scratch)
+        os.chmod(folder, 0o700)
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = _schema_findings(_schema(src), reference_schema(rev, folder))
+            if found:
+                return [f"schema: {f}" for f in found]
+            copy = sqlite3.connect(str(folder / "candidate.db"))
+            try:
+                src.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            src.close()
+        target = str(folder / "candidate.db")
+        if rev != location.SCHEMA_HEAD:
+            engine = db.make_engine(target)
+            try:
+                db.upgrade(engine)
+            except Exception as exc:  # noqa: BLE001 - any failure means "not restorable"
+                return [f"upgrade: the file does not upgrade to {location.SCHEMA_HEAD} "
+                        f"({str(getattr(exc, 'orig', exc)).splitlines()[0]})"]
+            finally:
+                _forget_engines(folder)
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        try:
+            _summary, findings = integrity.run(fastdb.sqlite_reader(conn))
+        finally:
+            conn.close()
+        _forget_engines(folder)
+        return [f"{f['check']}: {f['finding']}" for f in findings]
+
+
 def _has_tables(path: Path) -> bool:
     if not path.exists() or path.stat().st_size == 0:
         return False
@@ -237,6 +369,13 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
     rev = verify_backup(source)
     if path.exists() and source.resolve() == path.resolve():
         raise InvalidInput("the backup and the database are the same file")
+    # the whole `db check` (and the schema at its revision) on the candidate, before anything
+    # is replaced
+    problems = check_candidate(source, rev)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise Refused(f"{source} fails db check with {len(problems)} finding(s): "
+                      + "; ".join(problems[:3]) + more + "; nothing was restored")
     safety: Path | None = None
     if _has_tables(path):
         if not force:
@@ -245,13 +384,14 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
         safety = path.with_name(f"{path.name}.before-restore-{_stamp()}.db")
         backup_sqlite(str(path), safety, force=True)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        safefile.make_private_dirs(path.parent)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     try:
-        dst = sqlite3.connect(str(path), timeout=30)
+        wait = lock_timeout()
+        dst = sqlite3.connect(str(path), timeout=wait)
         try:
-            dst.execute("PRAGMA busy_timeout=30000")
+            dst.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             # Copy into the live file through SQLite, holding its write lock: other processes
             # see either the old database or the restored one, never a mixture.
             src.backup(dst)
@@ -260,6 +400,8 @@ def restore(target: str, source: Path, *, force: bool) -> RestoreResult:
         finally:
             dst.close()
     except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise Busy() from exc
         raise S2SError(f"restore failed: {exc}"
                        + (f"; the previous database is kept at {safety}" if safety else "")
                        ) from exc

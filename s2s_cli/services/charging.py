@@ -20,14 +20,23 @@ Payer
 * route ``dfe``, any other leader   -> every day to the payer "DfE" (kind ``funded``, no cap).
 Free days stay with the payer the day would otherwise have had and appear on its invoice at £0.
 
+Terms frozen at agreement
+-------------------------
+Everything below reads the deployment's own frozen terms (migration 0004_money): the kind of
+leader it was agreed with (``leader_kind``), the supported school's type then
+(``school_type``), the payer, VAT and payment terms.  Re-designating a leader, converting a
+school or moving a leader never changes what an agreed deployment is billed.
+
 DfE packages
 ------------
-Packages are for national leaders of governance (NLGs) only.  A DfE-funded NLG package is 3 days
-for a maintained school, 5 days for a trust (a school whose type is an academy or a free school),
-plus the deployment's ``dfe_extra_days`` (at most 5; trusts only).  The package days are the
-deployment's first logged days in date order (then log id); later days are charged to the
-school at the deployment's rates.  A DfE-funded deployment of an SLE, LLE or NLE has no package:
-all its days are funded by DfE.
+Packages are for national leaders of governance (NLGs) only, and belong to the supported school
+for an academic year, across all its DfE-funded NLG deployments.  A package is 3 days for a
+maintained school, 5 days for a trust (a school whose type is an academy or a free school), plus
+the deployment's ``dfe_extra_days`` (at most 5; trusts only).  A day is funded while the
+school's package days used that year are below the day's deployment's package; the package days
+are the first logged in date order (then log id); later days are charged to the school at the
+deployment's rates.  A DfE-funded deployment of an SLE, LLE or NLE has no package: all its days
+are funded by DfE.
 
 NLG allowance
 -------------
@@ -36,17 +45,17 @@ A national leader of governance's first 5 days (10 halves) in each academic year
 are free.  Days of DfE-funded deployments neither use nor get the allowance: package days are
 funded, days beyond the package are charged.
 
-Counting in halves, never splitting a day
------------------------------------------
-A logged day is one or two halves and is never split between kinds (a day is on exactly one
-line of one live invoice).  A day is free (or in the package) only when *all* of it fits in what
-remains; a full day that meets a single remaining half is charged and that half waits for the
-next half day.  So the allowance and the package are never exceeded.
+Counting in halves; a day that straddles the end is split
+--------------------------------------------------------
+A logged day is one or two halves.  When a full day meets a single remaining half of the
+allowance (or package), it is split: half free (or funded) and half charged, on two lines of the
+same invoice.  So exactly 5 days of allowance are always usable, and never more.
 
 What remains is counted against live invoices: remaining = allowance (or package) - the free (or
-package) halves already on live (issued, not voided) invoices; it is handed to not-yet-invoiced
-days in date order.  Issuing periods in date order therefore gives exactly "the first 5 days",
-and voiding an invoice hands its free and package halves back.
+package) halves of days still on live invoices; it is handed to not-yet-invoiced days in date
+order (then log id), whatever order they were logged, voided or credited in.  Issuing periods in
+date order therefore gives exactly "the first 5 days", and voiding or crediting hands the free
+and package halves back.
 
 Amounts
 -------
@@ -54,8 +63,9 @@ A full day costs the deployment's ``rate_pence``, a half day its ``half_day_rate
 (both fixed on the deployment when it was agreed, so later rate-card edits never change them).
 Supply cover owed to the leader's home school is ``supply_pence`` per full day and
 ``half_day_supply_pence`` per half day, on charged and funded days only (a free day owes none);
-the alliance's administration share is amount - supply.  VAT is the card's
-``invoice.vat_percent_bp`` of an invoice's subtotal, rounded half up; total = subtotal + VAT.
+the alliance's administration share is amount - supply.  VAT is charged at each deployment's
+frozen rate: per VAT rate, the rate times the net of the invoice's lines at that rate, rounded
+half up to the penny; total = subtotal + VAT.
 """
 
 from __future__ import annotations
@@ -63,6 +73,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from s2s_cli.taxonomy import academic_year_of
 
@@ -92,6 +103,11 @@ class Dep:
     supply_pence: int
     half_day_supply_pence: int
     leader_name: str = ""
+    payer_school_urn: int | None = None
+    payer_name: str | None = None
+    vat_percent_bp: int = 0
+    payment_terms_days: int = 28
+    work: str = "other"
 
     @property
     def is_nlg(self) -> bool:
@@ -144,7 +160,7 @@ def dfe_package_halves(dep: Dep) -> int:
     return 2 * DFE_MAINTAINED_DAYS
 
 
-FUNDER_ROUTES = ("intervention", "grant")
+FUNDER_ROUTES = ("intervention", "grant", "rise")  # taxonomy.FUNDED_ROUTES: a named funder pays
 
 
 def base_kind_of(funding: str, leader_kind: str) -> str:
@@ -171,7 +187,11 @@ def payer_of(funding: str, funder: str | None, school_name: str, school_urn: int
 
 
 def payer_for(dep: Dep, kind: str) -> Payer:
-    return Payer(*payer_of(dep.funding, dep.funder, dep.school_name, dep.school_urn, kind))
+    if dep.payer_school_urn is not None:
+        name, urn = dep.payer_name or dep.school_name, dep.payer_school_urn
+    else:
+        name, urn = dep.school_name, dep.school_urn
+    return Payer(*payer_of(dep.funding, dep.funder, name, urn, kind))
 
 
 def day_amounts(dep: Dep, halves: int, kind: str) -> tuple[int, int]:
@@ -194,48 +214,62 @@ def counted_amounts(kind: str, full_days: int, half_days: int, rate: int, half_d
 
 
 def vat_pence(subtotal_pence: int, vat_percent_bp: int) -> int:
-    """VAT on a subtotal, rounded half up (away from zero), in integer arithmetic."""
-    sign = -1 if subtotal_pence < 0 else 1
-    return sign * ((abs(subtotal_pence) * int(vat_percent_bp) + 5000) // 10000)
+    """VAT on a subtotal, rounded half up (away from zero) to the penny, in integers."""
+    from s2s_cli.services.rates import half_up
+
+    return half_up(subtotal_pence * int(vat_percent_bp), 10000)
 
 
-def classify(days: Iterable[Day], deps: dict[int, Dep], *,
-             package_left: dict[int, int] | None = None,
-             allowance_left: dict[tuple[str, int], int] | None = None) -> dict[int, str]:
-    """The kind of each not-yet-invoiced day (by day id).
+Parts = list[tuple[str, int]]  # (kind, halves) of one day: one part, or two when split
 
-    `days` must hold, for every deployment and leader concerned, all the not-yet-invoiced days
-    that come before the ones of interest (they take the allowance and the package first).
-    `package_left` (by deployment id) and `allowance_left` (by (leader id, academic year)) are
-    what live invoices have not used; missing entries mean nothing used yet.  Both dicts are
-    updated in place."""
-    package_left = {} if package_left is None else package_left
-    allowance_left = {} if allowance_left is None else allowance_left
-    kinds: dict[int, str] = {}
+
+def classify_parts(days: Iterable[Day], deps: dict[int, Dep], *,
+                   package_used: dict[tuple[int, int], int] | None = None,
+                   allowance_used: dict[tuple[str, int], int] | None = None
+                   ) -> dict[int, Parts]:
+    """The kind(s) of each not-yet-invoiced day (by day id): [(kind, halves)], two parts when a
+    full day straddles the end of the allowance or package.
+
+    `days` must hold every not-yet-invoiced day of the leaders (allowance) and schools
+    (package) concerned up to the last one of interest.  `package_used` (by (school URN,
+    academic year)) and `allowance_used` (by (leader id, academic year)) are the halves days
+    on live invoices already hold; updated in place."""
+    package_used = {} if package_used is None else package_used
+    allowance_used = {} if allowance_used is None else allowance_used
+    out: dict[int, Parts] = {}
     for day in sorted(days, key=lambda d: (d.date, d.id)):
         dep = deps[day.deployment_id]
+        inside, special = 0, ""
         if dep.has_package:  # never free: beyond the package, charged to the school
-            left = package_left.setdefault(dep.id, dfe_package_halves(dep))
-            if day.halves <= left:
-                package_left[dep.id] = left - day.halves
-                kinds[day.id] = "funded"
-                continue
+            key = (dep.school_urn, academic_year_of(day.date))
+            used = package_used.get(key, 0)
+            inside = max(0, min(day.halves, dfe_package_halves(dep) - used))
+            package_used[key] = used + inside
+            special = "funded"
         elif dep.is_nlg:
-            key = (dep.leader_id, academic_year_of(day.date))
-            left = allowance_left.setdefault(key, NLG_ALLOWANCE_HALVES)
-            if day.halves <= left:
-                allowance_left[key] = left - day.halves
-                kinds[day.id] = "free"
-                continue
-        kinds[day.id] = base_kind(dep)
-    return kinds
+            lkey = (dep.leader_id, academic_year_of(day.date))
+            used = allowance_used.get(lkey, 0)
+            inside = max(0, min(day.halves, NLG_ALLOWANCE_HALVES - used))
+            allowance_used[lkey] = used + inside
+            special = "free"
+        parts: Parts = [(special, inside)] if inside else []
+        if day.halves - inside:
+            parts.append((base_kind(dep), day.halves - inside))
+        out[day.id] = parts
+    return out
+
+
+def classify(days: Iterable[Day], deps: dict[int, Dep], **kw: Any) -> dict[int, str]:
+    """The kind of each day, for days that are not split (a split day reads 'split')."""
+    return {i: parts[0][0] if len(parts) == 1 else "split"
+            for i, parts in classify_parts(days, deps, **kw).items()}
 
 
 class Line:
     """One invoice line: the days of one deployment of one kind."""
 
     __slots__ = ("dep", "kind", "payer", "date_from", "date_to", "full_days", "half_days",
-                 "amount_pence", "supply_pence", "days")
+                 "amount_pence", "supply_pence", "days", "earlier")
 
     def __init__(self, dep: Dep, kind: str) -> None:
         self.dep = dep
@@ -247,7 +281,8 @@ class Line:
         self.half_days = 0
         self.amount_pence = 0
         self.supply_pence = 0
-        self.days: list[tuple[Day, int, int]] = []  # (day, amount, supply) when added singly
+        self.days: list[tuple[Day, int, int, int]] = []  # (day, halves, amount, supply)
+        self.earlier = 0  # days dated before the period asked for (billed late)
 
     @property
     def halves(self) -> int:
@@ -268,22 +303,35 @@ class Line:
         if self.date_to is None or last > self.date_to:
             self.date_to = last
         if day is not None:
-            self.days.append((day, amount, supply))
+            self.days.append((day, halves, amount, supply))
+
+
+def vat_by_rate(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """[(rate bp, net, VAT)] per VAT rate, from (rate bp, net) per line: VAT is worked out once
+    per rate on the net at that rate, rounded half up to the penny."""
+    nets: dict[int, int] = {}
+    for bp, net in lines:
+        nets[bp] = nets.get(bp, 0) + net
+    return [(bp, net, vat_pence(net, bp)) for bp, net in sorted(nets.items())]
 
 
 @dataclass(slots=True)
 class DraftInvoice:
     payer: Payer
     lines: list[Line]
-    vat_percent_bp: int = 0
+    payment_terms_days: int = 28
     subtotal_pence: int = 0
     vat_pence: int = 0
     total_pence: int = 0
 
     def __post_init__(self) -> None:
         self.subtotal_pence = sum(line.amount_pence for line in self.lines)
-        self.vat_pence = vat_pence(self.subtotal_pence, self.vat_percent_bp)
+        self.vat_pence = sum(v for _, _, v in self.vat_rates)
         self.total_pence = self.subtotal_pence + self.vat_pence
+
+    @property
+    def vat_rates(self) -> list[tuple[int, int, int]]:
+        return vat_by_rate((ln.dep.vat_percent_bp, ln.amount_pence) for ln in self.lines)
 
 
 class LineBook:
@@ -299,24 +347,30 @@ class LineBook:
             found = self.lines[key] = Line(dep, kind)
         return found
 
-    def add_day(self, dep: Dep, day: Day, kind: str) -> None:
-        self.line(dep, kind).add(day.halves, 1, day.date, day.date, day)
+    def add_day(self, dep: Dep, day: Day, kind: str, halves: int | None = None,
+                before: dt.date | None = None) -> None:
+        line = self.line(dep, kind)
+        line.add(day.halves if halves is None else halves, 1, day.date, day.date, day)
+        if before is not None and day.date < before:
+            line.earlier += 1
 
     def add_counts(self, dep: Dep, kind: str, full_days: int, half_days: int,
-                   first: dt.date, last: dt.date) -> None:
+                   first: dt.date, last: dt.date, earlier: int = 0) -> None:
         """Add days counted elsewhere (in SQL): so many full and half days, first..last."""
         line = self.line(dep, kind)
         if full_days:
             line.add(2, full_days, first, last)
         if half_days:
             line.add(1, half_days, first, last)
+        line.earlier += earlier
 
-    def invoices(self, vat_percent_bp: int) -> list[DraftInvoice]:
-        """One draft invoice per payer (payers by name, lines by leader, deployment, kind)."""
-        by_payer: dict[tuple[str, int | None], list[Line]] = {}
+    def invoices(self) -> list[DraftInvoice]:
+        """One draft invoice per payer and agreed payment terms (payers by name, lines by
+        leader, deployment, kind)."""
+        by_payer: dict[tuple[str, int | None, int], list[Line]] = {}
         for line in self.lines.values():
             payer = line.payer
-            key = (payer.name, payer.school_urn)
+            key = (payer.name, payer.school_urn, line.dep.payment_terms_days)
             group = by_payer.get(key)
             if group is None:
                 by_payer[key] = [line]
@@ -324,9 +378,9 @@ class LineBook:
                 group.append(line)
         out = []
         order = {k: i for i, k in enumerate(KINDS)}
-        for key in sorted(by_payer, key=lambda k: (k[0].lower(), k[1] or 0)):
+        for key in sorted(by_payer, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
             lines = by_payer[key]
             if len(lines) > 1:
                 lines.sort(key=lambda ln: (ln.dep.leader_id, ln.dep.id, order[ln.kind]))
-            out.append(DraftInvoice(lines[0].payer, lines, vat_percent_bp))
+            out.append(DraftInvoice(lines[0].payer, lines, key[2]))
         return out

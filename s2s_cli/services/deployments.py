@@ -53,6 +53,7 @@ from s2s_cli.services.requests import (
     as_date,
     bind_date,
     check_funder,
+    check_rise_ref,
     choice,
     clean_po,
     lock_request,
@@ -151,6 +152,7 @@ class DeployInput:
     override: str | None
     po: str | None = None
     on: dt.date | None = None  # the date agreed (default today)
+    rise_ref: str | None = None
 
 
 def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
@@ -159,7 +161,7 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
                     dfe_extra_days: int = 0, rate: str | None = None,
                     half_day_rate: str | None = None,
                     override: str | None = None, po: str | None = None,
-                    on: str | None = None) -> DeployInput:
+                    on: str | None = None, rise_ref: str | None = None) -> DeployInput:
     begin = parsing.parse_date(start, what="--start") if start else today()
     finish = parsing.parse_date(end, what="--end") if end else None
     parsing.check_range(begin, finish, what="--start/--end")
@@ -183,7 +185,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         rate_pence=rate_pence, half_day_rate_pence=half_pence,
         override=(parsing.clean_text(override, what="--override", required=True)
                   if override is not None else None),
-        po=clean_po(po), on=past_date(on, what="--on") if on is not None else None)
+        po=clean_po(po), on=past_date(on, what="--on") if on is not None else None,
+        rise_ref=parsing.clean_text(rise_ref, what="--rise-ref", max_len=100))
 
 
 def check_dfe_extra(extra: int, funding: str, school: Any, leader: Any, halves: int) -> None:
@@ -233,7 +236,10 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         funder = inp.funder
     else:
         funder = req.funder if funding == req.funding else None
-    check_funder(funding, funder)
+    rise_ref = inp.rise_ref if inp.rise_ref is not None else (
+        req.rise_ref if funding == req.funding else None)
+    check_funder(funding, funder, inp.rise_ref)
+    rise_ref = check_rise_ref(funding, rise_ref)
     check_dfe_extra(inp.dfe_extra_days, funding, school, leader, halves)
     agreed_on = inp.on or today()
     if agreed_on < req.received:
@@ -241,6 +247,8 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
                       f"({req.received})")
 
     refusals = []
+    if funding == "dfe":
+        refusals.append(f"dfe funding: {taxonomy.DFE_NLG_CLOSED}")
     if req.status in ("cancelled", "completed"):
         refusals.append(f"request {req.id} is {req.status}")
     if not leader.active or leader.erased:
@@ -261,10 +269,17 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         r = rates.negotiated(card, inp.rate_pence, inp.half_day_rate_pence)
     else:
         r = rates.rates_for(card, leader.kind, inp.work, school.pupils)
-    dep = Deployment(
+    misfit = rates.check_admin_fits(card, r.day_pence, r.half_day_pence, "this deployment")
+    if misfit:
+        raise Refused(misfit)
+    terms = rates.frozen_terms(card, leader_kind=leader.kind,
+                               home_school_urn=leader.home_school_urn, school_urn=school.urn,
+                               school_type=school.type, pupils=school.pupils, work=inp.work,
+                               funding=funding)
+    dep = Deployment(**terms,
         request_id=req.id, leader_id=leader.id, school_urn=req.school_urn, agreed_halves=halves,
         start=inp.start, end=inp.end, work=inp.work, funding=funding, funder=funder,
-        dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
+        rise_ref=rise_ref, dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
         half_day_rate_pence=r.half_day_pence, supply_pence=r.supply_pence,
         half_day_supply_pence=r.half_day_supply_pence,
         rate_source="negotiated" if inp.rate_pence is not None else "card",
@@ -284,7 +299,7 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
 
 DEPLOYMENT_SELECT = """
 SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, d.start,
-       d."end", d.work, d.funding, d.funder, d.dfe_extra_days, d.agreed_halves,
+       d."end", d.work, d.funding, d.funder, d.rise_ref, d.dfe_extra_days, d.agreed_halves,
        (SELECT coalesce(sum(g.halves), 0) FROM day_log g WHERE g.deployment_id = d.id),
        d.rate_pence, d.half_day_rate_pence, d.supply_pence, d.half_day_supply_pence,
        d.rate_source, d.override_reason, d.closed_on, d.po, d.agreed_on, d.cancel_reason,
@@ -292,7 +307,8 @@ SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, 
 FROM deployment d JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = d.school_urn
 """
 DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "school", "status",
-                   "start", "end", "work", "funding", "funder", "dfe_extra_days", "agreed_days",
+                   "start", "end", "work", "funding", "funder", "rise_ref", "dfe_extra_days",
+                   "agreed_days",
                    "logged_days", "rate_pence", "half_day_rate_pence", "supply_pence",
                    "half_day_supply_pence", "rate_source", "override_reason", "closed_on",
                    "po", "agreed_on", "cancel_reason", "cancelled_on")
@@ -547,8 +563,15 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     if "funder" in given:
         funder = given["funder"]
     else:
-        funder = dep.funder if funding in ("intervention", "grant") else None
+        funder = dep.funder if funding in taxonomy.FUNDED_ROUTES else None
     check_funder(funding, funder)
+    if funding != dep.funding:
+        from s2s_cli.services.requests import check_dfe_closed
+
+        check_dfe_closed(funding, edit.override if funding == "dfe" else None, "deployment")
+        if funding == "rise" and not dep.rise_ref:
+            raise InvalidInput("a deployment moves to rise funding only with its RISE "
+                               "reference: cancel it and deploy again with --rise-ref")
     extra = given.get("dfe_extra_days", dep.dfe_extra_days if funding == "dfe" else 0)
     check_dfe_extra(extra, funding, school, leader, halves)
 
@@ -650,11 +673,11 @@ def cancel_deployment(session: Any, deployment_id: int, reason: str,
     days = session.exec(select(DayLog).where(DayLog.deployment_id == deployment_id)).all()
     ids = [d.id for d in days]
     removed = sum(d.halves for d in days)
+    links = []
     for chunk in range(0, len(ids), 500):
-        for link in session.exec(select(InvoiceDay).where(
-                InvoiceDay.day_log_id.in_(ids[chunk:chunk + 500]))).all():  # type: ignore
-            session.delete(link)
-    session.flush()
+        links += session.exec(select(InvoiceDay).where(
+            InvoiceDay.day_log_id.in_(ids[chunk:chunk + 500]))).all()  # type: ignore
+    drop_voided_links(session, links)
     for d in days:
         session.delete(d)
     dep.status = "cancelled"
@@ -891,6 +914,18 @@ def _editable_day(session: Any, log_id: int) -> Any:
     return log
 
 
+def drop_voided_links(session: Any, links: list[Any]) -> None:
+    """Remove the links from voided documents to days being removed (audited), and seal those
+    documents again: the new seal is recorded in the audit chain, so `db check` sees a
+    documented change, not tampering."""
+    from s2s_cli import audit
+
+    for link in links:
+        session.delete(link)
+    session.flush()
+    audit.seal_documents(session, sorted({link.invoice_id for link in links}))
+
+
 def undo_log(session: Any, log_id: int) -> dict[str, Any]:
     """Delete a day log on no live invoice.  A day once on voided invoices loses its
     `invoice_day` links (both deletions audited); the credit notes keep their lines."""
@@ -904,9 +939,7 @@ def undo_log(session: Any, log_id: int) -> dict[str, Any]:
             "halves": log.halves}
     info["replanned"] = planning.unconfirm(session, log_id)
     links = session.exec(select(InvoiceDay).where(InvoiceDay.day_log_id == log_id)).all()
-    for link in links:
-        session.delete(link)
-    session.flush()
+    drop_voided_links(session, links)
     session.delete(log)
     session.flush()
     info["was_invoiced"] = bool(links)

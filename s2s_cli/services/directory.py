@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from s2s_cli import taxonomy
-from s2s_cli.errors import InvalidInput, NotFound
+from s2s_cli.errors import InvalidInput, NotFound, Refused
 from s2s_cli.fastdb import Reader
 
 MAX_LIMIT = 100_000
@@ -26,6 +26,10 @@ class Filters:
     name: str | None = None
     limit: int | None = None
     include_inactive: bool = False
+    grade_below: list[tuple[str | None, int]] = field(default_factory=list)
+    trust_uid: str | None = None
+    near: tuple[int, int, int] | None = None  # (easting, northing, the school's URN)
+    within_m: int | None = None
 
 
 def resolve_specialism(term: str) -> str:
@@ -73,8 +77,20 @@ def resolve_la(reader: Reader, name: str) -> int:
 def build_filters(reader: Reader, *, specialisms: list[str] | None = None,
                   kind: str | None = None, region: str | None = None, la: str | None = None,
                   phase: str | None = None, name: str | None = None, limit: int | None = None,
-                  include_inactive: bool = False) -> Filters:
+                  include_inactive: bool = False, grade_below: list[str] | None = None,
+                  trust: str | None = None, near: str | None = None,
+                  within: float | None = None) -> Filters:
+    from s2s_cli.services import ofsted
+
     f = Filters(include_inactive=include_inactive)
+    f.grade_below = [ofsted.parse_grade_below(g) for g in grade_below or []]
+    if trust is not None:
+        f.trust_uid = resolve_trust(reader, trust)["uid"]
+    if within is not None and near is None:
+        raise InvalidInput("--within needs --near URN (the school to measure from)")
+    if near is not None:
+        f.within_m = check_within(within)  # bad input before a refusal
+        f.near = school_position(reader, near)
     for term in specialisms or []:
         slug = resolve_specialism(term)
         if slug not in f.specialisms:
@@ -94,13 +110,86 @@ def build_filters(reader: Reader, *, specialisms: list[str] | None = None,
     return f
 
 
+MAX_KM = 1500.0
+
+
+def check_within(within: float | None) -> int | None:
+    if within is None:
+        return None
+    if not 0 < within <= MAX_KM:
+        raise InvalidInput(f"--within must be more than 0 and at most {MAX_KM:g} km")
+    return round(within * 1000)
+
+
+def resolve_school(reader: Reader, term: str) -> tuple[int, str]:
+    """A school by URN, else by its exact name (case-insensitive), else a unique part."""
+    t = term.strip()
+    if not t or len(t) > 200:
+        raise InvalidInput("give a school's URN or name")
+    if t.isascii() and t.isdigit():
+        row = reader.one("SELECT urn, name FROM school WHERE urn = :urn", {"urn": int(t)})
+        if row is None:
+            raise NotFound(f"no school with URN {t}")
+        return int(row[0]), row[1]
+    rows = reader.all("SELECT urn, name FROM school WHERE lower(name) = :n ORDER BY urn",
+                      {"n": t.lower()})
+    if not rows:
+        rows = reader.all("SELECT urn, name FROM school WHERE lower(name) LIKE :n "
+                          "ESCAPE '\\' ORDER BY urn LIMIT 6", {"n": f"%{_like_escape(t)}%"})
+    if not rows:
+        raise NotFound(f"no school named '{t[:100]}'")
+    if len(rows) > 1:
+        names = ", ".join(f"{r[1]} ({r[0]})" for r in rows[:5])
+        raise InvalidInput(f"'{t[:100]}' matches several schools: {names}; give the URN")
+    return int(rows[0][0]), rows[0][1]
+
+
+def school_position(reader: Reader, term: str) -> tuple[int, int, int]:
+    urn, name = resolve_school(reader, term)
+    row = reader.one("SELECT easting, northing FROM school WHERE urn = :urn", {"urn": urn})
+    if row is None or row[0] is None or row[1] is None:
+        raise Refused(f"{name} ({urn}) has no Easting/Northing: import a current GIAS extract "
+                      "(`s2s import gias`) to measure distances")
+    return int(row[0]), int(row[1]), urn
+
+
+def distance_km(a: tuple[Any, Any] | None, b: tuple[Any, Any] | None) -> float | None:
+    """Straight-line distance in km between two British National Grid points (metres), or
+    None when either is unknown."""
+    if a is None or b is None or None in a or None in b:
+        return None
+    return (((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5) / 1000
+
+
+def resolve_trust(reader: Reader, term: str) -> dict[str, Any]:
+    """A trust by UID, else exact name (case-insensitive), else a unique part of its name."""
+    t = term.strip()
+    if not t or len(t) > 200:
+        raise InvalidInput("give a trust's UID or name")
+    row = reader.one("SELECT uid, name, type FROM trust WHERE uid = :uid", {"uid": t})
+    rows = [row] if row else reader.all(
+        "SELECT uid, name, type FROM trust WHERE lower(name) = :n ORDER BY uid",
+        {"n": t.lower()})
+    if not rows:
+        rows = reader.all("SELECT uid, name, type FROM trust WHERE lower(name) LIKE :n "
+                          "ESCAPE '\\' ORDER BY uid LIMIT 6", {"n": f"%{_like_escape(t)}%"})
+    if not rows:
+        raise NotFound(f"no trust with UID or name '{t[:100]}' (trusts come from `s2s import "
+                       "gias`)")
+    if len(rows) > 1:
+        names = ", ".join(f"{r[1]} ({r[0]})" for r in rows[:5])
+        raise InvalidInput(f"'{t[:100]}' matches several trusts: {names}; give the UID")
+    uid, name, ttype = rows[0]
+    return {"uid": uid, "name": name, "type": ttype}
+
+
 def _like_escape(text: str) -> str:
     return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 LEADER_SELECT = """
 SELECT l.id, l.name, l.kind, l.email, l.phone, l.capacity_days, l.active, l.designations,
-       s.urn, s.name, la.name, r.name, s.phase
+       s.urn, s.name, la.name, r.name, s.phase, s.easting, s.northing
 FROM leader l
 JOIN school s ON s.urn = l.home_school_urn
 JOIN local_authority la ON la.id = s.la_id
@@ -131,6 +220,21 @@ def search_sql(f: Filters) -> tuple[str, dict[str, Any]]:
     if f.phase:
         where.append("s.phase = :phase")
         params["phase"] = f.phase
+    if f.grade_below:
+        from s2s_cli.services.ofsted import grade_below_sql
+
+        for n, (area, grade) in enumerate(f.grade_below):
+            where.append(grade_below_sql("s.urn", area, grade, params, n))
+    if f.trust_uid is not None:
+        where.append("s.trust_uid = :trust_uid")
+        params["trust_uid"] = f.trust_uid
+    if f.near is not None:
+        where.append("s.easting IS NOT NULL AND s.northing IS NOT NULL")
+        if f.within_m is not None:  # the square around the circle; the circle in Python
+            where.append("s.easting BETWEEN :e_lo AND :e_hi AND s.northing BETWEEN :n_lo "
+                         "AND :n_hi")
+            params.update(e_lo=f.near[0] - f.within_m, e_hi=f.near[0] + f.within_m,
+                          n_lo=f.near[1] - f.within_m, n_hi=f.near[1] + f.within_m)
     if f.name:
         where.append("lower(l.name) LIKE :name ESCAPE '\\'")
         params["name"] = f"%{_like_escape(f.name)}%"
@@ -138,7 +242,7 @@ def search_sql(f: Filters) -> tuple[str, dict[str, Any]]:
     if where:
         sql += "\nWHERE " + " AND ".join(where)
     sql += "\nORDER BY l.id"
-    if f.limit:
+    if f.limit and f.near is None:  # by distance: limited after measuring
         sql += "\nLIMIT :limit"
         params["limit"] = f.limit
     return sql, params
@@ -146,7 +250,7 @@ def search_sql(f: Filters) -> tuple[str, dict[str, Any]]:
 
 def _leader_row(row: Any, specs: list[str]) -> dict[str, Any]:
     (lid, name, kind, email, phone, capacity, active, designations, urn, school, la, region,
-     phase) = row
+     phase, *_coords) = row
     return {
         "id": lid, "name": name, "kind": kind, "specialisms": specs,
         "home_school_urn": urn, "home_school": school, "local_authority": la, "region": region,
@@ -173,6 +277,17 @@ def _specialisms_for(reader: Reader, ids: list[str]) -> dict[str, list[str]]:
 def search(reader: Reader, f: Filters) -> list[dict[str, Any]]:
     sql, params = search_sql(f)
     rows = reader.all(sql, params)
+    if f.near is not None:
+        here = (f.near[0], f.near[1])
+        measured = [(distance_km(here, (r[13], r[14])), r) for r in rows]
+        kept = [(d, r) for d, r in measured if d is not None and (
+            f.within_m is None or d * 1000 <= f.within_m)]
+        kept.sort(key=lambda dr: (dr[0], dr[1][0]))
+        if f.limit:
+            kept = kept[:f.limit]
+        specs = _specialisms_for(reader, [r[0] for _, r in kept])
+        return [{**_leader_row(r, specs.get(r[0], [])), "distance_km": round(d, 1)}
+                for d, r in kept]
     specs = _specialisms_for(reader, [r[0] for r in rows])
     return [_leader_row(r, specs.get(r[0], [])) for r in rows]
 
@@ -194,16 +309,18 @@ SCHOOL_FIELDS = ("urn", "name", "local_authority", "region", "phase", "type", "t
                  "pupils", "ofsted", "postcode", "status", "teaching_school",
                  "teaching_school_hub", "national_support_school", "street", "locality",
                  "address3", "town", "county", "phone", "website", "finance_contact",
-                 "finance_email", "headteacher", "po_required")
+                 "finance_email", "headteacher", "po_required", "trust_uid", "trust_type",
+                 "easting", "northing")
 BOOL_FIELDS = ("teaching_school", "teaching_school_hub", "national_support_school",
                "po_required")
 SCHOOL_SELECT = (
     "SELECT s.urn, s.name, la.name, r.name, s.phase, s.type, s.trust, s.pupils, s.ofsted, "
     "s.postcode, s.status, s.teaching_school, s.teaching_school_hub, "
     "s.national_support_school, s.street, s.locality, s.address3, s.town, s.county, s.phone, "
-    "s.website, s.finance_contact, s.finance_email, s.headteacher, s.po_required "
+    "s.website, s.finance_contact, s.finance_email, s.headteacher, s.po_required, "
+    "s.trust_uid, t.type, s.easting, s.northing "
     "FROM school s JOIN local_authority la ON la.id = s.la_id "
-    "JOIN region r ON r.id = la.region_id ")
+    "JOIN region r ON r.id = la.region_id LEFT JOIN trust t ON t.uid = s.trust_uid ")
 
 
 def _school_row(row: Any) -> dict[str, Any]:
@@ -213,11 +330,19 @@ def _school_row(row: Any) -> dict[str, Any]:
     return out
 
 
+SCHOOL_KEYS = SCHOOL_FIELDS
+
+
 def school(reader: Reader, urn: int) -> dict[str, Any]:
+    from s2s_cli.services import ofsted
+
     row = reader.one(SCHOOL_SELECT + "WHERE s.urn = :urn", {"urn": urn})
     if row is None:
         raise NotFound(f"no school with URN {urn}")
     out = _school_row(row)
+    history = ofsted.inspections(reader, [urn]).get(urn, [])
+    out["inspections"] = history
+    out["report_card"] = next((i for i in history if i["framework"] == "report-card"), None)
     rows = reader.all(LEADER_SELECT + "WHERE l.home_school_urn = :urn ORDER BY l.id",
                       {"urn": urn})
     specs = _specialisms_for(reader, [r[0] for r in rows])
@@ -279,3 +404,25 @@ def specialisms(reader: Reader) -> list[dict[str, Any]]:
                 rows.append({"focus_area": area, "slug": s.slug, "name": s.name,
                              "aliases": list(s.aliases), "active_leaders": counts.get(s.slug, 0)})
     return rows
+
+
+def trust(reader: Reader, term: str) -> dict[str, Any]:
+    """A trust, its schools (with their latest report cards) and the leaders based in them."""
+    from s2s_cli.services import ofsted
+
+    out = resolve_trust(reader, term)
+    schools = [{"urn": r[0], "name": r[1], "local_authority": r[2], "region": r[3],
+                "phase": r[4], "status": r[5]} for r in reader.all(
+        "SELECT s.urn, s.name, la.name, r.name, s.phase, s.status FROM school s "
+        "JOIN local_authority la ON la.id = s.la_id JOIN region r ON r.id = la.region_id "
+        "WHERE s.trust_uid = :uid ORDER BY s.name, s.urn", {"uid": out["uid"]})]
+    cards = ofsted.inspections(reader, [s["urn"] for s in schools])
+    for s in schools:
+        s["report_card"] = next((i for i in cards.get(s["urn"], [])
+                                 if i["framework"] == "report-card"), None)
+    out["schools"] = schools
+    rows = reader.all(LEADER_SELECT + "WHERE s.trust_uid = :uid ORDER BY l.id",
+                      {"uid": out["uid"]})
+    specs = _specialisms_for(reader, [r[0] for r in rows])
+    out["leaders"] = [_leader_row(r, specs.get(r[0], [])) for r in rows]
+    return out

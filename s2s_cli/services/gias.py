@@ -35,11 +35,56 @@ COLUMNS = {
     "region": "GOR (name)", "phase": "PhaseOfEducation (name)",
     "type": "TypeOfEstablishment (name)", "pupils": "NumberOfPupils", "trust": "Trusts (name)",
     "postcode": "Postcode", "status": "EstablishmentStatus (name)",
+    # GIAS as it is now (2025-26 extracts; older ones lack some: what is absent is kept)
+    "street": "Street", "locality": "Locality", "address3": "Address3", "town": "Town",
+    "county": "County (name)", "phone": "TelephoneNum", "website": "SchoolWebsite",
+    "trust_uid": "Trusts (code)", "trust_flag": "TrustSchoolFlag (name)",
+    "easting": "Easting", "northing": "Northing",
 }
+ADDRESS_FIELDS = ("street", "locality", "address3", "town", "county", "phone", "website")
+MAX_NAME = 200  # EstablishmentName, Trusts (name)
+MAX_TEXT = 500  # any other cell read
+# British National Grid, metres: the bounds of the grid
+GRID = {"easting": 700_000, "northing": 1_300_000}
 REQUIRED = ("urn", "name", "la", "region")
 OPEN_STATUSES = ("open", "open, but proposed to close")
 MAX_SHOWN = 50  # skipped rows listed on stderr (JSON lists them all)
-SCHOOL_FIELDS = ("name", "la_id", "phase", "type", "trust", "pupils", "postcode", "status")
+SCHOOL_FIELDS = ("name", "la_id", "phase", "type", "trust", "pupils", "postcode", "status",
+                 *ADDRESS_FIELDS, "trust_uid", "easting", "northing")
+KEEP_WHEN_SILENT = ("phase", "type", "pupils", "postcode", *ADDRESS_FIELDS, "easting",
+                    "northing")
+
+
+class _BadCell(Exception):
+    pass
+
+
+def _number(text: str, what: str, maximum: int) -> int | None:
+    """A cell that must be a whole number: blank is None; anything else that is not ASCII
+    digits ('²', '1,2') or is out of range (25 nines) makes the row bad."""
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]{1,12}", text) or int(text) > maximum:
+        raise _BadCell(f"{what} '{text[:30]}' is not a whole number (0-{maximum:,})")
+    return int(text)
+
+
+def trust_type(flag: str) -> str | None:
+    """TrustSchoolFlag (name) -> the trust's type."""
+    f = flag.strip().lower()
+    if "multi-academy" in f:
+        return "multi-academy trust"
+    if "single-academy" in f:
+        return "single-academy trust"
+    if "trust" in f and not f.startswith("not"):
+        return "trust"
+    return None
+
+
+def _same_la_name(a: str, b: str) -> bool:
+    def norm(x: str) -> str:
+        return re.sub(r"[^a-z0-9]+", " ", x.lower()).strip()
+    return norm(a) == norm(b)
 
 _PHASES = {
     "nursery": "nursery", "primary": "primary", "middle deemed primary": "middle",
@@ -125,6 +170,8 @@ class ImportResult:
     unchanged: int = 0
     las_added: list[str] = field(default_factory=list)
     regions_added: list[str] = field(default_factory=list)
+    trusts_added: int = 0
+    trusts_updated: int = 0
 
     def summary(self) -> dict[str, Any]:
         p = self.parsed
@@ -132,6 +179,7 @@ class ImportResult:
                 "updated": self.updated, "unchanged": self.unchanged,
                 "skipped": len(p.skipped), "filtered": p.filtered,
                 "local_authorities_added": self.las_added, "regions_added": self.regions_added,
+                "trusts_added": self.trusts_added, "trusts_updated": self.trusts_updated,
                 "skipped_rows": [s.as_dict() for s in p.skipped]}
 
 
@@ -225,7 +273,12 @@ def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None 
     """Read and check the whole extract.  `las` (names or codes) and `regions` keep only those
     rows (the others count as `filtered`); `progress(bytes_read)` is called now and then.
     A region that is not one of England's nine, or a local authority neither in `known_las`
-    (the database's (code, name) pairs) nor in the file, is refused (InvalidInput)."""
+    (the database's (code, name) pairs) nor in the file, is refused (InvalidInput).  A row
+    whose `LA (code)` names another local authority than s2s (or an earlier row) gives that
+    code is bad; so is a cell that should be a number and is not, or over-long text."""
+    known_las = list(known_las)
+    code_name: dict[str, tuple[str, int | None]] = {  # LA code -> (name, first line or None)
+        str(code): (str(name), None) for code, name in known_las if code is not None}
     want_regions = resolve_regions(regions)
     want_las = {_clean(la).lower() for la in las or [] if _clean(la)}
     la_names: dict[str, str] = {}  # every LA in the file, for checking --la
@@ -244,7 +297,12 @@ def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None 
             raise InvalidInput(f"{path} is empty, not a GIAS extract") from None
         except csv.Error as exc:
             raise InvalidInput(f"{path}:1: not a CSV file ({exc})") from None
-        index = {name.strip(): i for i, name in enumerate(header)}
+        index: dict[str, int] = {}
+        for i, name in enumerate(header):
+            key = name.strip().lstrip("\ufeff")
+            if key and key in index:
+                raise InvalidInput(f"{path}:1: column '{key[:60]}' appears twice in the header")
+            index[key] = i
         missing = [COLUMNS[k] for k in REQUIRED if COLUMNS[k] not in index]
         if missing:
             raise InvalidInput(f"{path}:1: not a GIAS establishment extract: no column(s) "
@@ -273,6 +331,10 @@ def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None 
                 return _clean(row[i]) if i is not None else ""
 
             urn_text, gor, la_name, la_code = get("urn"), get("region"), get("la"), get("la_code")
+            if la_code and not re.fullmatch(r"[0-9]{1,4}", la_code):
+                parsed.skipped.append(Skip(line, urn_text[:20] or None, f"LA (code) "
+                                           f"'{la_code[:30]}' is not a number", bad=True))
+                continue
             if la_name:
                 la_names.setdefault(la_name.lower(), la_name)
             if la_code:
@@ -295,6 +357,35 @@ def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None 
             if not name:
                 parsed.skipped.append(Skip(line, urn_text, "missing EstablishmentName", bad=True))
                 continue
+            long_cell = next((k for k, i in pos.items() if i is not None and i < len(row)
+                              and len(row[i]) > (MAX_NAME if k in ("name", "trust")
+                                                 else MAX_TEXT)), None)
+            if long_cell:
+                limit = MAX_NAME if long_cell in ("name", "trust") else MAX_TEXT
+                parsed.skipped.append(Skip(line, urn_text, f"{COLUMNS[long_cell]} is "
+                                           f"{len(row[pos[long_cell]]):,} characters (at most "
+                                           f"{limit})", bad=True))
+                continue
+            try:
+                pupils = _number(get("pupils"), "NumberOfPupils", 100_000)
+                easting = _number(get("easting"), "Easting", GRID["easting"])
+                northing = _number(get("northing"), "Northing", GRID["northing"])
+                trust_uid = get("trust_uid")
+                if trust_uid and not re.fullmatch(r"[0-9]{1,10}", trust_uid):
+                    raise _BadCell(f"Trusts (code) '{trust_uid[:30]}' is not a trust UID")
+            except _BadCell as exc:
+                parsed.skipped.append(Skip(line, urn_text, str(exc), bad=True))
+                continue
+            if la_code and la_name:
+                seen = code_name.get(la_code)
+                if seen is None:
+                    code_name[la_code] = (la_name, line)
+                elif not _same_la_name(seen[0], la_name):
+                    where = f"line {seen[1]}" if seen[1] else "s2s"
+                    parsed.skipped.append(Skip(line, urn_text, f"LA (code) {la_code} is "
+                                               f"{seen[0]} ({where}), not {la_name[:60]}",
+                                               bad=True))
+                    continue
             if urn in first_line:
                 parsed.skipped.append(Skip(line, urn_text, f"duplicate URN {urn} (first on "
                                            f"line {first_line[urn]})", bad=True))
@@ -314,16 +405,19 @@ def read(path: Path, *, las: list[str] | None = None, regions: list[str] | None 
                 parsed.skipped.append(Skip(line, urn_text, f"status '{status_text}' "
                                            "(--open-only)"))
                 continue
-            pupils_text = get("pupils")
             gias_type = get("type")
+            trust_name = get("trust") or None
             parsed.records.append({
-                "line": line, "urn": urn, "name": name[:200], "la": la_name,
+                "line": line, "urn": urn, "name": name, "la": la_name,
                 "la_code": int(la_code) if la_code.isdigit() and 0 < int(la_code) < 1000
                 else None,
                 "region": region, "phase": map_phase(get("phase"), gias_type),
-                "type": map_type(gias_type), "trust": get("trust") or None,
-                "pupils": int(pupils_text) if pupils_text.isdigit() else None,
-                "postcode": get("postcode").upper() or None, "status": status,
+                "type": map_type(gias_type), "trust": trust_name,
+                "pupils": pupils, "postcode": get("postcode").upper()[:10] or None,
+                "status": status, "easting": easting, "northing": northing,
+                "trust_uid": trust_uid or None,
+                "trust_type": trust_type(get("trust_flag")) if trust_uid else None,
+                **{k: (get(k) or None) for k in ADDRESS_FIELDS},
             })
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path} is neither UTF-8 nor Windows-1252 text ({exc.reason})"
@@ -349,7 +443,7 @@ def apply(session: Any, parsed: Parsed) -> ImportResult:
     from sqlalchemy import bindparam, insert, select, update
 
     from s2s_cli import audit
-    from s2s_cli.models import LocalAuthority, Region, School
+    from s2s_cli.models import LocalAuthority, Region, School, Trust
 
     t_region = Region.__table__  # type: ignore[attr-defined]
     t_la = LocalAuthority.__table__  # type: ignore[attr-defined]
@@ -410,15 +504,39 @@ def apply(session: Any, parsed: Parsed) -> ImportResult:
         lid = by_name.get(rec["la"].lower())
         return lid if lid is not None else create_la(rec["la"], None, rec["region"])
 
+    # Trusts (GIAS groups) by UID: added, or renamed / retyped when GIAS says otherwise.
+    t_trust = Trust.__table__  # type: ignore[attr-defined]
+    trusts = {uid: (name, ttype) for uid, name, ttype in conn.execute(
+        select(t_trust.c.uid, t_trust.c.name, t_trust.c.type))}
+    seen_trusts: dict[str, tuple[str, str | None]] = {}
+    for rec in parsed.records:
+        if rec["trust_uid"] and rec["trust_uid"] not in seen_trusts:
+            seen_trusts[rec["trust_uid"]] = (rec["trust"] or rec["trust_uid"], rec["trust_type"])
+    trust_new, trust_changed, trust_audits = [], [], []
+    for uid, (name, ttype) in seen_trusts.items():
+        old = trusts.get(uid)
+        if old is None:
+            trust_new.append({"uid": uid, "name": name, "type": ttype})
+            trust_audits.append((uid, "insert", None, {"uid": uid, "name": name, "type": ttype}))
+        elif old != (name, ttype or old[1]):
+            trust_changed.append({"b_uid": uid, "name": name, "type": ttype or old[1]})
+            trust_audits.append((uid, "update", {"name": old[0], "type": old[1]},
+                                 {"name": name, "type": ttype or old[1]}))
+    if trust_new:
+        conn.execute(insert(t_trust), trust_new)
+    if trust_changed:
+        conn.execute(update(t_trust).where(t_trust.c.uid == bindparam("b_uid"))
+                     .values(name=bindparam("name"), type=bindparam("type")), trust_changed)
+    audit.record_many(session, "trust", trust_audits)
+    result.trusts_added, result.trusts_updated = len(trust_new), len(trust_changed)
+
     existing = {row[0]: row[1:] for row in conn.execute(
         select(t_school.c.urn, *[t_school.c[f] for f in SCHOOL_FIELDS]))}
     new_rows: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     audits: list[tuple[str, str, dict[str, Any] | None, dict[str, Any]]] = []
     for rec in parsed.records:
-        values = {"name": rec["name"], "la_id": la_id(rec), "phase": rec["phase"],
-                  "type": rec["type"], "trust": rec["trust"], "pupils": rec["pupils"],
-                  "postcode": rec["postcode"], "status": rec["status"]}
+        values = {"la_id": la_id(rec), **{f: rec[f] for f in SCHOOL_FIELDS if f != "la_id"}}
         old_row = existing.get(rec["urn"])
         if old_row is None:
             new_rows.append({"urn": rec["urn"], **values, "ofsted": None,
@@ -427,7 +545,7 @@ def apply(session: Any, parsed: Parsed) -> ImportResult:
             audits.append((str(rec["urn"]), "insert", None, {"urn": rec["urn"], **values}))
             continue
         old = dict(zip(SCHOOL_FIELDS, old_row, strict=True))
-        for keep in ("phase", "type", "pupils", "postcode"):  # GIAS silent: keep ours
+        for keep in KEEP_WHEN_SILENT:  # GIAS silent: keep ours
             if values[keep] is None:
                 values[keep] = old[keep]
         diff = {k: v for k, v in values.items() if old[k] != v}
@@ -445,7 +563,7 @@ def apply(session: Any, parsed: Parsed) -> ImportResult:
         for i in range(0, len(changed), 5000):
             conn.execute(stmt, changed[i:i + 5000])
     audit.record_many(session, "school", audits)
-    if audits or result.las_added:
+    if audits or result.las_added or trust_audits:
         audit.record(session, "school", "gias", "load", None, {
             "file": Path(parsed.path).name, "added": result.added, "updated": result.updated,
             "unchanged": result.unchanged, "skipped": len(parsed.skipped)})

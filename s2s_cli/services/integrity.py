@@ -48,8 +48,9 @@ LIVE_INVOICE = "i.series = 'invoice' AND i.voided_by_id IS NULL"
 
 def day_on_two_live_invoices(reader: Reader) -> list[str]:
     rows = reader.all(
-        "SELECT d.day_log_id, count(*) FROM invoice_day d JOIN invoice i ON i.id = d.invoice_id "
-        f"WHERE {LIVE_INVOICE} GROUP BY d.day_log_id HAVING count(*) > 1 "
+        "SELECT d.day_log_id, count(DISTINCT d.invoice_id) FROM invoice_day d "
+        f"JOIN invoice i ON i.id = d.invoice_id WHERE {LIVE_INVOICE} "
+        "GROUP BY d.day_log_id HAVING count(DISTINCT d.invoice_id) > 1 "
         "ORDER BY d.day_log_id")
     return _limit([f"day log {r[0]} is on {r[1]} live invoices" for r in rows])
 
@@ -178,6 +179,29 @@ def credit_notes_reference(reader: Reader) -> list[str]:
     return _limit(found)
 
 
+def audit_triggers(reader: Reader) -> list[str]:
+    from s2s_cli import tamper
+
+    return tamper.check_triggers(reader)
+
+
+def audit_chain(reader: Reader) -> list[str]:
+    from s2s_cli import tamper
+
+    found, rows, head = tamper.check_chain(reader)
+    LAST_CHAIN.update(rows=rows, head=head)
+    return _limit(found)
+
+
+def documents_sealed(reader: Reader) -> list[str]:
+    from s2s_cli import tamper
+
+    return _limit(tamper.check_documents(reader))
+
+
+LAST_CHAIN: dict[str, Any] = {}  # rows and head hash seen by the last audit-chain check
+
+
 CHECKS: tuple[Check, ...] = (
     Check("sqlite-integrity", "SQLite PRAGMA integrity_check", sqlite_integrity),
     Check("foreign-keys", "SQLite PRAGMA foreign_key_check", sqlite_foreign_keys),
@@ -194,6 +218,12 @@ CHECKS: tuple[Check, ...] = (
           numbering_gapless),
     Check("credit-notes", "every credit note voids the invoice it references",
           credit_notes_reference),
+    Check("audit-triggers", "the triggers keeping the audit trail append-only are in place",
+          audit_triggers),
+    Check("audit-chain", "every audit row matches its hash, chained to the row before",
+          audit_chain),
+    Check("documents", "every issued invoice and credit note matches its seal",
+          documents_sealed),
 )
 
 
@@ -201,6 +231,7 @@ def run(reader: Reader) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(one row per check with its status, one row per finding)."""
     summary: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
+    LAST_CHAIN.clear()
     for check in CHECKS:
         if check.name in ("sqlite-integrity", "foreign-keys") and reader.dialect != "sqlite":
             summary.append({"check": check.name, "description": check.description,

@@ -3,13 +3,14 @@
 The rules for each day (charged, free or funded; payer; amount) live in `services/charging.py`;
 this module reads the days, hands them to those rules and writes what comes back.
 
-Drafts (`s2s invoice`) change nothing.  A draft covers the period's not-yet-invoiced days.  It is
-computed with one SQL aggregate over the period (per deployment: full days, half days, first and
-last date, read from the covering index `ix_day_log_date_cover`); only NLGs' deployments, whose
-days must be ordered one by one (the yearly allowance; DfE packages, which are for NLGs only),
-are fetched day by day, and only for those leaders.  Issuing fetches every day (it must record
-each one) and applies the same rules; the property tests check that a draft and the invoices
-then issued agree line for line.
+Drafts (`s2s invoice`) change nothing.  A run for a period covers every not-yet-invoiced day
+dated up to the period's end (late logs and days freed by a void or credit are never left
+behind; `earlier_days` says how many are dated before the period).  One producer of lines,
+`compute`, serves drafts, issuing and charge summaries: one SQL aggregate per deployment (full
+days, half days, first and last date, read from the covering index `ix_day_log_date_cover`);
+only deployments agreed with an NLG, whose days must be ordered one by one (the yearly
+allowance; DfE packages), are fetched day by day.  Issuing fetches every day (it must record
+each one).  Charging reads the terms frozen on the deployment when it was agreed.
 
 Issuing (`s2s invoice --issue`) runs as one transaction:
 1. lock the numbering row `counter(series='invoice', year)` (`SELECT ... FOR UPDATE`; created if
@@ -17,10 +18,12 @@ Issuing (`s2s invoice --issue`) runs as one transaction:
    runs serialise (PostgreSQL); SQLite's `BEGIN IMMEDIATE` already does;
 2. classify the period's not-yet-invoiced days, one invoice per payer (payers in name order);
 3. number each `{prefix}-{year}-{seq:04d}` (prefix from the card, default S2S; gapless per
-   series and year of issue), issued on `--date` or today, due after the card's payment terms;
+   series and calendar, academic or financial year: `numbering_year`), issued on `--date` or
+   today (`check_issue_date`), due after the payment terms agreed on its deployments;
 4. write the invoice, its lines (one per deployment and kind) and an `invoice_day` row tying each
    day log to its line, and set `day_log.invoice_id` (a day is on at most one live invoice);
-5. keep a JSON snapshot of the alliance's name, address and terms in `invoice.details`.
+5. store the whole document in `invoice.document` (`freeze`): issued documents are rendered
+   from it, so they never change whatever happens to the directory or the card.
 An invoice whose lines are all free is still issued: it shows the free days at £0.  When nothing
 is left to invoice, `NothingToIssue` is raised and the transaction rolls back (nothing written).
 
@@ -32,7 +35,7 @@ the invoice's `voided_by_id` is set (the only update ever made to an invoice) an
 (until such a day is undone or its deployment cancelled: the audit trail keeps them then).
 
 Leaders' names are not copied into invoices (personal data stays erasable); lines keep the
-leader id and show the current name."""
+leader id and show the current name (an erased leader's redacted one)."""
 
 from __future__ import annotations
 
@@ -44,7 +47,6 @@ from typing import Any
 
 from s2s_cli.errors import InvalidInput, NotFound, Refused
 from s2s_cli.fastdb import Reader
-from s2s_cli.parsing import academic_year_bounds
 from s2s_cli.services import charging
 from s2s_cli.services.charging import Day, Dep, DraftInvoice, LineBook
 from s2s_cli.services.rates import DEFAULT_CARD, card_from_json
@@ -52,14 +54,19 @@ from s2s_cli.taxonomy import academic_year_of
 
 CHUNK = 500
 
-DEP_COLS = ("dep.id, dep.leader_id, l.kind, dep.school_urn, s.name, s.type, dep.funding, "
-            "dep.funder, dep.dfe_extra_days, dep.rate_pence, dep.half_day_rate_pence, "
-            "dep.supply_pence, dep.half_day_supply_pence, l.name")
+# What charging reads about a deployment: its frozen terms (0004_money), with the names the
+# invoice shows (the supported school's, the paying school's and the leader's).
+DEP_COLS = ("dep.id, dep.leader_id, dep.leader_kind, dep.school_urn, s.name, dep.school_type, "
+            "dep.funding, dep.funder, dep.dfe_extra_days, dep.rate_pence, "
+            "dep.half_day_rate_pence, dep.supply_pence, dep.half_day_supply_pence, l.name, "
+            "dep.payer_school_urn, ps.name, dep.vat_percent_bp, dep.payment_terms_days, "
+            "dep.work")
 DEP_JOIN = ("JOIN leader l ON l.id = dep.leader_id "
-            "JOIN school s ON s.urn = dep.school_urn")
-N_DEP_COLS = 14
+            "JOIN school s ON s.urn = dep.school_urn "
+            "LEFT JOIN school ps ON ps.urn = dep.payer_school_urn")
+N_DEP_COLS = 19
 
-# Days on a live invoice: the invoice_day row of the invoice the day is currently on.
+# Days on a live invoice: the invoice_day rows of the invoice the day is currently on.
 LIVE_DAY = "JOIN invoice_day x ON x.day_log_id = d.id AND x.invoice_id = d.invoice_id"
 # Indexes for reading day logs by date, leader or deployment.  `invoice_id IS NULL` matches
 # most of the table, yet SQLite's planner may pick the index on invoice_id for it (or, with
@@ -67,10 +74,6 @@ LIVE_DAY = "JOIN invoice_day x ON x.day_log_id = d.id AND x.invoice_id = d.invoi
 DATE_INDEX = "ix_day_log_date_cover"  # (date, deployment_id, halves, invoice_id): covering
 LEADER_INDEX = "ix_day_log_leader_date"
 DEPLOYMENT_INDEX = "ix_day_log_deployment_date"
-# Live invoice lines of a kind for some deployments (driven from the deployments' lines, so
-# it costs nothing when nothing is invoiced).
-LIVE_LINES = ("FROM invoice_line il JOIN invoice i ON i.id = il.invoice_id "
-              "AND i.series = :series AND i.voided_by_id IS NULL ")
 
 
 class NothingToIssue(Exception):
@@ -115,7 +118,10 @@ def _dep(row: Sequence[Any]) -> Dep:
                school_name=row[4], school_type=row[5], funding=row[6], funder=row[7],
                dfe_extra_days=int(row[8] or 0), rate_pence=int(row[9]),
                half_day_rate_pence=int(row[10]), supply_pence=int(row[11]),
-               half_day_supply_pence=int(row[12]), leader_name=row[13] or "")
+               half_day_supply_pence=int(row[12]), leader_name=row[13] or "",
+               payer_school_urn=None if row[14] is None else int(row[14]),
+               payer_name=row[15], vat_percent_bp=int(row[16] or 0),
+               payment_terms_days=int(row[17] or 0), work=row[18] or "other")
 
 
 def month_expr(reader: Reader, column: str) -> str:
@@ -135,45 +141,42 @@ def load_card(reader: Reader) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- the engine
-
-def _load_deps(reader: Reader, ids: Iterable[int], deps: dict[int, Dep]) -> None:
-    missing = sorted({i for i in ids if i not in deps})
-    for chunk in _chunks(missing):
-        marks, params = _in("i", chunk)
-        for row in reader.iter(f"SELECT {DEP_COLS} FROM deployment dep {DEP_JOIN} "
-                               f"WHERE dep.id IN ({marks})", params):
-            deps[int(row[0])] = _dep(row)
-
-
-def _days(reader: Reader, where: str, column: str, values: Sequence[Any],
-          params: dict[str, Any]) -> list[Day]:
-    out: list[Day] = []
-    for chunk in _chunks(values):
-        marks, p = _in("v", chunk)
-        index = LEADER_INDEX if column == "d.leader_id" else DEPLOYMENT_INDEX
-        for r in reader.iter(f"SELECT d.id, d.deployment_id, d.date, d.halves "
-                             f"FROM {_day_log(reader, index)} "
-                             f"WHERE {column} IN ({marks}) AND {where}", {**params, **p}):
-            out.append(Day(int(r[0]), int(r[1]), _date(r[2]), int(r[3])))
-    return out
-
+#
+# One producer of lines (`compute`) for drafts, issuing and the charge summaries.  A run for a
+# period bills every not-yet-invoiced day dated up to the period's end (a day logged late for
+# an invoiced month, or freed by a void or a credit, is not left behind); `Line.earlier`
+# counts the days dated before the period's start.
 
 def _aggregate(reader: Reader, f: Any, t: Any) -> list[Sequence[Any]]:
-    """Per deployment with not-yet-invoiced days dated f..t: its DEP_COLS, then full days,
-    half days, first and last date - one GROUP BY over the covering date index."""
+    """Per deployment with not-yet-invoiced days dated up to t: its DEP_COLS, then full days,
+    half days, first and last date, and how many are dated before f - one GROUP BY over the
+    covering date index."""
     return reader.all(
-        f"SELECT {DEP_COLS}, a.full_days, a.half_days, a.d_first, a.d_last FROM ("
+        f"SELECT {DEP_COLS}, a.full_days, a.half_days, a.d_first, a.d_last, a.earlier FROM ("
         "SELECT deployment_id, SUM(CASE WHEN halves = 2 THEN 1 ELSE 0 END) AS full_days, "
         "SUM(CASE WHEN halves = 1 THEN 1 ELSE 0 END) AS half_days, MIN(date) AS d_first, "
-        f"MAX(date) AS d_last FROM {_day_log(reader, DATE_INDEX, 'g')} "
-        "WHERE date >= :f AND date <= :t AND invoice_id IS NULL "
+        "MAX(date) AS d_last, SUM(CASE WHEN date < :f THEN 1 ELSE 0 END) AS earlier "
+        f"FROM {_day_log(reader, DATE_INDEX, 'g')} "
+        "WHERE date <= :t AND invoice_id IS NULL "
         "GROUP BY deployment_id) a "
         f"JOIN deployment dep ON dep.id = a.deployment_id {DEP_JOIN}", {"f": f, "t": t})
 
 
+def load_deps(reader: Reader, ids: Iterable[int]) -> dict[int, Dep]:
+    """What charging reads about these deployments, by id."""
+    deps: dict[int, Dep] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        marks, params = _in("i", chunk)
+        for row in reader.iter(f"SELECT {DEP_COLS} FROM deployment dep {DEP_JOIN} "
+                               f"WHERE dep.id IN ({marks})", params):
+            deps[int(row[0])] = _dep(row)
+    return deps
+
+
 def compute(reader: Reader, start: dt.date, end: dt.date, *,
             per_day: bool = False) -> LineBook:
-    """Lines (per deployment and kind) for the not-yet-invoiced days dated start..end.
+    """Lines (per deployment and kind) for every not-yet-invoiced day dated up to `end`
+    (`start` only marks which days are earlier than the period).
 
     With `per_day` every line carries its day logs (for issuing); otherwise deployments that
     need no ordering are summed in SQL."""
@@ -183,108 +186,70 @@ def compute(reader: Reader, start: dt.date, end: dt.date, *,
     for row in _aggregate(reader, f, t):
         dep = deps[int(row[0])] = _dep(row)
         if not per_day and not dep.special:
-            full, half, first, last = row[N_DEP_COLS:]
+            full, half, first, last, earlier = row[N_DEP_COLS:]
             book.add_counts(dep, charging.base_kind(dep), int(full), int(half), _date(first),
-                            _date(last))
+                            _date(last), int(earlier or 0))
     if per_day and any(not d.special for d in deps.values()):
         for r in reader.iter("SELECT id, deployment_id, date, halves "
                              f"FROM {_day_log(reader, DATE_INDEX, 'g')} "
-                             "WHERE date >= :f AND date <= :t AND invoice_id IS NULL",
-                             {"f": f, "t": t}):
+                             "WHERE date <= :t AND invoice_id IS NULL", {"t": t}):
             dep = deps[int(r[1])]
             if not dep.special:
                 book.add_day(dep, Day(int(r[0]), dep.id, _date(r[2]), int(r[3])),
-                             charging.base_kind(dep))
+                             charging.base_kind(dep), before=start)
     _special(reader, book, {i: d for i, d in deps.items() if d.special}, start, end)
     return book
 
 
 def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.date,
              end: dt.date) -> None:
-    """Days of NLGs (the yearly allowance, and DfE packages), in date order.
-
-    What is left of each package and allowance when the period starts is worked out first:
-    the package (or allowance) less what live invoices hold, then handed to not-yet-invoiced
-    days before the period in date order (a DfE-funded deployment's days never take the
-    allowance).  Then the period's own days are classified one by one.  `deps` are the
-    NLG deployments with not-yet-invoiced days in the period: every day fetched below belongs
-    to one of them."""
-    nlgs = sorted({d.leader_id for d in deps.values() if d.is_nlg})
-    if not nlgs:
+    """Days of deployments agreed with an NLG (the yearly allowance, and DfE packages), in
+    date order.  `deps` are every such deployment with not-yet-invoiced days up to `end`, so
+    the days fetched below are all the ones that compete for an allowance or a package.  What
+    live invoices already hold is counted first (halves still on a live invoice)."""
+    if not deps:
         return
-    year_from, _ = academic_year_bounds(academic_year_of(start))
-    _, year_to = academic_year_bounds(academic_year_of(end))
-    f, t = _bind(reader, start), _bind(reader, end)
-    dfe_ids = sorted(i for i, d in deps.items() if d.has_package)
-
-    package_left = {i: charging.dfe_package_halves(deps[i]) for i in dfe_ids}
-    for chunk in _chunks(dfe_ids):  # package days on live invoices
+    t = _bind(reader, end)
+    ids = sorted(deps)
+    days: list[Day] = []
+    for chunk in _chunks(ids):
         marks, params = _in("v", chunk)
-        for dep_id, used in reader.iter(
-                f"SELECT il.deployment_id, SUM(il.halves) {LIVE_LINES}"
-                f"WHERE il.deployment_id IN ({marks}) AND il.kind = :kind "
-                "GROUP BY il.deployment_id", {**params, "kind": "funded", "series": "invoice"}):
-            package_left[int(dep_id)] -= int(used or 0)
-    _hand_out(reader, "d.deployment_id", package_left, None, start)
+        for r in reader.iter(f"SELECT d.id, d.deployment_id, d.date, d.halves "
+                             f"FROM {_day_log(reader, DEPLOYMENT_INDEX)} "
+                             f"WHERE d.deployment_id IN ({marks}) AND d.invoice_id IS NULL "
+                             "AND d.date <= :t", {**params, "t": t}):
+            days.append(Day(int(r[0]), int(r[1]), _date(r[2]), int(r[3])))
 
-    allowance_left: dict[tuple[str, int], int] = {}
-    for chunk in _chunks(nlgs):  # allowance on live invoices, by academic year of the day
+    allowance_used: dict[tuple[str, int], int] = {}
+    leaders = sorted({d.leader_id for d in deps.values() if not d.has_package})
+    for chunk in _chunks(leaders):
         marks, params = _in("v", chunk)
         for leader_id, date, halves in reader.iter(
-                f"SELECT dep.leader_id, d.date, d.halves FROM deployment dep "
-                "JOIN invoice_line il ON il.deployment_id = dep.id AND il.kind = :kind "
-                "JOIN invoice i ON i.id = il.invoice_id AND i.series = :series "
-                "AND i.voided_by_id IS NULL "
-                "JOIN invoice_day x ON x.invoice_id = il.invoice_id AND x.line_id = il.id "
-                "JOIN day_log d ON d.id = x.day_log_id "
-                f"WHERE dep.leader_id IN ({marks}) AND il.date_to >= :ys "
-                "AND il.date_from <= :ye AND d.date >= :ys AND d.date <= :ye",
-                {**params, "kind": "free", "series": "invoice",
-                 "ys": _bind(reader, year_from), "ye": _bind(reader, year_to)}):
+                f"SELECT d.leader_id, d.date, x.halves FROM {_day_log(reader, LEADER_INDEX)} "
+                f"{LIVE_DAY} WHERE d.leader_id IN ({marks}) AND d.invoice_id IS NOT NULL "
+                "AND x.kind = :kind", {**params, "kind": "free"}):
             key = (leader_id, academic_year_of(_date(date)))
-            allowance_left[key] = allowance_left.get(key, charging.NLG_ALLOWANCE_HALVES) - int(
-                halves)
-    year = academic_year_of(start)
-    left = {ldr: allowance_left.get((ldr, year), charging.NLG_ALLOWANCE_HALVES) for ldr in nlgs}
-    _hand_out(reader, "d.leader_id", left, year_from, start, skip_dfe=True)
-    allowance_left.update({(ldr, year): n for ldr, n in left.items()})
+            allowance_used[key] = allowance_used.get(key, 0) + int(halves)
 
-    days: dict[int, Day] = {}
-    where = "d.invoice_id IS NULL AND d.date >= :f AND d.date <= :t"
-    for day in _days(reader, where, "d.leader_id", nlgs, {"f": f, "t": t}):
-        days[day.id] = day
-    _load_deps(reader, (d.deployment_id for d in days.values()), deps)
-    kinds = charging.classify(days.values(), deps, package_left=package_left,
-                              allowance_left=allowance_left)
-    for day in sorted(days.values(), key=lambda d: (d.date, d.id)):
-        book.add_day(deps[day.deployment_id], day, kinds[day.id])
-
-
-def _hand_out(reader: Reader, column: str, left: dict[Any, int], after: dt.date | None,
-              before: dt.date, *, skip_dfe: bool = False) -> None:
-    """Give each key (`column` = key) its `left` halves: to its not-yet-invoiced days dated
-    from `after` up to the day before `before`, in date order (then id), a whole day at a
-    time; with `skip_dfe`, days of DfE-funded deployments are passed over.  `left` ends
-    holding what is still left."""
-    keys = sorted(k for k, n in left.items() if n > 0)
-    index = LEADER_INDEX if column == "d.leader_id" else DEPLOYMENT_INDEX
-    for chunk in _chunks(keys):
+    package_used: dict[tuple[int, int], int] = {}
+    schools = sorted({d.school_urn for d in deps.values() if d.has_package})
+    for chunk in _chunks(schools):
         marks, params = _in("v", chunk)
-        params["b"] = _bind(reader, before)
-        sql = f"SELECT {column}, d.id, d.halves FROM {_day_log(reader, index)} "
-        if skip_dfe:
-            sql += "JOIN deployment dep ON dep.id = d.deployment_id AND dep.funding <> :dfe "
-            params["dfe"] = "dfe"
-        sql += f"WHERE {column} IN ({marks}) AND d.invoice_id IS NULL AND d.date < :b"
-        if after is not None:
-            sql += " AND d.date >= :a"
-            params["a"] = _bind(reader, after)
-        for key, _day_id, halves in reader.all(sql + f" ORDER BY {column}, d.date, d.id",
-                                               params):
-            have = left[key]
-            if have <= 0 or halves > have:
-                continue
-            left[key] = have - halves
+        for urn, date, halves in reader.iter(
+                "SELECT dep.school_urn, d.date, x.halves FROM deployment dep "
+                f"JOIN {_day_log(reader, DEPLOYMENT_INDEX)} ON d.deployment_id = dep.id "
+                f"{LIVE_DAY} WHERE dep.school_urn IN ({marks}) AND dep.funding = :dfe "
+                "AND dep.leader_kind = :nlg AND d.invoice_id IS NOT NULL AND x.kind = :kind",
+                {**params, "dfe": "dfe", "nlg": "NLG", "kind": "funded"}):
+            key = (int(urn), academic_year_of(_date(date)))
+            package_used[key] = package_used.get(key, 0) + int(halves)
+
+    parts = charging.classify_parts(days, deps, package_used=package_used,
+                                    allowance_used=allowance_used)
+    for day in sorted(days, key=lambda d: (d.date, d.id)):
+        dep = deps[day.deployment_id]
+        for kind, halves in parts[day.id]:
+            book.add_day(dep, day, kind, halves, before=start)
 
 
 def _select(invoices: list[DraftInvoice], school: int | None,
@@ -321,11 +286,8 @@ def _settings_doc(settings: dict[str, Any]) -> dict[str, Any]:
 _KIND_ORDER = {k: i for i, k in enumerate(charging.KINDS)}
 
 
-def _line_order(ln: dict[str, Any]) -> tuple[str, int, int]:
-    return ln["leader_id"], ln["deployment_id"], _KIND_ORDER[ln["kind"]]
-
-
 def _line_doc(ln: charging.Line) -> dict[str, Any]:
+    """A line as documents carry it (keys in LINE_KEYS order, then the extras)."""
     dep = ln.dep
     return {"deployment_id": dep.id, "leader_id": dep.leader_id, "leader": dep.leader_name,
             "school_urn": dep.school_urn, "school": dep.school_name,
@@ -333,28 +295,66 @@ def _line_doc(ln: charging.Line) -> dict[str, Any]:
             "days": 2 * ln.full_days + ln.half_days, "full_days": ln.full_days,
             "half_days": ln.half_days, "rate_pence": dep.rate_pence,
             "half_day_rate_pence": dep.half_day_rate_pence, "kind": ln.kind,
-            "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence}
+            "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence,
+            "vat_percent_bp": dep.vat_percent_bp, "earlier_days": ln.earlier}
+
+
+def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
+         settings: dict[str, Any], start: dt.date, end: dt.date) -> dict[str, Any]:
+    """An invoice document from its lines (the shape issued documents are stored in)."""
+    subtotal = 0
+    earlier = 0
+    nets: dict[int, int] = {}
+    for ln in lines:
+        subtotal += ln["amount_pence"]
+        earlier += ln["earlier_days"]
+        bp = ln["vat_percent_bp"]
+        nets[bp] = nets.get(bp, 0) + ln["amount_pence"]
+    rates = charging.vat_by_rate(nets.items())
+    vat = sum(v for _, _, v in rates)
+    return {
+        "number": None, "status": "draft", "payer": payer[0], "payer_school_urn": payer[1],
+        "period_from": start, "period_to": end, "issued": None, "due": None,
+        "subtotal_pence": subtotal, "vat_pence": vat, "total_pence": subtotal + vat,
+        "credits": None, "voided_by": None, "reason": None, **_settings_doc(settings),
+        "payment_terms_days": terms,
+        "vat_percent_bp": max((bp for bp, _, _ in rates), default=0),
+        "vat_rates": [{"vat_percent_bp": bp, "net_pence": net, "vat_pence": v}
+                      for bp, net, v in rates],
+        "earlier_days": earlier, "days": None, "lines": lines}
+
+
+def _invoice_doc(inv: DraftInvoice, settings: dict[str, Any], start: dt.date,
+                 end: dt.date) -> dict[str, Any]:
+    return _doc((inv.payer.name, inv.payer.school_urn), inv.payment_terms_days,
+                [_line_doc(ln) for ln in inv.lines], settings, start, end)
+
+
+def _line_order(ln: dict[str, Any]) -> tuple[str, int, int]:
+    return ln["leader_id"], ln["deployment_id"], _KIND_ORDER[ln["kind"]]
 
 
 def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = None,
           payer: str | None = None) -> list[dict[str, Any]]:
-    """The draft invoices for a period (one per payer, by payer name); reads only.
+    """The draft invoices for a period (one per payer and terms, by payer name); reads only.
 
-    Deployments that need no ordering (not an NLG's: no allowance, no DfE package) become
-    lines straight from the SQL aggregate; the others go through the day-by-day rules
-    (`_special`).  The rules are the same as `issue` applies (`charging`): the tests compare
-    the two."""
+    Every not-yet-invoiced day up to the end, by the rules `issue` applies: deployments that
+    need no ordering (not agreed with an NLG) become lines straight from `compute`'s SQL
+    aggregate, through the same pure rules (`charging.base_kind_of`, `counted_amounts`,
+    `payer_of`) but without building objects (a national month has ~100,000 lines); NLG
+    deployments go through `_special` day by day.  The tests compare drafts with what is
+    then issued, line for line."""
     check_period(start, end)
     settings = load_card(reader)["invoice"]
-    vat_bp = int(settings.get("vat_percent_bp") or 0)
-    groups: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, int | None, int], list[dict[str, Any]]] = {}
     special: dict[int, Dep] = {}
-    dates: dict[Any, dt.date] = {}  # a month has a few dozen distinct dates
+    dates: dict[Any, dt.date] = {}  # a few hundred distinct dates
     kind_of, amounts, payer_of = (charging.base_kind_of, charging.counted_amounts,
-                                  charging.payer_of)  # tens of thousands of rows: bind once
+                                  charging.payer_of)  # ~100,000 rows: bind once
     for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
         (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
-         rate, half_rate, supply, half_supply, leader_name, full, half, first, last) = row
+         rate, half_rate, supply, half_supply, leader_name, payer_urn, payer_name, vat_bp,
+         terms, _work, full, half, first, last, earlier) = row
         if leader_kind == "NLG":
             special[int(dep_id)] = _dep(row)
             continue
@@ -366,8 +366,12 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
                 "date_to": dates.get(last) or dates.setdefault(last, _date(last)),
                 "days": 2 * full + half, "full_days": full,
                 "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
-                "kind": kind, "amount_pence": amount, "supply_pence": owed}
-        key = payer_of(funding, funder, school_name, urn, kind)
+                "kind": kind, "amount_pence": amount, "supply_pence": owed,
+                "vat_percent_bp": vat_bp, "earlier_days": earlier}
+        if payer_urn is not None:
+            key = (*payer_of(funding, funder, payer_name, payer_urn, kind), terms)
+        else:
+            key = (*payer_of(funding, funder, school_name, urn, kind), terms)
         group = groups.get(key)
         if group is None:
             groups[key] = [line]
@@ -377,33 +381,30 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
         book = LineBook()
         _special(reader, book, special, start, end)
         for ln in book.lines.values():
-            groups.setdefault((ln.payer.name, ln.payer.school_urn), []).append(_line_doc(ln))
-    shown = _settings_doc(settings)
+            groups.setdefault((ln.payer.name, ln.payer.school_urn,
+                               ln.dep.payment_terms_days), []).append(_line_doc(ln))
     wanted = payer.strip().lower() if payer is not None else None
     docs = []
-    for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0)):
+    for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
         if (school is not None and key[1] != school) or (
                 wanted is not None and key[0].lower() != wanted):
             continue
         lines = groups[key]
         if len(lines) > 1:
             lines.sort(key=_line_order)
-        subtotal = sum(ln["amount_pence"] for ln in lines)
-        vat = charging.vat_pence(subtotal, vat_bp)
-        docs.append({
-            "number": None, "status": "draft", "payer": key[0], "payer_school_urn": key[1],
-            "period_from": start, "period_to": end, "issued": None, "due": None,
-            "subtotal_pence": subtotal, "vat_pence": vat, "total_pence": subtotal + vat,
-            "credits": None, "voided_by": None, "reason": None, **shown, "lines": lines})
+        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end))
     return docs
 
 
 INVOICE_SELECT = (
     "SELECT i.id, i.series, i.number, i.payer, i.payer_school_urn, i.period_from, "
     "i.period_to, i.issued, i.due, i.subtotal_pence, i.vat_pence, i.total_pence, "
-    "c.number, v.number, i.details FROM invoice i "
+    "c.number, v.number, i.details, i.document FROM invoice i "
     "LEFT JOIN invoice c ON c.id = i.credits_invoice_id "
     "LEFT JOIN invoice v ON v.id = i.voided_by_id ")
+
+DOC_DATES = ("period_from", "period_to", "issued", "due")
+LINE_DATES = ("date_from", "date_to")
 
 
 def _status(series: str, voided_by: str | None) -> str:
@@ -423,15 +424,68 @@ def _invoice_row(r: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def freeze(doc: dict[str, Any]) -> str:
+    """The stored form of an issued document: everything it shows except its status (a later
+    void changes that) and the leaders' names (personal data, kept erasable: joined by id)."""
+    out = {k: v for k, v in doc.items() if k not in ("id", "status", "voided_by")}
+    for k in DOC_DATES:
+        out[k] = None if out.get(k) is None else out[k].isoformat()
+    out["lines"] = [{k: (v.isoformat() if k in LINE_DATES else v) for k, v in ln.items()
+                     if k != "leader"} for ln in doc["lines"]]
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
+def _thaw(r: Sequence[Any], names: dict[str, str]) -> dict[str, Any]:
+    doc = json.loads(r[15])
+    for k in DOC_DATES:
+        doc[k] = None if doc.get(k) is None else _date(doc[k])
+    lines = []
+    for ln in doc["lines"]:
+        ln = dict(ln)
+        for k in LINE_DATES:
+            ln[k] = _date(ln[k])
+        lines.append({**{k: ln.get(k) for k in LINE_ORDER},
+                      "leader": names.get(ln["leader_id"], ""),
+                      **{k: v for k, v in ln.items() if k not in LINE_ORDER}})
+    doc["lines"] = lines
+    doc.update({"id": int(r[0]), "status": _status(r[1], r[13]), "voided_by": r[13]})
+    return doc
+
+
+# the order of a line's keys (the CSV writer reads them by position)
+LINE_ORDER = ("deployment_id", "leader_id", "leader", "school_urn", "school", "date_from",
+              "date_to", "days", "full_days", "half_days", "rate_pence", "half_day_rate_pence",
+              "kind", "amount_pence", "supply_pence")
+
+
 def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Issued invoices and credit notes with their lines, in the order of `ids`."""
+    """Issued invoices and credit notes with their lines, in the order of `ids`: each as
+    frozen when it was issued (`invoice.document`), with its status as it is now."""
     docs: dict[int, dict[str, Any]] = {}
+    legacy: list[int] = []
+    frozen: list[Sequence[Any]] = []
     for chunk in _chunks(list(ids)):
         marks, params = _in("i", chunk)
         for r in reader.iter(INVOICE_SELECT + f"WHERE i.id IN ({marks})", params):
-            doc = _invoice_row(r)
-            doc["lines"] = []
-            docs[doc["id"]] = doc
+            if r[15]:
+                frozen.append(r)
+            else:
+                doc = _invoice_row(r)
+                doc["lines"] = []
+                docs[doc["id"]] = doc
+                legacy.append(doc["id"])
+    if frozen:
+        leader_ids = sorted({ln["leader_id"] for r in frozen
+                             for ln in json.loads(r[15])["lines"]})
+        names: dict[str, str] = {}
+        for chunk in _chunks(leader_ids):
+            marks, params = _in("l", chunk)
+            names.update(dict(reader.iter(
+                f"SELECT id, name FROM leader WHERE id IN ({marks})", params)))
+        for r in frozen:
+            docs[int(r[0])] = _thaw(r, names)
+    for chunk in _chunks(legacy):  # issued before 0004_money: from the stored lines
+        marks, params = _in("i", chunk)
         for r in reader.iter(
                 "SELECT il.invoice_id, il.deployment_id, il.leader_id, l.name, "
                 "dep.school_urn, s.name, il.date_from, il.date_to, il.halves, il.full_days, "
@@ -533,34 +587,94 @@ def _write_days(session: Any, invoice_id: int, rows: list[dict[str, Any]]) -> No
                          None, row)
 
 
+def numbering_year(settings: dict[str, Any], series: str, on: dt.date) -> tuple[str, int, str]:
+    """(counter series, year, year label) a document issued on `on` is numbered in: by
+    calendar year (the default: S2S-2026-0001), academic year from 1 September
+    (S2S-2026-27-0001) or financial year from 1 April (S2S-2026-27-0001), per the card's
+    `invoice.numbering`.  Each scheme keeps its own counters."""
+    scheme = settings.get("numbering") or "calendar"
+    if scheme == "academic":
+        year = academic_year_of(on)
+    elif scheme == "financial":
+        year = on.year if on.month >= 4 else on.year - 1
+    else:
+        return series, on.year, str(on.year)
+    return f"{series}/{scheme}", year, f"{year}-{(year + 1) % 100:02d}"
+
+
+def check_issue_date(session: Any, series: str, on: dt.date, *, last_day: dt.date | None,
+                     what: str) -> None:
+    """An issue date is not in the future, not before the last day it bills, and not before
+    the last document already issued in its series (numbers follow dates)."""
+    from sqlalchemy import func, select
+
+    from s2s_cli.models import Invoice
+    from s2s_cli.parsing import today
+
+    now = today()
+    if on > now:
+        raise InvalidInput(f"the {what} date {on} is after today ({now})")
+    if last_day is not None and on < last_day:
+        raise Refused(f"the {what} date {on} is before the last day it bills ({last_day})")
+    latest = session.execute(select(func.max(Invoice.issued))
+                             .where(Invoice.series == series)).scalar()
+    if latest is not None and on < _date(latest):
+        raise Refused(f"the {what} date {on} is before the last {what} already issued "
+                      f"({_date(latest)}): numbers must follow dates")
+
+
+def _day_rows(session: Any, day_ids: Sequence[int]) -> dict[int, tuple[Any, str]]:
+    from sqlalchemy import select
+
+    from s2s_cli.models import DayLog
+
+    out: dict[int, tuple[Any, str]] = {}
+    for chunk in _chunks(sorted(set(day_ids))):
+        for day_id, date, activity in session.execute(
+                select(DayLog.id, DayLog.date, DayLog.activity).where(DayLog.id.in_(chunk))):
+            out[int(day_id)] = (date, activity)
+    return out
+
+
 def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
           school: int | None = None, payer: str | None = None) -> list[int]:
-    """Issue one invoice per payer for the period's not-yet-invoiced days; the new ids."""
+    """Issue one invoice per payer (and terms) for every not-yet-invoiced day up to the
+    period's end; the new ids."""
     from s2s_cli import fastdb
     from s2s_cli.models import Invoice, InvoiceLine
 
     check_period(start, end)
-    counter = _lock_counter(session, "invoice", issued.year)  # first: serialises issuers
     reader = fastdb.session_reader(session)
-    card = load_card(reader)
-    settings = card["invoice"]
-    vat_bp = int(settings.get("vat_percent_bp") or 0)
-    invoices = _select(compute(reader, start, end, per_day=True).invoices(vat_bp), school,
-                       payer)
+    settings = load_card(reader)["invoice"]
+    series, year, label = numbering_year(settings, "invoice", issued)
+    counter = _lock_counter(session, series, year)  # first: serialises issuers
+    invoices = _select(compute(reader, start, end, per_day=True).invoices(), school, payer)
     if not invoices:
         raise NothingToIssue()
-    terms = int(settings.get("payment_terms_days") or 0)
+    last_day = max(ln.date_to for inv in invoices for ln in inv.lines if ln.date_to)
+    check_issue_date(session, "invoice", issued, last_day=last_day, what="invoice")
     prefix = settings.get("number_prefix") or "S2S"
-    snapshot = _settings_doc(settings)
+    facts = _day_rows(session, [day.id for inv in invoices for ln in inv.lines
+                                for day, *_ in ln.days])
     ids: list[int] = []
     for inv in invoices:
         counter.value += 1
-        row = Invoice(series="invoice", number=f"{prefix}-{issued.year}-{counter.value:04d}",
-                      seq=counter.value, year=issued.year, payer=inv.payer.name,
-                      payer_school_urn=inv.payer.school_urn, period_from=start, period_to=end,
-                      issued=issued, due=issued + dt.timedelta(days=terms),
+        doc = _invoice_doc(inv, settings, start, end)
+        doc.update({"number": f"{prefix}-{label}-{counter.value:04d}", "status": "issued",
+                    "issued": issued,
+                    "due": issued + dt.timedelta(days=inv.payment_terms_days)})
+        doc["days"] = sorted(({
+            "day_log_id": day.id, "date": day.date.isoformat(), "deployment_id": ln.dep.id,
+            "leader_id": ln.dep.leader_id, "halves": halves, "kind": ln.kind,
+            "activity": facts[day.id][1], "amount_pence": amount}
+            for ln in inv.lines for day, halves, amount, _ in ln.days),
+            key=lambda d: (d["date"], d["day_log_id"], _KIND_ORDER[d["kind"]]))
+        row = Invoice(series="invoice", number=doc["number"], seq=counter.value, year=year,
+                      payer=inv.payer.name, payer_school_urn=inv.payer.school_urn,
+                      period_from=start, period_to=end, issued=issued, due=doc["due"],
                       subtotal_pence=inv.subtotal_pence, vat_pence=inv.vat_pence,
-                      total_pence=inv.total_pence, details=json.dumps(snapshot))
+                      total_pence=inv.total_pence,
+                      details=json.dumps(_settings_doc(settings)), document=freeze(doc))
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -575,13 +689,17 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
         session.add_all(lines)
         session.flush()
         day_rows = [{"invoice_id": row.id, "day_log_id": day.id, "line_id": lr.id,
-                     "kind": ln.kind, "amount_pence": amount, "supply_pence": supply}
+                     "halves": halves, "kind": ln.kind, "amount_pence": amount,
+                     "supply_pence": supply}
                     for ln, lr in zip(inv.lines, lines, strict=True)
-                    for day, amount, supply in ln.days]
+                    for day, halves, amount, supply in ln.days]
         _write_days(session, row.id, day_rows)
-        _set_day_invoices(session, [r["day_log_id"] for r in day_rows], None, row.id)
+        _set_day_invoices(session, sorted({r["day_log_id"] for r in day_rows}), None, row.id)
         ids.append(row.id)
     session.flush()
+    from s2s_cli import audit
+
+    audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
     return ids
 
 
@@ -610,21 +728,39 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
     if on < inv.issued:
         raise InvalidInput(f"the credit note date {on} is before the invoice's issue date "
                            f"{inv.issued}")
-    counter = _lock_counter(session, "credit", on.year)
-    settings = load_card(fastdb.session_reader(session))["invoice"]
+    reader = fastdb.session_reader(session)
+    settings = load_card(reader)["invoice"]
+    series, year, label = numbering_year(settings, "credit", on)
+    counter = _lock_counter(session, series, year)
+    check_issue_date(session, "credit", on, last_day=None, what="credit note")
     prefix = settings.get("credit_prefix") or "S2S-CR"
     counter.value += 1
     details = json.loads(inv.details or "{}")
     details.update({"reason": reason, "credits": inv.number})
-    credit = Invoice(series="credit", number=f"{prefix}-{on.year}-{counter.value:04d}",
-                     seq=counter.value, year=on.year, payer=inv.payer,
+    credit_number = f"{prefix}-{label}-{counter.value:04d}"
+    document = None
+    if inv.document:  # the credit note is the invoice's document, negated
+        doc = json.loads(inv.document)
+        doc.update({"number": credit_number, "issued": on.isoformat(), "due": on.isoformat(),
+                    "credits": inv.number, "reason": reason,
+                    "subtotal_pence": -inv.subtotal_pence, "vat_pence": -inv.vat_pence,
+                    "total_pence": -inv.total_pence})
+        doc["vat_rates"] = [{**v, "net_pence": -v["net_pence"], "vat_pence": -v["vat_pence"]}
+                            for v in doc.get("vat_rates") or []]
+        doc["lines"] = [{**ln, "amount_pence": -ln["amount_pence"],
+                         "supply_pence": -ln["supply_pence"]} for ln in doc["lines"]]
+        doc["days"] = [{**d, "amount_pence": -d["amount_pence"]} for d in doc.get("days") or []]
+        document = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    credit = Invoice(series="credit", number=credit_number,
+                     seq=counter.value, year=year, payer=inv.payer,
                      payer_school_urn=inv.payer_school_urn, period_from=inv.period_from,
                      period_to=inv.period_to, issued=on, due=on,
                      subtotal_pence=-inv.subtotal_pence, vat_pence=-inv.vat_pence,
                      total_pence=-inv.total_pence, credits_invoice_id=inv.id,
-                     details=json.dumps(details))
+                     details=json.dumps(details), document=document)
     session.add(credit)
     session.flush()
+    assert credit.id is not None
     old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
                                 .order_by(InvoiceLine.id)).scalars().all()
     new_lines = {}
@@ -639,15 +775,18 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
         new_lines[ln.id] = new
     session.flush()
     days = session.execute(select(InvoiceDay).where(InvoiceDay.invoice_id == inv.id)
-                           .order_by(InvoiceDay.day_log_id)).scalars().all()
+                           .order_by(InvoiceDay.day_log_id, InvoiceDay.line_id)).scalars().all()
     _write_days(session, credit.id, [
         {"invoice_id": credit.id, "day_log_id": d.day_log_id,
-         "line_id": new_lines[d.line_id].id, "kind": d.kind,
+         "line_id": new_lines[d.line_id].id, "halves": d.halves, "kind": d.kind,
          "amount_pence": -d.amount_pence, "supply_pence": -d.supply_pence} for d in days])
-    _set_day_invoices(session, [d.day_log_id for d in days], inv.id, None)
+    _set_day_invoices(session, sorted({d.day_log_id for d in days}), inv.id, None)
     inv.voided_by_id = credit.id
     session.flush()
     assert credit.id is not None
+    from s2s_cli import audit
+
+    audit.seal_documents(session, [credit.id])  # tamper evidence
     return credit.id
 
 
@@ -687,16 +826,6 @@ class _Tally:
                 "amount_pence": self.charged_pence + self.funded_pence}
 
 
-def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    out = []
-    cur = start
-    while cur <= end:
-        nxt = dt.date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
-        out.append((cur, min(end, nxt - dt.timedelta(days=1))))
-        cur = nxt
-    return out
-
-
 def charges(reader: Reader, *, start: dt.date | None = None, end: dt.date | None = None,
             by: str = "school") -> list[dict[str, Any]]:
     """Charge totals per group: `issued` (days on live invoices) and `draft` (days not yet
@@ -723,23 +852,25 @@ def charges(reader: Reader, *, start: dt.date | None = None, end: dt.date | None
                "funding": ("dep.funding", "dep.funding"),
                "month": (month_expr(reader, "d.date"), month_expr(reader, "d.date"))}[by]
     for key, label, kind, halves, amount in reader.iter(
-            f"SELECT {key_sql[0]}, {key_sql[1]}, x.kind, SUM(d.halves), SUM(x.amount_pence) "
+            f"SELECT {key_sql[0]}, {key_sql[1]}, x.kind, SUM(x.halves), SUM(x.amount_pence) "
             f"FROM day_log d {LIVE_DAY} JOIN deployment dep ON dep.id = d.deployment_id "
             "JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = dep.school_urn "
             "WHERE d.date >= :f AND d.date <= :t "
             f"GROUP BY {key_sql[0]}, {key_sql[1]}, x.kind",
             {"f": _bind(reader, start), "t": _bind(reader, end)}):
         tally(key, _label(by, key, label), "issued").add(kind, int(halves), int(amount))
-    periods = _months(start, end) if by == "month" else [(start, end)]
-    for p_from, p_to in periods:
-        for line in compute(reader, p_from, p_to).lines.values():
-            dep = line.dep
+    # draft: the same producer as `invoice`, day by day, keeping the days dated start..end
+    for line in compute(reader, start, end, per_day=True).lines.values():
+        dep = line.dep
+        for day, halves, amount, _supply in line.days:
+            if day.date < start:
+                continue
+            month = day.date.strftime("%Y-%m")
             key, label = {"school": (dep.school_urn, dep.school_name),
                           "leader": (dep.leader_id, dep.leader_name),
                           "funding": (dep.funding, dep.funding),
-                          "month": (p_from.strftime("%Y-%m"), p_from.strftime("%Y-%m"))}[by]
-            tally(key, _label(by, key, label), "draft").add(line.kind, line.halves,
-                                                           line.amount_pence)
+                          "month": (month, month)}[by]
+            tally(key, _label(by, key, label), "draft").add(line.kind, halves, amount)
     return [t.row() for _, t in sorted(tallies.items(), key=lambda kv: (
         kv[1].group.lower(), kv[0][0], kv[0][1] != "issued"))]
 
@@ -754,13 +885,15 @@ def _label(by: str, key: Any, label: Any) -> str:
 
 def remittance(reader: Reader, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Per home school: the supply cover owed for its staff's charged and funded days dated
-    start..end that are on live issued invoices."""
+    start..end that are on live issued invoices.  The home school is the one frozen on the
+    deployment when it was agreed (a leader who moves later does not move the money)."""
     rows = reader.all(
-        "SELECT l.home_school_urn, s.name, SUM(d.halves), SUM(x.supply_pence), "
+        "SELECT dep.home_school_urn, s.name, SUM(x.halves), SUM(x.supply_pence), "
         f"COUNT(DISTINCT d.leader_id) FROM day_log d {LIVE_DAY} "
-        "JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = l.home_school_urn "
+        "JOIN deployment dep ON dep.id = d.deployment_id "
+        "JOIN school s ON s.urn = dep.home_school_urn "
         "WHERE d.date >= :f AND d.date <= :t AND x.kind <> :free "
-        "GROUP BY l.home_school_urn, s.name",
+        "GROUP BY dep.home_school_urn, s.name",
         {"f": _bind(reader, start), "t": _bind(reader, end), "free": "free"})
     out = [{"urn": int(r[0]), "name": r[1], "days": int(r[2]), "supply_pence": int(r[3]),
             "leaders": int(r[4])} for r in rows]

@@ -80,6 +80,10 @@ def render(docs: Sequence[dict[str, Any]]) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_title(latin1("Invoices" if len(docs) != 1 else docs[0].get("number") or "Draft"))
     pdf.set_creator("s2s")
+    # the same document always makes the same bytes: dated by its issue date, not the clock
+    stamp = max((_as_date(d.get("issued")) for d in docs if d.get("issued")),
+                default=dt.date(2000, 1, 1))
+    pdf.set_creation_date(dt.datetime(stamp.year, stamp.month, stamp.day, tzinfo=dt.UTC))
     width = pdf.w - pdf.l_margin - pdf.r_margin
     nl = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 

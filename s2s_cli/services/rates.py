@@ -1,6 +1,10 @@
-"""The rate card: default day and half-day rates per kind of leader, per kind of work, bands by
-the supported school's size, the supply-cover/admin split and invoice settings.  Pure
-arithmetic in integer pence."""
+"""The rate card: default day and half-day rates per kind of leader, per kind of work (optionally
+per kind of leader within a kind of work), bands by the supported school's size, the
+supply-cover/admin split, VAT by kind of work and invoice settings.  Pure arithmetic in integer
+pence.
+
+Rounding: one policy everywhere - half up, to the penny (`half_up`): a half-day rate derived
+from a day rate (£333.33 -> £166.67), a percentage share, VAT."""
 
 from __future__ import annotations
 
@@ -26,8 +30,20 @@ DEFAULT_CARD: dict[str, Any] = {
         "number_prefix": "S2S",
         "credit_prefix": "S2S-CR",
         "vat_percent_bp": 0,
+        "numbering": "calendar",
     },
 }
+
+VAT_TREATMENTS = ("exempt", "standard", "zero")
+STANDARD_VAT_BP = 2000  # 20%
+NUMBERING = ("calendar", "academic", "financial")
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half up (away from zero), in integers."""
+    sign = -1 if (numerator < 0) != (denominator < 0) else 1
+    n, d = abs(numerator), abs(denominator)
+    return sign * ((2 * n + d) // (2 * d))
 
 
 @dataclass(frozen=True)
@@ -47,10 +63,55 @@ def admin_share(card: dict[str, Any], amount_pence: int, *, half: bool) -> int:
     split = card.get("split") or {}
     fixed = split.get("admin_fixed_pence")
     if fixed is not None:
-        share = fixed // 2 if half else fixed
+        share = half_up(fixed, 2) if half else fixed
         return min(share, amount_pence)
     bp = int(split.get("admin_percent_bp") or 0)
-    return (amount_pence * bp + 5000) // 10000  # round half up, integers only
+    return half_up(amount_pence * bp, 10000)
+
+
+def check_admin_fits(card: dict[str, Any], day: int, half: int, what: str) -> str | None:
+    """Why a fixed administration share does not fit these rates (None when it does)."""
+    from s2s_cli.parsing import format_pence
+
+    fixed = (card.get("split") or {}).get("admin_fixed_pence")
+    if fixed is None:
+        return None
+    if fixed > day:
+        return (f"the fixed administration share {format_pence(fixed)} is more than the day "
+                f"rate {format_pence(day)} of {what}: the home school would get nothing")
+    if half_up(fixed, 2) > half:
+        return (f"half the fixed administration share ({format_pence(half_up(fixed, 2))}) is "
+                f"more than the half-day rate {format_pence(half)} of {what}")
+    return None
+
+
+def card_problems(card: dict[str, Any]) -> list[str]:
+    """What makes a card unusable (a fixed admin share above a rate; equal number prefixes)."""
+    out = []
+    for row in card_rows(card):
+        why = check_admin_fits(card, int(row["day_pence"]), int(row["half_day_pence"]),
+                               f"{row['scope']} {row['name']}")
+        if why:
+            out.append(why)
+    settings = card.get("invoice") or {}
+    inv = settings.get("number_prefix") or DEFAULT_CARD["invoice"]["number_prefix"]
+    cr = settings.get("credit_prefix") or DEFAULT_CARD["invoice"]["credit_prefix"]
+    if inv.lower() == cr.lower():
+        out.append(f"the invoice and credit note prefixes are both '{inv}': give credit notes "
+                   "their own prefix (number_prefix and credit_prefix must differ)")
+    return out
+
+
+def vat_for(card: dict[str, Any], work: str | None) -> tuple[str, int]:
+    """(treatment, rate in basis points) for a kind of work: the card's `vat` section
+    (`{"default": "exempt", "work": {"consultancy": "standard"}}`), else the older flat
+    `invoice.vat_percent_bp` (standard when above 0)."""
+    vat = card.get("vat") or {}
+    treatment = (vat.get("work") or {}).get(work or "") or vat.get("default")
+    if treatment is None:
+        bp = int((card.get("invoice") or {}).get("vat_percent_bp") or 0)
+        return ("standard", bp) if bp else ("exempt", 0)
+    return treatment, STANDARD_VAT_BP if treatment == "standard" else 0
 
 
 def band_for(card: dict[str, Any], pupils: int | None) -> dict[str, Any] | None:
@@ -74,13 +135,16 @@ def rates_for(card: dict[str, Any], kind: str, work: str | None, pupils: int | N
     if work and work in (card.get("work") or {}):
         entry = card["work"][work]
         source = f"card: work {work}"
+        if kind in (entry.get("kinds") or {}):
+            entry = entry["kinds"][kind]
+            source = f"card: work {work}, {kind}"
     day, half = int(entry["day"]), int(entry["half_day"])
     return Rates(day, half, day - admin_share(card, day, half=False),
                  half - admin_share(card, half, half=True), source)
 
 
 def negotiated(card: dict[str, Any], day: int, half: int | None) -> Rates:
-    half = day // 2 if half is None else half
+    half = half_up(day, 2) if half is None else half
     return Rates(day, half, day - admin_share(card, day, half=False),
                  half - admin_share(card, half, half=True), "negotiated")
 
@@ -94,9 +158,27 @@ def card_rows(card: dict[str, Any]) -> list[dict[str, Any]]:
     for work, entry in (card.get("work") or {}).items():
         rows.append({"scope": "work", "name": work, "max_pupils": None,
                      "day_pence": entry["day"], "half_day_pence": entry["half_day"]})
+        for kind, sub in (entry.get("kinds") or {}).items():
+            rows.append({"scope": f"work {work}", "name": kind, "max_pupils": None,
+                         "day_pence": sub["day"], "half_day_pence": sub["half_day"]})
     for band in sorted(card.get("bands") or [], key=lambda b: b["max_pupils"]):
         for kind, entry in band["kinds"].items():
             rows.append({"scope": f"band {band['name']}", "name": kind,
                          "max_pupils": band["max_pupils"], "day_pence": entry["day"],
                          "half_day_pence": entry["half_day"]})
     return rows
+
+
+def frozen_terms(card: dict[str, Any], *, leader_kind: str, home_school_urn: int,
+                 school_urn: int, school_type: str | None, pupils: int | None,
+                 work: str | None, funding: str) -> dict[str, Any]:
+    """The deployment columns that freeze, at agreement, everything its money depends on."""
+    band = band_for(card, pupils)
+    treatment, bp = vat_for(card, work)
+    terms = (card.get("invoice") or {}).get("payment_terms_days")
+    return {"leader_kind": leader_kind, "home_school_urn": home_school_urn,
+            "school_type": school_type, "school_band": band["name"] if band else None,
+            "payer_school_urn": None if funding in ("intervention", "grant") else school_urn,
+            "vat": treatment, "vat_percent_bp": bp,
+            "payment_terms_days": DEFAULT_CARD["invoice"]["payment_terms_days"]
+            if terms is None else int(terms)}

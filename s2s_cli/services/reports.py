@@ -225,7 +225,7 @@ def income(reader: Reader, period: Period) -> Iterator[dict[str, Any]]:
     credit notes, not voided).  admin = amount - supply cover; total = charged + funded (net
     of VAT)."""
     sql = """
-SELECT dl.date, d.funding, idy.kind, SUM(dl.halves), SUM(idy.amount_pence), SUM(idy.supply_pence)
+SELECT dl.date, d.funding, idy.kind, SUM(idy.halves), SUM(idy.amount_pence), SUM(idy.supply_pence)
 FROM invoice_day idy
 JOIN invoice i ON i.id = idy.invoice_id
 JOIN day_log dl ON dl.id = idy.day_log_id

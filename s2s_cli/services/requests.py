@@ -14,7 +14,6 @@ as text from SQLite and as `date` from PostgreSQL) and `bind_date()`."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +31,8 @@ MAX_PO = 60
 # --- shared helpers ---------------------------------------------------------------------------
 
 def today() -> dt.date:
-    """Today, or the date in $S2S_TODAY (YYYY-MM-DD) when set."""
-    raw = os.environ.get("S2S_TODAY", "").strip()
-    if raw:
-        return parsing.parse_date(raw, what="S2S_TODAY")
-    return dt.date.today()
+    """Today, or the date in $S2S_TODAY (YYYY-MM-DD) when set (`parsing.today`)."""
+    return parsing.today()
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -74,11 +70,44 @@ def choice(value: str, choices: Sequence[str], what: str) -> str:
                                                       f": use one of {', '.join(choices)}"))
 
 
-def check_funder(funding: str, funder: str | None) -> None:
-    if funding in ("intervention", "grant") and not funder:
+def check_funder(funding: str, funder: str | None, rise_ref: str | None = None) -> None:
+    if funding in taxonomy.FUNDED_ROUTES and not funder:
         raise InvalidInput(f"--funder NAME is required when funding is {funding} (who pays?)")
-    if funding in ("school", "dfe") and funder:
-        raise InvalidInput(f"--funder is only for intervention or grant funding, not {funding}")
+    if funding not in taxonomy.FUNDED_ROUTES and funder:
+        raise InvalidInput("--funder is only for intervention, grant or rise funding, not "
+                           f"{funding}")
+    if rise_ref is not None and funding != "rise":
+        raise InvalidInput(f"--rise-ref is only for rise funding, not {funding}")
+
+
+def check_rise_ref(funding: str, rise_ref: str | None) -> str | None:
+    ref = parsing.clean_text(rise_ref, what="--rise-ref", max_len=100)
+    if funding == "rise" and not ref:
+        raise InvalidInput("--rise-ref REF is required when funding is rise (the RISE "
+                           "commission's reference)")
+    return ref
+
+
+def check_dfe_closed(funding: str, override: str | None, what: str) -> str | None:
+    """The DfE-funded NLG programme takes no new commissions: refuse (exit 1) unless the
+    coordinator gives a reason, which is stored."""
+    if funding != "dfe":
+        return None
+    reason = parsing.clean_text(override, what="--override", required=override is not None)
+    if not reason:
+        raise Refused(f"a new {what} cannot be funded dfe: {taxonomy.DFE_NLG_CLOSED} "
+                      '(use --override "reason" to record one anyway)')
+    return reason
+
+
+def resolve_need(need: str) -> tuple[str, str | None]:
+    hit = taxonomy.lookup_need(need)
+    if hit is None:
+        choices = list(taxonomy.NEEDS) + list(taxonomy.NEED_SYNONYMS)
+        hint = taxonomy.suggest(need.strip().lower().replace(" ", "-"), choices)
+        raise InvalidInput(f"unknown need '{need.strip()[:100]}'" + (
+            f" (did you mean '{hint}'?)" if hint else f": use one of {', '.join(taxonomy.NEEDS)}"))
+    return hit
 
 
 def clean_po(po: str | None) -> str | None:
@@ -113,13 +142,17 @@ class RequestInput:
     # slug -> what was typed, for a specialism named only through a short form ("numeracy")
     terms: tuple[tuple[str, str], ...] = ()
     po: str | None = None
+    need_term: str | None = None
+    rise_ref: str | None = None
+    override: str | None = None
 
 
 def validate_request(*, school: int, need: str, specialisms: list[str] | None = None,
                      kind: str | None = None, days: str | None = None, funding: str = "school",
                      funder: str | None = None, note: str | None = None,
                      received: str | None = None, contact: str | None = None,
-                     po: str | None = None) -> RequestInput:
+                     po: str | None = None, rise_ref: str | None = None,
+                     override: str | None = None) -> RequestInput:
     from s2s_cli.services.directory import resolve_kind
 
     if not 100000 <= school <= 999999:
@@ -127,19 +160,22 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
     slugs, terms = resolve_specialisms(specialisms or [])
     route = choice(funding, taxonomy.FUNDING_ROUTES, "funding route")
     who = parsing.clean_text(funder, what="--funder", max_len=MAX_NAME)
-    check_funder(route, who)
+    check_funder(route, who, rise_ref)
+    ref = check_rise_ref(route, rise_ref)
+    need_slug, need_term = resolve_need(need)
     now = today()
     when = parsing.parse_date(received, what="--received") if received else now
     if when > now:
         raise InvalidInput(f"--received {when.isoformat()} is in the future (today is "
                            f"{now.isoformat()})")
     return RequestInput(
-        school_urn=school, need=choice(need, taxonomy.NEEDS, "need"), specialisms=tuple(slugs),
+        school_urn=school, need=need_slug, specialisms=tuple(slugs),
         kind=resolve_kind(kind) if kind else None,
         days_halves=parsing.parse_days(days, what="--days") if days is not None else None,
         funding=route, funder=who, note=parsing.clean_text(note, what="--note"),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
-        received=when, terms=terms, po=clean_po(po))
+        received=when, terms=terms, po=clean_po(po), need_term=need_term,
+        rise_ref=ref, override=check_dfe_closed(route, override, "request"))
 
 
 def resolve_specialisms(specialisms: Sequence[str]
@@ -171,7 +207,8 @@ def log_request(session: Any, inp: RequestInput) -> int:
     req = SupportRequest(school_urn=inp.school_urn, need=inp.need, kind=inp.kind,
                          days_halves=inp.days_halves, funding=inp.funding, funder=inp.funder,
                          note=inp.note, contact=inp.contact, received=inp.received,
-                         po=inp.po)
+                         po=inp.po, need_term=inp.need_term, rise_ref=inp.rise_ref,
+                         override_reason=inp.override)
     session.add(req)
     session.flush()
     assert req.id is not None
@@ -193,6 +230,7 @@ class RequestEdit:
     """What `request edit` changes: only the fields given (None clears an optional one)."""
 
     need: Any = UNSET
+    need_term: Any = UNSET
     specialisms: Any = UNSET  # (slugs, terms)
     kind: Any = UNSET
     days_halves: Any = UNSET
@@ -221,7 +259,7 @@ def validate_request_edit(*, need: str | None = None, specialisms: list[str] | N
 
     changes: dict[str, Any] = {}
     if need is not None:
-        changes["need"] = choice(need, taxonomy.NEEDS, "need")
+        changes["need"], changes["need_term"] = resolve_need(need)
     if specialisms is not None:
         typed = [t for t in specialisms if t.strip()]
         changes["specialisms"] = resolve_specialisms(typed)
@@ -262,13 +300,19 @@ def edit_request(session: Any, request_id: int, edit: RequestEdit) -> list[str]:
     if "funder" in given:
         funder = given["funder"]
     else:  # a funder belongs to intervention and grant funding only
-        funder = req.funder if funding in ("intervention", "grant") else None
+        funder = req.funder if funding in taxonomy.FUNDED_ROUTES else None
     check_funder(funding, funder)
+    if funding != req.funding:
+        check_dfe_closed(funding, None, "request")  # the closed programme: no new ones
+        if funding == "rise" and not req.rise_ref:
+            raise InvalidInput("a request moves to rise funding only with its RISE reference: "
+                               "log it as a new request with --rise-ref")
     changed: list[str] = []
-    for field in ("need", "kind", "days_halves", "contact", "note", "po"):
+    for field in ("need", "need_term", "kind", "days_halves", "contact", "note", "po"):
         if field in given and getattr(req, field) != given[field]:
             setattr(req, field, given[field])
-            changed.append("days" if field == "days_halves" else field)
+            if field != "need_term":  # how the need was typed: part of the need
+                changed.append("days" if field == "days_halves" else field)
     if req.funding != funding:
         req.funding = funding
         changed.append("funding")
@@ -343,12 +387,12 @@ def cancel_request(session: Any, request_id: int, reason: str,
 REQUEST_SELECT = """
 SELECT r.id, r.school_urn, s.name, r.need, r.kind, r.days_halves, r.funding, r.funder,
        r.received, r.status, r.note, r.contact, r.cancel_reason, r.matched_on, r.closed_on,
-       r.po
+       r.po, r.need_term, r.rise_ref, r.override_reason
 FROM support_request r JOIN school s ON s.urn = r.school_urn
 """
 REQUEST_KEYS = ("id", "school_urn", "school", "need", "kind", "days", "funding", "funder",
                 "received", "status", "note", "contact", "cancel_reason", "matched_on",
-                "closed_on", "po")
+                "closed_on", "po", "need_term", "rise_ref", "override_reason")
 
 
 def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
