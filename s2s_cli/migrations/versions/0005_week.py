@@ -1,7 +1,7 @@
 """planned sessions (s2s plan, calendars, the week overview)
 
 Revision ID: 0005_week
-Revises: 0004_reportcards
+Revises: 0004_tamper
 Create Date: 2026-12-01
 
 Adds the `planned_session` table: sessions booked ahead of the day.  Existing data is untouched
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005_week"
-down_revision = "0004_reportcards"
+down_revision = "0004_tamper"
 branch_labels = None
 depends_on = None
 
