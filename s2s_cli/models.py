@@ -215,6 +215,38 @@ class DayLog(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class PlannedSession(SQLModel, table=True):
+    """A session booked ahead (`s2s plan`).  It counts with the days worked towards the
+    one-day-per-leader-per-date rule and the deployment's agreed days while `planned`; `log`
+    on its date makes it `worked` (linked to the day log, which alone is ever invoiced);
+    `cancelled` ones stay for the calendar (STATUS:CANCELLED).  `sequence` and `updated_at`
+    change with each move, cancellation or confirmation (iCalendar SEQUENCE and DTSTAMP)."""
+
+    __tablename__ = "planned_session"
+    __table_args__ = (
+        CheckConstraint("halves IN (1, 2)", name="ck_planned_session_halves"),
+        CheckConstraint("status IN ('planned', 'worked', 'cancelled')",
+                        name="ck_planned_session_status"),
+        Index("ix_planned_session_leader_date", "leader_id", "date"),
+        Index("ix_planned_session_deployment_date", "deployment_id", "date"),
+        Index("ix_planned_session_date_status", "date", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployment.id")
+    leader_id: str = Field(foreign_key="leader.id")
+    date: dt.date
+    halves: int = 2
+    activity: str = "other"
+    note: str | None = None
+    over_reason: str | None = None
+    status: str = "planned"  # planned | worked | cancelled
+    day_log_id: int | None = Field(default=None, foreign_key="day_log.id", index=True)
+    cancel_reason: str | None = None
+    sequence: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class Evaluation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     deployment_id: int = Field(foreign_key="deployment.id", index=True)

@@ -570,6 +570,44 @@ CASES: list[Case] = [
     C("capacity-unknown-leader", ("capacity", "--leader", "L0404"), REFUSED),
     C("capacity-bad-year", ("capacity", "--year", "2026-28"), BAD),
     C("capacity-year-text", ("capacity", "--year", SQL), BAD),
+    # --- planned sessions, calendars, the week ----------------------------------------------
+    C("plan-no-date", ("plan", "1"), BAD),
+    C("plan-past-date", ("plan", "1", "--date", "2020-01-06"), BAD),
+    C("plan-impossible-date", ("plan", "1", "--date", "2099-02-30"), BAD),
+    C("plan-sql-date", ("plan", "1", "--date", SQL), BAD),
+    C("plan-unknown-deployment", ("plan", "999", "--date", "2099-01-05"), REFUSED),
+    C("plan-deployment-text", ("plan", SQL, "--date", "2099-01-05"), BAD),
+    C("plan-unknown-activity", ("plan", "1", "--date", "2099-01-05", "--activity", SQL), BAD),
+    C("plan-control-note", ("plan", "1", "--date", "2099-01-05", "--note", CTRL), BAD),
+    C("plan-blank-over", ("plan", "1", "--date", "2099-01-05", "--over", " "), BAD),
+    C("plan-beyond-agreed", ("plan", "1", "--from", "2099-01-05", "--to", "2099-01-09"),
+      REFUSED),
+    C("plan-huge-block", ("plan", "1", "--from", "2099-01-05", "--to", "2103-01-05"), BAD),
+    C("plan-weekend-only-block", ("plan", "1", "--from", "2099-01-10", "--to", "2099-01-11"),
+      BAD),
+    C("plan-list-sql-status", ("plan", "list", "--status", SQL), BAD),
+    C("plan-list-unknown-leader", ("plan", "list", "--leader", "L0404"), REFUSED),
+    C("plan-list-bad-from", ("plan", "list", "--from", "2026-13-01"), BAD),
+    C("plan-move-unknown", ("plan", "move", "999", "--to", "2099-01-05"), REFUSED),
+    C("plan-move-bad-date", ("plan", "move", "1", "--to", SQL), BAD),
+    C("plan-move-no-date", ("plan", "move", "1"), BAD),
+    C("plan-cancel-unknown", ("plan", "cancel", "999"), REFUSED),
+    C("plan-cancel-id-text", ("plan", "cancel", SQL), BAD),
+    C("plan-cancel-control-reason", ("plan", "cancel", "999", "--reason", CTRL), BAD),
+    C("calendar-no-selection", ("calendar", "--out", "{tmp}/x.ics"), BAD),
+    C("calendar-two-selections", ("calendar", "--all", "--leader", "L9001", "--out",
+                                  "{tmp}/x.ics"), BAD),
+    C("calendar-bad-suffix", ("calendar", "--all", "--out", "{tmp}/x.exe"), BAD),
+    C("calendar-no-out", ("calendar", "--all"), BAD),
+    C("calendar-traversal-placeholder", ("calendar", "--all", "--out", "{tmp}/{../../x}.ics"),
+      BAD),
+    C("calendar-sql-leader", ("calendar", "--leader", SQL, "--out", "{tmp}/x.ics"), EITHER),
+    C("calendar-unknown-school", ("calendar", "--school", "999999", "--out", "{tmp}/x.ics"),
+      REFUSED),
+    C("week-bad-date", ("week", "--date", "2026-13-01"), BAD),
+    C("week-sql-date", ("week", "--date", SQL), BAD),
+    C("week-bad-format", ("week", "--format", "xml"), BAD),
+    C("today-bad-format", ("today", "--format", "xml"), BAD),
     # --- billing ------------------------------------------------------------------------
     C("invoice-month-13", ("invoice", "--month", "2026-13"), BAD),
     C("invoice-month-text", ("invoice", "--month", SQL), BAD),
@@ -789,6 +827,7 @@ def test_the_catalogue_covers_every_command():
         for n in range(1, 3):
             covered.add(" ".join(words[:n]))
     covered.add("log add")  # `s2s log ID` is `log add`
+    covered.add("plan add")  # `s2s plan ID` is `plan add`
     exempt = {"specialisms", "reviews", "db current", "export"}  # no value to get wrong
     missing = sorted(n for n in names if n not in covered and n not in exempt)
     assert not missing, f"commands without hostile-input cases: {missing}"

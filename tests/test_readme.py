@@ -1,5 +1,5 @@
 """The README's tour is true: every `s2s` command in its shell blocks (directory, brokerage and
-month-end billing) runs, in order, against a fresh database holding the bundled seed."""
+month-end billing, your week) runs, in order, against a fresh database holding the bundled seed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Run
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-SECTIONS = ("## The directory", "## Brokerage", "## Charging and invoices")
+SECTIONS = ("## The directory", "## Brokerage", "## Charging and invoices", "## Your week")
 
 
 def tour_commands() -> list[list[str]]:
@@ -51,6 +51,12 @@ def test_readme_tour_runs_against_the_bundled_seed(db, tmp_path, monkeypatch):
         assert result.exit_code == 0, (args, result.stdout, result.stderr)
     assert (tmp_path / "invoices-2026-09.pdf").stat().st_size > 1000
     assert (tmp_path / "S2S-2026-0001.pdf").exists()
+    # the leader's own calendar is the one cron writes for them
+    assert (tmp_path / "L0027.ics").read_bytes() == (
+        tmp_path / "calendars" / "L0027.ics").read_bytes()
+    assert [(p["id"], p["status"]) for p in run.json("plan", "list", "--status", "all")] == [
+        (1, "worked"), (7, "planned"), (3, "cancelled"), (4, "planned"), (5, "planned"),
+        (6, "planned"), (2, "planned")]
     invoices = run.json("invoices", "list")
     assert [(i["number"], i["status"]) for i in invoices] == [
         ("S2S-2026-0001", "void"), ("S2S-2026-0002", "issued"), ("S2S-CR-2026-0001", "credit")]

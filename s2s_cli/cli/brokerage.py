@@ -505,6 +505,8 @@ def deployment_close(ctx: typer.Context,
     st.note(f"deployment {deployment_id} closed with {days_str(info['logged'])} of "
             f"{days_str(info['agreed'])} agreed days logged; request {info['request_id']} is "
             f"{info['request_status']}")
+    if info.get("cancelled_sessions"):
+        st.note(f"{info['cancelled_sessions']} planned session(s) cancelled")
 
 
 # --- days worked ------------------------------------------------------------------------------
@@ -575,6 +577,8 @@ def log_add(
             + " (--include-holidays to log them)")
     st.note(f"deployment {deployment_id}: {days_str(result['logged'])} of "
             f"{days_str(result['agreed'])} agreed days logged")
+    if result.get("confirmed"):
+        st.note("confirmed planned session(s) " + ", ".join(map(str, result["confirmed"])))
 
 
 @log_app.command("list")
@@ -611,6 +615,9 @@ def log_undo(ctx: typer.Context, log_id: Annotated[int, typer.Argument(metavar="
     info = st.write(lambda session: deployments.undo_log(session, log_id))
     st.note(f"removed day {log_id} ({info['date']}, {days_str(info['halves'])} day) from "
             f"deployment {info['deployment_id']}")
+    if info.get("replanned"):
+        st.note(f"session {info['replanned']} is planned again (to confirm once its date has "
+                "passed)")
 
 
 @log_app.command("edit")

@@ -95,8 +95,9 @@ class AuditQuery:
 
 def known_tables() -> tuple[str, ...]:
     return ("region", "local_authority", "school", "specialism", "leader", "leader_specialism",
-            "support_request", "request_specialism", "deployment", "day_log", "evaluation",
-            "invoice", "invoice_line", "invoice_day", "counter", "setting", "alembic_version")
+            "support_request", "request_specialism", "deployment", "day_log", "planned_session",
+            "evaluation", "invoice", "invoice_line", "invoice_day", "counter", "setting",
+            "alembic_version")
 
 
 def build_query(*, record: str | None, table: str | None, since: str | None,
@@ -188,7 +189,8 @@ def _like(text: str) -> str:
 
 
 def rows_about_leader(reader: Reader, leader_id: str, deployment_ids: list[int],
-                      day_ids: list[int], evaluation_ids: list[int]) -> list[dict[str, Any]]:
+                      day_ids: list[int], evaluation_ids: list[int],
+                      plan_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Every audit row about a leader: their leader row, their specialism links, and the
     deployments, day logs and evaluations that name them.  Masked; oldest first."""
     rows: dict[int, dict[str, Any]] = {}
@@ -200,7 +202,7 @@ def rows_about_leader(reader: Reader, leader_id: str, deployment_ids: list[int],
         row = _row(r)
         rows[row["id"]] = row
     for table, ids in (("deployment", deployment_ids), ("day_log", day_ids),
-                       ("evaluation", evaluation_ids)):
+                       ("evaluation", evaluation_ids), ("planned_session", plan_ids or [])):
         keys = [str(i) for i in ids]
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]

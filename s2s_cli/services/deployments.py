@@ -19,6 +19,8 @@ Rules (each checked before anything is written, in the transaction that writes):
   a single date on a Saturday or Sunday only for an NLG or with `--include-weekends`; blocks
   are weekdays unless `--include-weekends`, and skip England's bank holidays (the `holidays`
   library) unless `--include-holidays`, without which a single bank-holiday date is refused.
+  Sessions still planned count too, on both rules (`services/planning.py`); logging a
+  planned date confirms that session instead of adding a day.
 * **Corrections.** `deployment edit` re-checks dates (every logged day inside them) and agreed
   days (capacity, as `deploy`); its rates and funding change only while none of its days is
   on a live invoice (void first).  `deployment cancel` needs no live-invoiced day: its days
@@ -44,6 +46,7 @@ from s2s_cli import parsing, taxonomy
 from s2s_cli.errors import InvalidInput, NotFound, Refused
 from s2s_cli.fastdb import Reader
 from s2s_cli.parsing import days_str
+from s2s_cli.services import planning
 from s2s_cli.services.requests import (
     TRUST_TYPES,
     UNSET,
@@ -437,8 +440,9 @@ def close_deployment(session: Any, deployment_id: int,
         req.closed_on = when
         session.add(req)
         session.flush()
+    cancelled = planning.cancel_open(session, deployment_id, "deployment closed")
     return {"request_id": req.id, "request_status": req.status, "logged": logged,
-            "agreed": dep.agreed_halves}
+            "agreed": dep.agreed_halves, "cancelled_sessions": cancelled}
 
 
 def live_invoices(session: Any, deployment_id: int) -> list[str]:
@@ -600,6 +604,11 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     if last is not None and end is not None and end < last:
         raise Refused(f"deployment {deployment_id} has days logged up to {last}; it cannot end "
                       f"sooner ({end})")
+    p_first, p_last = planning.planned_span(session, deployment_id)
+    if p_first is not None and (start > p_first or (end is not None and end < p_last)):
+        raise Refused(f"deployment {deployment_id} has sessions planned from {p_first} to "
+                      f"{p_last}; move or cancel them first (s2s plan list --deployment "
+                      f"{deployment_id})")
     if dep.status == "closed" and dep.closed_on and start > dep.closed_on:
         raise Refused(f"deployment {deployment_id} closed on {dep.closed_on}; it cannot start "
                       f"after that ({start})")
@@ -660,6 +669,7 @@ def cancel_deployment(session: Any, deployment_id: int, reason: str,
     agreed = dep.agreed_on or dep.created_at.date()
     if when < agreed:
         raise Refused(f"--on {when} is before deployment {deployment_id} was agreed ({agreed})")
+    planning.cancel_all(session, deployment_id, "deployment cancelled")
     days = session.exec(select(DayLog).where(DayLog.deployment_id == deployment_id)).all()
     ids = [d.id for d in days]
     removed = sum(d.halves for d in days)
@@ -812,34 +822,43 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
             raise Refused(f"{d} is before deployment {did} starts ({dep.start})")
         if dep.end is not None and d > dep.end:
             raise Refused(f"{d} is after deployment {did} ends ({dep.end})")
-    if not inp.block:
+    reader = session_reader(session)
+    plans = planning.LogPlans(session, reader, leader_id, did, inp.dates)
+    if not inp.block and first not in plans.confirms:  # a planned date was agreed already
         _check_day(first, leader.kind, include_weekends=inp.include_weekends,
                    include_holidays=inp.include_holidays, holiday=inp.holiday)
-    reader = session_reader(session)
     existing = _day_totals(reader, leader_id, first, last)
     for d in inp.dates:
-        already = existing.get(d, 0)
-        if already + inp.halves > 2:
-            raise Refused(f"{leader_id} already has {days_str(already)} day(s) logged on {d}; "
-                          f"{days_str(inp.halves)} more would exceed one day")
+        refusal = planning.day_refusal(leader_id, d, existing.get(d, 0), plans.planned_on(d),
+                                       inp.halves)
+        if refusal is not None:
+            raise refusal
     logged = int(reader.scalar("SELECT coalesce(sum(g.halves), 0) FROM day_log g "
                                "WHERE g.deployment_id = :id", {"id": did}) or 0)
     total = logged + inp.halves * len(inp.dates)
-    if total > dep.agreed_halves and inp.over is None:
-        raise Refused(f"deployment {did} would have {days_str(total)} of "
-                      f"{days_str(dep.agreed_halves)} agreed days logged; use --over \"reason\" "
+    booked = total + plans.remaining  # planned sessions count like days worked
+    adds = inp.halves * len(inp.dates) - plans.confirmed_halves
+    if booked > dep.agreed_halves and adds > 0 and inp.over is None:
+        raise Refused(f"deployment {did} would have {days_str(booked)} of "
+                      f"{days_str(dep.agreed_halves)} agreed days logged"
+                      f"{' or planned' if plans.remaining else ''}; use --over \"reason\" "
                       "to log beyond the agreement")
     activity = inp.activity or (dep.work if dep.work in taxonomy.ACTIVITIES else "other")
     logs = []
-    running = logged
+    running = logged + plans.remaining
     for d in inp.dates:
         running += inp.halves
+        plan = plans.confirms.get(d)  # a session planned for this date, now worked
         logs.append(DayLog(deployment_id=did, leader_id=leader_id, date=d, halves=inp.halves,
-                           activity=activity, note=inp.note,
-                           over_reason=inp.over if running > dep.agreed_halves else None))
+                           activity=inp.activity or (plan.activity if plan else activity),
+                           note=inp.note if inp.note is not None or plan is None else plan.note,
+                           over_reason=(plan.over_reason if plan and plan.over_reason else
+                                        inp.over if running > dep.agreed_halves else None)))
     session.add_all(logs)
     session.flush()
-    return {"ids": [g.id for g in logs], "logged": total, "agreed": dep.agreed_halves}
+    confirmed = plans.confirm(logs)
+    return {"ids": [g.id for g in logs], "logged": total, "agreed": dep.agreed_halves,
+            "confirmed": confirmed}
 
 
 LOG_SELECT = """
@@ -919,6 +938,7 @@ def undo_log(session: Any, log_id: int) -> dict[str, Any]:
     lock_leader(session, log.leader_id)
     info = {"id": log.id, "deployment_id": log.deployment_id, "date": log.date,
             "halves": log.halves}
+    info["replanned"] = planning.unconfirm(session, log_id)
     links = session.exec(select(InvoiceDay).where(InvoiceDay.day_log_id == log_id)).all()
     drop_voided_links(session, links)
     session.delete(log)
@@ -988,9 +1008,10 @@ def edit_log(session: Any, edit: LogEdit) -> dict[str, Any]:
                    include_holidays=edit.include_holidays, holiday=edit.holiday)
     reader = session_reader(session)
     already = _day_totals(reader, leader.id, day, day, skip_id=log.id).get(day, 0)
-    if already + halves > 2:
-        raise Refused(f"{leader.id} already has {days_str(already)} day(s) logged on {day}; "
-                      f"{days_str(halves)} more would exceed one day")
+    planned = planning.leader_days(reader, leader.id, day, day).get(day, (0, 0))[1]
+    refusal = planning.day_refusal(leader.id, day, already, planned, halves)
+    if refusal is not None:
+        raise refusal
     logged = int(reader.scalar("SELECT coalesce(sum(g.halves), 0) FROM day_log g "
                                "WHERE g.deployment_id = :id", {"id": did}) or 0)
     total = logged - log.halves + halves
@@ -1010,6 +1031,7 @@ def edit_log(session: Any, edit: LogEdit) -> dict[str, Any]:
         log.over_reason = edit.over
     session.add(log)
     session.flush()
+    planning.follow_day(session, log)
     after = {"date": log.date, "halves": log.halves, "activity": log.activity,
              "note": log.note}
     return {"id": log.id, "deployment_id": did,

@@ -96,10 +96,32 @@ def invoice_totals(reader: Reader) -> list[str]:
 
 
 def leader_day_limit(reader: Reader) -> list[str]:
+    """Days logged and sessions still planned together: at most one day a date."""
     rows = reader.all(
-        "SELECT leader_id, date, sum(halves) FROM day_log GROUP BY leader_id, date "
-        "HAVING sum(halves) > 2 ORDER BY leader_id, date")
-    return _limit([f"leader {r[0]} has {int(r[2]) / 2:g} days logged on {r[1]}" for r in rows])
+        "SELECT x.leader_id, x.date, sum(x.worked), sum(x.planned) FROM (SELECT leader_id, "
+        "date, halves AS worked, 0 AS planned FROM day_log UNION ALL SELECT leader_id, date, "
+        "0, halves FROM planned_session WHERE status = :planned) x GROUP BY x.leader_id, "
+        "x.date HAVING sum(x.worked) + sum(x.planned) > 2 ORDER BY x.leader_id, x.date",
+        {"planned": "planned"})
+    found = []
+    for lid, day, worked, planned in rows:
+        what = f"{int(worked) / 2:g} days logged"
+        if int(planned):
+            what += f" and {int(planned) / 2:g} planned"
+        found.append(f"leader {lid} has {what} on {day}")
+    return _limit(found)
+
+
+def planned_session_link(reader: Reader) -> list[str]:
+    """A worked session names the day log that confirmed it (same deployment); no other
+    session names one."""
+    rows = reader.all(
+        "SELECT p.id, p.status, p.day_log_id FROM planned_session p "
+        "LEFT JOIN day_log g ON g.id = p.day_log_id "
+        "WHERE (p.status = :worked AND (g.id IS NULL OR g.deployment_id <> p.deployment_id)) "
+        "OR (p.status <> :worked AND p.day_log_id IS NOT NULL) ORDER BY p.id",
+        {"worked": "worked"})
+    return _limit([f"planned session {r[0]} is {r[1]} but names day log {r[2]}" for r in rows])
 
 
 def numbering_gapless(reader: Reader) -> list[str]:
@@ -188,7 +210,10 @@ CHECKS: tuple[Check, ...] = (
           day_invoice_link_agrees),
     Check("invoice-totals", "invoice subtotal = its lines, total = subtotal + VAT",
           invoice_totals),
-    Check("leader-day-limit", "no leader over one day on a date", leader_day_limit),
+    Check("leader-day-limit", "no leader over one day on a date (logged and planned)",
+          leader_day_limit),
+    Check("planned-session-link", "a worked session names the day log that confirmed it",
+          planned_session_link),
     Check("numbering", "invoice and credit-note numbers gapless per series and year",
           numbering_gapless),
     Check("credit-notes", "every credit note voids the invoice it references",

@@ -130,6 +130,7 @@ def export_data(reader: Reader, leader_id: str) -> dict[str, Any]:
 
     deployments = _fetch(reader, "deployment", "t.leader_id = :id", {"id": lid})
     day_logs = _fetch(reader, "day_log", "t.leader_id = :id", {"id": lid}, order="id")
+    planned = _fetch(reader, "planned_session", "t.leader_id = :id", {"id": lid}, order="id")
     dep_ids = [d["id"] for d in deployments]
     evaluations = _chunked(reader, "evaluation", "deployment_id", dep_ids)
     lines = _fetch(reader, "invoice_line", "t.leader_id = :id", {"id": lid})
@@ -145,7 +146,8 @@ def export_data(reader: Reader, leader_id: str) -> dict[str, Any]:
     for ln in lines:
         ln["invoice"] = numbers.get(ln["invoice_id"])
     audit_rows = rows_about_leader(reader, lid, dep_ids, [d["id"] for d in day_logs],
-                                   [e["id"] for e in evaluations])
+                                   [e["id"] for e in evaluations],
+                                   [p["id"] for p in planned])
     return {
         "subject_access_export": {
             "leader_id": lid,
@@ -159,6 +161,7 @@ def export_data(reader: Reader, leader_id: str) -> dict[str, Any]:
         "designated_by": school(leader.get("designated_by_urn")),
         "deployments": deployments,
         "day_logs": day_logs,
+        "planned_sessions": planned,
         "evaluations": evaluations,
         "invoice_lines": lines,
         "audit": audit_rows,
