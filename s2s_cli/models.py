@@ -287,6 +287,27 @@ class Invoice(SQLModel, table=True):
     document: str | None = None
 
 
+class Payment(SQLModel, table=True):
+    """Money received against an issued invoice (0006_payments).  Never updated or deleted: a
+    reversal (`s2s invoices unpay`) is a row of its own with the negated amount and
+    `reverses_id` set.  An invoice's balance and status are computed from these rows."""
+
+    __table_args__ = (
+        CheckConstraint("method IN ('bacs', 'cheque', 'card', 'other')",
+                        name="ck_payment_method"),
+        Index("ix_payment_invoice_date", "invoice_id", "date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id")
+    date: dt.date
+    amount_pence: int  # positive received; negative on a reversal row
+    method: str = "bacs"
+    ref: str | None = None
+    reverses_id: int | None = Field(default=None, foreign_key="payment.id", unique=True)
+    reason: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class InvoiceLine(SQLModel, table=True):
     __tablename__ = "invoice_line"
     id: int | None = Field(default=None, primary_key=True)

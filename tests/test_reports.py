@@ -320,7 +320,7 @@ def test_utilisation_chart_shows_the_busiest_first(busy: Run) -> None:
 def _live_invoice_lines(run: Run) -> list[dict[str, Any]]:
     lines = []
     for inv in run.json("invoices", "list"):
-        if inv["status"] == "issued":
+        if inv["status"] not in ("void", "credit"):  # live: issued, part-paid, paid, overdue
             shown = run.json("invoices", "show", inv["number"])
             lines += (shown[0] if isinstance(shown, list) else shown)["lines"]
     return lines

@@ -20,7 +20,8 @@ from s2s_cli.output import Column, Format
 if TYPE_CHECKING:
     from s2s_cli.cli.common import State
 
-invoices_app = typer.Typer(help="List, show and void issued invoices and credit notes.",
+invoices_app = typer.Typer(help="List, show, void and record payments against issued invoices "
+                           "and credit notes.",
                            no_args_is_help=True)
 
 
@@ -51,7 +52,7 @@ ToOpt = Annotated[str | None, typer.Option("--to", metavar="DATE",
 INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", "period_to",
                 "issued", "due", "subtotal_pence", "vat_pence", "total_pence", "vat_percent_bp",
                 "payment_terms_days", "credits", "voided_by", "reason", "earlier_days",
-                "vat_rates", "days")
+                "vat_rates", "days", "paid_pence", "balance_pence", "payments")
 LINE_COLUMNS = [
     Column("deployment_id", "deployment", "int", table=False),
     Column("leader_id", "leader id", table=False),
@@ -84,7 +85,14 @@ LIST_COLUMNS = [
     Column("subtotal_pence", "subtotal", "money", table=False),
     Column("vat_pence", "VAT", "money", table=False),
     Column("total_pence", "total", "money"),
+    Column("paid_pence", "paid", "money"), Column("balance_pence", "balance", "money"),
     Column("credits", "credits"), Column("voided_by", "voided by"),
+]
+PAYMENT_COLUMNS = [
+    Column("id", "payment", "int"), Column("invoice", table=False), Column("date", kind="date"),
+    Column("amount_pence", "amount", "money"), Column("method"), Column("ref", "reference"),
+    Column("reverses", "reverses", "int"), Column("reversed_by", "reversed by", "int"),
+    Column("reason"),
 ]
 
 
@@ -230,6 +238,8 @@ def _write_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
             "date_from": date(ln["date_from"]), "date_to": date(ln["date_to"]),
             "days": days.get(ln["days"]) or days.setdefault(ln["days"], days_str(ln["days"]))}
             for ln in doc["lines"]]
+        if item["payments"] is not None:  # invoices show: the payments against it
+            item["payments"] = [p | {"date": date(p["date"])} for p in item["payments"]]
         if item["days"] is not None:  # the schedule of dated days: halves as day text
             item["days"] = [d | {"days": days_str(d["halves"])} for d in item["days"]]
         chunks.append(("\n  " if n == 0 else ",\n  ") + dumps(item))
@@ -346,6 +356,11 @@ def _doc_tables(docs: list[dict[str, Any]], out: IO[str], *, empty: str) -> None
         con.print(Text(f"Subtotal {format_pence(doc['subtotal_pence'])}   VAT "
                        f"{format_pence(doc['vat_pence'])}   Total "
                        f"{format_pence(doc['total_pence'])}\n"))
+        if doc.get("payments") is not None:
+            if doc["payments"]:
+                con.print(rich_table(doc["payments"], PAYMENT_COLUMNS, title="Payments"))
+            con.print(Text(f"Paid {format_pence(doc['paid_pence'])}   Balance "
+                           f"{format_pence(doc['balance_pence'])} ({doc['status']})\n"))
 
 
 # --------------------------------------------------------------------------- commands
@@ -501,9 +516,15 @@ def invoices_list(
                                               help="Issued on or after.")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="DATE",
                                             help="Issued on or before.")] = None,
+    status: Annotated[list[str] | None, typer.Option(
+        "--status", metavar="STATUS", help="Only these statuses (repeatable or comma-separated): "
+        "issued, part-paid, paid, overdue, void, credit.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue invoices (due date "
+                                          "passed with a balance; same as --status overdue).")
+                       ] = False,
     fmt: FormatOpt = Format.auto,
 ) -> None:
-    """Issued invoices and credit notes, by issue date.
+    """Issued invoices and credit notes, by issue date, with what is paid and the balance.
 
     \b
     Example:
@@ -513,12 +534,23 @@ def invoices_list(
     from s2s_cli.parsing import check_range, clean_text
     from s2s_cli.services import invoicing
 
+    from s2s_cli.services.payments import STATUSES
+
     if payer is not None:
         payer = clean_text(payer, what="--payer", max_len=200, required=True)
     f, t = _date(start, "--from"), _date(end, "--to")
     check_range(f, t, what="period")
+    wanted = {w.strip().lower() for item in status or [] for w in item.split(",")}
+    bad = sorted(w for w in wanted if w not in STATUSES)
+    if bad or "" in wanted:
+        raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}, not "
+                           f"'{(bad or [''])[0]}'")
+    if overdue:
+        wanted = {"overdue"} if not wanted or "overdue" in wanted else {"-"}
     with state(ctx).reader() as reader:
         rows = invoicing.listing(reader, payer=payer, start=f, end=t)
+    if wanted:
+        rows = [r for r in rows if r["status"] in wanted]
     render(rows, LIST_COLUMNS, fmt, title=f"{len(rows)} invoice(s) and credit note(s)",
            empty="No invoices.")
 
@@ -538,10 +570,14 @@ def invoices_show(
     """
     from s2s_cli.services import invoicing
 
+    from s2s_cli.services import payments
+
     fmt = _check_out(fmt, out)
     st = state(ctx)
     with st.reader() as reader:
         doc = invoicing.find(reader, number)
+        if fmt is not DocFormat.pdf:
+            doc["payments"] = payments.payments_of(reader, doc["id"])
     _emit([doc], fmt, out, st=st, empty="")
 
 
@@ -646,9 +682,162 @@ def remittance(
            empty=f"No supply cover owed for {f:%B %Y} (no issued invoices cover its days).")
 
 
+@invoices_app.command("pay")
+def invoices_pay(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(metavar="NUMBER")],
+    amount: Annotated[str, typer.Option("--amount", metavar="£", help="Amount received, in "
+                                        "pounds (part payments allowed).")],
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Date received (default today).")] = None,
+    method: Annotated[str, typer.Option("--method", help="bacs, cheque, card or other.")
+                      ] = "bacs",
+    ref: Annotated[str | None, typer.Option("--ref", metavar="TEXT",
+                                            help="The payer's reference.")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Record money received against an invoice.  Prints the payment's id.  Refused: more
+    than the balance, a void invoice, a credit note, a date before the invoice.
+
+    \b
+    Example:
+      s2s invoices pay S2S-2026-0001 --amount 500 --date 2026-10-20 --ref "BACS 88123"
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.parsing import clean_text, format_pence, parse_money, today
+    from s2s_cli.services import payments
+
+    pence = parse_money(amount, what="--amount")
+    how = method.strip().lower()
+    if how not in payments.METHODS:
+        raise InvalidInput(f"--method must be one of {', '.join(payments.METHODS)}, "
+                           f"not '{method}'")
+    if pence <= 0:
+        raise InvalidInput("--amount must be more than £0.00")
+    text = clean_text(ref, what="--ref", max_len=200) if ref is not None else None
+    on = _date(date, "--date") or today()
+    if on > today():
+        raise InvalidInput(f"the payment date {on} is after today ({today()})")
+    st = state(ctx)
+    pid = st.write(lambda session: payments.pay(session, number, amount=pence, on=on,
+                                                method=how, ref=text or None))
+    emit_id(pid, fmt, message=f"recorded payment {pid}: {format_pence(pence)} against "
+            f"{number.strip().upper()}")
+
+
+@invoices_app.command("unpay")
+def invoices_unpay(
+    ctx: typer.Context,
+    payment_id: Annotated[int, typer.Argument(metavar="PAYMENT_ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is reversed (kept).")],
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Date of the reversal (default today).")
+                    ] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Reverse a payment (a bounced cheque, a payment recorded against the wrong invoice): a
+    reversal row of its own, never a delete.  Prints the reversal's id.
+
+    \b
+    Example:
+      s2s invoices unpay 3 --reason "cheque bounced"
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.parsing import clean_text, today
+    from s2s_cli.services import payments
+
+    why = clean_text(reason, what="--reason", max_len=500, required=True)
+    assert why is not None
+    on = _date(date, "--date") or today()
+    if on > today():
+        raise InvalidInput(f"the reversal date {on} is after today ({today()})")
+    st = state(ctx)
+    rid = st.write(lambda session: payments.unpay(session, payment_id, reason=why, on=on))
+    emit_id(rid, fmt, message=f"reversed payment {payment_id} (reversal {rid})")
+
+
+DEBTOR_COLUMNS = [
+    Column("payer"), Column("payer_school_urn", "URN", "int", table=False),
+    Column("invoices", kind="int"),
+    Column("not_due_pence", "not due", "money"), Column("d1_30_pence", "1-30", "money"),
+    Column("d31_60_pence", "31-60", "money"), Column("d61_90_pence", "61-90", "money"),
+    Column("d90_plus_pence", "90+", "money"), Column("total_pence", "total", "money"),
+]
+
+
+def debtors(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="DATE",
+                                              help="Age balances as on this date (default "
+                                              "today): payments after it do not count.")
+                     ] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Who owes what: per payer, the balance not yet due and overdue by 1-30, 31-60, 61-90
+    and over 90 days (days past the due date), with totals.
+
+    \b
+    Example:
+      s2s debtors --as-of 2026-12-31 --format csv
+    """
+    from s2s_cli.output import render
+    from s2s_cli.parsing import format_pence, today
+    from s2s_cli.services import payments
+
+    on = _date(as_of, "--as-of") or today()
+    with state(ctx).reader() as reader:
+        rows = payments.debtors(reader, on)
+    totals: dict[str, Any] = {k: sum(r[k] for r in rows)
+                              for k in (*payments.BUCKETS, "total_pence", "invoices")}
+    render(rows, DEBTOR_COLUMNS, fmt, title=f"Debtors on {on.isoformat()}: "
+           f"{format_pence(totals['total_pence'])} outstanding",
+           totals={**totals, "payer": "total"},
+           empty=f"Nobody owes anything on {on.isoformat()}.")
+
+
+STATEMENT_COLUMNS = [
+    Column("date", kind="date"), Column("type"), Column("reference"), Column("detail"),
+    Column("debit_pence", "debit", "money"), Column("credit_pence", "credit", "money"),
+    Column("balance_pence", "balance", "money"),
+]
+
+
+def statement(
+    ctx: typer.Context,
+    payer: Annotated[str, typer.Argument(metavar="PAYER", help="The payer's name (or part of "
+                                         "it) or URN.")],
+    start: Annotated[str | None, typer.Option("--from", metavar="DATE",
+                                              help="Start here, with an opening balance.")
+                     ] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """A statement of account for one payer: invoices, credit notes, payments and reversals
+    by date with the running balance.
+
+    \b
+    Example:
+      s2s statement "Bolton High" --from 2026-09-01 --format csv
+    """
+    from s2s_cli.output import render
+    from s2s_cli.parsing import clean_text, format_pence
+    from s2s_cli.services import payments
+
+    text = clean_text(payer, what="PAYER", max_len=200, required=True)
+    assert text is not None
+    f = _date(start, "--from")
+    with state(ctx).reader() as reader:
+        name = payments.resolve_payer(reader, text)
+        rows = payments.statement(reader, name, f)
+    closing = rows[-1]["balance_pence"] if rows else 0
+    render(rows, STATEMENT_COLUMNS, fmt, title=f"Statement of account: {name} - balance "
+           f"{format_pence(closing)}", empty=f"Nothing on {name}'s account.")
+
+
 def register(app: typer.Typer) -> None:
     app.command("rates")(rates)
     app.command("invoice")(invoice)
     app.add_typer(invoices_app, name="invoices")
     app.command("charges")(charges)
     app.command("remittance")(remittance)
+    app.command("debtors")(debtors)
+    app.command("statement")(statement)

@@ -502,7 +502,11 @@ def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
                 "half_days": int(r[10]), "rate_pence": int(r[11]),
                 "half_day_rate_pence": int(r[12]), "kind": r[15],
                 "amount_pence": int(r[13]), "supply_pence": int(r[14])})
-    return [docs[i] for i in ids if i in docs]
+    from s2s_cli.services import payments
+
+    out = [docs[i] for i in ids if i in docs]
+    payments.annotate(reader, out)
+    return out
 
 
 def find(reader: Reader, number: str) -> dict[str, Any]:
@@ -535,7 +539,11 @@ def listing(reader: Reader, *, payer: str | None = None, start: dt.date | None =
         params["t"] = _bind(reader, end)
     sql = INVOICE_SELECT + ("WHERE " + " AND ".join(where) + " " if where else "")
     sql += "ORDER BY i.issued, i.series DESC, i.year, i.seq"
-    return [_invoice_row(r) for r in reader.all(sql, params)]
+    from s2s_cli.services import payments
+
+    rows = [_invoice_row(r) for r in reader.all(sql, params)]
+    payments.annotate(reader, rows)
+    return rows
 
 
 # --------------------------------------------------------------------------- writes
@@ -730,6 +738,9 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
         credit = session.get(Invoice, inv.voided_by_id)
         raise Refused(f"invoice {inv.number} is already void (credit note "
                       f"{credit.number if credit else inv.voided_by_id})")
+    from s2s_cli.services import payments
+
+    payments.check_void(session, inv, on)
     if on < inv.issued:
         raise InvalidInput(f"the credit note date {on} is before the invoice's issue date "
                            f"{inv.issued}")
