@@ -94,7 +94,8 @@ def test_unpay_writes_a_reversal_and_reopens_the_balance(billed: Run, db) -> Non
     rows = query(db, "SELECT id, amount_pence, reverses_id, reason FROM payment ORDER BY id")
     assert [tuple(r) for r in rows] == [(pid, 87500, None, None),
                                         (rid, -87500, pid, "cheque bounced")]
-    audited = query(db, "SELECT action, command FROM audit_log WHERE table_name = 'payment' ORDER BY id")
+    audited = query(db, "SELECT action, command FROM audit_log WHERE table_name = 'payment' "
+                    "ORDER BY id")
     assert [r[0] for r in audited] == ["insert", "insert"]
     assert "unpay" in audited[1][1]
     shown = billed.json("invoices", "show", "S2S-2026-0002")[0]["payments"]

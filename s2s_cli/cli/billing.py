@@ -533,7 +533,6 @@ def invoices_list(
     from s2s_cli.output import render
     from s2s_cli.parsing import check_range, clean_text
     from s2s_cli.services import invoicing
-
     from s2s_cli.services.payments import STATUSES
 
     if payer is not None:
@@ -568,9 +567,7 @@ def invoices_show(
     Example:
       s2s invoices show S2S-2026-0001 --format pdf --out S2S-2026-0001.pdf
     """
-    from s2s_cli.services import invoicing
-
-    from s2s_cli.services import payments
+    from s2s_cli.services import invoicing, payments
 
     fmt = _check_out(fmt, out)
     st = state(ctx)

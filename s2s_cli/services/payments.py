@@ -278,7 +278,8 @@ def statement(reader: Reader, payer: str, start: dt.date | None = None
               ) -> list[dict[str, Any]]:
     """A statement of account: invoices (debit), credit notes and payments (credit) by date,
     with the running balance (on one date: invoices, then payments and reversals, then credit
-    notes, which are never dated before a payment they follow).  With `start`, an opening balance row carries what came before."""
+    notes, which are never dated before a payment they follow).  With `start`, an opening
+    balance row carries what came before."""
     from s2s_cli.services import invoicing
 
     entries: list[tuple[dt.date, int, int, dict[str, Any]]] = []
