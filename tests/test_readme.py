@@ -31,6 +31,53 @@ def tour_commands() -> list[list[str]]:
     return commands
 
 
+def section_of(heading: str) -> str:
+    text = README.read_text()
+    start = text.index(heading)
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def commands_in(section: str) -> list[list[str]]:
+    out = []
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("s2s "):
+                out.append(shlex.split(line)[1:])
+    return out
+
+
+def test_readme_set_up_your_alliance_runs(db, tmp_path, monkeypatch, snapshot):
+    """The tour opens with an alliance's own start: db init --from its file, a school and a
+    leader added, a deployment corrected - run exactly as written, on a new database."""
+    monkeypatch.setenv("S2S_TODAY", "2026-11-25")
+    monkeypatch.chdir(tmp_path)
+    section = section_of("## Set up your alliance")
+    [yaml_block] = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    (tmp_path / "richmond.yaml").write_text(yaml_block, encoding="utf-8")
+    commands = commands_in(section)
+    assert commands[0] == ["db", "init", "--from", "richmond.yaml"]
+    run = Run(db)
+    for args in commands:
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    leaders = run.json("find", "--include-inactive")
+    assert [r["id"] for r in leaders] == ["L0001", "L0002", "L0003"]
+    assert "phonics" in run.json("leader", "show", "L0003")["specialisms"]
+    dep = run.json("deployment", "show", "1")
+    assert (dep["agreed_days"], dep["rate_pence"], dep["leader_id"]) == ("4", 38000, "L0003")
+    assert run.json("log", "list")[0]["days"] == "0.5"
+    card = run.json("rates")
+    assert "Richmond Teaching School Alliance" in str(card)
+    dumped = (tmp_path / "richmond-now.yaml").read_text(encoding="utf-8")
+    assert "Heathfield Junior" in dumped and "Amira Shah" in dumped
+    # the dump reads back into an identical directory
+    fresh = str(tmp_path / "again.db")
+    Run(fresh)("db", "init", "--from", "richmond-now.yaml", ok=True)
+    assert Run(fresh).json("find", "--include-inactive") == leaders
+
+
 def test_the_readme_has_a_tour():
     commands = tour_commands()
     assert len(commands) >= 25
