@@ -106,7 +106,15 @@ def test_readme_tour_runs_against_the_bundled_seed(db, tmp_path, monkeypatch):
         (6, "planned"), (2, "planned")]
     invoices = run.json("invoices", "list")
     assert [(i["number"], i["status"]) for i in invoices] == [
-        ("S2S-2026-0001", "void"), ("S2S-2026-0002", "issued"), ("S2S-CR-2026-0001", "credit")]
+        ("S2S-2026-0001", "void"), ("S2S-2026-0002", "overdue"), ("S2S-CR-2026-0001", "credit")]
+    # getting paid: £1,500 stands, the £590 cheque bounced
+    [paid] = run.json("invoices", "show", "S2S-2026-0002")
+    assert (paid["paid_pence"], paid["balance_pence"]) == (150000, 59000)
+    assert [(p["amount_pence"], p["reversed_by"]) for p in paid["payments"]] == [
+        (150000, None), (59000, 3), (-59000, None)]
+    [owed] = run.json("debtors")
+    assert (owed["payer"], owed["d1_30_pence"], owed["total_pence"]) == (
+        "Highcliffe Moor Primary School", 59000, 59000)
     # the correction the tour makes: voided, re-rated, billed again at the new rate
     [voided] = run.json("invoices", "show", "S2S-2026-0001")
     [again] = run.json("invoices", "show", "S2S-2026-0002")
