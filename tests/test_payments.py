@@ -131,6 +131,19 @@ def test_a_part_paid_invoice_is_credited_only_once_its_payments_are_reversed(
         "total_pence": 87500}]
 
 
+def test_the_week_overview_lists_only_invoices_with_money_still_owed(billed: Run) -> None:
+    def unpaid() -> list[str]:
+        return [i["number"] for i in billed.json("week")["invoices_unpaid"]]
+
+    assert unpaid() == ["S2S-2026-0001", "S2S-2026-0002"]
+    pay(billed, "S2S-2026-0001", "919.99", "2026-10-20")
+    assert unpaid() == ["S2S-2026-0001", "S2S-2026-0002"]  # a penny still owed
+    last = pay(billed, "S2S-2026-0001", "0.01", "2026-10-21")
+    assert unpaid() == ["S2S-2026-0002"]
+    billed("invoices", "unpay", str(last), "--reason", "recorded twice", ok=True)
+    assert unpaid() == ["S2S-2026-0001", "S2S-2026-0002"]
+
+
 def test_debtors_age_across_the_buckets_as_the_clock_moves(billed: Run) -> None:
     pay(billed, "S2S-2026-0001", "120", "2026-10-10")  # Bolton owes £800
     # due 29 October: on the due date not yet overdue; the day after, 1 day late

@@ -8,8 +8,8 @@ attention, as sections of rows.
 * `deployments_ending`: active deployments ending within a fortnight, or already past their
   end, with the days agreed, logged, planned and left (agreed less logged and planned).
 * `reviews_due`: progress reviews and school evaluations due within a fortnight (overdue too).
-* `invoices_unpaid`: issued invoices not voided (there are no payments yet: every one is
-  unpaid), with how many days past their due date.
+* `invoices_unpaid`: issued invoices not voided and not paid in full (`s2s invoices pay`),
+  with how many days past their due date.
 * `leaders_near_capacity`: active leaders who have used 90% or more of the days their home
   school releases in the academic year (what deployments take, as `s2s capacity` counts)."""
 
@@ -167,7 +167,8 @@ def invoices_unpaid(reader: Reader, on: dt.date) -> list[dict[str, Any]]:
     for number, payer, urn, issued, due, total in reader.iter(
             "SELECT i.number, i.payer, i.payer_school_urn, i.issued, i.due, i.total_pence "
             "FROM invoice i WHERE i.series = :series AND i.voided_by_id IS NULL "
-            "AND i.issued <= :on ORDER BY i.due, i.number",
+            "AND i.issued <= :on AND i.total_pence > COALESCE((SELECT SUM(p.amount_pence) "
+            "FROM payment p WHERE p.invoice_id = i.id), 0) ORDER BY i.due, i.number",
             {"series": "invoice", "on": bind_date(reader, on)}):
         due_on = as_date(due)
         assert due_on is not None
