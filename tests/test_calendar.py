@@ -170,3 +170,18 @@ def test_calendar_refusals(mini, tmp_path, monkeypatch, args, code, message):
     assert result.exit_code == code, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.glob("*.ics"))
+
+
+def test_leaders_and_schools_can_be_named_by_part_of_their_name(diary, tmp_path):
+    by_id, by_name = tmp_path / "id.ics", tmp_path / "name.ics"
+    diary("calendar", "--leader", "L9001", "--out", str(by_id), ok=True)
+    diary("calendar", "--leader", "amira okafor", "--out", str(by_name), ok=True)
+    assert by_name.read_bytes() == by_id.read_bytes()
+    by_urn, by_school = tmp_path / "urn.ics", tmp_path / "school.ics"
+    diary("calendar", "--school", "131545", "--out", str(by_urn), ok=True)
+    diary("calendar", "--school", "plymouth sound", "--out", str(by_school), ok=True)
+    assert by_school.read_bytes() == by_urn.read_bytes()
+    assert (diary.json("plan", "list", "--school", "bolton high", "--status", "all")
+            == diary.json("plan", "list", "--school", "131543", "--status", "all"))
+    assert (diary.json("plan", "list", "--leader", "amira okafor", "--status", "all")
+            == diary.json("plan", "list", "--leader", "L9001", "--status", "all"))

@@ -104,8 +104,8 @@ def plan_add(
 def plan_list(
     ctx: typer.Context,
     deployment_id: Annotated[int | None, typer.Option("--deployment", metavar="ID")] = None,
-    leader: Annotated[str | None, typer.Option(metavar="ID")] = None,
-    school: Annotated[int | None, typer.Option("--school", metavar="URN")] = None,
+    leader: Annotated[str | None, typer.Option(metavar="ID_OR_NAME")] = None,
+    school: Annotated[str | None, typer.Option("--school", metavar="URN_OR_NAME")] = None,
     date_from: Annotated[str | None, typer.Option("--from", metavar="DATE")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="DATE")] = None,
     status: Annotated[str, typer.Option(
@@ -115,11 +115,13 @@ def plan_list(
 ) -> None:
     """List planned sessions by date; a planned one whose date has passed is 'to confirm'."""
     from s2s_cli.output import render
-    from s2s_cli.services import planning
+    from s2s_cli.services import lookup, planning
 
     with state(ctx).reader() as reader:
-        rows = planning.list_plans(reader, deployment_id=deployment_id, leader=leader,
-                                   school=school, date_from=date_from, date_to=date_to,
+        rows = planning.list_plans(reader, deployment_id=deployment_id,
+                                   leader=lookup.optional_leader(reader, leader),
+                                   school=lookup.optional_school(reader, school),
+                                   date_from=date_from, date_to=date_to,
                                    status=status)
     render(rows, PLAN_COLUMNS, fmt, title=f"{len(rows)} session(s)",
            totals={"days": sum(r["days"] for r in rows)}, empty="No sessions match.")
@@ -170,10 +172,11 @@ def calendar(
     out: Annotated[str, typer.Option(
         "--out", metavar="FILE.ics", help="Where to write; '{leader}' in the path writes one "
         "file per leader, '{school}' one per school (folders are created).")],
-    leader: Annotated[str | None, typer.Option(metavar="ID", help="One leader's sessions.")
-                      ] = None,
-    school: Annotated[int | None, typer.Option("--school", metavar="URN",
-                                               help="One school's sessions.")] = None,
+    leader: Annotated[str | None, typer.Option(
+        metavar="ID_OR_NAME", help="One leader's sessions (id or part of their name).")] = None,
+    school: Annotated[str | None, typer.Option(
+        "--school", metavar="URN_OR_NAME", help="One school's sessions (URN or part of its "
+        "name).")] = None,
     deployment_id: Annotated[int | None, typer.Option("--deployment", metavar="ID",
                                                       help="One deployment's sessions.")
                              ] = None,
@@ -191,9 +194,13 @@ def calendar(
       s2s -q calendar --all --out 'calendars/{leader}.ics'     # cron: one file per leader
     """
     from s2s_cli.output import atomic_output
-    from s2s_cli.services import ical
+    from s2s_cli.services import ical, lookup
 
     st = state(ctx)
+    if leader is not None or school is not None:
+        with st.reader() as reader:
+            leader = lookup.optional_leader(reader, leader)
+            school = lookup.optional_school(reader, school)  # type: ignore[assignment]
     sel = ical.validate_selection(leader=leader, school=school, deployment_id=deployment_id,
                                   all_=all_, out=out)
     with st.reader() as reader:
