@@ -478,9 +478,9 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
     # (never over the built-in defaults unless nothing is stored yet).
     card: dict[str, Any] = {}
     for key in raw:
-        if key not in ("kinds", "work", "bands", "split", "invoice", "vat"):
+        if key not in RATES_SECTIONS:
             p.add(raw.lines[key], f"unknown rates section '{key}'"
-                  f"{_did_you_mean(key, ('kinds', 'work', 'bands', 'split', 'invoice', 'vat'))}")
+                  f"{_did_you_mean(key, RATES_SECTIONS)}")
     kinds = raw.get("kinds")
     if isinstance(kinds, yamlsafe.LDict):
         for kind in kinds:
@@ -605,12 +605,47 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
                       f"{', '.join(NUMBERING)}, not {scheme!r}")
             else:
                 settings["numbering"] = scheme
+    books = raw.get("books")
+    if isinstance(books, yamlsafe.LDict):
+        card["books"] = _validate_books(books, p)
+    elif books is not None:
+        p.add(raw.lines["books"], "'books' must map account codes and tax types (see README)")
     vat = raw.get("vat")
     if isinstance(vat, yamlsafe.LDict):
         card["vat"] = _validate_vat(vat, p)
     elif vat is not None:
         p.add(raw.lines["vat"], "'vat' must map 'default' and 'work' to exempt, standard or zero")
     return card  # checked as a whole (card_problems) once laid over the stored card
+
+
+RATES_SECTIONS = ("kinds", "work", "bands", "split", "invoice", "vat", "books")
+
+
+def _validate_books(books: Any, p: _Problems) -> dict[str, Any]:
+    """`books: {account_code: "200", tax_exempt: "Exempt Income", ...}`: what the accounting
+    exports (`s2s invoices export`) code lines and payments to (services/books.py)."""
+    from s2s_cli.services.books import BOOKS_KEYS
+
+    out: dict[str, Any] = {}
+    for key in books:
+        if key not in BOOKS_KEYS:
+            p.add(books.lines[key], f"unknown books field '{key}'"
+                  f"{_did_you_mean(key, BOOKS_KEYS)}")
+            continue
+        value = books[key]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # account codes are often written as numbers
+        required = key not in ("tracking_name", "branding_theme")
+        if not isinstance(value, str) or (required and not value.strip()):
+            p.add(books.lines[key], f"books '{key}' must be text"
+                  + (" (not blank)" if required else ""))
+            continue
+        why = text_problem(value)
+        if why or len(value) > 100:
+            p.add(books.lines[key], f"books '{key}' {why or 'is longer than 100 characters'}")
+            continue
+        out[key] = value.strip() or None
+    return out
 
 
 def _validate_vat(vat: Any, p: _Problems) -> dict[str, Any]:
@@ -648,7 +683,7 @@ def merge_card(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     replaces that section (so a file can drop a kind of work's own rate or a band).  What the
     file does not mention stays as stored."""
     card = json.loads(json.dumps(base))
-    for section in ("kinds", "invoice"):
+    for section in ("kinds", "invoice", "books"):
         if section in patch:
             card.setdefault(section, {}).update(patch[section])
     for section in ("work", "bands", "split", "vat"):
@@ -690,6 +725,8 @@ def _flat_card(card: dict[str, Any]) -> dict[str, str]:
     out["address"] = " / ".join(inv.get("address") or []) or "none"
     out["payment terms"] = f"{int(inv.get('payment_terms_days') or 0)} days"
     out["VAT"] = pct(inv.get("vat_percent_bp"))
+    for key, value in sorted((card.get("books") or {}).items()):
+        out[f"books {key}"] = str(value or "none")
     return out
 
 
@@ -1002,6 +1039,8 @@ def _dump_card(card: dict[str, Any]) -> dict[str, Any]:
         elif value is not None:
             invoice[key] = value
     out["invoice"] = invoice
+    if card.get("books"):
+        out["books"] = {k: v or "" for k, v in sorted(card["books"].items())}
     return out
 
 

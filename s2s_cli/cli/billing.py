@@ -651,34 +651,6 @@ def charges(
            f"draft {format_pence(drafted)}", empty="No logged days in this period.")
 
 
-def remittance(
-    ctx: typer.Context,
-    month: MonthOpt = None,
-    fmt: FormatOpt = Format.auto,
-) -> None:
-    """Supply cover owed to each home school for its staff's days in a month (default: this
-    month) that are on issued invoices (charged and funded days; free days owe none).
-
-    \b
-    Example:
-      s2s remittance --month 2026-09 --format csv
-    """
-    from s2s_cli.output import render
-    from s2s_cli.services import invoicing
-
-    f, t = _period(month, None, None)
-    assert f is not None and t is not None
-    with state(ctx).reader() as reader:
-        rows = invoicing.remittance(reader, f, t)
-    cols = [Column("urn", "URN", "int"), Column("name", "home school"),
-            Column("leaders", kind="int"), Column("days", kind="days"),
-            Column("supply_pence", "supply cover", "money")]
-    render(rows, cols, fmt, title=f"Supply cover owed for {f:%B %Y}",
-           totals={"days": sum(r["days"] for r in rows),
-                   "supply_pence": sum(r["supply_pence"] for r in rows), "name": "total"},
-           empty=f"No supply cover owed for {f:%B %Y} (no issued invoices cover its days).")
-
-
 @invoices_app.command("pay")
 def invoices_pay(
     ctx: typer.Context,
@@ -835,6 +807,5 @@ def register(app: typer.Typer) -> None:
     app.command("invoice")(invoice)
     app.add_typer(invoices_app, name="invoices")
     app.command("charges")(charges)
-    app.command("remittance")(remittance)
     app.command("debtors")(debtors)
     app.command("statement")(statement)

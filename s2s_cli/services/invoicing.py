@@ -711,7 +711,10 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
         ids.append(row.id)
     session.flush()
     from s2s_cli import audit
+    from s2s_cli.services import remittance
 
+    for iid in ids:  # the supply cover each owes its home schools, frozen now
+        remittance.record(session, iid)
     audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
     return ids
 
@@ -801,6 +804,9 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
     session.flush()
     assert credit.id is not None
     from s2s_cli import audit
+    from s2s_cli.services import remittance
+
+    remittance.record(session, credit.id)  # reverses the supply cover of the days credited
 
     audit.seal_documents(session, [credit.id])  # tamper evidence
     return credit.id
@@ -900,9 +906,18 @@ def _label(by: str, key: Any, label: Any) -> str:
 
 
 def remittance(reader: Reader, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Per home school owed supply cover for days dated start..end, with what is settled and
+    outstanding: read from what issued documents recorded (services/remittance.py)."""
+    from s2s_cli.services import remittance as books
+
+    return books.remittance(reader, start, end)
+
+
+def live_remittance(reader: Reader, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Per home school: the supply cover owed for its staff's charged and funded days dated
-    start..end that are on live issued invoices.  The home school is the one frozen on the
-    deployment when it was agreed (a leader who moves later does not move the money)."""
+    start..end that are on live issued invoices, recomputed from the day links (what the
+    recorded supply cover must agree with: `db check`).  The home school is the one frozen on
+    the deployment when it was agreed (a leader who moves later does not move the money)."""
     rows = reader.all(
         "SELECT dep.home_school_urn, s.name, SUM(x.halves), SUM(x.supply_pence), "
         f"COUNT(DISTINCT d.leader_id) FROM day_log d {LIVE_DAY} "
