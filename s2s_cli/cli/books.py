@@ -124,7 +124,8 @@ def remittance(
     _render_to(doc["days"], HOME_COLUMNS, fmt, out, st=st,
                title=f"Supply cover for {doc['name']} ({urn}), {f:%B %Y}: owed "
                f"{format_pence(doc['owed_pence'])}, settled {format_pence(doc['settled_pence'])}"
-               f", outstanding {format_pence(doc['outstanding_pence'])}",
+               f", outstanding {format_pence(doc['outstanding_pence'])}; balance "
+               f"{format_pence(doc['balance_pence'])} (all months)",
                totals={"days": sum(d["days"] for d in doc["days"]),
                        "supply_pence": doc["owed_pence"], "leader": "total"},
                empty=f"No supply cover owed to {doc['name']} for {f:%B %Y}.")
