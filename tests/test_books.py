@@ -364,3 +364,62 @@ def test_export_refusals_write_nothing(billed: Run, tmp_path: Path, args: list[s
     assert result.exit_code == 2, result.stderr
     assert message in result.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_income_distinguishes_invoiced_received_and_outstanding(billed: Run,
+                                                                monkeypatch) -> None:
+    _october(billed, monkeypatch)  # Bolton £920 less £500 paid; Plymouth's £875 voided
+    [row] = billed.json("report", "income", "--period", "2026-09")
+    assert (row["month"], row["funding"], row["charged_pence"], row["total_pence"],
+            row["invoiced_pence"], row["received_pence"], row["outstanding_pence"]) == (
+        "2026-09", "school", 92000, 92000, 92000, 50000, 42000)
+    # a month's share of a two-month invoice: October's day and September's share it
+    billed("log", "1", "--date", "2026-10-05", "--over", "one more day agreed", ok=True)
+    billed("invoice", "--month", "2026-10", "--issue", "--date", "2026-10-31", ok=True)
+    pay(billed, "S2S-2026-0003", "100", "2026-10-31")
+    rows = billed.json("report", "income", "--period", "2026-10")
+    assert [(r["month"], r["invoiced_pence"], r["received_pence"], r["outstanding_pence"])
+            for r in rows] == [("2026-10", 42000, 10000, 32000)]
+    table = billed("report", "income", "--period", "academic-year", "--format", "table",
+                   ok=True).stdout
+    assert "received" in table and "outstanding" in table
+
+
+# --------------------------------------------------------------------------- statement, debtors
+
+def test_statement_as_a_pdf_in_the_invoice_style(billed: Run, monkeypatch,
+                                                 tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    _october(billed, monkeypatch)
+    out = tmp_path / "bolton.pdf"
+    billed("statement", "Bolton", "--out", str(out), ok=True)
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(out).pages).split())
+    for words in ("STATEMENT OF ACCOUNT", "Bolton High School (URN 131543)", "S2S-2026-0001",
+                  "£920.00", "£500.00", "£420.00", "reverses payment 2: cheque bounced",
+                  "Balance due", "£420.00", "31 Oct 2026"):
+        assert words in text, words
+    again = tmp_path / "again.pdf"
+    billed("statement", "131543", "--format", "pdf", "--out", str(again), ok=True)
+    assert again.read_bytes() == out.read_bytes()
+    csv_out = tmp_path / "bolton.csv"
+    billed("statement", "Bolton", "--out", str(csv_out), ok=True)
+    assert csv_out.read_text().startswith("date,type,reference,detail,debit_pence,")
+    refused = billed("statement", "Bolton", "--format", "pdf")
+    assert refused.exit_code == 2 and "--out" in refused.stderr
+
+
+def test_debtors_draw_a_bar_chart_on_a_terminal_only(billed: Run) -> None:
+    pay(billed, "S2S-2026-0001", "120", "2026-10-10")  # Bolton owes £800, Plymouth £875
+    table = billed("debtors", "--format", "table", env={"S2S_TODAY": "2026-11-15"},
+                   ok=True).stdout
+    chart, _, rest = table.partition("Debtors on 2026-11-15")
+    assert "Owed by age" in chart and "1-30 days late" in chart and "£1,675.00" in chart
+    [late] = [ln for ln in chart.splitlines() if ln.startswith("1-30 days late")]
+    [due] = [ln for ln in chart.splitlines() if ln.startswith("not yet due")]
+    assert "▒" * 40 in late and late.endswith("£1,675.00")  # everything is 1-30 days late
+    assert "░" not in due and due.endswith("£0.00")
+    assert "£1,675.00 outstanding" in rest
+    plain = billed("debtors", "--format", "csv", env={"S2S_TODAY": "2026-11-15"},
+                   ok=True).stdout
+    assert "Owed by age" not in plain and plain.startswith("payer,payer_school_urn,")

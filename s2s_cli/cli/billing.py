@@ -758,6 +758,12 @@ def debtors(
         rows = payments.debtors(reader, on)
     totals: dict[str, Any] = {k: sum(r[k] for r in rows)
                               for k in (*payments.BUCKETS, "total_pence", "invoices")}
+    from s2s_cli.output import console, resolve_format
+
+    if resolve_format(fmt) is Format.table and rows:
+        from s2s_cli.cli.books import debtors_chart
+
+        console().print(debtors_chart(totals))
     render(rows, DEBTOR_COLUMNS, fmt, title=f"Debtors on {on.isoformat()}: "
            f"{format_pence(totals['total_pence'])} outstanding",
            totals={**totals, "payer": "total"},
@@ -778,28 +784,48 @@ def statement(
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
                                               help="Start here, with an opening balance.")
                      ] = None,
-    fmt: FormatOpt = Format.auto,
+    fmt: DocFormatOpt = DocFormat.auto,
+    out: OutOpt = None,
 ) -> None:
     """A statement of account for one payer: invoices, credit notes, payments and reversals
-    by date with the running balance.
+    by date with the running balance (--format pdf --out F: the page to send, in the
+    invoice's style).
 
     \b
-    Example:
+    Examples:
       s2s statement "Bolton High" --from 2026-09-01 --format csv
+      s2s statement 131543 --format pdf --out bolton-statement.pdf
     """
-    from s2s_cli.output import render
-    from s2s_cli.parsing import clean_text, format_pence
-    from s2s_cli.services import payments
+    from s2s_cli.parsing import clean_text, format_pence, today
+    from s2s_cli.services import invoicing, payments
 
     text = clean_text(payer, what="PAYER", max_len=200, required=True)
     assert text is not None
     f = _date(start, "--from")
-    with state(ctx).reader() as reader:
+    fmt = _check_out(fmt, out)
+    st = state(ctx)
+    with st.reader() as reader:
         name = payments.resolve_payer(reader, text)
         rows = payments.statement(reader, name, f)
+        settings = invoicing.load_card(reader)["invoice"]
+        urn = reader.scalar("SELECT payer_school_urn FROM invoice WHERE payer = :p "
+                            "ORDER BY id", {"p": name})
+    if fmt is DocFormat.pdf:
+        from s2s_cli.output import atomic_output
+        from s2s_cli.services import statement_pdf
+
+        data = statement_pdf.account(name, urn, rows, settings, today())
+        assert out is not None
+        with atomic_output(out, binary=True) as handle:
+            handle.write(data)
+        if str(out) != "-":
+            st.note(f"wrote {out}")
+        return
     closing = rows[-1]["balance_pence"] if rows else 0
-    render(rows, STATEMENT_COLUMNS, fmt, title=f"Statement of account: {name} - balance "
-           f"{format_pence(closing)}", empty=f"Nothing on {name}'s account.")
+    from s2s_cli.cli.books import _render_to
+
+    _render_to(rows, STATEMENT_COLUMNS, fmt, out, st=st, title=f"Statement of account: "
+               f"{name} - balance {format_pence(closing)}", empty=f"Nothing on {name}'s account.")
 
 
 def register(app: typer.Typer) -> None:

@@ -255,5 +255,24 @@ def invoices_export(
         st.note(f"wrote {out} ({len(rows)} row(s))")
 
 
+BUCKET_LABELS = {"not_due_pence": "not yet due", "d1_30_pence": "1-30 days late",
+                 "d31_60_pence": "31-60 days late", "d61_90_pence": "61-90 days late",
+                 "d90_plus_pence": "over 90 days late"}
+
+
+def debtors_chart(totals: dict[str, Any]) -> Any:
+    """A bar per aging bucket (what all payers owe in it), as the reports draw theirs."""
+    from s2s_cli.cli.reports import _bar_chart
+    from s2s_cli.parsing import format_pence
+
+    styles = {"not_due_pence": ("░", "green"), "d1_30_pence": ("▒", "yellow"),
+              "d31_60_pence": ("▓", "dark_orange"), "d61_90_pence": ("█", "red"),
+              "d90_plus_pence": ("█", "bold red")}
+    items = [(label, [(totals[key], *styles[key])], format_pence(totals[key]))
+             for key, label in BUCKET_LABELS.items()]
+    return _bar_chart("Owed by age (days past the due date)", items,
+                      "░ not yet due  ▒ 1-30  ▓ 31-60  █ 61-90 and over 90 days late")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(remittance_app, name="remittance")
