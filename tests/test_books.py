@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import test_payments
 from tests.conftest import Run, query
@@ -423,3 +426,84 @@ def test_debtors_draw_a_bar_chart_on_a_terminal_only(billed: Run) -> None:
     plain = billed("debtors", "--format", "csv", env={"S2S_TODAY": "2026-11-15"},
                    ok=True).stdout
     assert "Owed by age" not in plain and plain.startswith("payer,payer_school_urn,")
+
+
+# --------------------------------------------------------------------------- invariants
+
+def test_db_check_finds_supply_cover_that_disagrees_with_the_invoices(billed: Run, db) -> None:
+    assert billed("db", "check").exit_code == 0
+    billed("invoices", "void", "S2S-2026-0002", "--reason", "wrong school", ok=True)
+    assert billed("db", "check").exit_code == 0  # reversed exactly
+    if "://" in billed.target:
+        pytest.skip("writes the bad row with sqlite3")
+    import sqlite3
+
+    conn = sqlite3.connect(billed.target)
+    conn.execute("INSERT INTO supply_cover (invoice_id, day_log_id, deployment_id, leader_id, "
+                 "home_school_urn, home_school, date, kind, halves, supply_pence, created_at) "
+                 "VALUES (1, 1, 1, 'L9006', 131545, 'x', '2026-09-07', 'charged', 2, 35700, "
+                 "'2026-10-01 00:00:00')")
+    conn.commit()
+    conn.close()
+    result = billed("db", "check", "--format", "json")
+    assert result.exit_code == 1
+    found = [f["finding"] for f in json.loads(result.stdout)["findings"]
+             if f["check"] == "supply-cover"]
+    assert found == ["day log 1 (charged): supply cover recorded 71400p, its live invoice owes "
+                     "35700p"]
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["pay", "unpay", "void", "issue", "settle",
+                                          "unsettle"]),
+                         st.integers(0, 5), st.integers(1, 100_000)), max_size=12)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_supply_cover_follows_the_live_invoices(billed: Run, tmp_path, ops) -> None:
+    """Random payments, voids, re-issues, settlements and their reversals: the recorded
+    supply cover always equals what live invoices owe home schools (db check), no home
+    school is ever settled beyond what it was owed when paid, each month's owed = settled +
+    outstanding, and payers' balances keep the payments property (test_payments)."""
+    import shutil
+
+    from s2s_cli import db as dbmod
+
+    if "://" in billed.target:
+        pytest.skip("the property copies an SQLite file per example")
+    base = tmp_path / "base.db"
+    if not base.exists():
+        billed("invoices", "list", ok=True)
+        for engine in dbmod._ENGINES.values():
+            engine.dispose()
+        shutil.copy(billed.target, base)
+    path = tmp_path / "example.db"
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"example.db{suffix}").unlink(missing_ok=True)
+    shutil.copy(base, path)
+    run = Run(str(path))
+    try:
+        for op, which, n in ops:
+            if op == "settle":
+                urn = ("131544", "131545")[which % 2]
+                run("remittance", "settle", urn, "--amount", f"{n / 100:.2f}", "--date",
+                    "2026-10-15", "--ref", "R")
+            elif op == "unsettle":
+                run("remittance", "unsettle", str(which + 1), "--reason", "test")
+            else:
+                test_payments._play(run, [(op, which, n)])
+        test_payments._play(run, [])  # the payments property on the final state
+        assert run("db", "check").exit_code == 0
+        rows = run.json("remittance", "--month", "2026-09")
+        for r in rows:
+            assert r["owed_pence"] == r["settled_pence"] + r["outstanding_pence"]
+            assert 0 <= r["settled_pence"] <= r["owed_pence"]
+        settled = {int(u): int(t) for u, t in query(
+            str(path), "SELECT home_school_urn, SUM(amount_pence) FROM supply_settlement "
+            "GROUP BY home_school_urn")}
+        assert all(v >= 0 for v in settled.values())
+    finally:
+        engine = dbmod._ENGINES.pop(dbmod.location.sqlalchemy_url(str(path)), None)
+        if engine is not None:
+            engine.dispose()
