@@ -713,8 +713,7 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     from s2s_cli import audit
     from s2s_cli.services import remittance
 
-    for iid in ids:  # the supply cover each owes its home schools, frozen now
-        remittance.record(session, iid)
+    remittance.record(session, ids)  # the supply cover each owes its home schools, now
     audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
     return ids
 
@@ -806,7 +805,7 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
     from s2s_cli import audit
     from s2s_cli.services import remittance
 
-    remittance.record(session, credit.id)  # reverses the supply cover of the days credited
+    remittance.record(session, [credit.id])  # reverses the supply cover of the days credited
 
     audit.seal_documents(session, [credit.id])  # tamper evidence
     return credit.id

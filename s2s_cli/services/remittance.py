@@ -33,47 +33,57 @@ def _date(value: Any) -> dt.date:
 
 # --------------------------------------------------------------------------- recording
 
-def record(session: Any, document_id: int) -> int:
-    """Write the supply cover an issued invoice or credit note owes (or reverses); how many
-    rows.  Called by `invoicing.issue` and by the credit-note writer."""
+def record(session: Any, document_ids: Sequence[int]) -> int:
+    """Write the supply cover issued invoices or credit notes owe (or reverse); how many rows.
+    Called by `invoicing.issue` (every invoice of a run at once) and by the credit-note
+    writer."""
     from sqlalchemy import insert
 
     from s2s_cli import audit, fastdb
     from s2s_cli.models import SupplyCover, utcnow
-    from s2s_cli.services.invoicing import _chunks
+    from s2s_cli.services.invoicing import _chunks, _in
 
     reader = fastdb.session_reader(session)
     issued_at = utcnow()
-    series, credits = reader.one(
-        "SELECT series, credits_invoice_id FROM invoice WHERE id = :i",
-        {"i": document_id})
-    days = reader.all(
-        "SELECT x.day_log_id, x.kind, x.halves, x.supply_pence, d.deployment_id, d.leader_id, "
-        "d.date, COALESCE(dep.home_school_urn, l.home_school_urn), s.name "
-        "FROM invoice_day x JOIN day_log d ON d.id = x.day_log_id "
-        "JOIN deployment dep ON dep.id = d.deployment_id JOIN leader l ON l.id = d.leader_id "
-        "JOIN school s ON s.urn = COALESCE(dep.home_school_urn, l.home_school_urn) "
-        "WHERE x.invoice_id = :i AND x.kind <> :free ORDER BY d.date, x.day_log_id, x.line_id",
-        {"i": document_id, "free": "free"})
-    original: dict[tuple[int, str], Sequence[Any]] = {}
-    if series == "credit" and credits is not None:
-        for r in reader.all("SELECT day_log_id, kind, home_school_urn, home_school, "
-                            "deployment_id, leader_id, date FROM supply_cover "
-                            "WHERE invoice_id = :i", {"i": credits}):
-            original[(int(r[0]), r[1])] = r
-    rows = []
-    for day_id, kind, halves, supply, dep_id, leader_id, date, urn, name in days:
-        sign = -1 if series == "credit" else 1
-        row = {"invoice_id": document_id, "day_log_id": int(day_id), "deployment_id": int(dep_id),
-               "leader_id": leader_id, "home_school_urn": int(urn), "home_school": name,
-               "date": _date(date), "kind": kind, "halves": sign * int(halves),
-               "supply_pence": int(supply), "created_at": issued_at}
-        was = original.get((int(day_id), kind))
-        if was is not None:  # reverse exactly what the invoice recorded
-            row.update({"home_school_urn": int(was[2]), "home_school": was[3],
-                        "deployment_id": int(was[4]), "leader_id": was[5],
-                        "date": _date(was[6])})
-        rows.append(row)
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(list(document_ids)):
+        marks, params = _in("i", chunk)
+        docs = {int(r[0]): (r[1], r[2]) for r in reader.all(
+            f"SELECT id, series, credits_invoice_id FROM invoice WHERE id IN ({marks})",
+            params)}
+        original: dict[tuple[int, int, str], Sequence[Any]] = {}
+        credited = sorted({int(c) for series, c in docs.values()
+                           if series == "credit" and c is not None})
+        if credited:
+            cmarks, cparams = _in("c", credited)
+            for r in reader.all("SELECT invoice_id, day_log_id, kind, home_school_urn, "
+                                "home_school, deployment_id, leader_id, date FROM supply_cover "
+                                f"WHERE invoice_id IN ({cmarks})", cparams):
+                original[(int(r[0]), int(r[1]), r[2])] = r
+        for (doc_id, day_id, kind, halves, supply, dep_id, leader_id, date, urn,
+             name) in reader.all(
+                "SELECT x.invoice_id, x.day_log_id, x.kind, x.halves, x.supply_pence, "
+                "d.deployment_id, d.leader_id, d.date, "
+                "COALESCE(dep.home_school_urn, l.home_school_urn), s.name "
+                "FROM invoice_day x JOIN day_log d ON d.id = x.day_log_id "
+                "JOIN deployment dep ON dep.id = d.deployment_id "
+                "JOIN leader l ON l.id = d.leader_id "
+                "JOIN school s ON s.urn = COALESCE(dep.home_school_urn, l.home_school_urn) "
+                f"WHERE x.invoice_id IN ({marks}) AND x.kind <> :free "
+                "ORDER BY x.invoice_id, d.date, x.day_log_id, x.line_id",
+                {**params, "free": "free"}):
+            series, credits = docs[int(doc_id)]
+            row = {"invoice_id": int(doc_id), "day_log_id": int(day_id),
+                   "deployment_id": int(dep_id), "leader_id": leader_id,
+                   "home_school_urn": int(urn), "home_school": name, "date": _date(date),
+                   "kind": kind, "halves": (-1 if series == "credit" else 1) * int(halves),
+                   "supply_pence": int(supply), "created_at": issued_at}
+            was = original.get((int(credits or 0), int(day_id), kind))
+            if was is not None:  # reverse exactly what the invoice recorded
+                row.update({"home_school_urn": int(was[3]), "home_school": was[4],
+                            "deployment_id": int(was[5]), "leader_id": was[6],
+                            "date": _date(was[7])})
+            rows.append(row)
     table = SupplyCover.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(rows):
         session.execute(insert(table), list(chunk))
