@@ -87,9 +87,17 @@ def record(session: Any, document_ids: Sequence[int]) -> int:
     table = SupplyCover.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(rows):
         session.execute(insert(table), list(chunk))
-        audit.record_many(session, "supply_cover", [
-            (f"{r['invoice_id']}/{r['day_log_id']}/{r['kind']}", "insert", None, r)
-            for r in chunk])
+    # one audit row per document (its rows as compact lists): a national month's run writes
+    # tens of thousands of supply-cover rows, already derived from audited day links
+    per_doc: dict[int, list[list[Any]]] = {}
+    for r in rows:
+        per_doc.setdefault(r["invoice_id"], []).append(
+            [r["day_log_id"], r["kind"], r["home_school_urn"], r["halves"], r["supply_pence"]])
+    audit.record_many(session, "supply_cover", [
+        (str(doc), "insert", None, {"invoice_id": doc, "columns": [
+            "day_log_id", "kind", "home_school_urn", "halves", "supply_pence"], "rows": items,
+            "supply_pence": sum(i[4] for i in items)})
+        for doc, items in sorted(per_doc.items())])
     return len(rows)
 
 
