@@ -511,3 +511,12 @@ def test_supply_cover_follows_the_live_invoices(billed: Run, tmp_path, ops) -> N
         engine = dbmod._ENGINES.pop(dbmod.location.sqlalchemy_url(str(path)), None)
         if engine is not None:
             engine.dispose()
+
+
+def test_rates_show_the_books_settings(billed: Run) -> None:
+    shown = billed.json("rates")["books"]
+    assert (shown["account_code"], shown["tax_exempt"], shown["tax_standard"],
+            shown["bank_account_code"], shown["currency"]) == (
+        "200", "Exempt Income", "20% (VAT on Income)", "090", "GBP")
+    table = billed("rates", "--format", "table", ok=True).stdout
+    assert "account 200, bank 090" in table

@@ -395,6 +395,7 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
     split = card.get("split") or {}
     settings = card["invoice"]
     from s2s_cli.output import render, resolve_format
+    from s2s_cli.services.books import settings as books_settings
 
     resolved = resolve_format(fmt)
     if resolved is Format.json:
@@ -406,7 +407,8 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
             "rates": [{c.key: _json_value(c, r.get(c.key)) for c in cols} for r in rows],
             "split": {"admin_percent_bp": split.get("admin_percent_bp"),
                       "admin_fixed_pence": split.get("admin_fixed_pence")},
-            "invoice": settings}, ensure_ascii=False, indent=2) + "\n")
+            "invoice": settings, "books": books_settings(card)}, ensure_ascii=False,
+            indent=2) + "\n")
         return
     render(rows, cols, resolved, title="Rate card")
     if resolved is Format.table:
@@ -425,7 +427,9 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
             "terms": f"{settings.get('payment_terms_days')} days",
             "numbers": f"{settings.get('number_prefix')}-YYYY-NNNN, credit notes "
                        f"{settings.get('credit_prefix')}-YYYY-NNNN",
-            "vat": f"{vat // 100}.{vat % 100:02d}%"}
+            "vat": f"{vat // 100}.{vat % 100:02d}%",
+            "books": "account {account_code}, bank {bank_account_code}, tax {tax_exempt} / "
+                     "{tax_standard} / {tax_zero}, {currency}".format(**books_settings(card))}
         render_record(record, [Column(k) for k in record], Format.table,
                       title="Split and invoice settings")
 
