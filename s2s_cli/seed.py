@@ -1089,8 +1089,8 @@ def load(session: Session, directory: Directory, *, deactivate_missing: bool = F
             import hashlib
 
             sha = hashlib.sha256(directory.logo).hexdigest()
-            _put_setting(conn, session, f"logo/{sha}", base64.b64encode(directory.logo)
-                         .decode("ascii"))
+            _put_setting(conn, session, f"logo/{sha}", {
+                "base64": base64.b64encode(directory.logo).decode("ascii")})
     if directory.reviews is not None:
         _put_setting(conn, session, "review_policy", directory.reviews)
     return result

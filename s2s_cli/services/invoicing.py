@@ -328,7 +328,7 @@ def logos(reader: Reader, docs: Sequence[dict[str, Any]]) -> dict[str, bytes]:
     for sha in sorted({d["logo_sha256"] for d in docs if d.get("logo_sha256")}):
         text = reader.scalar("SELECT value FROM setting WHERE key = :k", {"k": f"logo/{sha}"})
         if text:
-            out[sha] = base64.b64decode(_json.loads(text))
+            out[sha] = base64.b64decode(_json.loads(text)["base64"])
     return out
 
 
