@@ -517,7 +517,12 @@ class FastText:
     def any_risky(self, values: Iterable[Any]) -> bool:
         """Whether any of these text cells needs `fix` (one pass, C speed): when none does,
         a writer can skip `text` for that column."""
-        return self.risky("\0".join("" if v is None else str(v) for v in values))
+        values = set(values)  # repeated names and schools: each checked once
+        try:
+            joined = "\0".join(values)  # text cells: one C-speed join
+        except TypeError:
+            joined = "\0".join("" if v is None else str(v) for v in values)
+        return self.risky(joined)
 
     def text(self, value: Any) -> str:
         if value is None:
@@ -584,15 +589,17 @@ LINE_COLUMNS = [
 ]
 LINE_KEYS = tuple(c.key for c in LINE_COLUMNS)
 # JSON lines carry more keys than CSV rows: the line's VAT rate, how many of its days are
-# dated before the period (billed late), and the service and kind in words.
-JSON_LINE_KEYS = (*LINE_KEYS, "vat_percent_bp", "earlier_days", "description", "kind_text")
+# dated before the period (billed late), and the service and kind in words (`service` without
+# the leader's name, `description` with it: "SLE coaching — phonics, Hannah Whitcombe").
+JSON_LINE_KEYS = (*LINE_KEYS, "vat_percent_bp", "earlier_days", "service", "description",
+                  "kind_text")
 CSV_COLUMNS = [
     Column("number"), Column("status"), Column("payer"),
     Column("payer_school_urn", kind="int"), Column("issued", kind="date"),
     Column("due", kind="date"), Column("period_from", kind="date"),
     Column("period_to", kind="date"), *LINE_COLUMNS,
     Column("invoice_total_pence", kind="money"),
-    Column("description"), Column("kind_text"),
+    Column("service"), Column("kind_text"),
 ]
 PAYMENT_COLUMNS = [
     Column("id", "payment", "int"), Column("invoice", table=False), Column("date", kind="date"),
@@ -674,17 +681,21 @@ def _documents_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: boo
 
     w = FastText(out, csv_format=csv_format)
     sep, end, text, date = w.sep, w.end, w.text, w.date
-    # Usually no leader or school text needs fixing: find out in one pass over all the lines
-    # and skip the check line by line.
+    # Every line carries the words (documents issued before them get None).
     lines = [ln for doc in docs for ln in doc["lines"]]
+    for ln in lines:
+        if "service" not in ln or "kind_text" not in ln:
+            ln.setdefault("service", None)
+            ln.setdefault("kind_text", None)
+    # Usually no text needs fixing: find out in one pass per column, skip it line by line.
     check = any(w.any_risky(map(itemgetter(key), lines))
-                for key in ("leader_id", "leader", "school"))
-    check_words = any(w.any_risky(ln.get(key) for ln in lines)
-                      for key in ("description", "kind_text"))
+                for key in ("leader_id", "leader", "school", "service", "kind_text"))
     check_payers = w.any_risky(map(itemgetter("payer"), docs))
     w.header(c.key for c in CSV_COLUMNS)
-    cells = itemgetter(*LINE_KEYS)  # the line's values in CSV_COLUMNS order
+    cells = itemgetter(*LINE_KEYS, "service", "kind_text")  # in CSV_COLUMNS order
+    iso = w._iso  # a month has a few dozen distinct dates: formatted once
     days = w.days
+    chunks = w.chunks
     for doc in docs:
         number, payer, urn = doc["number"], doc["payer"], doc["payer_school_urn"]
         head = (f"{'' if number is None else text(number)}{sep}{doc['status']}{sep}"
@@ -694,17 +705,18 @@ def _documents_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: boo
         total = f"{sep}{doc['total_pence']}{sep}"
         for ln in doc["lines"]:
             (dep_id, lid, name, urn, school, d1, d2, n, full, half, rate, half_rate, kind,
-             amount, supply) = cells(ln)
+             amount, supply, words, kind_words) = cells(ln)
             if check:
                 lid, name, school = text(lid), text(name), text(school)
-            words, kind_words = ln.get("description"), ln.get("kind_text")
-            if check_words:
                 words, kind_words = text(words), text(kind_words)
-            w.add(f"{head}{dep_id}{sep}{lid}{sep}{name}{sep}{urn}{sep}{school}{sep}"
-                  f"{date(d1)}{sep}{date(d2)}{sep}{days(n)}{sep}{full}{sep}{half}{sep}"
-                  f"{rate}{sep}{half_rate}{sep}{kind}{sep}{amount}{sep}{supply}{total}"
-                  f"{'' if words is None else words}{sep}"
-                  f"{'' if kind_words is None else kind_words}{end}")
+            chunks.append(
+                f"{head}{dep_id}{sep}{lid}{sep}{name}{sep}{urn}{sep}{school}{sep}"
+                f"{iso.get(d1) or date(d1)}{sep}{iso.get(d2) or date(d2)}{sep}{days(n)}{sep}"
+                f"{full}{sep}{half}{sep}{rate}{sep}{half_rate}{sep}{kind}{sep}{amount}{sep}"
+                f"{supply}{total}{'' if words is None else words}{sep}"
+                f"{'' if kind_words is None else kind_words}{end}")
+        if len(chunks) > 4096:
+            w.flush()
     w.flush()
 
 

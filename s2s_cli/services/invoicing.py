@@ -378,8 +378,10 @@ def _line_doc(ln: charging.Line) -> dict[str, Any]:
 
 
 def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
-         settings: dict[str, Any], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """An invoice document from its lines (the shape issued documents are stored in)."""
+         settings: dict[str, Any], start: dt.date, end: dt.date,
+         supplier: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An invoice document from its lines (the shape issued documents are stored in);
+    `supplier` is `_settings_doc(settings)` when the caller worked it out once for many."""
     subtotal = 0
     earlier = 0
     nets: dict[int, int] = {}
@@ -394,7 +396,8 @@ def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
         "number": None, "status": "draft", "payer": payer[0], "payer_school_urn": payer[1],
         "period_from": start, "period_to": end, "issued": None, "due": None,
         "subtotal_pence": subtotal, "vat_pence": vat, "total_pence": subtotal + vat,
-        "credits": None, "voided_by": None, "reason": None, **_settings_doc(settings),
+        "credits": None, "voided_by": None, "reason": None,
+        **(supplier if supplier is not None else _settings_doc(settings)),
         "payment_terms_days": terms,
         "vat_percent_bp": max((bp for bp, _, _ in rates), default=0),
         "vat_rates": [{"vat_percent_bp": bp, "net_pence": net, "vat_pence": v}
@@ -430,6 +433,7 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     groups: dict[tuple[str, int | None, int], list[dict[str, Any]]] = {}
     special: dict[int, Dep] = {}
     dates: dict[Any, dt.date] = {}  # a few hundred distinct dates
+    services: dict[tuple[Any, ...], str] = {}
     kind_of, amounts, payer_of = (charging.base_kind_of, charging.counted_amounts,
                                   charging.payer_of)  # ~100,000 rows: bind once
     for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
@@ -445,7 +449,8 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
             key = (*payer_of(funding, funder, payer_name, payer_urn, kind), terms)
         else:
             key = (*payer_of(funding, funder, school_name, urn, kind), terms)
-        service = service_text(leader_kind, work, need, specialism)
+        words = (leader_kind, work, need, specialism)  # a few hundred distinct: worded once
+        service = services.get(words) or services.setdefault(words, service_text(*words))
         line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
                 "school_urn": urn, "school": school_name,
                 "date_from": dates.get(first) or dates.setdefault(first, _date(first)),
@@ -468,6 +473,7 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
             groups.setdefault((ln.payer.name, ln.payer.school_urn,
                                ln.dep.payment_terms_days), []).append(_line_doc(ln))
     wanted = payer.strip().lower() if payer is not None else None
+    supplier = _settings_doc(settings)
     docs = []
     for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
         if (school is not None and key[1] != school) or (
@@ -476,7 +482,7 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
         lines = groups[key]
         if len(lines) > 1:
             lines.sort(key=_line_order)
-        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end))
+        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end, supplier))
     payer_details(reader, docs, card)
     return docs
 
