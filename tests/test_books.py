@@ -520,3 +520,25 @@ def test_rates_show_the_books_settings(billed: Run) -> None:
         "200", "Exempt Income", "20% (VAT on Income)", "090", "GBP")
     table = billed("rates", "--format", "table", ok=True).stdout
     assert "account 200, bank 090" in table
+
+
+def test_xero_contacts_for_funders_come_from_the_card_payers(mini: Run, tmp_path: Path,
+                                                            monkeypatch) -> None:
+    from tests.test_invoicing import deploy, log
+
+    monkeypatch.setenv("S2S_TODAY", "2026-10-01")
+    card = tmp_path / "payers.yaml"
+    card.write_text("rates:\n  payers:\n    Camden Learning:\n      address: [5 Pancras "
+                    "Square, London N1C 4AG]\n      email: invoices@camdenlearning.example\n")
+    mini("seed", "load", str(card), ok=True)
+    dep = deploy(mini, school=131543, leader="L9002", days="2", funding="grant",
+                 funder="Camden Learning")
+    log(mini, dep, "2026-09-14")
+    mini("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01", ok=True)
+    row = next(csv.DictReader(io.StringIO(mini("invoices", "export", "--for", "xero",
+                                               "--out", "-", ok=True).stdout)))
+    assert (row["*ContactName"], row["EmailAddress"], row["POAddressLine1"],
+            row["POAddressLine2"], row["*Description"], row["*UnitAmount"]) == (
+        "Camden Learning", "invoices@camdenlearning.example", "5 Pancras Square",
+        "London N1C 4AG", "Full days (funded) 14/09/2026: L9002 at Bolton High School "
+        "(deployment 1)", "350.00")

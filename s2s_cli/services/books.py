@@ -145,12 +145,17 @@ def xero_invoices(reader: Reader, card: dict[str, Any], start: dt.date | None = 
     contacts = _contacts(reader, {int(d["payer_school_urn"]) for d in docs
                                   if d.get("payer_school_urn")})
     deps = _deployments(reader)
+    book = {str(name).lower(): rec for name, rec in (card.get("payers") or {}).items()}
     tax_of = {"exempt": books["tax_exempt"], "standard": books["tax_standard"],
               "zero": books["tax_zero"]}
     for doc in docs:
         credit = bool(doc.get("credits"))
         sign = -1 if credit else 1
         contact = contacts.get(int(doc["payer_school_urn"] or 0), {})
+        if not doc.get("payer_school_urn"):  # a funder, trust or DfE: the card's payers
+            rec = book.get(str(doc["payer"]).lower()) or {}
+            lines = [*list(rec.get("address") or [])[:4], None, None, None, None][:4]
+            contact = {"email": rec.get("email"), "lines": lines}
         addr = (contact.get("lines") or [None] * 4)
         if credit:
             reference = doc["credits"]
