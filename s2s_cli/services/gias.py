@@ -443,7 +443,7 @@ def apply(session: Any, parsed: Parsed) -> ImportResult:
     from sqlalchemy import bindparam, insert, select, update
 
     from s2s_cli import audit
-    from s2s_cli.models import LocalAuthority, Region, School, Trust
+    from s2s_cli.models import LocalAuthority, Region, School
 
     t_region = Region.__table__  # type: ignore[attr-defined]
     t_la = LocalAuthority.__table__  # type: ignore[attr-defined]
@@ -504,31 +504,12 @@ def apply(session: Any, parsed: Parsed) -> ImportResult:
         lid = by_name.get(rec["la"].lower())
         return lid if lid is not None else create_la(rec["la"], None, rec["region"])
 
-    # Trusts (GIAS groups) by UID: added, or renamed / retyped when GIAS says otherwise.
-    t_trust = Trust.__table__  # type: ignore[attr-defined]
-    trusts = {uid: (name, ttype) for uid, name, ttype in conn.execute(
-        select(t_trust.c.uid, t_trust.c.name, t_trust.c.type))}
     seen_trusts: dict[str, tuple[str, str | None]] = {}
     for rec in parsed.records:
         if rec["trust_uid"] and rec["trust_uid"] not in seen_trusts:
             seen_trusts[rec["trust_uid"]] = (rec["trust"] or rec["trust_uid"], rec["trust_type"])
-    trust_new, trust_changed, trust_audits = [], [], []
-    for uid, (name, ttype) in seen_trusts.items():
-        old = trusts.get(uid)
-        if old is None:
-            trust_new.append({"uid": uid, "name": name, "type": ttype})
-            trust_audits.append((uid, "insert", None, {"uid": uid, "name": name, "type": ttype}))
-        elif old != (name, ttype or old[1]):
-            trust_changed.append({"b_uid": uid, "name": name, "type": ttype or old[1]})
-            trust_audits.append((uid, "update", {"name": old[0], "type": old[1]},
-                                 {"name": name, "type": ttype or old[1]}))
-    if trust_new:
-        conn.execute(insert(t_trust), trust_new)
-    if trust_changed:
-        conn.execute(update(t_trust).where(t_trust.c.uid == bindparam("b_uid"))
-                     .values(name=bindparam("name"), type=bindparam("type")), trust_changed)
-    audit.record_many(session, "trust", trust_audits)
-    result.trusts_added, result.trusts_updated = len(trust_new), len(trust_changed)
+    result.trusts_added, result.trusts_updated, _ = upsert_trusts(session, seen_trusts)
+    trust_audits = result.trusts_added + result.trusts_updated
 
     existing = {row[0]: row[1:] for row in conn.execute(
         select(t_school.c.urn, *[t_school.c[f] for f in SCHOOL_FIELDS]))}
@@ -568,3 +549,40 @@ def apply(session: Any, parsed: Parsed) -> ImportResult:
             "file": Path(parsed.path).name, "added": result.added, "updated": result.updated,
             "unchanged": result.unchanged, "skipped": len(parsed.skipped)})
     return result
+
+
+def upsert_trusts(session: Any, trusts: dict[str, tuple[str, str | None]]
+                  ) -> tuple[int, int, int]:
+    """Trusts (GIAS groups) by UID -> (name, type), in the caller's transaction: added, or
+    renamed / retyped when the source says otherwise (no type given keeps the stored one).
+    `import gias` and `seed load` both store trusts through here.  Returns (added, updated,
+    unchanged); each change audited."""
+    from sqlalchemy import bindparam, insert, select, update
+
+    from s2s_cli import audit
+    from s2s_cli.models import Trust
+
+    t_trust = Trust.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    held = {uid: (name, ttype) for uid, name, ttype in conn.execute(
+        select(t_trust.c.uid, t_trust.c.name, t_trust.c.type))}
+    trust_new, trust_changed, trust_audits = [], [], []
+    unchanged = 0
+    for uid, (name, ttype) in trusts.items():
+        old = held.get(uid)
+        if old is None:
+            trust_new.append({"uid": uid, "name": name, "type": ttype})
+            trust_audits.append((uid, "insert", None, {"uid": uid, "name": name, "type": ttype}))
+        elif old != (name, ttype or old[1]):
+            trust_changed.append({"b_uid": uid, "name": name, "type": ttype or old[1]})
+            trust_audits.append((uid, "update", {"name": old[0], "type": old[1]},
+                                 {"name": name, "type": ttype or old[1]}))
+        else:
+            unchanged += 1
+    if trust_new:
+        conn.execute(insert(t_trust), trust_new)
+    if trust_changed:
+        conn.execute(update(t_trust).where(t_trust.c.uid == bindparam("b_uid"))
+                     .values(name=bindparam("name"), type=bindparam("type")), trust_changed)
+    audit.record_many(session, "trust", trust_audits)
+    return len(trust_new), len(trust_changed), unchanged

@@ -333,14 +333,11 @@ def _ident(urn: int, framework: str, number: str | None, start: Any) -> tuple[An
 
 def apply(session: Any, parsed: Parsed, *, add_schools: bool = False) -> ImportResult:
     """Upsert the parsed inspections in the caller's transaction."""
-    from sqlalchemy import bindparam, delete, insert, select, update
+    from sqlalchemy import insert, select
 
     from s2s_cli import audit
-    from s2s_cli.models import Inspection, InspectionGrade, LocalAuthority, Region, School
-    from s2s_cli.services.requests import as_date
+    from s2s_cli.models import LocalAuthority, Region, School
 
-    t_i = Inspection.__table__  # type: ignore[attr-defined]
-    t_g = InspectionGrade.__table__  # type: ignore[attr-defined]
     t_s = School.__table__  # type: ignore[attr-defined]
     conn = session.connection()
     result = ImportResult(parsed=parsed)
@@ -398,6 +395,32 @@ def apply(session: Any, parsed: Parsed, *, add_schools: bool = False) -> ImportR
             for s in new_schools])
         result.schools_added = len(new_schools)
 
+    changed_any = upsert_inspections(session, records, result)
+    if changed_any or new_schools:
+        audit.record(session, "inspection", "ofsted", "load", None, {
+            "file": Path(parsed.path).name, "added": result.added, "updated": result.updated,
+            "unchanged": result.unchanged, "skipped": len(result.skipped()),
+            "schools_added": result.schools_added})
+    return result
+
+
+def upsert_inspections(session: Any, records: list[dict[str, Any]], result: Any) -> bool:
+    """Store each record's inspections (`{"urn", "inspections": [...]}` as `read` makes them)
+    in the caller's transaction, keeping history: an inspection is known by its number (else
+    its framework and start date) among those from Ofsted (source 'ofsted'); a new one is
+    added, a known one updated when it differs, else counted unchanged (`result.added`,
+    `.updated`, `.unchanged`).  One audit row per inspection added or changed; True when
+    anything was written.  `import ofsted` and `seed load` (a seed's `inspections:`) both
+    store through here."""
+    from sqlalchemy import bindparam, delete, insert, select, update
+
+    from s2s_cli import audit
+    from s2s_cli.models import Inspection, InspectionGrade
+    from s2s_cli.services.requests import as_date
+
+    t_i = Inspection.__table__  # type: ignore[attr-defined]
+    t_g = InspectionGrade.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
     # What s2s already holds for these schools.
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in conn.execute(select(t_i.c.id, t_i.c.school_urn, t_i.c.framework, t_i.c.number,
@@ -466,12 +489,65 @@ def apply(session: Any, parsed: Parsed, *, add_schools: bool = False) -> ImportR
     for i in range(0, len(add_grades), 5000):
         conn.execute(insert(t_g), add_grades[i:i + 5000])
     audit.record_many(session, "inspection", audits)
-    if audits or new_schools:
-        audit.record(session, "inspection", "ofsted", "load", None, {
-            "file": Path(parsed.path).name, "added": result.added, "updated": result.updated,
-            "unchanged": result.unchanged, "skipped": len(result.skipped()),
-            "schools_added": result.schools_added})
-    return result
+    return bool(audits)
+
+
+def keep_single_grades(session: Any, grades: dict[int, str]) -> tuple[int, int, int]:
+    """A directory's single Ofsted word per school (a seed's `ofsted:`) kept as a legacy
+    inspection, as migration 0004_reportcards kept every `school.ofsted`: source 'directory',
+    overall effectiveness graded 1-4, no date.  A school that has such an inspection has its
+    grade brought in line with the word; a school whose inspections already include a legacy
+    one of that overall grade gets none (the word is that inspection's); otherwise one is
+    added.  Nothing is deleted.  Returns (added, updated, unchanged); audited."""
+    from sqlalchemy import and_, insert, select, update
+
+    from s2s_cli import audit
+    from s2s_cli.models import Inspection, InspectionGrade
+
+    t_i = Inspection.__table__  # type: ignore[attr-defined]
+    t_g = InspectionGrade.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    area = "overall-effectiveness"
+    held: dict[int, list[tuple[int, str, int | None]]] = {}
+    for iid, urn, source, grade in conn.execute(
+            select(t_i.c.id, t_i.c.school_urn, t_i.c.source, t_g.c.grade)
+            .select_from(t_i.outerjoin(t_g, and_(t_g.c.inspection_id == t_i.c.id,
+                                                 t_g.c.area == area)))
+            .where(t_i.c.framework == "legacy").order_by(t_i.c.id)):
+        if urn in grades:
+            held.setdefault(urn, []).append((iid, source, grade))
+    added = updated = unchanged = 0
+    audits: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]] = []
+    for urn, word in sorted(grades.items()):
+        want = taxonomy.OFSTED_GRADES.index(word) + 1
+        mine = [h for h in held.get(urn, []) if h[1] == "directory"]
+        if mine:
+            iid, _, grade = mine[0]
+            if grade == want:
+                unchanged += 1
+                continue
+            if grade is None:
+                conn.execute(insert(t_g).values(inspection_id=iid, area=area, grade=want))
+            else:
+                conn.execute(update(t_g).where(t_g.c.inspection_id == iid, t_g.c.area == area)
+                             .values(grade=want))
+            audits.append((str(iid), "update", {"grades": {area: [grade, None]}},
+                           {"grades": {area: [want, None]}}))
+            updated += 1
+            continue
+        if any(h[2] == want for h in held.get(urn, [])):
+            unchanged += 1
+            continue
+        iid = conn.execute(insert(t_i).values(school_urn=urn, framework="legacy",
+                                              source="directory")
+                           .returning(t_i.c.id)).scalar_one()
+        conn.execute(insert(t_g).values(inspection_id=iid, area=area, grade=want))
+        audits.append((str(iid), "insert", None, {
+            "school_urn": urn, "framework": "legacy", "source": "directory",
+            "grades": {area: [want, None]}}))
+        added += 1
+    audit.record_many(session, "inspection", audits)
+    return added, updated, unchanged
 
 
 def _grade_rows(iid: int, grades: dict[str, tuple[int, dt.date | None]]) -> list[dict[str, Any]]:
