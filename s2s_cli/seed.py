@@ -11,6 +11,7 @@ as it is."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import re
@@ -28,7 +29,9 @@ from s2s_cli import audit, taxonomy, yamlsafe
 from s2s_cli.errors import InvalidInput, SeedErrors
 from s2s_cli.models import Leader as LeaderModel
 from s2s_cli.models import LeaderSpecialism, LocalAuthority, Region, School, Setting, Specialism
+from s2s_cli.models import Trust as TrustModel
 from s2s_cli.parsing import parse_money, text_problem
+from s2s_cli.services.gias import GRID
 from s2s_cli.services.rates import DEFAULT_CARD, NUMBERING, VAT_TREATMENTS, card_problems
 
 MAX_PROBLEMS = 25
@@ -39,6 +42,7 @@ T_LEADER = LeaderModel.__table__  # type: ignore[attr-defined]
 T_LS = LeaderSpecialism.__table__  # type: ignore[attr-defined]
 T_SPEC = Specialism.__table__  # type: ignore[attr-defined]
 T_SETTING = Setting.__table__  # type: ignore[attr-defined]
+T_TRUST = TrustModel.__table__  # type: ignore[attr-defined]
 
 SCHOOL_TYPES = taxonomy.SCHOOL_TYPES
 TOP_KEYS = ("regions", "local_authorities", "schools", "leaders", "rates", "reviews")
@@ -47,7 +51,12 @@ LA_KEYS = {"code", "name", "region"}
 SCHOOL_KEYS = {"urn", "name", "la", "phase", "type", "trust", "pupils", "ofsted", "postcode",
                "teaching_school", "teaching_school_hub", "national_support_school", "status",
                "street", "locality", "address3", "town", "county", "phone", "website",
-               "finance_contact", "finance_email", "headteacher", "po_required"}
+               "finance_contact", "finance_email", "headteacher", "po_required",
+               "trust_uid", "trust_type", "easting", "northing", "inspections"}
+TRUST_TYPES = ("multi-academy trust", "single-academy trust", "trust")  # as `import gias` reads
+INSPECTION_KEYS = {"framework", "date", "published", "type", "number", "grades",
+                   "safeguarding", "category"}
+REPORT_CARDS_FROM = dt.date(2025, 11, 10)  # the default framework: report card from this date
 LEADER_KEYS = {"id", "name", "kind", "home_school", "designated_by", "email", "phone",
                "capacity_days", "specialisms", "designations", "active", "notes"}
 
@@ -92,6 +101,8 @@ class Directory:
     card: dict[str, Any] | None = None
     reviews: dict[str, int] | None = None  # work type -> months; None: the file has no section
     card_where: str = "rates"  # FILE:LINE of the rates section, for problems found on merging
+    trusts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # UID -> name, type
+    inspections: list[dict[str, Any]] = field(default_factory=list)  # {urn, inspections: [...]}
     logo: bytes | None = None  # the card's logo image (stored as setting logo/<sha256>)
 
 
@@ -307,9 +318,26 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
     # schools
     urns: set[int] = set(known.get("urns", ()))
     file_urns: dict[int, int] = {}
+    trust_lines: dict[str, tuple[str, str | None, int]] = {}
     for rec in _records(_seq(doc, "schools", p), "school", p):
         school = check_school(rec, p, la_names, phase_required="phase" in rec)
         urn = school["urn"]
+        ttype, found = _check_trust_type(rec, p, school), _check_inspections(rec, p)
+        uid = school.get("trust_uid")
+        if uid and school["trust"]:
+            first = trust_lines.get(uid)
+            if first is None:
+                trust_lines[uid] = (school["trust"], ttype, rec.line)
+            elif first[0] != school["trust"]:
+                p.add(rec.lines["trust"], f"trust {uid} is named '{first[0]}' on line "
+                      f"{first[2]}, not '{school['trust']}'")
+            elif ttype and first[1] and ttype != first[1]:
+                p.add(rec.lines["trust_type"], f"trust {uid} is a {first[1]} on line "
+                      f"{first[2]}, not a {ttype}")
+            elif ttype and not first[1]:
+                trust_lines[uid] = (first[0], ttype, first[2])
+        if urn is not None and found:
+            out.inspections.append({"urn": urn, "line": rec.line, "inspections": found})
         if urn is not None:
             if urn in file_urns:
                 p.add(rec.lines["urn"], f"duplicate school URN {urn} "
@@ -332,6 +360,7 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
         if lid and leader["name"] and leader["kind"] and leader["home_school_urn"]:
             out.leaders.append(leader)
 
+    out.trusts = {uid: (name, ttype) for uid, (name, ttype, _) in trust_lines.items()}
     if "rates" in doc:
         out.card = _validate_rates(doc["rates"], doc.lines["rates"], p,
                                    base=Path(filename).parent, directory=out)
@@ -380,7 +409,155 @@ def check_school(rec: yamlsafe.LDict, p: _Problems, la_names: dict[str, str], *,
     if email is not None and not re.fullmatch(EMAIL_RE, email):
         p.add(rec.lines["finance_email"], f"'{email}' is not an email address")
     school["po_required"] = _bool(rec, "po_required", p)
+    # GIAS's trust link and coordinates: only when the record names them, so a file (or a
+    # `school edit`) that says nothing of them keeps what `import gias` stored
+    if "trust_uid" in rec:
+        uid = _text(rec, "trust_uid", p, required=False, max_len=10)
+        if uid is not None and not re.fullmatch(r"[0-9]{1,10}", uid):
+            p.add(rec.lines["trust_uid"], f"'trust_uid' must be a GIAS trust UID (digits, as "
+                  f"`Trusts (code)`), not {uid!r}")
+        elif uid is not None and not school["trust"]:
+            p.add(rec.lines["trust_uid"], "'trust_uid' needs 'trust' (the trust's name)")
+        school["trust_uid"] = uid
+    for key, top in GRID.items():
+        if key in rec:
+            school[key] = _int(rec, key, p, required=False, lo=0, hi=top)
     return school
+
+
+def _check_trust_type(rec: yamlsafe.LDict, p: _Problems, school: dict[str, Any]) -> str | None:
+    ttype = _choice(rec, "trust_type", TRUST_TYPES, p, "trust type", required=False)
+    if ttype is not None and not school.get("trust_uid"):
+        p.add(rec.lines["trust_type"], "'trust_type' needs 'trust_uid' (the trust it types)")
+    return ttype
+
+
+def _date(rec: yamlsafe.LDict, key: str, p: _Problems, *, required: bool) -> dt.date | None:
+    from s2s_cli.parsing import parse_date
+
+    value = rec.get(key)
+    if value is None:
+        if required:
+            p.add(rec.line, f"missing '{key}'")
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, str | dt.date):
+        p.add(rec.lines[key], f"'{key}' must be a date (2026-01-14), not {value!r}")
+        return None
+    try:
+        when = parse_date(value, what=f"'{key}'", relative=False)
+    except InvalidInput as exc:
+        p.add(rec.lines[key], exc.message)
+        return None
+    if not 1990 <= when.year <= 2100:
+        p.add(rec.lines[key], f"'{key}' {when.isoformat()} is out of range (1990-2100)")
+        return None
+    return when
+
+
+def _area(term: Any, framework: str) -> str | None:
+    if not isinstance(term, str):
+        return None
+    if framework == "report-card":
+        return taxonomy.lookup_area(term)
+    t = re.sub(r"[\s_]+", "-", term.strip().lower())
+    return next((slug for slug, name in taxonomy.LEGACY_AREAS
+                 if t in (slug, re.sub(r"\s+", "-", name.lower()))), None)
+
+
+def _grade(value: Any, framework: str) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    if framework == "report-card":
+        return taxonomy.lookup_grade(str(value))
+    t = str(value).strip().lower()
+    if t in ("1", "2", "3", "4"):
+        return int(t)
+    return taxonomy.OFSTED_GRADES.index(t) + 1 if t in taxonomy.OFSTED_GRADES else None
+
+
+def _check_inspections(rec: yamlsafe.LDict, p: _Problems) -> list[dict[str, Any]]:
+    """A school's `inspections:` as `import ofsted` reads them from the MI file: a report card
+    (the area grades on the five-point scale, safeguarding met / not met, category of concern)
+    or a legacy inspection (overall effectiveness and key judgements, 1-4)."""
+    raw = rec.get("inspections")
+    if raw is None:
+        return []
+    if not isinstance(raw, yamlsafe.LList):
+        p.add(rec.lines["inspections"], "'inspections' must be a list")
+        return []
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for item in _records(raw, "inspection", p):
+        insp = _check_inspection(item, p)
+        if insp is None:
+            continue
+        ident = ((insp["framework"], "n", insp["number"]) if insp["number"]
+                 else (insp["framework"], "d", insp["start"]))
+        if ident in seen:
+            p.add(item.line, f"the same inspection twice (first on line {seen[ident]})")
+            continue
+        seen[ident] = item.line
+        out.append(insp)
+    return out
+
+
+def _check_inspection(item: yamlsafe.LDict, p: _Problems) -> dict[str, Any] | None:
+    before = p.total
+    _check_keys(item, INSPECTION_KEYS, "inspection", p)
+    start = _date(item, "date", p, required=True)
+    published = _date(item, "published", p, required=False)
+    framework = _choice(item, "framework", taxonomy.FRAMEWORKS, p, "inspection framework",
+                        required=False)
+    if framework is None and start is not None:
+        framework = "report-card" if start >= REPORT_CARDS_FROM else "legacy"
+    if start and published and published < start:
+        p.add(item.lines["published"], f"'published' {published.isoformat()} is before the "
+              f"inspection 'date' {start.isoformat()}")
+    grades: dict[str, tuple[int, dt.date | None]] = {}
+    raw = item.get("grades")
+    if raw is not None and not isinstance(raw, yamlsafe.LDict):
+        p.add(item.lines["grades"], "'grades' must map areas to grades")
+    elif raw is not None and framework is not None:
+        areas = (taxonomy.REPORT_CARD_AREAS if framework == "report-card"
+                 else taxonomy.LEGACY_AREAS)
+        scale = (taxonomy.REPORT_CARD_GRADES if framework == "report-card"
+                 else taxonomy.OFSTED_GRADES)
+        for term in raw:
+            line, value, when = raw.lines[term], raw[term], start
+            slug = _area(term, framework)
+            if slug is None:
+                p.add(line, f"unknown {framework} area '{term}'"
+                      f"{_did_you_mean(term, [s for s, _ in areas])}")
+                continue
+            if isinstance(value, yamlsafe.LDict) and framework == "report-card":
+                _check_keys(value, {"grade", "date"}, "grade", p)
+                when = _date(value, "date", p, required=False) or start
+                value = value.get("grade")
+            grade = _grade(value, framework)
+            if grade is None:
+                other = ("legacy" if framework == "report-card" else "report-card")
+                hint = (f" (a grade of the {other} scale: set 'framework: {other}')"
+                        if _grade(value, other) is not None else "")
+                p.add(line, f"'{term}' grade {value!r} is not one of "
+                      f"{', '.join(scale)}{hint}")
+                continue
+            grades[slug] = (grade, when)
+    safeguarding = None
+    if item.get("safeguarding") is not None:
+        value = item["safeguarding"]
+        text = value.strip().lower() if isinstance(value, str) else None
+        if text not in ("met", "not met"):
+            p.add(item.lines["safeguarding"], f"'safeguarding' must be met or not met, not "
+                  f"{value!r}")
+        safeguarding = text
+    number = _text(item, "number", p, required=False, max_len=40)
+    itype = _text(item, "type", p, required=False)
+    category = _text(item, "category", p, required=False)
+    if p.total > before or start is None or framework is None:
+        return None
+    return {"framework": framework, "number": number, "type": itype, "start": start,
+            "published": published, "safeguarding": safeguarding, "category": category,
+            "grades": grades}
 
 
 def check_leader(rec: yamlsafe.LDict, p: _Problems, urns: set[int]) -> dict[str, Any]:
@@ -1055,12 +1232,25 @@ def load(session: Session, directory: Directory, *, deactivate_missing: bool = F
     _upsert(conn, session, T_LA, "name", la_rows, result, "local_authorities",
             keep=lambda old, new: {**new, "code": new["code"] or old.get("code")})
     la_ids = {r.name: r.id for r in conn.execute(select(T_LA.c.id, T_LA.c.name))}
+    if directory.trusts:  # before the schools that link to them; stored as `import gias` does
+        from s2s_cli.services.gias import upsert_trusts
+
+        for what, n in zip(("added", "updated", "unchanged"),
+                           upsert_trusts(session, directory.trusts), strict=True):
+            result.bump("trusts", what, n)
+    silent = [k for k in KEPT_WHEN_SILENT if any(k not in s for s in directory.schools)]
+    held = ({r[0]: dict(zip(silent, r[1:], strict=True)) for r in conn.execute(
+        select(T_SCHOOL.c.urn, *[T_SCHOOL.c[k] for k in silent]))} if silent else {})
     school_rows = []
     for s in directory.schools:
         row = {k: v for k, v in s.items() if k != "la"}
         row["la_id"] = la_ids[s["la"]]
+        for key in silent:  # the file says nothing of it: what is stored stays
+            if key not in row:
+                row[key] = held.get(s["urn"], {}).get(key)
         school_rows.append(row)
     _upsert(conn, session, T_SCHOOL, "urn", school_rows, result, "schools")
+    _load_inspections(session, directory, result)
 
     # an erased leader is never restored nor reactivated by a file: their row stays as it is
     erased = {r[0] for r in conn.execute(select(T_LEADER.c.id).where(T_LEADER.c.erased))}
@@ -1131,6 +1321,30 @@ def load(session: Session, directory: Directory, *, deactivate_missing: bool = F
     return result
 
 
+KEPT_WHEN_SILENT = ("trust_uid", "easting", "northing")
+
+
+def _load_inspections(session: Session, directory: Directory, result: LoadResult) -> None:
+    """A file's `inspections:` stored as `import ofsted` stores them (upsert keeping history,
+    so loading the same file again changes nothing); then each school's single `ofsted:`
+    grade, where no inspection holds it, as a legacy inspection (as migration
+    0004_reportcards kept them)."""
+    from s2s_cli.services import ofsted
+
+    counts = [0, 0, 0]
+    if directory.inspections:
+        res = ofsted.ImportResult(parsed=ofsted.Parsed(path="", encoding=""))
+        ofsted.upsert_inspections(session, directory.inspections, res)
+        counts = [res.added, res.updated, res.unchanged]
+    grades = {s["urn"]: s["ofsted"] for s in directory.schools if s["ofsted"]}
+    if grades:
+        counts = [a + b for a, b in zip(counts, ofsted.keep_single_grades(session, grades),
+                                        strict=True)]
+    if directory.inspections or grades:
+        for what, n in zip(("added", "updated", "unchanged"), counts, strict=True):
+            result.bump("inspections", what, n)
+
+
 def _put_setting(conn: Any, session: Session, key: str, data: Any) -> None:
     """Store one JSON setting; unchanged means no write and no audit row."""
     value = json.dumps(data, sort_keys=True)
@@ -1174,11 +1388,12 @@ def load_bundled(engine: Engine) -> LoadResult:
 
 # --- dump: the directory as a seed file ------------------------------------------------------
 
-SCHOOL_DUMP_KEYS = ("urn", "name", "la", "phase", "type", "trust", "pupils", "ofsted",
-                    "status", "street", "locality", "address3", "town", "county", "postcode",
-                    "phone", "website", "headteacher", "finance_contact", "finance_email",
-                    "po_required", "teaching_school", "teaching_school_hub",
-                    "national_support_school")
+SCHOOL_DUMP_KEYS = ("urn", "name", "la", "phase", "type", "trust", "trust_uid", "trust_type",
+                    "pupils", "ofsted", "status", "street", "locality", "address3", "town",
+                    "county", "postcode", "easting", "northing", "phone", "website",
+                    "headteacher", "finance_contact", "finance_email", "po_required",
+                    "teaching_school", "teaching_school_hub", "national_support_school",
+                    "inspections")
 _SCHOOL_FLAGS = ("po_required", "teaching_school", "teaching_school_hub",
                  "national_support_school")
 
@@ -1250,9 +1465,13 @@ def dump_directory(session: Session) -> dict[str, Any]:
     doc["local_authorities"] = [
         {**({"code": las[i].code} if las[i].code is not None else {}), "name": las[i].name,
          "region": regions[las[i].region_id]} for i in used]
+    trust_types = {r.uid: r.type for r in conn.execute(select(T_TRUST))}
+    held = _dump_inspections(conn)
     out_schools = []
     for s in schools:
         s["la"] = las[s["la_id"]].name
+        s["trust_type"] = trust_types.get(s["trust_uid"]) if s["trust_uid"] else None
+        s["inspections"] = held.get(s["urn"]) or None
         entry: dict[str, Any] = {}
         for key in SCHOOL_DUMP_KEYS:
             value = s.get(key)
@@ -1296,6 +1515,45 @@ def dump_directory(session: Session) -> dict[str, Any]:
     if "review_policy" in settings:
         doc["reviews"] = dict(sorted(settings["review_policy"].items()))
     return doc
+
+
+def _dump_inspections(conn: Any) -> dict[int, list[dict[str, Any]]]:
+    """The inspections from Ofsted (an MI import or a seed's `inspections:`) by school, oldest
+    first, as a seed file writes them.  The legacy inspections kept from a single grade
+    (source 'directory') are the school's `ofsted:` and are not repeated."""
+    from s2s_cli.models import Inspection, InspectionGrade
+    from s2s_cli.services.requests import as_date
+
+    t_i = Inspection.__table__  # type: ignore[attr-defined]
+    t_g = InspectionGrade.__table__  # type: ignore[attr-defined]
+    grades: dict[int, list[tuple[str, int, Any]]] = {}
+    for iid, area, grade, when in conn.execute(
+            select(t_g.c.inspection_id, t_g.c.area, t_g.c.grade, t_g.c.graded_on)
+            .join(t_i, t_i.c.id == t_g.c.inspection_id).where(t_i.c.source == "ofsted")):
+        grades.setdefault(iid, []).append((area, grade, as_date(when)))
+    order = {fw: {slug: i for i, (slug, _) in enumerate(areas)} for fw, areas in (
+        ("report-card", taxonomy.REPORT_CARD_AREAS), ("legacy", taxonomy.LEGACY_AREAS))}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in conn.execute(select(t_i).where(t_i.c.source == "ofsted")
+                            .order_by(t_i.c.school_urn, t_i.c.start, t_i.c.id)).mappings():
+        start = as_date(row["start"])
+        entry: dict[str, Any] = {"framework": row["framework"], "date": start}
+        for key in ("published", "type", "number"):
+            if row[key] is not None:
+                entry[key] = as_date(row[key]) if key == "published" else row[key]
+        rank = order[row["framework"]]
+        marks: dict[str, Any] = {}
+        for area, grade, when in sorted(grades.get(row["id"], []),
+                                        key=lambda g, rank=rank: (rank.get(g[0], 99), g[0])):
+            word = taxonomy.grade_word(row["framework"], grade)
+            marks[area] = word if when == start else {"grade": word, "date": when}
+        if marks:
+            entry["grades"] = marks
+        for key in ("safeguarding", "category"):
+            if row[key] is not None:
+                entry[key] = row[key]
+        out.setdefault(row["school_urn"], []).append(entry)
+    return out
 
 
 def to_yaml(doc: dict[str, Any]) -> str:

@@ -516,7 +516,8 @@ def keep_single_grades(session: Any, grades: dict[int, str]) -> tuple[int, int, 
             .where(t_i.c.framework == "legacy").order_by(t_i.c.id)):
         if urn in grades:
             held.setdefault(urn, []).append((iid, source, grade))
-    added = updated = unchanged = 0
+    updated = unchanged = 0
+    new: list[tuple[int, int]] = []
     audits: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]] = []
     for urn, word in sorted(grades.items()):
         want = taxonomy.OFSTED_GRADES.index(word) + 1
@@ -538,14 +539,18 @@ def keep_single_grades(session: Any, grades: dict[int, str]) -> tuple[int, int, 
         if any(h[2] == want for h in held.get(urn, [])):
             unchanged += 1
             continue
-        iid = conn.execute(insert(t_i).values(school_urn=urn, framework="legacy",
-                                              source="directory")
-                           .returning(t_i.c.id)).scalar_one()
-        conn.execute(insert(t_g).values(inspection_id=iid, area=area, grade=want))
-        audits.append((str(iid), "insert", None, {
+        new.append((urn, want))
+    for i in range(0, len(new), 5000):  # bulk: a national directory holds ~20,000 grades
+        chunk = new[i:i + 5000]
+        ids = conn.execute(insert(t_i).returning(t_i.c.id, sort_by_parameter_order=True), [
+            {"school_urn": urn, "framework": "legacy", "source": "directory"}
+            for urn, _ in chunk]).scalars().all()
+        conn.execute(insert(t_g), [{"inspection_id": iid, "area": area, "grade": want}
+                                   for iid, (_, want) in zip(ids, chunk, strict=True)])
+        audits.extend((str(iid), "insert", None, {
             "school_urn": urn, "framework": "legacy", "source": "directory",
-            "grades": {area: [want, None]}}))
-        added += 1
+            "grades": {area: [want, None]}}) for iid, (urn, want) in zip(ids, chunk, strict=True))
+    added = len(new)
     audit.record_many(session, "inspection", audits)
     return added, updated, unchanged
 
