@@ -410,9 +410,11 @@ def upsert_inspections(session: Any, records: list[dict[str, Any]], result: Any)
     its framework and start date) among those from Ofsted (source 'ofsted'); a new one is
     added, a known one updated when it differs, else counted unchanged (`result.added`,
     `.updated`, `.unchanged`).  One audit row per inspection added or changed; True when
-    anything was written.  `import ofsted` and `seed load` (a seed's `inspections:`) both
-    store through here."""
-    from sqlalchemy import bindparam, delete, insert, select, update
+    anything was written.  A school's single grade kept as an undated legacy inspection
+    (source 'directory') becomes the first legacy inspection of the same overall grade that
+    arrives (counted as added).  `import ofsted` and `seed load` (a seed's `inspections:`)
+    both store through here."""
+    from sqlalchemy import and_, bindparam, delete, insert, select, update
 
     from s2s_cli import audit
     from s2s_cli.models import Inspection, InspectionGrade
@@ -438,9 +440,21 @@ def upsert_inspections(session: Any, records: list[dict[str, Any]], result: Any)
         if iid in by_id:
             by_id[iid]["grades"][area] = (grade, as_date(graded_on))
 
+    # A single grade kept as an undated legacy inspection (source 'directory': migration
+    # 0004_reportcards, a seed's `ofsted:`) is that school's legacy inspection of the same
+    # overall grade when one arrives: the placeholder becomes it, so history holds it once.
+    placeholders: dict[int, tuple[int, int | None]] = {}
+    for iid, urn, grade in conn.execute(
+            select(t_i.c.id, t_i.c.school_urn, t_g.c.grade)
+            .select_from(t_i.outerjoin(t_g, and_(t_g.c.inspection_id == t_i.c.id,
+                                                 t_g.c.area == "overall-effectiveness")))
+            .where(t_i.c.source == "directory", t_i.c.framework == "legacy").order_by(t_i.c.id)):
+        placeholders.setdefault(urn, (iid, grade))
+
     to_add: list[dict[str, Any]] = []
     add_grades: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    claimed: list[dict[str, Any]] = []
     regrade: list[int] = []
     audits: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]] = []
     for rec in records:
@@ -448,6 +462,22 @@ def upsert_inspections(session: Any, records: list[dict[str, Any]], result: Any)
             ident = _ident(rec["urn"], insp["framework"], insp["number"], insp["start"])
             values = {f: insp[f] for f in INSPECTION_FIELDS}
             old = existing.get(ident)
+            held = placeholders.get(rec["urn"])
+            if old is None and held is not None and insp["framework"] == "legacy" and \
+                    insp["grades"].get("overall-effectiveness", (None,))[0] == held[1]:
+                del placeholders[rec["urn"]]
+                claimed.append({"b_id": held[0], "number": insp["number"], "source": "ofsted",
+                                **values})
+                regrade.append(held[0])
+                add_grades.extend(_grade_rows(held[0], insp["grades"]))
+                audits.append((str(held[0]), "update", {
+                    "source": "directory",
+                    "grades": {"overall-effectiveness": [held[1], None]}}, {
+                    **{k: v for k, v in values.items() if v is not None},
+                    "number": insp["number"], "source": "ofsted",
+                    "grades": _grades_json(insp["grades"])}))
+                result.added += 1
+                continue
             if old is None:
                 to_add.append({"school_urn": rec["urn"], "framework": insp["framework"],
                                "number": insp["number"], "source": "ofsted", **values,
@@ -479,11 +509,15 @@ def upsert_inspections(session: Any, records: list[dict[str, Any]], result: Any)
                 audits.append((str(iid), "insert", None, {
                     **{k: v for k, v in row.items() if v is not None},
                     "grades": _grades_json(src["_grades"])}))
-        result.added = len(rows)
+        result.added += len(rows)
     if changed:
         stmt = (update(t_i).where(t_i.c.id == bindparam("b_id"))
                 .values({f: bindparam(f) for f in INSPECTION_FIELDS}))
         conn.execute(stmt, changed)
+    if claimed:
+        stmt = (update(t_i).where(t_i.c.id == bindparam("b_id"))
+                .values({f: bindparam(f) for f in (*INSPECTION_FIELDS, "number", "source")}))
+        conn.execute(stmt, claimed)
     for i in range(0, len(regrade), 500):
         conn.execute(delete(t_g).where(t_g.c.inspection_id.in_(regrade[i:i + 500])))
     for i in range(0, len(add_grades), 5000):
