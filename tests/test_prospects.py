@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Run
+from tests.conftest import MINI, Run, init_db
 from tests.test_gias_current import CURRENT, imp
 from tests.test_ofsted import MI
 
@@ -17,10 +17,20 @@ def _today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def world(mini: Run) -> Run:
-    imp(mini, CURRENT)
-    mini("import", "ofsted", str(MI), "--add-schools", ok=True)
-    return mini
+def bare(db: str) -> Run:
+    """The test directory on a database without the bundled demo (whose report cards make
+    prospects of their own: tests/test_demo.py)."""
+    init_db(db, demo=False)
+    run = Run(db)
+    run("seed", "load", str(MINI), ok=True)
+    return run
+
+
+@pytest.fixture
+def world(bare: Run) -> Run:
+    imp(bare, CURRENT)
+    bare("import", "ofsted", str(MI), "--add-schools", ok=True)
+    return bare
 
 
 def test_prospects_most_severe_first_with_areas_support_and_leaders(world: Run):
@@ -80,6 +90,6 @@ def test_prospects_filters(world: Run):
         assert result.exit_code == code and fragment in result.stderr, (args, result.stderr)
 
 
-def test_no_report_cards_no_prospects(mini: Run):
-    assert mini.json("prospects") == []
-    assert mini("prospects", ok=True).stdout.startswith("urn\tname")
+def test_no_report_cards_no_prospects(bare: Run):
+    assert bare.json("prospects") == []
+    assert bare("prospects", ok=True).stdout.startswith("urn\tname")
