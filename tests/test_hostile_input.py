@@ -53,6 +53,14 @@ leaders:
     home_school: {urn}
 """
 
+SCHOOL = """\
+schools:
+  - urn: 131542
+    name: Brookfield Primary School
+    la: Camden
+    phase: primary
+"""
+
 GIAS_HEADER = ("URN,EstablishmentName,LA (code),LA (name),GOR (name),PhaseOfEducation (name),"
                "TypeOfEstablishment (name),NumberOfPupils,Trusts (name),Postcode,"
                "EstablishmentStatus (name)\n")
@@ -104,6 +112,32 @@ FILES: dict[str, bytes] = {
     "missing_logo.yaml": b"rates:\n  invoice:\n    logo: no-such-logo.png\n",
     "not_an_image_logo.yaml": b"rates:\n  invoice:\n    logo: not_utf8.yaml\n",
     "bad_payers.yaml": b"rates:\n  payers:\n    DfE: {address: 'one line', fax: 1}\n",
+    # a school's trust link, coordinates and inspections (the demo's keys): FILE:LINE each
+    "bad_trust_uid.yaml": (SCHOOL + "    trust: T\n    trust_uid: \"12; DROP TABLE trust\"\n"
+                           ).encode(),
+    "trust_uid_without_name.yaml": (SCHOOL + "    trust_uid: 17126\n").encode(),
+    "trust_type_alone.yaml": (SCHOOL + "    trust_type: multi-academy trust\n").encode(),
+    "trust_renamed_in_file.yaml": (SCHOOL + "    trust: A\n    trust_uid: 17950\n"
+                                   "  - {urn: 131543, name: B, la: Bolton, trust: B, "
+                                   "trust_uid: 17950}\n").encode(),
+    "easting_off_grid.yaml": (SCHOOL + "    easting: 9999999\n").encode(),
+    "northing_negative.yaml": (SCHOOL + "    northing: -5\n").encode(),
+    "easting_fullwidth.yaml": (SCHOOL + "    easting: '\uff15\uff13\uff10'\n").encode(),
+    "inspections_not_a_list.yaml": (SCHOOL + "    inspections: good\n").encode(),
+    "inspection_no_date.yaml": (SCHOOL + "    inspections:\n      - {grades: {inclusion: "
+                                "expected}}\n").encode(),
+    "inspection_legacy_word_on_card.yaml": (SCHOOL + "    inspections:\n      - {date: "
+                                            "2026-01-14, grades: {inclusion: good}}\n").encode(),
+    "inspection_unknown_area.yaml": (SCHOOL + "    inspections:\n      - {date: 2026-01-14, "
+                                     "grades: {wellness: expected}}\n").encode(),
+    "inspection_bad_safeguarding.yaml": (SCHOOL + "    inspections:\n      - {date: "
+                                         "2026-01-14, safeguarding: yes}\n").encode(),
+    "inspection_published_first.yaml": (SCHOOL + "    inspections:\n      - {date: 2026-01-14,"
+                                        " published: 2025-01-14}\n").encode(),
+    "inspection_bidi_type.yaml": (SCHOOL + f"    inspections:\n      - {{date: 2026-01-14, "
+                                  f"type: '{BIDI}'}}\n").encode(),
+    "inspection_year_9999.yaml": (SCHOOL + "    inspections:\n      - {date: '9999-01-01'}\n"
+                                  ).encode(),
     "binary.csv": bytes(range(256)) * 8,
     "no_columns.csv": b"a,b,c\n1,2,3\n",
     "empty.csv": b"",
