@@ -612,6 +612,47 @@ def invoices_void(
             f"{doc['number']}; its days are billable again")
 
 
+@invoices_app.command("credit")
+def invoices_credit(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(metavar="NUMBER")],
+    day: Annotated[list[int], typer.Option(
+        "--day", metavar="ID", help="A day log id on the invoice to credit (repeat for "
+        "several; `invoices show NUMBER --format json` lists them under \"days\").")],
+    reason: Annotated[str, typer.Option("--reason", help="Why they are credited (kept on "
+                                        "the credit note).")],
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Credit note date (default today).")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Credit chosen days of an issued invoice: a credit note with its own number for exactly
+    what those days were billed (with their VAT); they become billable again and the invoice
+    stays issued with a smaller balance.  Prints the credit note's number.
+
+    \b
+    Example:
+      s2s invoices credit S2S-2026-0007 --day 412 --day 415 --reason "sessions not held"
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.parsing import clean_text, format_pence, today
+    from s2s_cli.services import invoicing
+
+    why = clean_text(reason, what="--reason", max_len=500, required=True)
+    assert why is not None
+    if any(d <= 0 for d in day):
+        raise InvalidInput(f"--day must be a day log id (a positive number), not "
+                           f"{min(day)}")
+    on = _date(date, "--date") or today()
+    st = state(ctx)
+    credit_id = st.write(lambda session: invoicing.credit(session, number, day, reason=why,
+                                                          on=on))
+    with st.reader() as reader:
+        doc = invoicing.documents(reader, [credit_id])[0]
+    emit_id(doc["number"], fmt, message=f"credited {len(set(day))} day(s) of "
+            f"{doc['credits']} with credit note {doc['number']} "
+            f"({format_pence(-doc['total_pence'])}); those days are billable again")
+
+
 def charges(
     ctx: typer.Context,
     month: MonthOpt = None,

@@ -716,13 +716,12 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     return ids
 
 
-def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
-    """Void an issued invoice with a credit note; its days become billable again.  The credit
-    note's id."""
+def _find_invoice(session: Any, number: str, *, doing: str) -> Any:
+    """The issued invoice (series `invoice`) numbered `number`, locked; a credit note or an
+    unknown number is refused."""
     from sqlalchemy import func, select
 
-    from s2s_cli import fastdb
-    from s2s_cli.models import Invoice, InvoiceDay, InvoiceLine
+    from s2s_cli.models import Invoice
 
     raw = (number or "").strip()
     inv = session.execute(select(Invoice).where(func.lower(Invoice.number) == raw.lower(),
@@ -732,78 +731,247 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
         other = session.execute(select(Invoice.number).where(
             func.lower(Invoice.number) == raw.lower())).scalars().first()
         if other is not None:
-            raise Refused(f"{other} is a credit note; a credit note cannot be voided")
+            raise Refused(f"{other} is a credit note; a credit note cannot be {doing}")
         raise NotFound(f"no invoice numbered '{raw}'")
     if inv.voided_by_id is not None:
         credit = session.get(Invoice, inv.voided_by_id)
         raise Refused(f"invoice {inv.number} is already void (credit note "
                       f"{credit.number if credit else inv.voided_by_id})")
+    return inv
+
+
+def live_days(session: Any, inv: Any) -> list[Any]:
+    """The `invoice_day` rows of an invoice whose day logs are still on it (not credited)."""
+    from sqlalchemy import select
+
+    from s2s_cli.models import DayLog, InvoiceDay
+
+    return list(session.execute(
+        select(InvoiceDay).join(DayLog, DayLog.id == InvoiceDay.day_log_id)
+        .where(InvoiceDay.invoice_id == inv.id, DayLog.invoice_id == inv.id)
+        .order_by(InvoiceDay.day_log_id, InvoiceDay.line_id)).scalars().all())
+
+
+def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
+    """Void an issued invoice with a credit note for every day still on it (all of them, or
+    what earlier partial credit notes left); its days become billable again.  The credit
+    note's id."""
     from s2s_cli.services import payments
 
+    inv = _find_invoice(session, number, doing="voided")
     payments.check_void(session, inv, on)
+    return credit_note(session, inv, [d.day_log_id for d in live_days(session, inv)],
+                       reason=reason, on=on, void=True)
+
+
+def credit(session: Any, number: str, day_ids: Sequence[int], *, reason: str,
+           on: dt.date) -> int:
+    """A partial credit note: credit chosen days of an issued invoice (exactly what was billed
+    for them: every part of a split day, its amount, its VAT share); they become billable
+    again.  The credit note's id.  Refused: a day not on the invoice or already credited, a
+    void invoice, a credit note, every remaining day (that is `void`)."""
+    from sqlalchemy import select
+
+    from s2s_cli.models import Invoice, InvoiceDay
+
+    wanted = sorted(set(day_ids))
+    if not wanted:
+        raise InvalidInput("give at least one --day ID (the invoice's day ids: s2s invoices "
+                           "show NUMBER --format json, \"days\")")
+    inv = _find_invoice(session, number, doing="credited")
+    live = {d.day_log_id for d in live_days(session, inv)}
+    ever = set(session.execute(select(InvoiceDay.day_log_id).where(
+        InvoiceDay.invoice_id == inv.id)).scalars().all())
+    for day_id in wanted:
+        if day_id not in ever:
+            raise Refused(f"day {day_id} is not on invoice {inv.number}")
+        if day_id not in live:
+            note = session.execute(
+                select(Invoice.number).join(InvoiceDay, InvoiceDay.invoice_id == Invoice.id)
+                .where(Invoice.credits_invoice_id == inv.id,
+                       InvoiceDay.day_log_id == day_id)).scalars().first()
+            raise Refused(f"day {day_id} of invoice {inv.number} is already credited"
+                          + (f" (credit note {note})" if note else ""))
+    if set(wanted) == live:
+        raise Refused(f"those are all the days left on invoice {inv.number}: void it instead "
+                      f"(s2s invoices void {inv.number} --reason TEXT)")
+    return credit_note(session, inv, wanted, reason=reason, on=on, void=False)
+
+
+def _vat_credited(session: Any, inv: Any) -> dict[int, tuple[int, int]]:
+    """VAT rate (bp) -> (net, VAT) already credited on an invoice by its credit notes
+    (negative)."""
+    from sqlalchemy import select
+
+    from s2s_cli.models import Invoice
+
+    out: dict[int, list[int]] = {}
+    for document, subtotal, vat in session.execute(
+            select(Invoice.document, Invoice.subtotal_pence, Invoice.vat_pence)
+            .where(Invoice.credits_invoice_id == inv.id)):
+        rates = (json.loads(document).get("vat_rates") if document else None) or [
+            {"vat_percent_bp": json.loads(inv.details or "{}").get("vat_percent_bp") or 0,
+             "net_pence": subtotal, "vat_pence": vat}]
+        for r in rates:
+            acc = out.setdefault(int(r["vat_percent_bp"]), [0, 0])
+            acc[0] += int(r["net_pence"])
+            acc[1] += int(r["vat_pence"])
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def credit_note(session: Any, inv: Any, day_ids: Sequence[int], *, reason: str, on: dt.date,
+                void: bool) -> int:
+    """Write the credit note for these days of a locked, issued invoice: the one producer of
+    credit notes (`void` passes every day still on the invoice and sets `voided_by_id`;
+    `credit` chosen days).  The credit note's id.
+
+    What is credited for a day is exactly what its `invoice_day` rows billed: both parts of a
+    day split between the NLG allowance (or a DfE package) and a charge, at the amounts and
+    supply cover recorded then; a free day credits £0 and hands its allowance halves back
+    (the allowance and packages are counted from the days on live invoices), so when the
+    day is billed again it is classified afresh in date order.  VAT per rate is what makes the
+    invoice's VAT less all its credit notes' VAT equal to the VAT (rounded half up) on the net
+    still invoiced at that rate: the last credit note takes any rounding remainder, and a
+    void of an invoice never partly credited is its exact negation.  The days' `invoice_id`
+    is cleared (billable again)."""
+    from sqlalchemy import select
+
+    from s2s_cli import audit
+    from s2s_cli.models import Invoice, InvoiceLine
+    from s2s_cli.services import payments
+
     if on < inv.issued:
         raise InvalidInput(f"the credit note date {on} is before the invoice's issue date "
                            f"{inv.issued}")
-    reader = fastdb.session_reader(session)
-    settings = load_card(reader)["invoice"]
+    wanted = set(day_ids)
+    rows = [d for d in live_days(session, inv) if d.day_log_id in wanted]
+    old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
+                                .order_by(InvoiceLine.id)).scalars().all()
+    doc = json.loads(inv.document) if inv.document else None
+    details = json.loads(inv.details or "{}")
+    bp_of = {ln.id: int(doc["lines"][i].get("vat_percent_bp") or 0) if doc else
+             int(details.get("vat_percent_bp") or 0) for i, ln in enumerate(old_lines)}
+    per_line: dict[int, list[Any]] = {}
+    for d in rows:
+        per_line.setdefault(d.line_id, []).append(d)
+    net = {ln.id: sum(d.amount_pence for d in per_line.get(ln.id, [])) for ln in old_lines}
+    # VAT per rate: the invoice's, less what earlier credit notes took, less VAT on what stays
+    inv_rates: dict[int, tuple[int, int]] = {}
+    if doc and doc.get("vat_rates"):
+        inv_rates = {int(r["vat_percent_bp"]): (int(r["net_pence"]), int(r["vat_pence"]))
+                     for r in doc["vat_rates"]}
+    else:
+        for bp, n, v in charging.vat_by_rate((bp_of[ln.id], ln.amount_pence)
+                                             for ln in old_lines):
+            inv_rates[bp] = (n, v)
+        if not doc:  # issued before 0004_money: its stored VAT is what was charged
+            [(bp0, (n0, _))] = list(inv_rates.items()) or [(0, (0, 0))]
+            inv_rates = {bp0: (n0, inv.vat_pence)}
+    before = _vat_credited(session, inv)
+    vat_rates = []
+    for bp in sorted(inv_rates):
+        n_inv, v_inv = inv_rates[bp]
+        n_prev, v_prev = before.get(bp, (0, 0))
+        n_now = sum(net[ln.id] for ln in old_lines if bp_of[ln.id] == bp)
+        if not n_now and not void:
+            continue
+        stays = n_inv + n_prev - n_now
+        v_now = v_inv + v_prev - charging.vat_pence(stays, bp)
+        if n_now or v_now or void:
+            vat_rates.append({"vat_percent_bp": bp, "net_pence": -n_now, "vat_pence": -v_now})
+    subtotal = -sum(net.values())
+    vat = sum(r["vat_pence"] for r in vat_rates)
+    total = subtotal + vat
+    if not void:
+        _, paid, balance = payments._balance(session, inv)
+        if -total > balance:
+            from s2s_cli.parsing import format_pence
+
+            raise Refused(f"crediting {format_pence(-total)} would leave invoice {inv.number} "
+                          f"overpaid (balance {format_pence(balance)}, "
+                          f"{format_pence(paid)} paid); reverse the payments first "
+                          "(s2s invoices unpay PAYMENT_ID --reason ...)")
+        payments.check_credit_date(session, inv, on)
+
+    from s2s_cli import fastdb
+
+    settings = load_card(fastdb.session_reader(session))["invoice"]
     series, year, label = numbering_year(settings, "credit", on)
     counter = _lock_counter(session, series, year)
     check_issue_date(session, "credit", on, last_day=None, what="credit note")
     prefix = settings.get("credit_prefix") or "S2S-CR"
     counter.value += 1
-    details = json.loads(inv.details or "{}")
-    details.update({"reason": reason, "credits": inv.number})
     credit_number = f"{prefix}-{label}-{counter.value:04d}"
+    details.update({"reason": reason, "credits": inv.number})
+    if not void:
+        details["days_credited"] = sorted(wanted)
+
+    def counts(parts: list[Any]) -> dict[str, Any]:
+        full = sum(1 for d in parts if d.halves == 2)
+        half = sum(1 for d in parts if d.halves == 1)
+        return {"full_days": full, "half_days": half, "halves": 2 * full + half,
+                "amount_pence": -sum(d.amount_pence for d in parts),
+                "supply_pence": -sum(d.supply_pence for d in parts)}
+
+    dates = _day_rows(session, sorted(wanted))
     document = None
-    if inv.document:  # the credit note is the invoice's document, negated
-        doc = json.loads(inv.document)
+    if doc is not None:  # the credit note is the invoice's document for these days, negated
+        lines = []
+        for i, ln in enumerate(old_lines):
+            parts = per_line.get(ln.id)
+            if not parts:
+                continue
+            c = counts(parts)
+            span = sorted(_date(dates[d.day_log_id][0]) for d in parts)
+            lines.append({**doc["lines"][i], "date_from": span[0].isoformat(),
+                          "date_to": span[-1].isoformat(), "days": c["halves"],
+                          "full_days": c["full_days"], "half_days": c["half_days"],
+                          "amount_pence": c["amount_pence"], "supply_pence": c["supply_pence"],
+                          "earlier_days": 0 if not void else doc["lines"][i]["earlier_days"]})
         doc.update({"number": credit_number, "issued": on.isoformat(), "due": on.isoformat(),
-                    "credits": inv.number, "reason": reason,
-                    "subtotal_pence": -inv.subtotal_pence, "vat_pence": -inv.vat_pence,
-                    "total_pence": -inv.total_pence})
-        doc["vat_rates"] = [{**v, "net_pence": -v["net_pence"], "vat_pence": -v["vat_pence"]}
-                            for v in doc.get("vat_rates") or []]
-        doc["lines"] = [{**ln, "amount_pence": -ln["amount_pence"],
-                         "supply_pence": -ln["supply_pence"]} for ln in doc["lines"]]
-        doc["days"] = [{**d, "amount_pence": -d["amount_pence"]} for d in doc.get("days") or []]
+                    "credits": inv.number, "reason": reason, "subtotal_pence": subtotal,
+                    "vat_pence": vat, "total_pence": total, "vat_rates": vat_rates,
+                    "lines": lines,
+                    "earlier_days": doc.get("earlier_days") if void else 0})
+        doc["days"] = [{**d, "amount_pence": -d["amount_pence"]}
+                       for d in doc.get("days") or [] if d["day_log_id"] in wanted]
+        if not void:
+            doc["days_credited"] = sorted(wanted)
         document = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    credit = Invoice(series="credit", number=credit_number,
-                     seq=counter.value, year=year, payer=inv.payer,
-                     payer_school_urn=inv.payer_school_urn, period_from=inv.period_from,
-                     period_to=inv.period_to, issued=on, due=on,
-                     subtotal_pence=-inv.subtotal_pence, vat_pence=-inv.vat_pence,
-                     total_pence=-inv.total_pence, credits_invoice_id=inv.id,
-                     details=json.dumps(details), document=document)
-    session.add(credit)
+    note = Invoice(series="credit", number=credit_number, seq=counter.value, year=year,
+                   payer=inv.payer, payer_school_urn=inv.payer_school_urn,
+                   period_from=inv.period_from, period_to=inv.period_to, issued=on, due=on,
+                   subtotal_pence=subtotal, vat_pence=vat, total_pence=total,
+                   credits_invoice_id=inv.id, details=json.dumps(details), document=document)
+    session.add(note)
     session.flush()
-    assert credit.id is not None
-    old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
-                                .order_by(InvoiceLine.id)).scalars().all()
+    assert note.id is not None
     new_lines = {}
     for ln in old_lines:
-        new = InvoiceLine(invoice_id=credit.id, deployment_id=ln.deployment_id,
-                          leader_id=ln.leader_id, kind=ln.kind, date_from=ln.date_from,
-                          date_to=ln.date_to, full_days=ln.full_days, half_days=ln.half_days,
-                          halves=ln.halves, rate_pence=ln.rate_pence,
-                          half_day_rate_pence=ln.half_day_rate_pence,
-                          amount_pence=-ln.amount_pence, supply_pence=-ln.supply_pence)
+        parts = per_line.get(ln.id)
+        if not parts:
+            continue
+        c = counts(parts)
+        span = sorted(_date(dates[d.day_log_id][0]) for d in parts)
+        new = InvoiceLine(invoice_id=note.id, deployment_id=ln.deployment_id,
+                          leader_id=ln.leader_id, kind=ln.kind, date_from=span[0],
+                          date_to=span[-1], full_days=c["full_days"],
+                          half_days=c["half_days"], halves=c["halves"],
+                          rate_pence=ln.rate_pence, half_day_rate_pence=ln.half_day_rate_pence,
+                          amount_pence=c["amount_pence"], supply_pence=c["supply_pence"])
         session.add(new)
         new_lines[ln.id] = new
     session.flush()
-    days = session.execute(select(InvoiceDay).where(InvoiceDay.invoice_id == inv.id)
-                           .order_by(InvoiceDay.day_log_id, InvoiceDay.line_id)).scalars().all()
-    _write_days(session, credit.id, [
-        {"invoice_id": credit.id, "day_log_id": d.day_log_id,
-         "line_id": new_lines[d.line_id].id, "halves": d.halves, "kind": d.kind,
-         "amount_pence": -d.amount_pence, "supply_pence": -d.supply_pence} for d in days])
-    _set_day_invoices(session, sorted({d.day_log_id for d in days}), inv.id, None)
-    inv.voided_by_id = credit.id
+    _write_days(session, note.id, [
+        {"invoice_id": note.id, "day_log_id": d.day_log_id, "line_id": new_lines[d.line_id].id,
+         "halves": d.halves, "kind": d.kind, "amount_pence": -d.amount_pence,
+         "supply_pence": -d.supply_pence} for d in rows])
+    _set_day_invoices(session, sorted(wanted), inv.id, None)
+    if void:
+        inv.voided_by_id = note.id
     session.flush()
-    assert credit.id is not None
-    from s2s_cli import audit
-
-    audit.seal_documents(session, [credit.id])  # tamper evidence
-    return credit.id
+    audit.seal_documents(session, [note.id])  # tamper evidence
+    return note.id
 
 
 # --------------------------------------------------------------------------- summaries

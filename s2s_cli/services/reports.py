@@ -221,16 +221,16 @@ INCOME_FIGURES = ("charged_days", "charged_pence", "free_days", "funded_days", "
 
 
 def income(reader: Reader, period: Period) -> Iterator[dict[str, Any]]:
-    """Per month (of the day worked) and funding route, from the lines of live invoices (not
-    credit notes, not voided).  admin = amount - supply cover; total = charged + funded (net
-    of VAT)."""
+    """Per month (of the day worked) and funding route, from the days on live invoices (not
+    credit notes, not voided, not credited by a partial credit note).  admin = amount - supply
+    cover; total = charged + funded (net of VAT)."""
     sql = """
 SELECT dl.date, d.funding, idy.kind, SUM(idy.halves), SUM(idy.amount_pence), SUM(idy.supply_pence)
 FROM invoice_day idy
 JOIN invoice i ON i.id = idy.invoice_id
 JOIN day_log dl ON dl.id = idy.day_log_id
 JOIN deployment d ON d.id = dl.deployment_id
-WHERE i.series = :series AND i.voided_by_id IS NULL AND dl.date >= :f AND dl.date <= :t
+WHERE i.series = :series AND dl.invoice_id = idy.invoice_id AND dl.date >= :f AND dl.date <= :t
 GROUP BY dl.date, d.funding, idy.kind"""
     buckets: dict[tuple[str, str], dict[str, int]] = {}
     for date, funding, kind, halves, amount, supply in reader.iter(
