@@ -52,7 +52,8 @@ ToOpt = Annotated[str | None, typer.Option("--to", metavar="DATE",
 INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", "period_to",
                 "issued", "due", "subtotal_pence", "vat_pence", "total_pence", "vat_percent_bp",
                 "payment_terms_days", "credits", "voided_by", "reason", "earlier_days",
-                "vat_rates", "days", "paid_pence", "balance_pence", "payments")
+                "vat_rates", "days", "paid_pence", "balance_pence", "payments", "po",
+                "payer_trust_uid", "po_override", "po_missing", "days_credited")
 LINE_COLUMNS = [
     Column("deployment_id", "deployment", "int", table=False),
     Column("leader_id", "leader id", table=False),
@@ -75,7 +76,7 @@ CSV_COLUMNS = [
     Column("payer_school_urn", kind="int"), Column("issued", kind="date"),
     Column("due", kind="date"), Column("period_from", kind="date"),
     Column("period_to", kind="date"), *LINE_COLUMNS,
-    Column("invoice_total_pence", kind="money"),
+    Column("invoice_total_pence", kind="money"), Column("po"),
 ]
 LIST_COLUMNS = [
     Column("number"), Column("status"), Column("payer"),
@@ -87,6 +88,7 @@ LIST_COLUMNS = [
     Column("total_pence", "total", "money"),
     Column("paid_pence", "paid", "money"), Column("balance_pence", "balance", "money"),
     Column("credits", "credits"), Column("voided_by", "voided by"),
+    Column("po", "PO", table=False),
 ]
 PAYMENT_COLUMNS = [
     Column("id", "payment", "int"), Column("invoice", table=False), Column("date", kind="date"),
@@ -313,7 +315,8 @@ def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -
                 f"{text(payer) if check_payers else payer}{sep}{'' if urn is None else urn}"
                 f"{sep}{date(doc['issued'])}{sep}{date(doc['due'])}{sep}"
                 f"{date(doc['period_from'])}{sep}{date(doc['period_to'])}{sep}")
-        tail = f"{sep}{doc['total_pence']}{end}"
+        po = doc.get("po")
+        tail = f"{sep}{doc['total_pence']}{sep}{'' if po is None else text(po)}{end}"
         for ln in doc["lines"]:
             (dep_id, lid, name, urn, school, d1, d2, n, full, half, rate, half_rate, kind,
              amount, supply) = cells(ln)
@@ -447,13 +450,19 @@ def invoice(
                                         "immutable); without it, print the draft.")] = False,
     date: Annotated[str | None, typer.Option("--date", metavar="DATE",
                                              help="Issue date (default today).")] = None,
+    override: Annotated[str | None, typer.Option(
+        "--override", metavar="REASON", help="Issue invoices to a school marked \"PO "
+        "required\" without a purchase order, recording why (kept on the invoice).")
+    ] = None,
 ) -> None:
-    """Charge summary for a period (default: this month), one invoice per payer; --issue
-    issues them.
+    """Charge summary for a period (default: this month), one invoice per payer and purchase
+    order; --issue issues them.
 
     Without --issue nothing changes: the draft covers the period's days not yet invoiced.
     With --issue each payer gets a numbered invoice and its days are marked invoiced; running
-    it again issues nothing new ("nothing new to invoice", exit 0).
+    it again issues nothing new ("nothing new to invoice", exit 0).  A school marked "PO
+    required" is not invoiced without a purchase order (exit 1, naming the deployments; the
+    draft warns) unless --override "reason".
 
     \b
     Examples:
@@ -470,6 +479,10 @@ def invoice(
         payer = clean_text(payer, what="--payer", max_len=200, required=True)
     if date is not None and not issue:
         raise InvalidInput("--date is the issue date: use it with --issue")
+    if override is not None:
+        if not issue:
+            raise InvalidInput("--override is for --issue (a draft issues nothing)")
+        override = clean_text(override, what="--override", max_len=500, required=True)
     period_from, period_to = _period(month, start, end)
     assert period_from is not None and period_to is not None
     from s2s_cli.parsing import today
@@ -486,6 +499,9 @@ def invoice(
             if school is not None:
                 invoicing.check_school(reader, school)
             docs = invoicing.draft(reader, period_from, period_to, school=school, payer=payer)
+            missing = invoicing.draft_po_missing(docs)
+            if missing:
+                st.note("warning: " + invoicing.po_message(missing))
             _emit(docs, fmt, out, st=st, empty=empty)
         return
     with st.reader() as reader:
@@ -493,7 +509,8 @@ def invoice(
             invoicing.check_school(reader, school)
     try:
         ids = st.write(lambda session: invoicing.issue(
-            session, period_from, period_to, issued=issued, school=school, payer=payer))
+            session, period_from, period_to, issued=issued, school=school, payer=payer,
+            override=override))
     except invoicing.NothingToIssue:
         st.note(f"nothing new to invoice for {period_from} to {period_to}")
         _emit([], fmt, out, st=st, empty="Nothing new to invoice.")

@@ -47,6 +47,9 @@ DaysOpt = Annotated[str | None, typer.Option(
     "--days", metavar="N", help="Days, whole or half (2.5).")]
 PoOpt = Annotated[str | None, typer.Option(
     "--po", metavar="NUMBER", help="The school's purchase order number.")]
+BillToOpt = Annotated[str | None, typer.Option(
+    "--bill-to", metavar="WHO", help="Who is invoiced: school (default) or trust (the "
+    "school's academy trust; refused for a school with none).")]
 OnOpt = Annotated[str | None, typer.Option(
     "--on", metavar="DATE", help="Back-date it: the day it happened (default today).")]
 
@@ -72,7 +75,7 @@ REQUEST_DETAIL = [
     Column("terms", "typed as", "map"),  # slug -> short form typed, e.g. {"maths": "numeracy"}
     Column("po", "purchase order"),
     Column("need_term", "need logged as"), Column("rise_ref", "RISE ref"),
-    Column("override_reason", "override"),
+    Column("override_reason", "override"), Column("bill_to", "bill to"),
 ]
 
 
@@ -109,6 +112,7 @@ def request_log(
                                                  help="Date received (default today).")] = None,
     contact: Annotated[str | None, typer.Option(help="Contact at the school.")] = None,
     po: PoOpt = None,
+    bill_to: BillToOpt = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Log a school's request for support; prints the new request's id.
@@ -125,7 +129,7 @@ def request_log(
     inp = requests.validate_request(school=school_urn, need=need, specialisms=specialism, kind=kind,
                                     days=days, funding=funding, funder=funder, note=note,
                                     received=received, contact=contact, po=po,
-                                    rise_ref=rise_ref, override=override)
+                                    rise_ref=rise_ref, override=override, bill_to=bill_to)
     rid = st.write(lambda session: requests.log_request(session, inp))
     emit_id(rid, fmt, message=f"request {rid} logged for school {school_urn}")
 
@@ -293,6 +297,9 @@ def deploy(
                   ] = None,
     on: Annotated[str | None, typer.Option(
         "--on", metavar="DATE", help="The date it was agreed (default today).")] = None,
+    bill_to: Annotated[str | None, typer.Option(
+        "--bill-to", metavar="WHO", help="Who is invoiced: school or trust (default: the "
+        "request's); frozen now, like the rates.")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Agree a deployment of a leader on a request; prints its id.
@@ -314,7 +321,8 @@ def deploy(
         request_id=request_id, leader=lookup.leader(st.reader, leader), days=days,
         start=start, end=end, work=work,
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
-        half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref)
+        half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref,
+        bill_to=bill_to)
     result = st.write(lambda session: deployments.deploy(session, inp))
     emit_id(result["id"], fmt)
     r = result["rates"]
@@ -348,6 +356,14 @@ DEPLOYMENT_DETAIL = [
     Column("closed_on", "closed on", "date"), Column("po", "purchase order"),
     Column("agreed_on", "agreed on", "date"), Column("cancel_reason", "cancel reason"),
     Column("cancelled_on", "cancelled on", "date"),
+    # the terms frozen at agreement (what its money depends on)
+    Column("leader_kind", "leader kind (agreed)"),
+    Column("home_school_urn", "home school (supply cover)", "int"),
+    Column("school_type", "school type (agreed)"), Column("school_band", "size band"),
+    Column("bill_to", "bill to"), Column("payer_school_urn", "payer URN", "int"),
+    Column("payer_trust_uid", "payer trust UID"), Column("vat", "VAT"),
+    Column("vat_percent_bp", "VAT rate (bp)", "int", table=False),
+    Column("payment_terms_days", "payment terms (days)", "int"),
 ]
 EVALUATION_COLUMNS = [Column("id", kind="int"), Column("by"), Column("rating", kind="int"),
                       Column("impact"), Column("date", kind="date")]

@@ -55,6 +55,7 @@ from s2s_cli.services.requests import (
     check_funder,
     check_rise_ref,
     choice,
+    clean_bill_to,
     clean_po,
     lock_request,
     past_date,
@@ -153,6 +154,7 @@ class DeployInput:
     po: str | None = None
     on: dt.date | None = None  # the date agreed (default today)
     rise_ref: str | None = None
+    bill_to: str | None = None  # school | trust (default: the request's)
 
 
 def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
@@ -161,7 +163,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
                     dfe_extra_days: int = 0, rate: str | None = None,
                     half_day_rate: str | None = None,
                     override: str | None = None, po: str | None = None,
-                    on: str | None = None, rise_ref: str | None = None) -> DeployInput:
+                    on: str | None = None, rise_ref: str | None = None,
+                    bill_to: str | None = None) -> DeployInput:
     begin = parsing.parse_date(start, what="--start") if start else today()
     finish = parsing.parse_date(end, what="--end") if end else None
     parsing.check_range(begin, finish, what="--start/--end")
@@ -186,7 +189,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         override=(parsing.clean_text(override, what="--override", required=True)
                   if override is not None else None),
         po=clean_po(po), on=past_date(on, what="--on") if on is not None else None,
-        rise_ref=parsing.clean_text(rise_ref, what="--rise-ref", max_len=100))
+        rise_ref=parsing.clean_text(rise_ref, what="--rise-ref", max_len=100),
+        bill_to=clean_bill_to(bill_to))
 
 
 def check_dfe_extra(extra: int, funding: str, school: Any, leader: Any, halves: int) -> None:
@@ -241,6 +245,12 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
     check_funder(funding, funder, inp.rise_ref)
     rise_ref = check_rise_ref(funding, rise_ref)
     check_dfe_extra(inp.dfe_extra_days, funding, school, leader, halves)
+    bill_to = inp.bill_to or req.bill_to or "school"
+    trust_uid = None
+    if bill_to == "trust":
+        from s2s_cli.services.requests import trust_of
+
+        trust_uid = trust_of(session, req.school_urn)  # frozen: the trust it has today
     agreed_on = inp.on or today()
     if agreed_on < req.received:
         raise Refused(f"--on {agreed_on} is before request {req.id} was received "
@@ -284,7 +294,8 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         half_day_supply_pence=r.half_day_supply_pence,
         rate_source="negotiated" if inp.rate_pence is not None else "card",
         override_reason=inp.override if refusals else None,
-        po=inp.po if inp.po is not None else req.po, agreed_on=agreed_on)
+        po=inp.po if inp.po is not None else req.po, agreed_on=agreed_on,
+        bill_to=bill_to, payer_trust_uid=trust_uid)
     session.add(dep)
     if req.status != "matched":
         req.status = "matched"
@@ -303,7 +314,9 @@ SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, 
        (SELECT coalesce(sum(g.halves), 0) FROM day_log g WHERE g.deployment_id = d.id),
        d.rate_pence, d.half_day_rate_pence, d.supply_pence, d.half_day_supply_pence,
        d.rate_source, d.override_reason, d.closed_on, d.po, d.agreed_on, d.cancel_reason,
-       d.cancelled_on
+       d.cancelled_on, d.bill_to, d.payer_trust_uid, d.leader_kind, d.home_school_urn,
+       d.school_type, d.school_band, d.payer_school_urn, d.vat, d.vat_percent_bp,
+       d.payment_terms_days
 FROM deployment d JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = d.school_urn
 """
 DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "school", "status",
@@ -311,7 +324,10 @@ DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "sch
                    "agreed_days",
                    "logged_days", "rate_pence", "half_day_rate_pence", "supply_pence",
                    "half_day_supply_pence", "rate_source", "override_reason", "closed_on",
-                   "po", "agreed_on", "cancel_reason", "cancelled_on")
+                   "po", "agreed_on", "cancel_reason", "cancelled_on", "bill_to",
+                   "payer_trust_uid", "leader_kind", "home_school_urn", "school_type",
+                   "school_band", "payer_school_urn", "vat", "vat_percent_bp",
+                   "payment_terms_days")
 
 
 def _deployment_rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -60,11 +60,14 @@ DEP_COLS = ("dep.id, dep.leader_id, dep.leader_kind, dep.school_urn, s.name, dep
             "dep.funding, dep.funder, dep.dfe_extra_days, dep.rate_pence, "
             "dep.half_day_rate_pence, dep.supply_pence, dep.half_day_supply_pence, l.name, "
             "dep.payer_school_urn, ps.name, dep.vat_percent_bp, dep.payment_terms_days, "
-            "dep.work")
+            "dep.work, dep.po, dep.payer_trust_uid, t.name, "
+            "CASE WHEN dep.payer_trust_uid IS NULL AND ps.urn IS NOT NULL THEN ps.po_required "
+            "ELSE s.po_required END")
 DEP_JOIN = ("JOIN leader l ON l.id = dep.leader_id "
             "JOIN school s ON s.urn = dep.school_urn "
-            "LEFT JOIN school ps ON ps.urn = dep.payer_school_urn")
-N_DEP_COLS = 19
+            "LEFT JOIN school ps ON ps.urn = dep.payer_school_urn "
+            "LEFT JOIN trust t ON t.uid = dep.payer_trust_uid")
+N_DEP_COLS = 23
 
 # Days on a live invoice: the invoice_day rows of the invoice the day is currently on.
 LIVE_DAY = "JOIN invoice_day x ON x.day_log_id = d.id AND x.invoice_id = d.invoice_id"
@@ -121,7 +124,8 @@ def _dep(row: Sequence[Any]) -> Dep:
                half_day_supply_pence=int(row[12]), leader_name=row[13] or "",
                payer_school_urn=None if row[14] is None else int(row[14]),
                payer_name=row[15], vat_percent_bp=int(row[16] or 0),
-               payment_terms_days=int(row[17] or 0), work=row[18] or "other")
+               payment_terms_days=int(row[17] or 0), work=row[18] or "other", po=row[19],
+               payer_trust_uid=row[20], payer_trust_name=row[21], po_required=bool(row[22]))
 
 
 def month_expr(reader: Reader, column: str) -> str:
@@ -300,7 +304,8 @@ def _line_doc(ln: charging.Line) -> dict[str, Any]:
 
 
 def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
-         settings: dict[str, Any], start: dt.date, end: dt.date) -> dict[str, Any]:
+         settings: dict[str, Any], start: dt.date, end: dt.date, *, po: str | None = None,
+         trust: str | None = None) -> dict[str, Any]:
     """An invoice document from its lines (the shape issued documents are stored in)."""
     subtotal = 0
     earlier = 0
@@ -321,13 +326,36 @@ def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
         "vat_percent_bp": max((bp for bp, _, _ in rates), default=0),
         "vat_rates": [{"vat_percent_bp": bp, "net_pence": net, "vat_pence": v}
                       for bp, net, v in rates],
-        "earlier_days": earlier, "days": None, "lines": lines}
+        "earlier_days": earlier, "days": None, "po": po, "payer_trust_uid": trust,
+        "lines": lines}
 
 
 def _invoice_doc(inv: DraftInvoice, settings: dict[str, Any], start: dt.date,
                  end: dt.date) -> dict[str, Any]:
     return _doc((inv.payer.name, inv.payer.school_urn), inv.payment_terms_days,
-                [_line_doc(ln) for ln in inv.lines], settings, start, end)
+                [_line_doc(ln) for ln in inv.lines], settings, start, end, po=inv.po,
+                trust=inv.payer.trust_uid)
+
+
+def po_missing(invoices: Iterable[DraftInvoice]) -> list[tuple[str, list[int]]]:
+    """(payer, deployment ids) of each invoice to a school marked "PO required" (or to the
+    trust of one) that quotes no purchase order."""
+    out = []
+    for inv in invoices:
+        if inv.po is None and inv.payer.is_school:
+            deps = sorted({ln.dep.id for ln in inv.lines if ln.dep.po_required})
+            if deps:
+                out.append((inv.payer.name, deps))
+    return out
+
+
+def po_message(missing: list[tuple[str, list[int]]]) -> str:
+    """The one-line refusal (or draft warning) naming the deployments lacking a PO."""
+    parts = [f"{payer} requires a purchase order: deployment{'s' if len(deps) > 1 else ''} "
+             f"{', '.join(str(d) for d in deps)} {'have' if len(deps) > 1 else 'has'} none"
+             for payer, deps in missing]
+    return ("; ".join(parts) + " (give one: s2s deployment edit ID --po NUMBER; or issue "
+            "anyway with --override \"reason\")")
 
 
 def _line_order(ln: dict[str, Any]) -> tuple[str, int, int]:
@@ -346,7 +374,9 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     then issued, line for line."""
     check_period(start, end)
     settings = load_card(reader)["invoice"]
-    groups: dict[tuple[str, int | None, int], list[dict[str, Any]]] = {}
+    # key: (payer name, payer URN, trust UID, terms, PO) - charging.invoice_order
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    required: dict[tuple[Any, ...], set[int]] = {}  # key -> deployments of "PO required"
     special: dict[int, Dep] = {}
     dates: dict[Any, dt.date] = {}  # a few hundred distinct dates
     kind_of, amounts, payer_of = (charging.base_kind_of, charging.counted_amounts,
@@ -354,7 +384,8 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
         (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
          rate, half_rate, supply, half_supply, leader_name, payer_urn, payer_name, vat_bp,
-         terms, _work, full, half, first, last, earlier) = row
+         terms, _work, po, trust, trust_name, po_required, full, half, first, last,
+         earlier) = row
         if leader_kind == "NLG":
             special[int(dep_id)] = _dep(row)
             continue
@@ -368,32 +399,52 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
                 "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
                 "kind": kind, "amount_pence": amount, "supply_pence": owed,
                 "vat_percent_bp": vat_bp, "earlier_days": earlier}
-        if payer_urn is not None:
-            key = (*payer_of(funding, funder, payer_name, payer_urn, kind), terms)
+        if trust is not None:
+            name, p_urn = payer_of(funding, funder, trust_name or trust, 0, kind)
+            key = (name, None, trust, terms, po) if p_urn is not None else (
+                name, None, None, terms, None)
         else:
-            key = (*payer_of(funding, funder, school_name, urn, kind), terms)
+            name, p_urn = payer_of(funding, funder, school_name if payer_urn is None
+                                   else payer_name, urn if payer_urn is None else payer_urn,
+                                   kind)
+            key = (name, p_urn, None, terms, po if p_urn is not None else None)
         group = groups.get(key)
         if group is None:
             groups[key] = [line]
         else:
             group.append(line)
+        if po_required and key[4] is None and (key[1] is not None or key[2] is not None):
+            required.setdefault(key, set()).add(int(dep_id))
     if special:
         book = LineBook()
         _special(reader, book, special, start, end)
         for ln in book.lines.values():
-            groups.setdefault((ln.payer.name, ln.payer.school_urn,
-                               ln.dep.payment_terms_days), []).append(_line_doc(ln))
+            to = ln.payer
+            key = (to.name, to.school_urn, to.trust_uid, ln.dep.payment_terms_days,
+                   ln.dep.po if to.is_school else None)
+            groups.setdefault(key, []).append(_line_doc(ln))
+            if ln.dep.po_required and key[4] is None and to.is_school:
+                required.setdefault(key, set()).add(ln.dep.id)
     wanted = payer.strip().lower() if payer is not None else None
     docs = []
-    for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
+    for key in sorted(groups, key=charging.invoice_order):
         if (school is not None and key[1] != school) or (
                 wanted is not None and key[0].lower() != wanted):
             continue
         lines = groups[key]
         if len(lines) > 1:
             lines.sort(key=_line_order)
-        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end))
+        doc = _doc((key[0], key[1]), key[3], lines, settings, start, end, po=key[4],
+                   trust=key[2])
+        if key in required:
+            doc["po_missing"] = sorted(required[key])
+        docs.append(doc)
     return docs
+
+
+def draft_po_missing(docs: list[dict[str, Any]]) -> list[tuple[str, list[int]]]:
+    """What `po_missing` says of the invoices these drafts would issue."""
+    return [(d["payer"], d["po_missing"]) for d in docs if d.get("po_missing")]
 
 
 INVOICE_SELECT = (
@@ -421,6 +472,8 @@ def _invoice_row(r: Sequence[Any]) -> dict[str, Any]:
         "issued": _date(r[7]), "due": _date(r[8]), "subtotal_pence": int(r[9]),
         "vat_pence": int(r[10]), "total_pence": int(r[11]), "credits": r[12],
         "voided_by": r[13], "reason": details.get("reason"), **_settings_doc(details),
+        "po": details.get("po"), "payer_trust_uid": details.get("payer_trust_uid"),
+        "po_override": details.get("po_override"),
     }
 
 
@@ -449,6 +502,8 @@ def _thaw(r: Sequence[Any], names: dict[str, str]) -> dict[str, Any]:
                       **{k: v for k, v in ln.items() if k not in LINE_ORDER}})
     doc["lines"] = lines
     doc.update({"id": int(r[0]), "status": _status(r[1], r[13]), "voided_by": r[13]})
+    for k in ("po", "payer_trust_uid", "po_override"):  # issued before 0007_billrules: none
+        doc.setdefault(k, None)
     return doc
 
 
@@ -650,9 +705,12 @@ def _day_rows(session: Any, day_ids: Sequence[int]) -> dict[int, tuple[Any, str]
 
 
 def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
-          school: int | None = None, payer: str | None = None) -> list[int]:
-    """Issue one invoice per payer (and terms) for every not-yet-invoiced day up to the
-    period's end; the new ids."""
+          school: int | None = None, payer: str | None = None,
+          override: str | None = None) -> list[int]:
+    """Issue one invoice per payer, purchase order (and terms) for every not-yet-invoiced day
+    up to the period's end; the new ids.  An invoice to a school marked "PO required" (or to
+    its trust) without a purchase order is refused, naming the deployments, unless
+    `override` (the reason, kept on the invoice)."""
     from s2s_cli import fastdb
     from s2s_cli.models import Invoice, InvoiceLine
 
@@ -664,6 +722,9 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     invoices = _select(compute(reader, start, end, per_day=True).invoices(), school, payer)
     if not invoices:
         raise NothingToIssue()
+    missing = po_missing(invoices)
+    if missing and override is None:
+        raise Refused(po_message(missing))
     last_day = max(ln.date_to for inv in invoices for ln in inv.lines if ln.date_to)
     check_issue_date(session, "invoice", issued, last_day=last_day, what="invoice")
     prefix = settings.get("number_prefix") or "S2S"
@@ -673,6 +734,10 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     for inv in invoices:
         counter.value += 1
         doc = _invoice_doc(inv, settings, start, end)
+        details = _settings_doc(settings)
+        if po_missing([inv]):
+            doc["po_override"] = details["po_override"] = override
+        details.update(po=inv.po, payer_trust_uid=inv.payer.trust_uid)
         doc.update({"number": f"{prefix}-{label}-{counter.value:04d}", "status": "issued",
                     "issued": issued,
                     "due": issued + dt.timedelta(days=inv.payment_terms_days)})
@@ -687,7 +752,7 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
                       period_from=start, period_to=end, issued=issued, due=doc["due"],
                       subtotal_pence=inv.subtotal_pence, vat_pence=inv.vat_pence,
                       total_pence=inv.total_pence,
-                      details=json.dumps(_settings_doc(settings)), document=freeze(doc))
+                      details=json.dumps(details), document=freeze(doc))
         session.add(row)
         session.flush()
         assert row.id is not None

@@ -107,6 +107,8 @@ def render(docs: Sequence[dict[str, Any]]) -> bytes:
         facts = [("Number", number), ("Issued", _day(doc.get("issued")) or "not issued"),
                  ("Due", _day(doc.get("due")) or "-"),
                  ("Period", f"{_day(doc.get('period_from'))} - {_day(doc.get('period_to'))}")]
+        if doc.get("po"):
+            facts.append(("Purchase order", doc["po"]))
         if doc["status"] == "credit":
             facts = [f for f in facts if f[0] != "Due"]
         for label, value in facts:
