@@ -495,6 +495,15 @@ class DeploymentEdit:
     rate_pence: Any = UNSET  # pence, or "card": re-price from the rate card
     half_day_rate_pence: Any = UNSET
     po: Any = UNSET
+    # the terms frozen at agreement (issue 12), each changed only when given
+    leader_kind: Any = UNSET
+    home_school_urn: Any = UNSET
+    school_type: Any = UNSET  # None clears
+    school_band: Any = UNSET  # None clears
+    payer_school_urn: Any = UNSET
+    bill_to: Any = UNSET
+    vat: Any = UNSET
+    payment_terms_days: Any = UNSET
     override: str | None = None
 
     def given(self) -> dict[str, Any]:
@@ -506,9 +515,15 @@ def validate_deployment_edit(*, start: str | None = None, end: str | None = None
                              funding: str | None = None, funder: str | None = None,
                              dfe_extra_days: int | None = None, rate: str | None = None,
                              half_day_rate: str | None = None, po: str | None = None,
-                             override: str | None = None) -> DeploymentEdit:
+                             override: str | None = None, leader_kind: str | None = None,
+                             home_school: int | None = None, school_type: str | None = None,
+                             school_band: str | None = None, payer: int | None = None,
+                             bill_to: str | None = None, vat: str | None = None,
+                             payment_terms: int | None = None) -> DeploymentEdit:
     """Each option as `deploy` validates it.  `--end ""` makes the deployment open-ended,
-    `--funder ""` and `--po ""` clear them, `--rate card` re-prices from the rate card."""
+    `--funder ""` and `--po ""` clear them, `--rate card` re-prices from the rate card;
+    `--school-type ""` and `--school-band ""` clear those frozen terms."""
+    from s2s_cli.services.rates import VAT_TREATMENTS
     changes: dict[str, Any] = {}
     if start is not None:
         changes["start"] = parsing.parse_date(start, what="--start")
@@ -541,17 +556,48 @@ def validate_deployment_edit(*, start: str | None = None, end: str | None = None
                                                              what="--half-day-rate")
     if po is not None:
         changes["po"] = clean_po(po)
+    if leader_kind is not None:
+        from s2s_cli.services.directory import resolve_kind
+
+        changes["leader_kind"] = resolve_kind(leader_kind)
+    if home_school is not None:
+        changes["home_school_urn"] = home_school
+    if school_type is not None:
+        changes["school_type"] = parsing.clean_text(school_type, what="--school-type",
+                                                    max_len=100) or None
+    if school_band is not None:
+        changes["school_band"] = parsing.clean_text(school_band, what="--school-band",
+                                                    max_len=100) or None
+    if payer is not None:
+        changes["payer_school_urn"] = payer
+    if bill_to is not None:
+        changes["bill_to"] = clean_bill_to(bill_to)
+    if vat is not None:
+        changes["vat"] = choice(vat, VAT_TREATMENTS, "--vat")
+    if payment_terms is not None:
+        if not 0 <= payment_terms <= 365:
+            raise InvalidInput(f"--payment-terms must be 0 to 365 days, not {payment_terms}")
+        changes["payment_terms_days"] = payment_terms
     why = (parsing.clean_text(override, what="--override", required=True)
            if override is not None else None)
     if not changes:
         raise InvalidInput("nothing to change: give at least one of --start, --end, --days, "
                            "--work, --funding, --funder, --dfe-extra-days, --rate, "
-                           "--half-day-rate, --po")
+                           "--half-day-rate, --po, --leader-kind, --home-school, "
+                           "--school-type, --school-band, --payer, --bill-to, --vat, "
+                           "--payment-terms")
     return DeploymentEdit(**changes, override=why)
 
 
 MONEY_FIELDS = ("funding", "funder", "dfe_extra_days", "rate_pence", "half_day_rate_pence",
-                "supply_pence", "half_day_supply_pence", "rate_source")
+                "supply_pence", "half_day_supply_pence", "rate_source",
+                # frozen terms that decide how days already billed were classified or whose
+                # supply cover they owe (remittance reads the home school): void first
+                "leader_kind", "home_school_urn", "school_type", "school_band")
+# Frozen terms that only decide who the next invoice goes to and on what terms: they change
+# for the days not yet invoiced (issued documents never change).
+PAYER_FIELDS = ("payer_school_urn", "bill_to", "payer_trust_uid", "vat", "vat_percent_bp",
+                "payment_terms_days", "po")
 
 
 def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> dict[str, Any]:
@@ -594,13 +640,41 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     new: dict[str, Any] = {"start": start, "end": end, "agreed_halves": halves, "work": work,
                            "funding": funding, "funder": funder, "dfe_extra_days": extra,
                            "po": given.get("po", dep.po)}
+    for key in ("leader_kind", "school_type", "school_band", "payment_terms_days"):
+        if key in given:
+            new[key] = given[key]
+    for key in ("home_school_urn", "payer_school_urn"):
+        if key in given:
+            if session.get(School, given[key]) is None:
+                raise NotFound(f"no school with URN {given[key]}")
+            new[key] = given[key]
+    if "school_band" in given and given["school_band"] is not None:
+        setting = session.get(Setting, "rate_card")
+        bands = [b["name"] for b in rates.card_from_json(
+            setting.value if setting else None).get("bands") or []]
+        if given["school_band"] not in bands:
+            raise InvalidInput(f"--school-band '{given['school_band']}' is not a band of the "
+                               f"rate card ({', '.join(bands) or 'it has none'})")
+    if "vat" in given:
+        new["vat"] = given["vat"]
+        new["vat_percent_bp"] = rates.STANDARD_VAT_BP if given["vat"] == "standard" else 0
+    if "bill_to" in given:
+        new["bill_to"] = given["bill_to"]
+        if given["bill_to"] == "trust":
+            from s2s_cli.services.requests import trust_of
+
+            new["payer_trust_uid"] = (dep.payer_trust_uid if dep.bill_to == "trust"
+                                      else trust_of(session, dep.school_urn))
+        else:
+            new["payer_trust_uid"] = None
     priced = None
     if "rate_pence" in given or "half_day_rate_pence" in given:
         setting = session.get(Setting, "rate_card")
         card = rates.card_from_json(setting.value if setting else None)
         day = given.get("rate_pence", dep.rate_pence)
         if day == "card":
-            priced = rates.rates_for(card, leader.kind, work, school.pupils)
+            priced = rates.rates_for(card, new.get("leader_kind") or dep.leader_kind
+                                     or leader.kind, work, school.pupils)
         else:
             half = given.get("half_day_rate_pence")
             if half is not None and half > day:
@@ -632,8 +706,14 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     if money:
         numbers = live_invoices(session, deployment_id)
         if numbers:
-            what = "rates" if any(k.endswith("pence") or k == "rate_source" for k in money) \
-                else "funding"
+            terms = {"leader_kind": "leader kind", "home_school_urn": "home school",
+                     "school_type": "school type", "school_band": "size band"}
+            if any(k.endswith("pence") or k == "rate_source" for k in money):
+                what = "rates"
+            elif any(k in terms for k in money):
+                what = ", ".join(terms[k] for k in money if k in terms)
+            else:
+                what = "funding"
             raise _void_first(f"cannot change its {what}", deployment_id, numbers)
 
     refusals = []
