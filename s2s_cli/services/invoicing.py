@@ -637,22 +637,22 @@ def _set_day_invoices(session: Any, day_ids: Sequence[int], before: int | None,
         if result.rowcount != len(chunk):
             raise Refused("some of these days were invoiced or voided by another run at the "
                           "same time; nothing was written, try again")
-        for day_id in chunk:
-            audit.record(session, "day_log", str(day_id), "update", {"invoice_id": before},
-                         {"invoice_id": after})
+    audit.record_many(session, "day_log", [(str(day_id), "update", {"invoice_id": before},
+                                            {"invoice_id": after}) for day_id in day_ids])
 
 
-def _write_days(session: Any, invoice_id: int, rows: list[dict[str, Any]]) -> None:
+def _write_days(session: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `invoice_day` rows (executemany per chunk), audited in one batch."""
     from sqlalchemy import insert
 
     from s2s_cli import audit
     from s2s_cli.models import InvoiceDay
 
-    for chunk in _chunks(rows):
-        session.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
-        for row in chunk:
-            audit.record(session, "invoice_day", f"{invoice_id}/{row['day_log_id']}", "insert",
-                         None, row)
+    conn = session.connection()
+    for chunk in _chunks(rows, 5000):
+        conn.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
+    audit.record_many(session, "invoice_day", [
+        (f"{r['invoice_id']}/{r['day_log_id']}", "insert", None, r) for r in rows])
 
 
 def numbering_year(settings: dict[str, Any], series: str, on: dt.date) -> tuple[str, int, str]:
@@ -711,8 +711,8 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     up to the period's end; the new ids.  An invoice to a school marked "PO required" (or to
     its trust) without a purchase order is refused, naming the deployments, unless
     `override` (the reason, kept on the invoice)."""
-    from s2s_cli import fastdb
-    from s2s_cli.models import Invoice, InvoiceLine
+    from s2s_cli import audit, fastdb
+    from s2s_cli.models import Invoice, InvoiceLine, utcnow
 
     check_period(start, end)
     reader = fastdb.session_reader(session)
@@ -730,7 +730,8 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     prefix = settings.get("number_prefix") or "S2S"
     facts = _day_rows(session, [day.id for inv in invoices for ln in inv.lines
                                 for day, *_ in ln.days])
-    ids: list[int] = []
+    now = utcnow()
+    inv_rows: list[dict[str, Any]] = []
     for inv in invoices:
         counter.value += 1
         doc = _invoice_doc(inv, settings, start, end)
@@ -747,38 +748,76 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
             "activity": facts[day.id][1], "amount_pence": amount}
             for ln in inv.lines for day, halves, amount, _ in ln.days),
             key=lambda d: (d["date"], d["day_log_id"], _KIND_ORDER[d["kind"]]))
-        row = Invoice(series="invoice", number=doc["number"], seq=counter.value, year=year,
-                      payer=inv.payer.name, payer_school_urn=inv.payer.school_urn,
-                      period_from=start, period_to=end, issued=issued, due=doc["due"],
-                      subtotal_pence=inv.subtotal_pence, vat_pence=inv.vat_pence,
-                      total_pence=inv.total_pence,
-                      details=json.dumps(details), document=freeze(doc))
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        lines = [InvoiceLine(invoice_id=row.id, deployment_id=ln.dep.id,
-                             leader_id=ln.dep.leader_id, kind=ln.kind, date_from=ln.date_from,
-                             date_to=ln.date_to, full_days=ln.full_days,
-                             half_days=ln.half_days, halves=ln.halves,
-                             rate_pence=ln.dep.rate_pence,
-                             half_day_rate_pence=ln.dep.half_day_rate_pence,
-                             amount_pence=ln.amount_pence, supply_pence=ln.supply_pence)
-                 for ln in inv.lines]
-        session.add_all(lines)
-        session.flush()
-        day_rows = [{"invoice_id": row.id, "day_log_id": day.id, "line_id": lr.id,
-                     "halves": halves, "kind": ln.kind, "amount_pence": amount,
-                     "supply_pence": supply}
-                    for ln, lr in zip(inv.lines, lines, strict=True)
-                    for day, halves, amount, supply in ln.days]
-        _write_days(session, row.id, day_rows)
-        _set_day_invoices(session, sorted({r["day_log_id"] for r in day_rows}), None, row.id)
-        ids.append(row.id)
-    session.flush()
-    from s2s_cli import audit
-
+        inv_rows.append({
+            "series": "invoice", "number": doc["number"], "seq": counter.value, "year": year,
+            "payer": inv.payer.name, "payer_school_urn": inv.payer.school_urn,
+            "period_from": start, "period_to": end, "issued": issued, "due": doc["due"],
+            "subtotal_pence": inv.subtotal_pence, "vat_pence": inv.vat_pence,
+            "total_pence": inv.total_pence, "credits_invoice_id": None, "voided_by_id": None,
+            "details": json.dumps(details), "created_at": now, "doc_hash": None,
+            "document": freeze(doc)})
+    # Written in bulk (Core executemany, ids returned in order), audited in batches
+    # (audit.record_many), in this one transaction behind the counter row lock.
+    ids = _insert_ids(session, Invoice.__table__, inv_rows)  # type: ignore[attr-defined]
+    audit.record_many(session, "invoice", [(str(i), "insert", None, {"id": i, **r})
+                                           for i, r in zip(ids, inv_rows, strict=True)])
+    line_rows = [{"invoice_id": iid, "deployment_id": ln.dep.id, "leader_id": ln.dep.leader_id,
+                  "kind": ln.kind, "date_from": ln.date_from, "date_to": ln.date_to,
+                  "full_days": ln.full_days, "half_days": ln.half_days, "halves": ln.halves,
+                  "rate_pence": ln.dep.rate_pence,
+                  "half_day_rate_pence": ln.dep.half_day_rate_pence,
+                  "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence}
+                 for iid, inv in zip(ids, invoices, strict=True) for ln in inv.lines]
+    line_ids = _insert_ids(session, InvoiceLine.__table__,  # type: ignore[attr-defined]
+                           line_rows)
+    audit.record_many(session, "invoice_line", [
+        (str(i), "insert", None, {"id": i, **r})
+        for i, r in zip(line_ids, line_rows, strict=True)])
+    lines = (ln for inv in invoices for ln in inv.lines)
+    day_rows = [{"invoice_id": lr["invoice_id"], "day_log_id": day.id, "line_id": lid,
+                 "halves": halves, "kind": ln.kind, "amount_pence": amount,
+                 "supply_pence": supply}
+                for ln, lr, lid in zip(lines, line_rows, line_ids, strict=True)
+                for day, halves, amount, supply in ln.days]
+    _write_days(session, day_rows)
+    marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
+    _mark_days(session, marks)
+    session.flush()  # the counter row (ORM: audited)
     audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
     return ids
+
+
+def _insert_ids(session: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows with one executemany per chunk; their new ids, in the order given."""
+    from sqlalchemy import insert
+
+    conn = session.connection()
+    ids: list[int] = []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for chunk in _chunks(rows, 5000):
+        ids += [int(r[0]) for r in conn.execute(stmt, list(chunk))]
+    return ids
+
+
+def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
+    """Point not-yet-invoiced day logs at their new invoices ((day id, invoice id), one
+    executemany), refusing if any was invoiced or removed meanwhile; audited in one batch."""
+    from sqlalchemy import bindparam, update
+
+    from s2s_cli import audit
+    from s2s_cli.models import DayLog
+
+    table = DayLog.__table__  # type: ignore[attr-defined]
+    stmt = (update(table).where(table.c.id == bindparam("k_id"), table.c.invoice_id.is_(None))
+            .values(invoice_id=bindparam("k_inv")))
+    conn = session.connection()
+    for chunk in _chunks(list(marks), 5000):
+        result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
+        if result.rowcount != len(chunk):
+            raise Refused("some of these days were invoiced or voided by another run at the "
+                          "same time; nothing was written, try again")
+    audit.record_many(session, "day_log", [(str(d), "update", {"invoice_id": None},
+                                            {"invoice_id": i}) for d, i in marks])
 
 
 def _find_invoice(session: Any, number: str, *, doing: str) -> Any:
@@ -1027,7 +1066,7 @@ def credit_note(session: Any, inv: Any, day_ids: Sequence[int], *, reason: str, 
         session.add(new)
         new_lines[ln.id] = new
     session.flush()
-    _write_days(session, note.id, [
+    _write_days(session, [
         {"invoice_id": note.id, "day_log_id": d.day_log_id, "line_id": new_lines[d.line_id].id,
          "halves": d.halves, "kind": d.kind, "amount_pence": -d.amount_pence,
          "supply_pence": -d.supply_pence} for d in rows])
