@@ -184,3 +184,16 @@ def test_a_partial_credit_never_leaves_an_invoice_overpaid(nlg: Run):
     assert [(r["type"], r["debit_pence"], r["credit_pence"], r["balance_pence"])
             for r in statement] == [("invoice", 60000, 0, 60000), ("payment", 0, 30000, 30000),
                                     ("credit note", 0, 20000, 10000)]
+
+
+def test_a_credited_free_day_billed_again_counts_once_against_the_allowance(mini: Run):
+    dep = deploy(mini, school=131543, leader="L9005", days="8", need="governance")
+    log(mini, dep, "2026-09-07", "2026-09-08", "2026-09-09")  # 3 of the 5 free days
+    [inv] = mini.json("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01")
+    mini("invoices", "credit", inv["number"], "--day", str(day_ids(inv)["2026-09-07"]),
+         "--reason", "x", "--date", "2026-10-02", ok=True)
+    [again] = mini.json("invoice", "--month", "2026-10", "--issue", "--date", "2026-10-03")
+    assert again["total_pence"] == 0  # the 7th free again: 3 days used, not 5
+    log(mini, dep, "2026-10-05", "2026-10-06")
+    [draft] = mini.json("invoice", "--month", "2026-10")
+    assert lines(draft) == [("L9005", "free", "2026-10-05", "2026-10-06", "2", 2, 0, 40000, 0)]
