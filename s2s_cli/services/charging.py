@@ -108,6 +108,7 @@ class Dep:
     vat_percent_bp: int = 0
     payment_terms_days: int = 28
     work: str = "other"
+    service: str = ""  # the service in words ('SLE coaching — phonics'), for invoice lines
     po: str | None = None  # the purchase order its invoices quote
     payer_trust_uid: str | None = None  # `--bill-to trust`: the trust invoiced instead
     payer_trust_name: str | None = None

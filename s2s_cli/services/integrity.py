@@ -204,6 +204,32 @@ def documents_sealed(reader: Reader) -> list[str]:
     return _limit(tamper.check_documents(reader))
 
 
+def supply_cover_agrees(reader: Reader) -> list[str]:
+    """The supply cover recorded for each day (what issued documents owe, less what credit
+    notes reversed) is what the live invoice holding it owes: nothing for a day on no live
+    invoice (0007_books)."""
+    def net(sql: str) -> dict[tuple[int, str], tuple[int, int]]:
+        out = {}
+        for day_id, kind, halves, supply in reader.iter(sql):
+            if int(halves or 0) or int(supply or 0):
+                out[(int(day_id), kind)] = (int(halves or 0), int(supply or 0))
+        return out
+
+    recorded = net("SELECT day_log_id, kind, SUM(halves), SUM(supply_pence) FROM supply_cover "
+                   "GROUP BY day_log_id, kind")
+    live = net("SELECT x.day_log_id, x.kind, SUM(x.halves), SUM(x.supply_pence) "
+               "FROM invoice_day x JOIN day_log d ON d.id = x.day_log_id "
+               "AND d.invoice_id = x.invoice_id WHERE x.kind <> 'free' "
+               "GROUP BY x.day_log_id, x.kind")
+    found = []
+    for key in sorted(set(recorded) | set(live)):
+        if recorded.get(key, (0, 0)) != live.get(key, (0, 0)):
+            found.append(f"day log {key[0]} ({key[1]}): supply cover recorded "
+                         f"{recorded.get(key, (0, 0))[1]}p, its live invoice owes "
+                         f"{live.get(key, (0, 0))[1]}p")
+    return _limit(found)
+
+
 LAST_CHAIN: dict[str, Any] = {}  # rows and head hash seen by the last audit-chain check
 
 
@@ -223,6 +249,8 @@ CHECKS: tuple[Check, ...] = (
           numbering_gapless),
     Check("credit-notes", "every credit note voids (or partly credits) the invoice it references",
           credit_notes_reference),
+    Check("supply-cover", "the supply cover recorded for each day is what its live invoice "
+          "owes", supply_cover_agrees),
     Check("audit-triggers", "the triggers keeping the audit trail append-only are in place",
           audit_triggers),
     Check("audit-chain", "every audit row matches its hash, chained to the row before",

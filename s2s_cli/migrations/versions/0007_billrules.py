@@ -1,7 +1,7 @@
 """who a deployment bills: the school or its trust (issue 13 `--bill-to trust`)
 
 Revision ID: 0007_billrules
-Revises: 0006_payments
+Revises: 0007_books
 Create Date: 2027-01-04
 
 Adds `bill_to` (school | trust, default school) to requests and deployments, and the frozen
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_billrules"
-down_revision = "0006_payments"
+down_revision = "0007_books"
 branch_labels = None
 depends_on = None
 
