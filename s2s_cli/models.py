@@ -197,7 +197,7 @@ class Deployment(SQLModel, table=True):
     # who is invoiced: the school (payer_school_urn) or, with `--bill-to trust`, its trust as
     # it was on the day of agreement (0007_billrules)
     bill_to: str = "school"  # school | trust
-    payer_trust_uid: str | None = Field(default=None, foreign_key="trust.uid")
+    payer_trust_uid: str | None = None  # a trust.uid, copied (no foreign key)
 
 
 class DayLog(SQLModel, table=True):

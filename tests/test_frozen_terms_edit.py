@@ -69,7 +69,10 @@ def test_school_type_edit_resizes_the_dfe_package(mini: Run):
     assert mini.json("deployment", "show", str(nlg))["school_band"] == "small"
 
 
-def test_payer_vat_and_terms_change_for_days_not_yet_invoiced(mini: Run):
+def test_payer_vat_and_terms_change_for_days_not_yet_invoiced(mini: Run, tmp_path):
+    from tests.test_money import reload
+
+    reload(mini, tmp_path, ("vat_percent: 0", "vat_percent: 0\n    vat_number: gb123456782"))
     sle = deploy(mini, school=131543, leader="L9002", days="5")  # SLE £350
     log(mini, sle, "2026-09-07")
     [sept] = mini.json("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01")

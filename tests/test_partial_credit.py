@@ -100,7 +100,9 @@ def test_crediting_a_split_day_credits_both_parts_and_the_rebill_splits_it_again
 
 def test_vat_on_partial_credits_leaves_exactly_the_vat_on_what_stays(mini: Run,
                                                                        tmp_path: Path):
-    reload(mini, tmp_path, REVAT)  # 20% VAT on new deployments
+    # 20% VAT on new deployments, and the VAT number a VAT invoice needs
+    reload(mini, tmp_path, REVAT,
+           ("vat_percent: 20", "vat_percent: 20\n    vat_number: gb123456782"))
     dep = deploy(mini, school=131543, leader="L9002", days="3", rate="333.33")
     log(mini, dep, "2026-09-07", "2026-09-08", "2026-09-09")
     [inv] = mini.json("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01")

@@ -5,8 +5,9 @@ Revises: 0007_books
 Create Date: 2027-01-04
 
 Adds `bill_to` (school | trust, default school) to requests and deployments, and the frozen
-`payer_trust_uid` to deployments: the trust a deployment agreed with `--bill-to trust` invoices.
-Existing rows bill the school, as before.
+`payer_trust_uid` to deployments: the UID of the trust a deployment agreed with `--bill-to
+trust` invoices (a copy, like the payer's name on an invoice: no foreign key, so that the
+columns come and go with a plain ALTER TABLE on SQLite).  Existing rows bill the school.
 """
 
 import sqlalchemy as sa
@@ -17,21 +18,21 @@ down_revision = "0007_books"
 branch_labels = None
 depends_on = None
 
+COLUMNS = (("support_request", "bill_to"), ("deployment", "bill_to"),
+           ("deployment", "payer_trust_uid"))
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("support_request") as batch_op:
-        batch_op.add_column(sa.Column("bill_to", sa.String(), nullable=False,
-                                      server_default="school"))
-    with op.batch_alter_table("deployment") as batch_op:
-        batch_op.add_column(sa.Column("bill_to", sa.String(), nullable=False,
-                                      server_default="school"))
-        batch_op.add_column(sa.Column("payer_trust_uid", sa.String(), sa.ForeignKey(
-            "trust.uid", name="fk_deployment_payer_trust_uid"), nullable=True))
+    op.add_column("support_request", sa.Column("bill_to", sa.String(), nullable=False,
+                                               server_default="school"))
+    op.add_column("deployment", sa.Column("bill_to", sa.String(), nullable=False,
+                                          server_default="school"))
+    op.add_column("deployment", sa.Column("payer_trust_uid", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deployment") as batch_op:
-        batch_op.drop_column("payer_trust_uid")
-        batch_op.drop_column("bill_to")
-    with op.batch_alter_table("support_request") as batch_op:
-        batch_op.drop_column("bill_to")
+    for table, column in reversed(COLUMNS):
+        if op.get_bind().dialect.name == "sqlite":  # no table rebuild (others reference it)
+            op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+        else:
+            op.drop_column(table, column)
