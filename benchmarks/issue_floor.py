@@ -1,4 +1,4 @@
-"""Benchmark 7: issuing a whole national month, and its floor.
+"""Benchmark 10: issuing a whole national month, and its floor.
 
     prepare(national, target)   a copy of the national database in which every day before the
                                 month is already invoiced (one archive invoice holds them), so

@@ -1,4 +1,4 @@
-"""National-scale benchmarks: one command, seven figures, written to benchmarks/RESULTS.md.
+"""National-scale benchmarks: one command, ten figures, written to benchmarks/RESULTS.md.
 
     .venv/bin/pip install -e '.[bench]'      # once: sqlite-utils, the reference tool
     .venv/bin/python benchmarks/run.py       # generates inputs on first use (cached)
@@ -15,7 +15,12 @@ and the figure is the ratio s2s / reference (below 1.0 means s2s is faster):
          vs the sqlite3 shell running the equivalent aggregate SQL     target <= 3.0
   5. peak memory of s2s report days --format csv --out F             target <= 100 MiB
   6. s2s seed load of a national-scale YAML directory: seconds and rows per second
-  7. s2s invoice --month M --issue: issuing a whole national month (every day before it
+  7. s2s import ofsted (22,000-row MI file)  vs  sqlite-utils insert --csv   target <= 1.0
+  8. s2s import gias (current layout, 25,000 rows, 135 columns)
+         vs sqlite-utils insert --csv                                  target <= 0.5
+  9. s2s prospects --region London --format json on the national data with report cards
+         vs sqlite-utils query FILE "<the same question in SQL>"      target <= 1.0
+  10. s2s invoice --month M --issue: issuing a whole national month (every day before it
          already invoiced) vs the floor: stdlib sqlite3 inserting the same invoices, lines
          and day links (and marking the days) in one transaction           target <= 3.0
 
@@ -43,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+ALL_FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 BIN = Path(sys.executable).parent  # the venv's bin/: s2s and sqlite-utils live next to python
 
 FIND_SQL = """
@@ -145,7 +151,8 @@ def measure(cmd: list[str], runs: int, *, warmup: int = 1,
 
 def measure_pair(mine_cmd: list[str], ref_cmd: list[str], runs: int, *, warmup: int = 1,
                  mine_setup: Callable[[], None] | None = None,
-                 ref_setup: Callable[[], None] | None = None) -> tuple[Sample, Sample]:
+                 ref_setup: Callable[[], None] | None = None,
+                 env: dict[str, str] | None = None) -> tuple[Sample, Sample]:
     """Both commands, alternately (s2s, reference, s2s, ...), so that a change in the
     machine's load during the measurement affects both sides alike."""
     mine, ref = Sample(), Sample()
@@ -155,7 +162,7 @@ def measure_pair(mine_cmd: list[str], ref_cmd: list[str], runs: int, *, warmup: 
                 continue
             if setup:
                 setup()
-            secs, rss, code, tail = run_once(cmd, env=_env())
+            secs, rss, code, tail = run_once(cmd, env=env or _env())
             if code != 0:
                 sample.failures.append(f"exit {code}: {tail}")
             elif i >= warmup:
@@ -193,7 +200,7 @@ def fresh_s2s_db(work: Path) -> Path:
 
     tmpl = work / f"fresh-template-{SCHEMA_HEAD}.db"  # rebuilt when the schema moves on
     if not tmpl.exists():
-        subprocess.run([*s2s_cmd(), "--db", str(tmpl), "specialisms", "--format", "json"],
+        subprocess.run([*s2s_cmd(), "db", "init", str(tmpl), "--demo"],  # no auto-create now
                        check=True, capture_output=True, env=_env())
         con = sqlite3.connect(tmpl)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -315,7 +322,7 @@ def bench_issue(work: Path, db: Path, runs: int, month: str) -> Result:
     fresh copy; both whole processes."""
     import issue_floor
 
-    res = Result(7, f"invoice --month {month} --issue (a national month) vs stdlib sqlite3 "
+    res = Result(10, f"invoice --month {month} --issue (a national month) vs stdlib sqlite3 "
                  "inserting the same rows in one transaction", target="<= 3.0")
     if not has_command("invoice"):
         return res
@@ -391,6 +398,199 @@ def bench_seed(work: Path, db: Path, runs: int, yaml_path: Path) -> Result:
     return res
 
 
+# --- issue 13: Ofsted MI import, current GIAS import, prospects (figures 7-9) ---------------
+# Inputs from generate.generate_domain(): ofsted_mi.csv (22,000 rows, the 86 published
+# columns, Windows-1252), gias_current.csv (25,000 rows, the 135 current columns) and
+# national-cards.db (national.db after s2s imported both).
+
+PROSPECTS_REGION = "London"
+PROSPECTS_TODAY = "2026-03-16"  # mid-year: the national data's deployments fill 2025-26
+
+
+def prospects_sql(region: str, today: str) -> str:
+    """`s2s prospects --region R` in SQL: each school's latest report card with an area
+    needing attention or urgent improvement, safeguarding not met or a category of concern;
+    its low areas as a JSON object, severity, active deployments, and how many active leaders
+    with days free this academic year hold a specialism serving a low area (the map in
+    taxonomy.AREA_SPECIALISMS), not counting those based there; severity, then recency."""
+    from s2s_cli import taxonomy
+
+    year = int(today[:4]) - (1 if int(today[5:7]) < 9 else 0)
+    serves = ", ".join(f"('{a}', '{slug}')" for a, slugs in taxonomy.AREA_SPECIALISMS.items()
+                       for slug in slugs)
+    return f"""
+WITH card AS MATERIALIZED (
+  SELECT i.id, i.school_urn, i.start, i.published, i.safeguarding, i.category
+  FROM inspection i
+  JOIN school s ON s.urn = i.school_urn JOIN local_authority l ON l.id = s.la_id
+  JOIN region r ON r.id = l.region_id
+  WHERE r.name = '{region}' AND i.framework = 'report-card'
+    AND i.id = (SELECT i2.id FROM inspection i2 WHERE i2.school_urn = i.school_urn
+                AND i2.framework = 'report-card' ORDER BY i2.start DESC, i2.id DESC LIMIT 1)
+    AND (i.safeguarding = 'not met' OR i.category IS NOT NULL OR EXISTS (
+         SELECT 1 FROM inspection_grade g WHERE g.inspection_id = i.id AND g.grade >= 4))),
+low AS MATERIALIZED (SELECT g.inspection_id, g.area, g.grade FROM inspection_grade g
+                     JOIN card c ON c.id = g.inspection_id WHERE g.grade >= 4),
+taken AS MATERIALIZED (
+  SELECT d.leader_id, sum(CASE WHEN d.status = 'active' THEN d.agreed_halves ELSE
+           (SELECT coalesce(sum(x.halves), 0) FROM day_log x WHERE x.deployment_id = d.id)
+           END) AS halves
+  FROM deployment d WHERE d.start BETWEEN '{year}-09-01' AND '{year + 1}-08-31'
+    AND d.status <> 'cancelled' GROUP BY d.leader_id),
+free AS MATERIALIZED (
+  SELECT l.id, l.home_school_urn FROM leader l LEFT JOIN taken t ON t.leader_id = l.id
+  WHERE l.active = 1 AND l.erased = 0 AND l.capacity_days * 2 - coalesce(t.halves, 0) > 0),
+serves(area, slug) AS (VALUES {serves}),
+area_free AS MATERIALIZED (  -- per low area, the free leaders serving it
+  SELECT DISTINCT sv.area, f.id, f.home_school_urn FROM serves sv
+  JOIN leader_specialism ls ON ls.specialism_slug = sv.slug JOIN free f ON f.id = ls.leader_id
+  WHERE sv.area IN (SELECT area FROM low)),
+combo AS MATERIALIZED (  -- each card's set of low areas, as text
+  SELECT inspection_id, group_concat(area, ',') AS areas
+  FROM (SELECT inspection_id, area FROM low ORDER BY inspection_id, area)
+  GROUP BY inspection_id),
+combo_free AS MATERIALIZED (  -- free leaders serving some area of each distinct set
+  SELECT x.areas, count(DISTINCT af.id) AS n
+  FROM (SELECT DISTINCT cb.areas, low.area FROM combo cb
+        JOIN low ON low.inspection_id = cb.inspection_id) x
+  JOIN area_free af ON af.area = x.area GROUP BY x.areas),
+based AS MATERIALIZED (  -- ... of whom based at the school itself (not counted)
+  SELECT low.inspection_id, count(DISTINCT af.id) AS n FROM low
+  JOIN card c ON c.id = low.inspection_id
+  JOIN area_free af ON af.area = low.area AND af.home_school_urn = c.school_urn
+  GROUP BY low.inspection_id),
+helpers AS MATERIALIZED (
+  SELECT cb.inspection_id, cf.n - coalesce(bs.n, 0) AS n FROM combo cb
+  JOIN combo_free cf ON cf.areas = cb.areas
+  LEFT JOIN based bs ON bs.inspection_id = cb.inspection_id),
+lows AS MATERIALIZED (
+  SELECT inspection_id, 3 * sum(grade = 5) + sum(grade = 4) AS points,
+         json_group_object(area, CASE grade WHEN 5 THEN 'urgent improvement'
+                           ELSE 'needs attention' END) AS areas
+  FROM low GROUP BY inspection_id),
+deployed AS MATERIALIZED (
+  SELECT d.school_urn, count(*) AS n FROM deployment d JOIN card c ON c.school_urn = d.school_urn
+  WHERE d.status = 'active' GROUP BY d.school_urn)
+SELECT s.urn, s.name, l.name AS local_authority, r.name AS region, s.phase,
+  coalesce(lo.points, 0) + CASE WHEN c.safeguarding = 'not met' THEN 5 ELSE 0 END
+     + CASE WHEN c.category IS NOT NULL THEN 4 ELSE 0 END AS severity,
+  lo.areas, c.safeguarding, c.category AS category_of_concern, c.start AS inspected,
+  c.published, coalesce(dp.n, 0) AS active_deployments,
+  coalesce(h.n, 0) AS leaders_available
+FROM card c JOIN school s ON s.urn = c.school_urn JOIN local_authority l ON l.id = s.la_id
+JOIN region r ON r.id = l.region_id
+LEFT JOIN lows lo ON lo.inspection_id = c.id LEFT JOIN helpers h ON h.inspection_id = c.id
+LEFT JOIN deployed dp ON dp.school_urn = c.school_urn
+ORDER BY severity DESC, inspected DESC, s.urn
+"""
+
+
+def _fresh_copy(src: Path, dst: Path) -> Callable[[], None]:
+    return lambda: copy_db(src, dst)
+
+
+def _fresh_ref(ref_db: Path) -> Callable[[], None]:
+    def clean() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(ref_db) + suffix).unlink(missing_ok=True)
+    return clean
+
+
+def bench_import_ofsted(work: Path, runs: int, files: dict[str, Path],
+                        national: Path) -> Result:
+    res = Result(7, "import ofsted (22,000-row MI file, 86 columns) vs sqlite-utils insert "
+                    "--csv", target="<= 1.0")
+    if not has_command("import", "ofsted"):
+        return res
+    target, ref_db = work / "ofsted-run.db", work / "ofsted-ref.db"
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(
+        [*s2s_cmd(), "--db", str(target), "--quiet", "import", "ofsted", str(files["ofsted"])],
+        [str(BIN / "sqlite-utils"), "insert", str(ref_db), "inspections",
+         str(files["ofsted"]), "--csv", "--encoding", "cp1252"], n,
+        mine_setup=_fresh_copy(national, target), ref_setup=_fresh_ref(ref_db))
+    res = ratio_result(res, mine, ref, 1.0)
+    if not mine.failures:
+        con = sqlite3.connect(target)
+        insp, grades = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                        for t in ("inspection", "inspection_grade"))
+        con.close()
+        res.note = (f"into a copy of the national database (25,000 schools): s2s validates "
+                    f"every row and adds {insp:,} inspections (report cards and legacy) with "
+                    f"{grades:,} grades, audited; sqlite-utils stores the 22,000 rows as text "
+                    "after detecting column types")
+    return res
+
+
+def bench_import_gias_current(work: Path, runs: int, files: dict[str, Path],
+                              national: Path) -> Result:
+    res = Result(8, "import gias (current layout: 25,000 rows, 135 columns) vs sqlite-utils "
+                    "insert --csv", target="<= 0.5")
+    if not has_command("import", "gias"):
+        return res
+    target, ref_db = work / "gias-current-run.db", work / "gias-current-ref.db"
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(
+        [*s2s_cmd(), "--db", str(target), "--quiet", "import", "gias",
+         str(files["gias_current"])],
+        [str(BIN / "sqlite-utils"), "insert", str(ref_db), "schools",
+         str(files["gias_current"]), "--csv", "--encoding", "cp1252"], n,
+        mine_setup=_fresh_copy(national, target), ref_setup=_fresh_ref(ref_db))
+    res = ratio_result(res, mine, ref, 0.5)
+    if not mine.failures:
+        con = sqlite3.connect(target)
+        trusts = con.execute("SELECT count(*) FROM trust").fetchone()[0]
+        placed = con.execute("SELECT count(*) FROM school WHERE easting IS NOT NULL"
+                             ).fetchone()[0]
+        con.close()
+        res.note = (f"into a copy of the national database: every one of the 25,000 schools "
+                    f"updated (address, phone, website, trust, coordinates: {placed:,} placed), "
+                    f"{trusts:,} trusts added")
+    return res
+
+
+def bench_prospects(work: Path, runs: int, files: dict[str, Path]) -> Result:
+    res = Result(9, f"prospects --region {PROSPECTS_REGION} --format json vs sqlite-utils "
+                    "query", target="<= 1.0")
+    if not has_command("prospects"):
+        return res
+    db = work / "cards-bench.db"  # a working copy: the cached one stays pristine
+    copy_db(files["cards_db"], db)
+    env = {**_env(), "S2S_TODAY": PROSPECTS_TODAY}
+    mine_cmd = [*s2s_cmd(), "--db", str(db), "prospects", "--region", PROSPECTS_REGION,
+                "--format", "json"]
+    ref_cmd = [str(BIN / "sqlite-utils"), "query", str(db),
+               prospects_sql(PROSPECTS_REGION, PROSPECTS_TODAY)]
+    mine, ref = measure_pair(mine_cmd, ref_cmd, runs, env=env)
+    res = ratio_result(res, mine, ref, 1.0)
+    try:  # the two really answer the same question
+        a = json.loads(subprocess.run(mine_cmd, capture_output=True, env=env).stdout)
+        b = json.loads(subprocess.run(ref_cmd, capture_output=True, env=env).stdout)
+        key = ("urn", "severity", "active_deployments", "leaders_available")
+        same = [tuple(r[k] for k in key) for r in a] == [tuple(r[k] for k in key) for r in b]
+        res.note = (f"both return the same {len(a)} schools in the same order, with the same "
+                    "severity, deployments and free leaders" if same else
+                    f"s2s returned {len(a)} schools, the reference {len(b)} (or they differ)")
+    except (ValueError, KeyError, TypeError) as exc:
+        res.note = f"could not compare the answers: {exc}"
+    return res
+
+
+def domain_steps(work: Path, runs: int, national: Path
+                 ) -> list[tuple[int, Callable[[], Result]]]:
+    import generate
+
+    subprocess.run([sys.executable, str(HERE / "generate.py"), "--work", str(work),
+                    "--domain"], check=True)
+    files = generate.domain_paths(work)
+    return [
+        (7, lambda: bench_import_ofsted(work, runs, files, national)),
+        (8, lambda: bench_import_gias_current(work, runs, files, national)),
+        (9, lambda: bench_prospects(work, runs, files)),
+    ]
+
+
+
 def machine() -> dict[str, str]:
     mem = "?"
     try:
@@ -424,7 +624,8 @@ def write_results(path: Path, results: list[Result], info: dict[str, str], runs:
         "# Benchmark results", "",
         f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `benchmarks/run.py` "
         f"(median of {runs} runs after a warm-up for figures 1-2, of {max(3, runs // 2)} for "
-        "3-7; whole processes, start-up included). See `docs/benchmarks.md`.", "",
+        "3-8 and 10, of 7 for 9; whole processes, start-up included). See `docs/benchmarks.md`.",
+        "",
         f"Machine: {info['cores']} cores ({info['cpu']}), {info['ram']} RAM, Python "
         f"{info['python']}, SQLite {info['sqlite']}, sqlite-utils {info['sqlite-utils']}, "
         f"{info['os']}.", "",
@@ -444,7 +645,7 @@ def write_results(path: Path, results: list[Result], info: dict[str, str], runs:
 def main() -> int:
     ap = argparse.ArgumentParser(description="National-scale s2s benchmarks.")
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--only", default="1,2,3,4,5,6,7")
+    ap.add_argument("--only", default=",".join(str(n) for n in ALL_FIGURES))
     ap.add_argument("--work", type=Path, default=HERE / "work")
     ap.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     args = ap.parse_args()
@@ -470,8 +671,10 @@ def main() -> int:
         (4, lambda: bench_invoice(args.work, national, args.runs, stamp["invoice_month"])),
         (5, lambda: bench_report(args.work, national, args.runs)),
         (6, lambda: bench_seed(args.work, national, args.runs, files["yaml"])),
-        (7, lambda: bench_issue(args.work, national, args.runs, stamp["invoice_month"])),
+        (10, lambda: bench_issue(args.work, national, args.runs, stamp["invoice_month"])),
     ]
+    if wanted & {7, 8, 9}:
+        steps += domain_steps(args.work, args.runs, files["db"])
     results = []
     for number, step in steps:
         if number not in wanted:
@@ -482,7 +685,7 @@ def main() -> int:
         ref = f" vs {r.reference}" if r.reference else ""
         print(f"{r.number}. {r.title}: {r.s2s}{ref} -> {r.figure} "
               f"(target {r.target}: {r.met}){extra}", flush=True)
-    if not args.no_write and wanted == {1, 2, 3, 4, 5, 6, 7}:
+    if not args.no_write and wanted == set(ALL_FIGURES):
         write_results(HERE / "RESULTS.md", results, machine(), args.runs, stamp["counts"])
         print(f"wrote {HERE / 'RESULTS.md'}")
     return 0
