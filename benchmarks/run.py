@@ -1,4 +1,4 @@
-"""National-scale benchmarks: one command, nine figures, written to benchmarks/RESULTS.md.
+"""National-scale benchmarks: one command, ten figures, written to benchmarks/RESULTS.md.
 
     .venv/bin/pip install -e '.[bench]'      # once: sqlite-utils, the reference tool
     .venv/bin/python benchmarks/run.py       # generates inputs on first use (cached)
@@ -20,6 +20,9 @@ and the figure is the ratio s2s / reference (below 1.0 means s2s is faster):
          vs sqlite-utils insert --csv                                  target <= 0.5
   9. s2s prospects --region London --format json on the national data with report cards
          vs sqlite-utils query FILE "<the same question in SQL>"      target <= 1.0
+  10. s2s invoice --month M --issue: issuing a whole national month (every day before it
+         already invoiced) vs the floor: stdlib sqlite3 inserting the same invoices, lines
+         and day links (and marking the days) in one transaction           target <= 3.0
 
 Options: --runs N (default 7), --only 1,2 (a subset), --no-write (do not touch RESULTS.md),
 --work DIR (where inputs are cached, default benchmarks/work/).  Nothing is installed here."""
@@ -45,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-ALL_FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+ALL_FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 BIN = Path(sys.executable).parent  # the venv's bin/: s2s and sqlite-utils live next to python
 
 FIND_SQL = """
@@ -311,6 +314,42 @@ def bench_invoice(work: Path, db: Path, runs: int, month: str) -> Result:
     if not mine.failures:
         res.note = ("the reference prints the same CSV columns and rows (one per deployment, "
                     "priced) but skips the NLG allowance and DfE package rules")
+    return res
+
+
+def bench_issue(work: Path, db: Path, runs: int, month: str) -> Result:
+    """Issue a national month on a fresh copy each run, alternately with the floor on its own
+    fresh copy; both whole processes."""
+    import issue_floor
+
+    res = Result(10, f"invoice --month {month} --issue (a national month) vs stdlib sqlite3 "
+                 "inserting the same rows in one transaction", target="<= 3.0")
+    if not has_command("invoice"):
+        return res
+    first = f"{month}-01"
+    tmpl = work / "issue-template.db"
+    left = issue_floor.prepare(db, tmpl, first)
+    mine_db, floor_db = work / "issue-run.db", work / "issue-floor.db"
+    rows = work / "issue-rows.pickle"
+    issue_date = (dt.date.fromisoformat(first) + dt.timedelta(days=40)).replace(day=1)
+    cmd = [*s2s_cmd(), "--db", str(mine_db), "--quiet", "invoice", "--month", month,
+           "--issue", "--date", issue_date.isoformat(), "--format", "csv"]
+    copy_db(tmpl, mine_db)  # once, to capture what issuing writes
+    secs, _rss, code, tail = run_once(cmd, env=_env())
+    if code != 0:
+        res.figure, res.met, res.note = "failed", "no", f"s2s: exit {code}: {tail}"
+        return res
+    counts = issue_floor.capture(mine_db, rows)
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(cmd, [sys.executable, str(HERE / "issue_floor.py"), str(floor_db),
+                                   str(rows)], n, warmup=0,
+                             mine_setup=lambda: copy_db(tmpl, mine_db),
+                             ref_setup=lambda: copy_db(tmpl, floor_db))
+    res = ratio_result(res, mine, ref, 3.0)
+    res.note = (f"{counts['invoice']:,} invoices, {counts['invoice_line']:,} lines, "
+                f"{counts['invoice_day']:,} day links ({left:,} days of {month}); s2s also "
+                "classifies and prices the days, builds and seals each document and writes "
+                "the chained audit rows, which the floor does not")
     return res
 
 
@@ -585,7 +624,8 @@ def write_results(path: Path, results: list[Result], info: dict[str, str], runs:
         "# Benchmark results", "",
         f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `benchmarks/run.py` "
         f"(median of {runs} runs after a warm-up for figures 1-2, of {max(3, runs // 2)} for "
-        "3-8, of 7 for 9; whole processes, start-up included). See `docs/benchmarks.md`.", "",
+        "3-8 and 10, of 7 for 9; whole processes, start-up included). See `docs/benchmarks.md`.",
+        "",
         f"Machine: {info['cores']} cores ({info['cpu']}), {info['ram']} RAM, Python "
         f"{info['python']}, SQLite {info['sqlite']}, sqlite-utils {info['sqlite-utils']}, "
         f"{info['os']}.", "",
@@ -631,6 +671,7 @@ def main() -> int:
         (4, lambda: bench_invoice(args.work, national, args.runs, stamp["invoice_month"])),
         (5, lambda: bench_report(args.work, national, args.runs)),
         (6, lambda: bench_seed(args.work, national, args.runs, files["yaml"])),
+        (10, lambda: bench_issue(args.work, national, args.runs, stamp["invoice_month"])),
     ]
     if wanted & {7, 8, 9}:
         steps += domain_steps(args.work, args.runs, files["db"])

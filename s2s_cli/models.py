@@ -144,6 +144,7 @@ class SupportRequest(SQLModel, table=True):
     matched_on: dt.date | None = None
     closed_on: dt.date | None = None
     po: str | None = None  # the school's purchase order number
+    bill_to: str = "school"  # school | trust: who its deployments invoice (0007_billrules)
 
 
 class RequestSpecialism(SQLModel, table=True):
@@ -193,6 +194,10 @@ class Deployment(SQLModel, table=True):
     vat: str = "exempt"  # exempt | standard | zero
     vat_percent_bp: int = 0
     payment_terms_days: int = 28
+    # who is invoiced: the school (payer_school_urn) or, with `--bill-to trust`, its trust as
+    # it was on the day of agreement (0007_billrules)
+    bill_to: str = "school"  # school | trust
+    payer_trust_uid: str | None = None  # a trust.uid, copied (no foreign key)
 
 
 class DayLog(SQLModel, table=True):

@@ -68,6 +68,7 @@ LIST_COLUMNS = [
     Column("total_pence", "total", "money"),
     Column("paid_pence", "paid", "money"), Column("balance_pence", "balance", "money"),
     Column("credits", "credits"), Column("voided_by", "voided by"),
+    Column("po", "PO", table=False),
 ]
 # --------------------------------------------------------------------------- option helpers
 
@@ -265,13 +266,19 @@ def invoice(
                                         "immutable); without it, print the draft.")] = False,
     date: Annotated[str | None, typer.Option("--date", metavar="DATE",
                                              help="Issue date (default today).")] = None,
+    override: Annotated[str | None, typer.Option(
+        "--override", metavar="REASON", help="Issue invoices to a school marked \"PO "
+        "required\" without a purchase order, recording why (kept on the invoice).")
+    ] = None,
 ) -> None:
-    """Charge summary for a period (default: this month), one invoice per payer; --issue
-    issues them.
+    """Charge summary for a period (default: this month), one invoice per payer and purchase
+    order; --issue issues them.
 
     Without --issue nothing changes: the draft covers the period's days not yet invoiced.
     With --issue each payer gets a numbered invoice and its days are marked invoiced; running
-    it again issues nothing new ("nothing new to invoice", exit 0).
+    it again issues nothing new ("nothing new to invoice", exit 0).  A school marked "PO
+    required" is not invoiced without a purchase order (exit 1, naming the deployments; the
+    draft warns) unless --override "reason".
 
     \b
     Examples:
@@ -288,6 +295,10 @@ def invoice(
         payer = clean_text(payer, what="--payer", max_len=200, required=True)
     if date is not None and not issue:
         raise InvalidInput("--date is the issue date: use it with --issue")
+    if override is not None:
+        if not issue:
+            raise InvalidInput("--override is for --issue (a draft issues nothing)")
+        override = clean_text(override, what="--override", max_len=500, required=True)
     period_from, period_to = _period(month, start, end)
     assert period_from is not None and period_to is not None
     from s2s_cli.parsing import today
@@ -304,6 +315,9 @@ def invoice(
             if school is not None:
                 invoicing.check_school(reader, school)
             docs = invoicing.draft(reader, period_from, period_to, school=school, payer=payer)
+            missing = invoicing.draft_po_missing(docs)
+            if missing:
+                st.note("warning: " + invoicing.po_message(missing))
             _emit(docs, fmt, out, st=st, empty=empty)
         return
     with st.reader() as reader:
@@ -311,7 +325,8 @@ def invoice(
             invoicing.check_school(reader, school)
     try:
         ids = st.write(lambda session: invoicing.issue(
-            session, period_from, period_to, issued=issued, school=school, payer=payer))
+            session, period_from, period_to, issued=issued, school=school, payer=payer,
+            override=override))
     except invoicing.NothingToIssue:
         st.note(f"nothing new to invoice for {period_from} to {period_to}")
         _emit([], fmt, out, st=st, empty="Nothing new to invoice.")
@@ -428,6 +443,47 @@ def invoices_void(
         doc = invoicing.documents(reader, [credit_id])[0]
     emit_id(doc["number"], fmt, message=f"voided {doc['credits']} with credit note "
             f"{doc['number']}; its days are billable again")
+
+
+@invoices_app.command("credit")
+def invoices_credit(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(metavar="NUMBER")],
+    day: Annotated[list[int], typer.Option(
+        "--day", metavar="ID", help="A day log id on the invoice to credit (repeat for "
+        "several; `invoices show NUMBER --format json` lists them under \"days\").")],
+    reason: Annotated[str, typer.Option("--reason", help="Why they are credited (kept on "
+                                        "the credit note).")],
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Credit note date (default today).")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Credit chosen days of an issued invoice: a credit note with its own number for exactly
+    what those days were billed (with their VAT); they become billable again and the invoice
+    stays issued with a smaller balance.  Prints the credit note's number.
+
+    \b
+    Example:
+      s2s invoices credit S2S-2026-0007 --day 412 --day 415 --reason "sessions not held"
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.parsing import clean_text, format_pence, today
+    from s2s_cli.services import invoicing
+
+    why = clean_text(reason, what="--reason", max_len=500, required=True)
+    assert why is not None
+    if any(d <= 0 for d in day):
+        raise InvalidInput(f"--day must be a day log id (a positive number), not "
+                           f"{min(day)}")
+    on = _date(date, "--date") or today()
+    st = state(ctx)
+    credit_id = st.write(lambda session: invoicing.credit(session, number, day, reason=why,
+                                                          on=on))
+    with st.reader() as reader:
+        doc = invoicing.documents(reader, [credit_id])[0]
+    emit_id(doc["number"], fmt, message=f"credited {len(set(day))} day(s) of "
+            f"{doc['credits']} with credit note {doc['number']} "
+            f"({format_pence(-doc['total_pence'])}); those days are billable again")
 
 
 def charges(

@@ -222,13 +222,13 @@ INCOME_FIGURES = ("charged_days", "charged_pence", "free_days", "funded_days", "
 
 
 def income(reader: Reader, period: Period) -> Iterator[dict[str, Any]]:
-    """Per month (of the day worked) and funding route, from the lines of live invoices (not
-    credit notes, not voided).  admin = amount - supply cover; total = charged + funded (net
-    of VAT).  Then the money side: `invoiced` is what the invoices ask for (with VAT, less any
-    credit notes against them), `received` what has been paid against them so far, and
-    `outstanding` the rest - an invoice's figures shared over the months and routes it bills in
-    proportion to their amounts (to the penny, largest remainder), so each column sums to the
-    invoices' totals, payments and balances."""
+    """Per month (of the day worked) and funding route, from the days on live invoices (not
+    credit notes, not voided, not credited by a partial credit note).  admin = amount - supply
+    cover; total = charged + funded (net of VAT).  Then the money side: `invoiced` is what the
+    invoices ask for (with VAT, less any credit notes against them), `received` what has been
+    paid against them so far, and `outstanding` the rest - an invoice's figures shared over the
+    months and routes it bills in proportion to their amounts (to the penny, largest
+    remainder), so each column sums to the invoices' totals, payments and balances."""
     from s2s_cli.services.books import spread
     from s2s_cli.services.payments import amounts
 
@@ -239,7 +239,7 @@ FROM invoice_day idy
 JOIN invoice i ON i.id = idy.invoice_id
 JOIN day_log dl ON dl.id = idy.day_log_id
 JOIN deployment d ON d.id = dl.deployment_id
-WHERE i.series = :series AND i.voided_by_id IS NULL AND dl.date >= :f AND dl.date <= :t
+WHERE i.series = :series AND dl.invoice_id = idy.invoice_id AND dl.date >= :f AND dl.date <= :t
 GROUP BY i.id, dl.date, d.funding, idy.kind"""
     buckets: dict[tuple[str, str], dict[str, int]] = {}
     shares: dict[int, dict[tuple[str, str], int]] = {}  # invoice -> bucket -> net amount
