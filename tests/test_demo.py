@@ -230,10 +230,14 @@ def test_seed_dump_round_trips_trusts_coordinates_and_inspections(db: str, tmp_p
            "i.safeguarding, i.category, i.source, g.area, g.grade, g.graded_on FROM inspection i "
            "JOIN inspection_grade g ON g.inspection_id = i.id ORDER BY i.school_urn, i.start, "
            "g.area")
-    assert query(fresh, sql) == query(db, sql)
+
+    def rows(target: str, sql: str) -> list[tuple[str | None, ...]]:  # SQLite or PostgreSQL
+        return [tuple(None if v is None else str(v) for v in r) for r in query(target, sql)]
+
+    assert rows(fresh, sql) == rows(db, sql)
     for table in ("SELECT * FROM trust", "SELECT urn, trust_uid, easting, northing FROM school "
                   "ORDER BY urn"):
-        assert query(fresh, table) == query(db, table)
+        assert rows(fresh, table) == rows(db, table)
     assert all(v == (0, 0) for v in _changes(run, dumped).values())
 
 
