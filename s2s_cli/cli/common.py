@@ -65,7 +65,8 @@ class State:
 
     @contextmanager
     def reader(self, *, fast: bool = True, snapshot: bool = False) -> Iterator[Reader]:
-        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, else SQLAlchemy.
+        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, psycopg on an
+        existing PostgreSQL database, else SQLAlchemy (which creates or explains).
         With snapshot, every query sees the same moment (one read transaction: SQLite `BEGIN`
         on one connection, PostgreSQL `REPEATABLE READ READ ONLY`), whatever others commit
         meanwhile."""
@@ -87,6 +88,19 @@ class State:
                 raise
             finally:
                 conn.close()
+            return
+        pg = fastdb.open_pg(self.target, snapshot=snapshot) if fast and conn is None else None
+        if pg is not None:
+            try:
+                yield fastdb.pg_reader(pg)
+            except Exception as exc:
+                if fastdb.is_busy(exc):
+                    from s2s_cli.errors import Busy
+
+                    raise Busy() from exc
+                raise
+            finally:
+                pg.close()
             return
         with self.session(snapshot=snapshot) as session:
             yield fastdb.session_reader(session)
