@@ -54,33 +54,49 @@ def tables() -> list[TableSpec]:
     return out
 
 
-def _norm(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "bool":
-        return bool(value)
-    if kind == "datetime":  # stored in UTC; shown as ISO 8601 with +00:00 on every backend
-        value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-        return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None
-                else value.astimezone(dt.UTC))
-    if kind == "date" and isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
+def _iso_datetime(value: Any) -> str:
+    """A stored timestamp (UTC) as ISO 8601 with +00:00, whichever driver served it."""
+    value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return value.isoformat()
 
 
-def rows(reader: Reader, spec: TableSpec, masker: Masker) -> Iterator[dict[str, Any]]:
+def _iso_date(value: Any) -> str:
+    return value[:10] if isinstance(value, str) else value.isoformat()
+
+
+def rows(reader: Reader, spec: TableSpec, masker: Masker) -> Iterator[tuple[Any, ...]]:
+    """The table's rows in primary key order, streamed, as tuples in `spec.columns` order of
+    export values: None, booleans, integers and text, with dates and timestamps already ISO
+    8601 text (timestamps in UTC with +00:00).  Audit rows pass through the masker."""
     cols = ", ".join(f'"{c}"' for c in spec.columns)
     order = ", ".join(f'"{c}"' for c in spec.order)
+    fixes = [(i, bool if k == "bool" else _iso_datetime if k == "datetime" else _iso_date)
+             for i, k in enumerate(spec.kinds) if k in ("bool", "datetime", "date")]
+    stamps: dict[Any, str] = {}  # timestamps repeat (a block of days logged at once)
+    sql = f'SELECT {cols} FROM "{spec.name}" ORDER BY {order}'
     audit = spec.name == "audit_log"
-    for raw in reader.stream(f'SELECT {cols} FROM "{spec.name}" ORDER BY {order}'):
-        row = {c: _norm(k, v) for c, k, v in zip(spec.columns, spec.kinds, raw, strict=True)}
-        yield masker.mask(row) if audit else row
-
-
-def json_value(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return value
+    for raw in reader.stream(sql):
+        if fixes:
+            row = list(raw)
+            for i, fix in fixes:
+                v = row[i]
+                if v is None:
+                    continue
+                if fix is _iso_datetime:
+                    done = stamps.get(v)
+                    if done is None:
+                        if len(stamps) > 4096:
+                            stamps.clear()
+                        done = stamps[v] = fix(v)
+                    row[i] = done
+                else:
+                    row[i] = fix(v)
+            raw = tuple(row)
+        if audit:
+            masked = masker.mask(dict(zip(spec.columns, raw, strict=True)))
+            raw = tuple(masked[c] for c in spec.columns)
+        yield raw
 
 
 def schema_revision(reader: Reader) -> str | None:
