@@ -1,10 +1,10 @@
 """`s2s export`: every table as CSV plus one JSON document, for hand-over or backup.
 
-Tables come from the schema in `models.py` (columns in their declared order, rows in primary
-key order) and are streamed from the database.  Values are normalised whichever driver served
-them: booleans as true/false, dates and timestamps as ISO 8601, money as integer pence, day
-quantities as integer halves (the raw database values: `agreed_halves`, `halves`); timestamps
-are UTC (`2026-09-01T09:30:00+00:00`).
+Tables come from the schema in `models.py`, as `schema.py` lists it (columns in their declared
+order, rows in primary key order) and are streamed from the database.  Values are normalised
+whichever driver served them: booleans as true/false, dates and timestamps as ISO 8601, money
+as integer pence, day quantities as integer halves (the raw database values: `agreed_halves`,
+`halves`); timestamps are UTC (`2026-09-01T09:30:00+00:00`).
 
 Erased leaders' personal fields already hold placeholders in the database, and `leader erase`
 redacts them in earlier audit rows too; as a second line of defence audit rows pass through
@@ -33,23 +33,14 @@ class TableSpec:
 
 
 def tables() -> list[TableSpec]:
-    """Every table of the schema, parents before children."""
-    from sqlalchemy import Boolean, Date, DateTime, Integer, TypeDecorator
-    from sqlmodel import SQLModel
-
-    import s2s_cli.models  # noqa: F401  (registers the tables)
+    """Every table of the schema, parents before children (`s2s_cli.schema`, which a test
+    keeps equal to `models.py`: no SQLModel import)."""
+    from s2s_cli import schema
 
     out = []
-    for table in SQLModel.metadata.sorted_tables:
-        kinds = []
-        for col in table.columns:
-            t = col.type.impl if isinstance(col.type, TypeDecorator) else col.type
-            kinds.append("bool" if isinstance(t, Boolean) else
-                         "datetime" if isinstance(t, DateTime) else
-                         "date" if isinstance(t, Date) else
-                         "int" if isinstance(t, Integer) else "text")
-        order = tuple(c.name for c in table.primary_key.columns) or (table.columns[0].name,)
-        out.append(TableSpec(table.name, tuple(c.name for c in table.columns), tuple(kinds),
+    for name, cols in schema.TABLES.items():
+        order = schema.PRIMARY_KEYS[name] or (cols[0][0],)
+        out.append(TableSpec(name, tuple(c[0] for c in cols), tuple(c[1] for c in cols),
                              order))
     return out
 
