@@ -565,7 +565,7 @@ def log_add(
         deployment_id=deployment_id, date=date, date_from=date_from, date_to=date_to, half=half,
         include_weekends=include_weekends, include_holidays=include_holidays,
         activity=activity, note=note, over=over)
-    result = st.write(lambda session: deployments.log_days(session, inp))
+    result = st.write_light(lambda tx: deployments.log_days(tx, inp))
     ids = result["ids"]
     if Format(fmt) is Format.json:
         sys.stdout.write(json.dumps({"ids": ids} if inp.block else {"id": ids[0]}) + "\n")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from s2s_cli.fastdb import Reader
+    from s2s_cli.unit import Tx
 
 T = TypeVar("T")
 
@@ -55,6 +56,31 @@ class State:
 
         return db.run_write(self.engine(), fn, actor=db.actor_name(self.actor),
                             command=self.command)
+
+    def write_light(self, fn: Callable[[Tx], T]) -> T:
+        """Run fn(tx) as one transaction on a plain DB-API connection (`s2s_cli.unit`: no
+        SQLAlchemy import), audited as this command, by this actor.  A database that needs
+        creating or explaining goes through `engine()` first, as `write` does."""
+        from s2s_cli import unit
+
+        self.refuse_missing()
+        actor = _actor_name(self.actor)
+        done, result = unit.run(lambda: unit.open_write(self.target), fn, actor=actor,
+                                command=self.command)
+        if done:
+            return result  # type: ignore[return-value]
+        engine = self.engine()  # creates the default database, or refuses in one line
+
+        def opener() -> tuple[Any, str] | None:
+            opened = unit.open_write(self.target)
+            if opened is not None:
+                return opened
+            raw = engine.raw_connection()  # another driver or URL form: SQLAlchemy connects
+            if engine.dialect.name == "sqlite":
+                raw.execute("BEGIN IMMEDIATE")
+            return raw, engine.dialect.name
+
+        return unit.run(opener, fn, actor=actor, command=self.command)[1]  # type: ignore[return-value]
 
     @contextmanager
     def session(self, *, snapshot: bool = False) -> Iterator[Session]:
@@ -108,6 +134,18 @@ class State:
     def note(self, message: str) -> None:
         if not self.quiet:
             sys.stderr.write(message + "\n")
+
+
+def _actor_name(explicit: str | None) -> str:
+    """db.actor_name, without importing SQLAlchemy."""
+    if explicit:
+        return explicit
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
 
 
 def state(ctx: typer.Context) -> State:

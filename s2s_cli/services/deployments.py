@@ -801,19 +801,19 @@ def _day_totals(reader: Reader, leader_id: str, first: dt.date, last: dt.date,
     return {as_date(d): int(h) for d, h in reader.iter(sql + " GROUP BY g.date", params)}
 
 
-def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
-    """Record the days (all or nothing); returns {"ids", "logged", "agreed"}."""
-    from sqlmodel import select
-
-    from s2s_cli.fastdb import session_reader
-    from s2s_cli.models import DayLog, Deployment
-
+def log_days(tx: Any, inp: LogInput) -> dict[str, Any]:
+    """Record the days (all or nothing) in a light write transaction (`s2s_cli.unit.Tx`:
+    no SQLAlchemy import); returns {"ids", "logged", "agreed", "confirmed"}."""
     did = inp.deployment_id
-    leader_id = session.exec(select(Deployment.leader_id).where(Deployment.id == did)).first()
+    reader = tx.reader
+    leader_id = reader.scalar("SELECT leader_id FROM deployment WHERE id = :id", {"id": did})
     if leader_id is None:
         raise NotFound(f"no deployment with id {did}")
-    leader = lock_leader(session, leader_id)  # serialises every writer of this leader's days
-    dep = session.exec(select(Deployment).where(Deployment.id == did).with_for_update()).one()
+    # the leader row first: it serialises every writer of this leader's days
+    leader = tx.get("leader", id=leader_id, lock=True)
+    if leader is None:
+        raise NotFound(f"no leader with id '{leader_id}'")
+    dep = tx.get("deployment", id=did, lock=True)
     if dep.status != "active":
         raise Refused(f"deployment {did} is {dep.status}; nothing was logged")
     first, last = inp.dates[0], inp.dates[-1]
@@ -822,8 +822,7 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
             raise Refused(f"{d} is before deployment {did} starts ({dep.start})")
         if dep.end is not None and d > dep.end:
             raise Refused(f"{d} is after deployment {did} ends ({dep.end})")
-    reader = session_reader(session)
-    plans = planning.LogPlans(session, reader, leader_id, did, inp.dates)
+    plans = planning.LogPlans(tx, leader_id, did, inp.dates)
     if not inp.block and first not in plans.confirms:  # a planned date was agreed already
         _check_day(first, leader.kind, include_weekends=inp.include_weekends,
                    include_holidays=inp.include_holidays, holiday=inp.holiday)
@@ -849,13 +848,12 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
     for d in inp.dates:
         running += inp.halves
         plan = plans.confirms.get(d)  # a session planned for this date, now worked
-        logs.append(DayLog(deployment_id=did, leader_id=leader_id, date=d, halves=inp.halves,
-                           activity=inp.activity or (plan.activity if plan else activity),
-                           note=inp.note if inp.note is not None or plan is None else plan.note,
-                           over_reason=(plan.over_reason if plan and plan.over_reason else
-                                        inp.over if running > dep.agreed_halves else None)))
-    session.add_all(logs)
-    session.flush()
+        logs.append(tx.insert(
+            "day_log", deployment_id=did, leader_id=leader_id, date=d, halves=inp.halves,
+            activity=inp.activity or (plan.activity if plan else activity),
+            note=inp.note if inp.note is not None or plan is None else plan.note,
+            over_reason=(plan.over_reason if plan and plan.over_reason else
+                         inp.over if running > dep.agreed_halves else None)))
     confirmed = plans.confirm(logs)
     return {"ids": [g.id for g in logs], "logged": total, "agreed": dep.agreed_halves,
             "confirmed": confirmed}
