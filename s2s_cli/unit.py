@@ -17,7 +17,7 @@ The guarantees are those of `db.run_write`, kept the same way:
 * The schema must be the one this code knows (`location.schema_problem`).
 
 Rows come back as `Row` (a dict with attribute access) typed as the ORM would type them
-(dates, naive UTC timestamps, booleans), whichever driver served them."""
+(dates, timezone-aware timestamps, booleans), whichever driver served them."""
 
 from __future__ import annotations
 
@@ -89,13 +89,13 @@ class Tx:
 
     def bind(self, kind: str, value: Any) -> Any:
         """A value as stored: on SQLite dates as ISO text and timestamps as SQLAlchemy
-        writes them (naive UTC, `YYYY-MM-DD HH:MM:SS.ffffff`); naive UTC on PostgreSQL."""
+        writes them (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`); as they are on PostgreSQL."""
         if value is None:
             return None
-        if kind == "datetime" and isinstance(value, dt.datetime):
+        if kind == "datetime" and isinstance(value, dt.datetime) and not self.pg:
             if value.tzinfo is not None:
                 value = value.astimezone(dt.UTC).replace(tzinfo=None)
-            return value if self.pg else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            return value.strftime("%Y-%m-%d %H:%M:%S.%f")
         if kind == "date" and isinstance(value, dt.date) and not self.pg:
             return value.isoformat()
         if kind == "bool":
@@ -111,10 +111,10 @@ class Tx:
             if isinstance(value, dt.datetime):
                 return value.date()
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(value[:10])
-        if kind == "datetime":
+        if kind == "datetime":  # timezone-aware columns: aware values, UTC where unsaid
             if isinstance(value, str):
                 value = dt.datetime.fromisoformat(value)
-            return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+            return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
         if kind == "bool":
             return bool(value)
         return value

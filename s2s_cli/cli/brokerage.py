@@ -315,7 +315,7 @@ def deploy(
         start=start, end=end, work=work,
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
         half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref)
-    result = st.write(lambda session: deployments.deploy(session, inp))
+    result = st.write_light(lambda tx: deployments.deploy(tx, inp))
     emit_id(result["id"], fmt)
     r = result["rates"]
     st.note(f"deployment {result['id']}: {inp.leader_id} from {inp.start}; "

@@ -219,15 +219,18 @@ def lock_leader(session: Any, leader_id: str) -> Any:
     return leader
 
 
-def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
-    """Create a deployment; returns {"id", "rates", "overrode": [refusals overridden]}."""
-    from s2s_cli.fastdb import session_reader
-    from s2s_cli.models import Deployment, School, Setting
+def deploy(tx: Any, inp: DeployInput) -> dict[str, Any]:
+    """Create a deployment in a light write transaction (`s2s_cli.unit.Tx`: no SQLAlchemy
+    import); returns {"id", "rates", "overrode": [refusals overridden]}."""
     from s2s_cli.services import rates
 
-    req = lock_request(session, inp.request_id)
-    leader = lock_leader(session, inp.leader_id)
-    school = session.get(School, req.school_urn)
+    req = tx.get("support_request", id=inp.request_id, lock=True)
+    if req is None:
+        raise NotFound(f"no request with id {inp.request_id}")
+    leader = tx.get("leader", id=inp.leader_id, lock=True)
+    if leader is None:
+        raise NotFound(f"no leader with id '{inp.leader_id}'")
+    school = tx.get("school", urn=req.school_urn)
     halves = inp.days_halves if inp.days_halves is not None else req.days_halves
     if halves is None:
         raise InvalidInput(f"give --days: request {req.id} does not say how many days")
@@ -256,14 +259,14 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
     if leader.home_school_urn == req.school_urn:
         refusals.append(f"{leader.id} is based at the supported school ({req.school_urn})")
     year = taxonomy.academic_year_of(inp.start)
-    left = remaining_halves(session_reader(session), leader.id, leader.capacity_days, year)
+    left = remaining_halves(tx.reader, leader.id, leader.capacity_days, year)
     if left < halves:
         refusals.append(f"{leader.id} has {days_str(left)} of {leader.capacity_days} days left "
                         f"in {taxonomy.academic_year_label(year)}; {days_str(halves)} asked")
     if refusals and inp.override is None:
         raise Refused("; ".join(refusals) + " " + OVERRIDE_HINT)
 
-    setting = session.get(Setting, "rate_card")
+    setting = tx.get("setting", key="rate_card")
     card = rates.card_from_json(setting.value if setting else None)
     if inp.rate_pence is not None:
         r = rates.negotiated(card, inp.rate_pence, inp.half_day_rate_pence)
@@ -276,7 +279,7 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
                                home_school_urn=leader.home_school_urn, school_urn=school.urn,
                                school_type=school.type, pupils=school.pupils, work=inp.work,
                                funding=funding)
-    dep = Deployment(**terms,
+    dep = tx.insert("deployment", **terms,
         request_id=req.id, leader_id=leader.id, school_urn=req.school_urn, agreed_halves=halves,
         start=inp.start, end=inp.end, work=inp.work, funding=funding, funder=funder,
         rise_ref=rise_ref, dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
@@ -285,13 +288,11 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         rate_source="negotiated" if inp.rate_pence is not None else "card",
         override_reason=inp.override if refusals else None,
         po=inp.po if inp.po is not None else req.po, agreed_on=agreed_on)
-    session.add(dep)
+    changes: dict[str, Any] = {}
     if req.status != "matched":
-        req.status = "matched"
-        req.closed_on = None
-    req.matched_on = min(req.matched_on, agreed_on) if req.matched_on else agreed_on
-    session.add(req)
-    session.flush()
+        changes.update(status="matched", closed_on=None)
+    changes["matched_on"] = min(req.matched_on, agreed_on) if req.matched_on else agreed_on
+    tx.update(req, **changes)
     return {"id": dep.id, "rates": r, "overrode": refusals}
 
 
