@@ -707,12 +707,11 @@ def cancel_deployment(session: Any, deployment_id: int, reason: str,
 # --- days worked ------------------------------------------------------------------------------
 
 def bank_holidays(first: dt.date, last: dt.date) -> dict[dt.date, str]:
-    """England's bank holidays from `first` to `last` (the maintained `holidays` library)."""
-    import holidays
+    """England's bank holidays from `first` to `last` (the maintained `holidays` library,
+    2015-2040 as a checked snapshot: `s2s_cli.bankholidays`)."""
+    from s2s_cli import bankholidays
 
-    found = holidays.country_holidays("GB", subdiv="ENG",
-                                      years=range(first.year, last.year + 1))
-    return {d: str(name) for d, name in sorted(found.items()) if first <= d <= last}
+    return bankholidays.between(first, last)
 
 
 def _not_worked_yet(day: dt.date, what: str) -> None:
