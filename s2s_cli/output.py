@@ -614,3 +614,280 @@ def atomic_output(path: Path, *, binary: bool = False, what: str = "--out"
         except FileNotFoundError:
             pass
         raise
+
+
+# --------------------------------------------------------------------------- fast text rows
+
+class FastText:
+    """Hand-formatted CSV or plain text for big outputs (tens of thousands of rows), usable by
+    any report: the same text `write_csv` / `write_plain` produce, built with string joins
+    and C-speed substring tests instead of a formatter call per cell.
+
+    CSV: RFC 4180 minimal quoting, CRLF, a cell that a spreadsheet could run as a formula
+    prefixed with a quote.  Plain: tab-separated, tabs and line breaks in text turned into
+    spaces.  Rows are collected into chunks and written every `flush_every` rows, so memory
+    stays flat whatever the size (streaming)."""
+
+    def __init__(self, out: IO[str], *, csv_format: bool, flush_every: int = 4096) -> None:
+        self.out = out
+        self.csv = csv_format
+        self.flush_every = flush_every
+        self.chunks: list[str] = []
+        if csv_format:
+            self.sep, self.end = ",", "\r\n"
+            self.breaks: tuple[str, ...] = (",", '"', "\n", "\r")  # quoted when present
+            self.starts: tuple[str, ...] = FORMULA_PREFIXES  # neutralised when leading
+        else:
+            self.sep, self.end = "\t", "\n"
+            self.breaks, self.starts = ("\t", "\n", "\r"), ()
+        self._iso: dict[Any, str] = {}  # a report has a few hundred distinct dates at most
+        self._days: dict[int, str] = {}
+
+    def fix(self, raw: str) -> str:
+        if self.csv:
+            done = neutralise(raw)
+            if '"' in done or "," in done or "\n" in done or "\r" in done:
+                done = '"' + done.replace('"', '""') + '"'
+            return done
+        return raw.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+    def risky(self, raw: str) -> bool:
+        """Whether text (several cells may be joined by NUL) needs `fix`."""
+        return (any(b in raw for b in self.breaks) or raw.startswith(self.starts)
+                or any("\0" + p in raw for p in self.starts))
+
+    def any_risky(self, values: Iterable[Any]) -> bool:
+        """Whether any of these text cells needs `fix` (one pass, C speed): when none does,
+        a writer can skip `text` for that column."""
+        values = set(values)  # repeated names and schools: each checked once
+        try:
+            joined = "\0".join(values)  # text cells: one C-speed join
+        except TypeError:
+            joined = "\0".join("" if v is None else str(v) for v in values)
+        return self.risky(joined)
+
+    def text(self, value: Any) -> str:
+        if value is None:
+            return ""
+        raw = str(value)
+        return self.fix(raw) if self.risky(raw) else raw
+
+    def date(self, value: Any) -> str:
+        found = self._iso.get(value)
+        if found is None:
+            found = self._iso[value] = ("" if value is None else value.isoformat()
+                                        if isinstance(value, dt.date) else str(value))
+        return found
+
+    def days(self, halves: int) -> str:
+        return self._days.get(halves) or self._days.setdefault(halves, days_str(halves))
+
+    def header(self, keys: Iterable[str]) -> None:
+        self.chunks.append(self.sep.join(keys) + self.end)
+
+    def add(self, line: str) -> None:
+        """A finished row (cells joined with `sep`, ending with `end`)."""
+        self.chunks.append(line)
+        if len(self.chunks) > self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        self.out.write("".join(self.chunks))
+        self.chunks.clear()
+
+
+# --------------------------------------------------------------------------- invoice documents
+#
+# Invoices, drafts and credit notes as documents (services.invoicing builds them): JSON, CSV,
+# plain text, tables and PDF are all written here.
+
+# The JSON contract (see README): an invoice and its lines.
+INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", "period_to",
+                "issued", "due", "subtotal_pence", "vat_pence", "total_pence", "vat_percent_bp",
+                "payment_terms_days", "credits", "voided_by", "reason", "earlier_days",
+                "vat_rates", "days", "paid_pence", "balance_pence", "payments",
+                # issue 12: what a school's finance office needs (null on older documents)
+                "vat_invoice", "tax_point", "payer_address", "payer_attention", "payer_email",
+                "supplier")
+# The supplier's details inside `supplier` (frozen at issue).
+SUPPLIER_KEYS = ("alliance_name", "legal_name", "address", "phone", "email", "company_number",
+                 "charity_number", "vat_number", "bank", "remittance_email", "logo_sha256")
+LINE_COLUMNS = [
+    Column("deployment_id", "deployment", "int", table=False),
+    Column("leader_id", "leader id", table=False),
+    Column("leader", "leader"),
+    Column("school_urn", "URN", "int", table=False),
+    Column("school", "supported school"),
+    Column("date_from", "from", "date"),
+    Column("date_to", "to", "date"),
+    Column("days", "days", "days"),
+    Column("full_days", "full", "int"),
+    Column("half_days", "half", "int"),
+    Column("rate_pence", "day rate", "money"),
+    Column("half_day_rate_pence", "half-day rate", "money"),
+    Column("kind", "kind"),
+    Column("amount_pence", "amount", "money"),
+    Column("supply_pence", "supply", "money", table=False),
+]
+LINE_KEYS = tuple(c.key for c in LINE_COLUMNS)
+# JSON lines carry more keys than CSV rows: the line's VAT rate, how many of its days are
+# dated before the period (billed late), and the service and kind in words (`service` without
+# the leader's name, `description` with it: "SLE coaching — phonics, Hannah Whitcombe").
+JSON_LINE_KEYS = (*LINE_KEYS, "vat_percent_bp", "earlier_days", "service", "description",
+                  "kind_text")
+CSV_COLUMNS = [
+    Column("number"), Column("status"), Column("payer"),
+    Column("payer_school_urn", kind="int"), Column("issued", kind="date"),
+    Column("due", kind="date"), Column("period_from", kind="date"),
+    Column("period_to", kind="date"), *LINE_COLUMNS,
+    Column("invoice_total_pence", kind="money"),
+    Column("service"), Column("kind_text"),
+]
+PAYMENT_COLUMNS = [
+    Column("id", "payment", "int"), Column("invoice", table=False), Column("date", kind="date"),
+    Column("amount_pence", "amount", "money"), Column("method"), Column("ref", "reference"),
+    Column("reverses", "reverses", "int"), Column("reversed_by", "reversed by", "int"),
+    Column("reason"),
+]
+
+
+def write_documents(docs: list[dict[str, Any]], fmt: Format | str | None, out: IO[str], *,
+                    empty: str) -> None:
+    """Invoice documents as JSON, CSV, plain text or tables (PDF: `write_documents_pdf`)."""
+    resolved = resolve_format(fmt, out)
+    if resolved is Format.json:
+        _documents_json(docs, out)
+    elif resolved in (Format.csv, Format.plain):
+        _documents_rows(docs, out, csv_format=resolved is Format.csv)
+    else:
+        _documents_tables(docs, out, empty=empty)
+
+
+def documents_pdf(docs: list[dict[str, Any]], *, logos: dict[str, bytes] | None = None) -> bytes:
+    """Invoice documents as one PDF (drawn by services/pdf.py)."""
+    from s2s_cli.services import pdf
+
+    return pdf.render(docs, logos=logos)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _supplier(doc: dict[str, Any]) -> dict[str, Any] | None:
+    if doc.get("legal_name") is None and doc.get("alliance_name") is None:
+        return None
+    return {k: doc.get(k) for k in SUPPLIER_KEYS}
+
+
+def _documents_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
+    """A list of invoices (INVOICE_KEYS), each with its `lines` (JSON_LINE_KEYS): one invoice
+    per line of text, compact, so that a national month prints fast."""
+    iso: dict[Any, Any] = {}  # a month has a few dozen distinct dates
+    days: dict[int, str] = {}
+
+    def date(value: Any) -> Any:
+        found = iso.get(value)
+        if found is None:
+            found = iso[value] = _iso(value)
+        return found
+
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    chunks = ["["]
+    for n, doc in enumerate(docs):
+        item = {k: doc.get(k) for k in INVOICE_KEYS}
+        item["supplier"] = _supplier(doc)
+        for k in ("period_from", "period_to", "issued", "due"):
+            item[k] = date(item[k])
+        # the services build lines with LINE_KEYS in order: copy, then make dates and days text
+        item["lines"] = [{k: ln.get(k) for k in JSON_LINE_KEYS} | {
+            "date_from": date(ln["date_from"]), "date_to": date(ln["date_to"]),
+            "days": days.get(ln["days"]) or days.setdefault(ln["days"], days_str(ln["days"]))}
+            for ln in doc["lines"]]
+        if item["payments"] is not None:  # invoices show: the payments against it
+            item["payments"] = [p | {"date": date(p["date"])} for p in item["payments"]]
+        if item["days"] is not None:  # the schedule of dated days: halves as day text
+            item["days"] = [d | {"days": days_str(d["halves"])} for d in item["days"]]
+        chunks.append(("\n  " if n == 0 else ",\n  ") + dumps(item))
+        if len(chunks) > 4096:
+            out.write("".join(chunks))
+            chunks.clear()
+    chunks.append("\n]\n" if docs else "]\n")
+    out.write("".join(chunks))
+
+
+def _documents_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -> None:
+    """One row per invoice line, the invoice's columns repeated (CSV_COLUMNS), through
+    `FastText`: a national month has tens of thousands of lines."""
+    from operator import itemgetter
+
+    w = FastText(out, csv_format=csv_format)
+    sep, end, text, date = w.sep, w.end, w.text, w.date
+    # Every line carries the words (documents issued before them get None).
+    lines = [ln for doc in docs for ln in doc["lines"]]
+    for ln in lines:
+        if "service" not in ln or "kind_text" not in ln:
+            ln.setdefault("service", None)
+            ln.setdefault("kind_text", None)
+    # Usually no text needs fixing: find out in one pass per column, skip it line by line.
+    check = any(w.any_risky(map(itemgetter(key), lines))
+                for key in ("leader_id", "leader", "school", "service", "kind_text"))
+    check_payers = w.any_risky(map(itemgetter("payer"), docs))
+    w.header(c.key for c in CSV_COLUMNS)
+    cells = itemgetter(*LINE_KEYS, "service", "kind_text")  # in CSV_COLUMNS order
+    iso = w._iso  # a month has a few dozen distinct dates: formatted once
+    days = w.days
+    chunks = w.chunks
+    for doc in docs:
+        number, payer, urn = doc["number"], doc["payer"], doc["payer_school_urn"]
+        head = (f"{'' if number is None else text(number)}{sep}{doc['status']}{sep}"
+                f"{text(payer) if check_payers else payer}{sep}{'' if urn is None else urn}"
+                f"{sep}{date(doc['issued'])}{sep}{date(doc['due'])}{sep}"
+                f"{date(doc['period_from'])}{sep}{date(doc['period_to'])}{sep}")
+        total = f"{sep}{doc['total_pence']}{sep}"
+        for ln in doc["lines"]:
+            (dep_id, lid, name, urn, school, d1, d2, n, full, half, rate, half_rate, kind,
+             amount, supply, words, kind_words) = cells(ln)
+            if check:
+                lid, name, school = text(lid), text(name), text(school)
+                words, kind_words = text(words), text(kind_words)
+            chunks.append(
+                f"{head}{dep_id}{sep}{lid}{sep}{name}{sep}{urn}{sep}{school}{sep}"
+                f"{iso.get(d1) or date(d1)}{sep}{iso.get(d2) or date(d2)}{sep}{days(n)}{sep}"
+                f"{full}{sep}{half}{sep}{rate}{sep}{half_rate}{sep}{kind}{sep}{amount}{sep}"
+                f"{supply}{total}{'' if words is None else words}{sep}"
+                f"{'' if kind_words is None else kind_words}{end}")
+        if len(chunks) > 4096:
+            w.flush()
+    w.flush()
+
+
+def _documents_tables(docs: list[dict[str, Any]], out: IO[str], *, empty: str) -> None:
+    from rich.text import Text
+
+    con = console(out)
+    if not docs:
+        con.print(Text(empty))
+        return
+    for doc in docs:
+        head = (f"{doc['number']} ({doc['status']})" if doc["number"] else "Draft invoice")
+        title = f"{head} - {doc['payer']} - {doc['period_from']} to {doc['period_to']}"
+        if doc.get("issued"):
+            title += f" - issued {doc['issued']}, due {doc['due']}"
+        if doc.get("credits"):
+            title += f" - credits {doc['credits']}"
+        if doc.get("voided_by"):
+            title += f" - voided by {doc['voided_by']}"
+        totals = {"days": sum(ln["days"] for ln in doc["lines"]),
+                  "amount_pence": doc["subtotal_pence"], "leader": "subtotal"}
+        con.print(rich_table(doc["lines"], LINE_COLUMNS, title=title, totals=totals))
+        con.print(Text(f"Subtotal {format_pence(doc['subtotal_pence'])}   VAT "
+                       f"{format_pence(doc['vat_pence'])}   Total "
+                       f"{format_pence(doc['total_pence'])}\n"))
+        if doc["status"] not in ("draft", "credit") and doc["total_pence"] == 0:
+            con.print(Text("Nothing to pay: every day on it is free or funded elsewhere.\n"))
+        if doc.get("payments") is not None:
+            if doc["payments"]:
+                con.print(rich_table(doc["payments"], PAYMENT_COLUMNS, title="Payments"))
+            con.print(Text(f"Paid {format_pence(doc['paid_pence'])}   Balance "
+                           f"{format_pence(doc['balance_pence'])} ({doc['status']})\n"))

@@ -92,6 +92,7 @@ class Directory:
     card: dict[str, Any] | None = None
     reviews: dict[str, int] | None = None  # work type -> months; None: the file has no section
     card_where: str = "rates"  # FILE:LINE of the rates section, for problems found on merging
+    logo: bytes | None = None  # the card's logo image (stored as setting logo/<sha256>)
 
 
 @dataclass
@@ -332,7 +333,8 @@ def validate(data: bytes, filename: str, known: dict[str, Any] | None = None) ->
             out.leaders.append(leader)
 
     if "rates" in doc:
-        out.card = _validate_rates(doc["rates"], doc.lines["rates"], p)
+        out.card = _validate_rates(doc["rates"], doc.lines["rates"], p,
+                                   base=Path(filename).parent, directory=out)
         out.card_where = f"{filename}:{doc.lines['rates']}"
     if "reviews" in doc:
         out.reviews = _validate_reviews(doc["reviews"], doc.lines["reviews"], p)
@@ -470,7 +472,8 @@ def _rate_pair(entry: Any, line: int, where: str, p: _Problems) -> dict[str, int
     return {"day": day, "half_day": half}
 
 
-def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
+def _validate_rates(raw: Any, line: int, p: _Problems, *, base: Path | None = None,
+                    directory: Directory | None = None) -> dict[str, Any] | None:
     if not isinstance(raw, yamlsafe.LDict):
         p.add(line, "'rates' must be a mapping")
         return None
@@ -478,9 +481,9 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
     # (never over the built-in defaults unless nothing is stored yet).
     card: dict[str, Any] = {}
     for key in raw:
-        if key not in ("kinds", "work", "bands", "split", "invoice", "vat"):
+        if key not in RATES_SECTIONS:
             p.add(raw.lines[key], f"unknown rates section '{key}'"
-                  f"{_did_you_mean(key, ('kinds', 'work', 'bands', 'split', 'invoice', 'vat'))}")
+                  f"{_did_you_mean(key, RATES_SECTIONS)}")
     kinds = raw.get("kinds")
     if isinstance(kinds, yamlsafe.LDict):
         for kind in kinds:
@@ -568,7 +571,7 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
     if isinstance(inv, yamlsafe.LDict):
         settings = card.setdefault("invoice", {})
         allowed = ("alliance_name", "address", "email", "payment_terms_days", "number_prefix",
-                   "credit_prefix", "vat_percent", "numbering")
+                   "credit_prefix", "vat_percent", "numbering", *SUPPLIER_FIELDS)
         for key in inv:
             if key not in allowed:
                 p.add(inv.lines[key], f"unknown invoice field '{key}'"
@@ -605,12 +608,170 @@ def _validate_rates(raw: Any, line: int, p: _Problems) -> dict[str, Any] | None:
                       f"{', '.join(NUMBERING)}, not {scheme!r}")
             else:
                 settings["numbering"] = scheme
+        _validate_supplier(inv, settings, p, base=base or Path("."), directory=directory)
+    payers = raw.get("payers")
+    if isinstance(payers, yamlsafe.LDict):
+        card["payers"] = _validate_payers(payers, p)
+    elif payers is not None:
+        p.add(raw.lines["payers"], "'payers' must map payer names (funders, trusts, DfE) to "
+              "their address")
     vat = raw.get("vat")
     if isinstance(vat, yamlsafe.LDict):
         card["vat"] = _validate_vat(vat, p)
     elif vat is not None:
         p.add(raw.lines["vat"], "'vat' must map 'default' and 'work' to exempt, standard or zero")
     return card  # checked as a whole (card_problems) once laid over the stored card
+
+
+RATES_SECTIONS = ("kinds", "work", "bands", "split", "invoice", "vat", "payers")
+SUPPLIER_FIELDS = ("legal_name", "phone", "company_number", "charity_number", "vat_number",
+                   "bank", "remittance_email", "logo")
+LOGO_MAX_BYTES = 1024 * 1024
+
+
+def _address(rec: Any, key: str, p: _Problems) -> list[str] | None:
+    addr = rec[key]
+    if not isinstance(addr, yamlsafe.LList) or not all(isinstance(a, str) for a in addr):
+        p.add(rec.lines[key], f"'{key}' must be a list of lines")
+        return None
+    for i, a in enumerate(addr):
+        if text_problem(a) or len(a) > 200:
+            p.add(addr.lines[i], f"'{key}' line {i + 1} {text_problem(a) or 'is too long'}")
+            return None
+    return [a.strip() for a in addr if a.strip()]
+
+
+def _email(rec: Any, key: str, p: _Problems) -> str | None:
+    value = _text(rec, key, p, required=False)
+    if value and not re.fullmatch(EMAIL_RE, value):
+        p.add(rec.lines[key], f"'{key}' is not an e-mail address: {value!r}")
+        return None
+    return value or None
+
+
+def _validate_supplier(inv: Any, settings: dict[str, Any], p: _Problems, *, base: Path,
+                       directory: Directory | None) -> None:
+    """The alliance's details a school's finance office needs (issue 12): legal name, phone,
+    registration numbers, VAT number (UK format, check digits), bank details (sort code
+    NN-NN-NN, 8-digit account number), remittance e-mail and an optional PNG/JPEG logo (a
+    path relative to the seed file).  An empty value clears a field."""
+    from s2s_cli.services import rates
+
+    for key in ("legal_name", "phone"):
+        if key in inv:
+            settings[key] = _text(inv, key, p, required=False,
+                                  max_len=40 if key == "phone" else 200) or None
+    if "remittance_email" in inv:
+        settings["remittance_email"] = _email(inv, "remittance_email", p)
+    checks = (("company_number", rates.normal_company_number,
+               "a Companies House number (8 digits, or 2 letters and 6 digits)"),
+              ("charity_number", rates.normal_charity_number,
+               "a charity number (6 or 7 digits, SC or NIC and 6 digits)"),
+              ("vat_number", rates.normal_vat_number,
+               "a UK VAT registration number (GB and 9 digits whose check digits work, "
+               "e.g. GB 980 7806 84)"))
+    for key, normal, what in checks:
+        if key in inv:
+            text = _text(inv, key, p, required=False, max_len=40)
+            if not text:
+                settings[key] = None
+            elif normal(text) is None:
+                p.add(inv.lines[key], f"'{key}' is not {what}: {text!r}")
+            else:
+                settings[key] = normal(text)
+    if "bank" in inv:
+        bank = inv["bank"]
+        if bank is None or bank == "":
+            settings["bank"] = None
+        elif not isinstance(bank, yamlsafe.LDict):
+            p.add(inv.lines["bank"], "'bank' must map account_name, sort_code and "
+                  "account_number")
+        else:
+            fields = ("account_name", "sort_code", "account_number")
+            for key in bank:
+                if key not in fields:
+                    p.add(bank.lines[key], f"unknown bank field '{key}'"
+                          f"{_did_you_mean(key, fields)}")
+            name = _text(bank, "account_name", p, max_len=100)
+            code = _text(bank, "sort_code", p, max_len=20)
+            number = _text(bank, "account_number", p, max_len=20)
+            if code is not None and rates.normal_sort_code(code) is None:
+                p.add(bank.lines["sort_code"], f"'sort_code' must be six digits as NN-NN-NN, "
+                      f"not {code!r}")
+            if number is not None and rates.normal_account_number(number) is None:
+                p.add(bank.lines["account_number"], f"'account_number' must be 8 digits, not "
+                      f"{number!r}")
+            if name and code and number and rates.normal_sort_code(code) and \
+                    rates.normal_account_number(number):
+                settings["bank"] = {"account_name": name,
+                                    "sort_code": rates.normal_sort_code(code),
+                                    "account_number": rates.normal_account_number(number)}
+    if "logo" in inv:
+        path_text = _text(inv, "logo", p, required=False, max_len=1000)
+        if not path_text:
+            settings["logo"] = None
+            return
+        path = Path(path_text).expanduser()
+        if not path.is_absolute():
+            path = base / path
+        try:
+            if not path.is_file():
+                raise OSError("not a file")
+            if path.stat().st_size > LOGO_MAX_BYTES:
+                p.add(inv.lines["logo"], f"'logo' {path_text} is larger than 1 MB")
+                return
+            data = path.read_bytes()
+        except OSError as exc:
+            p.add(inv.lines["logo"], f"'logo' cannot be read: {path_text} "
+                  f"({exc.strerror or exc})")
+            return
+        if rates.image_kind(data) is None:
+            p.add(inv.lines["logo"], f"'logo' {path_text} is not a PNG or JPEG image")
+            return
+        import io
+
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.verify()
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            p.add(inv.lines["logo"], f"'logo' {path_text} is not a readable PNG or JPEG image")
+            return
+        import hashlib
+
+        settings["logo"] = {"path": str(path.resolve()),
+                            "sha256": hashlib.sha256(data).hexdigest()}
+        if directory is not None:
+            directory.logo = data
+
+
+def _validate_payers(payers: Any, p: _Problems) -> dict[str, Any]:
+    """`payers: {DfE: {address: [...], attention: ..., email: ...}}`: the address book of
+    payers that are not schools (funders, trusts, DfE), by name as invoices name them."""
+    out: dict[str, Any] = {}
+    for name in payers:
+        entry = payers[name]
+        if text_problem(str(name)) or not str(name).strip():
+            why = text_problem(str(name)) or "is empty"
+            p.add(payers.lines[name], f"payer name {name!r} {why}")
+            continue
+        if not isinstance(entry, yamlsafe.LDict):
+            p.add(payers.lines[name], f"payer '{name}' must map address, attention and email")
+            continue
+        record: dict[str, Any] = {"address": [], "attention": None, "email": None}
+        for key in entry:
+            if key not in ("address", "attention", "email"):
+                p.add(entry.lines[key], f"unknown payer field '{key}'"
+                      f"{_did_you_mean(key, ('address', 'attention', 'email'))}")
+        if "address" in entry:
+            record["address"] = _address(entry, "address", p) or []
+        if "attention" in entry:
+            record["attention"] = _text(entry, "attention", p, required=False) or None
+        if "email" in entry:
+            record["email"] = _email(entry, "email", p)
+        out[str(name).strip()] = record
+    return out
 
 
 def _validate_vat(vat: Any, p: _Problems) -> dict[str, Any]:
@@ -648,7 +809,7 @@ def merge_card(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     replaces that section (so a file can drop a kind of work's own rate or a band).  What the
     file does not mention stays as stored."""
     card = json.loads(json.dumps(base))
-    for section in ("kinds", "invoice"):
+    for section in ("kinds", "invoice", "payers"):
         if section in patch:
             card.setdefault(section, {}).update(patch[section])
     for section in ("work", "bands", "split", "vat"):
@@ -690,6 +851,21 @@ def _flat_card(card: dict[str, Any]) -> dict[str, str]:
     out["address"] = " / ".join(inv.get("address") or []) or "none"
     out["payment terms"] = f"{int(inv.get('payment_terms_days') or 0)} days"
     out["VAT"] = pct(inv.get("vat_percent_bp"))
+    for key in ("legal_name", "phone", "company_number", "charity_number", "vat_number",
+                "remittance_email"):
+        if inv.get(key):
+            out[key.replace("_", " ")] = str(inv[key])
+    bank = inv.get("bank") or {}
+    if bank:
+        out["bank details"] = (f"{bank['account_name']} {bank['sort_code']} "
+                               f"{bank['account_number']}")
+    if inv.get("logo"):
+        out["logo"] = f"{inv['logo']['path']} ({inv['logo']['sha256'][:12]})"
+    for name, rec in sorted((card.get("payers") or {}).items()):
+        out[f"payer {name}"] = " / ".join([*(rec.get("address") or []),
+                                           *([f"FAO {rec['attention']}"]
+                                             if rec.get("attention") else []),
+                                           *([rec["email"]] if rec.get("email") else [])])
     return out
 
 
@@ -908,6 +1084,13 @@ def load(session: Session, directory: Directory, *, deactivate_missing: bool = F
             result.rate_changes.insert(0, "no rate card was stored: the file's rates are laid "
                                           "over the built-in card")
         _put_setting(conn, session, "rate_card", card)
+        if directory.logo is not None:  # the image, by content: documents name its hash
+            import base64
+            import hashlib
+
+            sha = hashlib.sha256(directory.logo).hexdigest()
+            _put_setting(conn, session, f"logo/{sha}", {
+                "base64": base64.b64encode(directory.logo).decode("ascii")})
     if directory.reviews is not None:
         _put_setting(conn, session, "review_policy", directory.reviews)
     return result
@@ -997,11 +1180,20 @@ def _dump_card(card: dict[str, Any]) -> dict[str, Any]:
             invoice["vat_percent"] = _percent(value or 0)
         elif key == "address":
             invoice["address"] = list(value or [])
+        elif key == "logo":
+            if value:
+                invoice["logo"] = value["path"]
+        elif key == "bank":
+            if value:
+                invoice["bank"] = dict(value)
         elif value is None and key in ("alliance_name", "email"):
             invoice[key] = ""
         elif value is not None:
             invoice[key] = value
     out["invoice"] = invoice
+    if card.get("payers"):
+        out["payers"] = {name: {k: v for k, v in rec.items() if v}
+                         for name, rec in sorted(card["payers"].items())}
     return out
 
 

@@ -13,11 +13,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
+import typer.testing
 from typer.testing import CliRunner
 
 from s2s_cli.cli import app
 
 PG_URL = os.environ.get("S2S_TEST_PG_URL")
+# Under pytest-xdist each worker has its own PostgreSQL databases (names carry the worker id).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+_COMMANDS: dict[tuple[int, str | None], Any] = {}
+
+
+def _command_once(typer_app: Any) -> Any:
+    """typer's CliRunner rebuilds the whole click command tree (every command's signature and
+    type hints) on each invoke - about 0.12 s, most of the suite's time.  The tree depends only
+    on the code, so build it once per app and hand the same command to every invoke (the
+    `s2s` process builds it once too).  typer reads one variable while building (shell
+    detection for --show-completion), so it is part of the key."""
+    key = (id(typer_app), os.environ.get("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"))
+    command = _COMMANDS.get(key)
+    if command is None:
+        command = _COMMANDS[key] = typer.main.get_command(typer_app)
+    return command
+
+
+typer.testing._get_command = _command_once
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +92,8 @@ def _pg_admin(sql: str) -> None:
 def _pg_name(suffix: str) -> str:
     from sqlalchemy.engine import make_url
 
-    return f"{make_url(PG_URL).database}_{suffix}"
+    base = make_url(PG_URL).database
+    return f"{base}_{WORKER}_{suffix}" if WORKER else f"{base}_{suffix}"
 
 
 def _pg_url(name: str) -> str:

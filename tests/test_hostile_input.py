@@ -91,6 +91,19 @@ FILES: dict[str, bytes] = {
     "c1_name.yaml": LEADER.format(name='"A\\x85B"', urn=131542).encode(),
     "bidi_address.yaml": f"rates:\n  invoice:\n    address: ['{ISOLATE}']\n".encode(),
     "blank_alliance.yaml": b"rates:\n  invoice:\n    alliance_name: ''\n",
+    # the card's supplier details (issue 12): each refused with its FILE:LINE
+    "bad_sort_code.yaml": b"rates:\n  invoice:\n    bank: {account_name: A, sort_code: 12-34-5, "
+                          b"account_number: '12345678'}\n",
+    "bad_account_number.yaml": b"rates:\n  invoice:\n    bank: {account_name: A, sort_code: "
+                               b"12-34-56, account_number: '1234567'}\n",
+    "partial_bank.yaml": b"rates:\n  invoice:\n    bank: {sort_code: 12-34-56}\n",
+    "bad_vat_number.yaml": b"rates:\n  invoice:\n    vat_number: GB 123 4567 89\n",
+    "short_vat_number.yaml": b"rates:\n  invoice:\n    vat_number: GB12345\n",
+    "bad_company_number.yaml": b"rates:\n  invoice:\n    company_number: ABC\n",
+    "bad_remittance_email.yaml": b"rates:\n  invoice:\n    remittance_email: finance\n",
+    "missing_logo.yaml": b"rates:\n  invoice:\n    logo: no-such-logo.png\n",
+    "not_an_image_logo.yaml": b"rates:\n  invoice:\n    logo: not_utf8.yaml\n",
+    "bad_payers.yaml": b"rates:\n  payers:\n    DfE: {address: 'one line', fax: 1}\n",
     "binary.csv": bytes(range(256)) * 8,
     "no_columns.csv": b"a,b,c\n1,2,3\n",
     "empty.csv": b"",

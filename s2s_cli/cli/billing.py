@@ -9,13 +9,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from s2s_cli.cli.common import FormatOpt, complete_school, state
 from s2s_cli.errors import InvalidInput
-from s2s_cli.output import Column, Format
+from s2s_cli.output import (  # the invoice contract lives with its writers in output
+    CSV_COLUMNS,
+    INVOICE_KEYS,
+    JSON_LINE_KEYS,
+    LINE_COLUMNS,
+    PAYMENT_COLUMNS,
+    Column,
+    Format,
+)
+
+__all__ = ["CSV_COLUMNS", "INVOICE_KEYS", "JSON_LINE_KEYS", "LINE_COLUMNS", "PAYMENT_COLUMNS"]
 
 if TYPE_CHECKING:
     from s2s_cli.cli.common import State
@@ -48,35 +58,6 @@ FromOpt = Annotated[str | None, typer.Option("--from", metavar="DATE",
 ToOpt = Annotated[str | None, typer.Option("--to", metavar="DATE",
                                            help="Last day of the period.")]
 
-# The JSON contract (see README): an invoice and its lines.
-INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", "period_to",
-                "issued", "due", "subtotal_pence", "vat_pence", "total_pence", "vat_percent_bp",
-                "payment_terms_days", "credits", "voided_by", "reason", "earlier_days",
-                "vat_rates", "days", "paid_pence", "balance_pence", "payments")
-LINE_COLUMNS = [
-    Column("deployment_id", "deployment", "int", table=False),
-    Column("leader_id", "leader id", table=False),
-    Column("leader", "leader"),
-    Column("school_urn", "URN", "int", table=False),
-    Column("school", "supported school"),
-    Column("date_from", "from", "date"),
-    Column("date_to", "to", "date"),
-    Column("days", "days", "days"),
-    Column("full_days", "full", "int"),
-    Column("half_days", "half", "int"),
-    Column("rate_pence", "day rate", "money"),
-    Column("half_day_rate_pence", "half-day rate", "money"),
-    Column("kind", "kind"),
-    Column("amount_pence", "amount", "money"),
-    Column("supply_pence", "supply", "money", table=False),
-]
-CSV_COLUMNS = [
-    Column("number"), Column("status"), Column("payer"),
-    Column("payer_school_urn", kind="int"), Column("issued", kind="date"),
-    Column("due", kind="date"), Column("period_from", kind="date"),
-    Column("period_to", kind="date"), *LINE_COLUMNS,
-    Column("invoice_total_pence", kind="money"),
-]
 LIST_COLUMNS = [
     Column("number"), Column("status"), Column("payer"),
     Column("payer_school_urn", "URN", "int", table=False),
@@ -88,14 +69,6 @@ LIST_COLUMNS = [
     Column("paid_pence", "paid", "money"), Column("balance_pence", "balance", "money"),
     Column("credits", "credits"), Column("voided_by", "voided by"),
 ]
-PAYMENT_COLUMNS = [
-    Column("id", "payment", "int"), Column("invoice", table=False), Column("date", kind="date"),
-    Column("amount_pence", "amount", "money"), Column("method"), Column("ref", "reference"),
-    Column("reverses", "reverses", "int"), Column("reversed_by", "reversed by", "int"),
-    Column("reason"),
-]
-
-
 # --------------------------------------------------------------------------- option helpers
 
 @contextmanager
@@ -163,16 +136,19 @@ def _check_out(fmt: DocFormat, out: Path | None) -> DocFormat:
 
 def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: State,
           empty: str) -> None:
-    """Invoices (drafts, issued, credit notes) as a table, plain text, CSV, JSON or PDF."""
-    from s2s_cli.output import atomic_output
+    """Invoices (drafts, issued, credit notes) as a table, plain text, CSV, JSON or PDF, all
+    rendered by the output layer."""
+    from s2s_cli.output import atomic_output, documents_pdf, write_documents
 
     if fmt is DocFormat.pdf:
-        from s2s_cli.services import pdf
+        from s2s_cli.services import invoicing
 
         if not docs:
             st.note(f"{empty}; no PDF written")
             return
-        data = pdf.render(docs)
+        with st.reader() as reader:
+            logos = invoicing.logos(reader, docs)
+        data = documents_pdf(docs, logos=logos)
         assert out is not None
         with atomic_output(out, binary=True) as handle:
             handle.write(data)
@@ -180,187 +156,12 @@ def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: S
             st.note(f"wrote {out} ({len(docs)} invoice(s))")
         return
     if out is None:
-        _write_docs(docs, fmt, sys.stdout, empty=empty)
+        write_documents(docs, fmt.value, sys.stdout, empty=empty)
         return
     with atomic_output(out) as handle:
-        _write_docs(docs, fmt, handle, empty=empty)
+        write_documents(docs, fmt.value, handle, empty=empty)
     if str(out) != "-":
         st.note(f"wrote {out}")
-
-
-def _write_docs(docs: list[dict[str, Any]], fmt: DocFormat, out: IO[str], *,
-                empty: str) -> None:
-    from s2s_cli.output import resolve_format
-
-    resolved = resolve_format(Format(fmt.value), out)
-    if resolved is Format.json:
-        _write_json(docs, out)
-    elif resolved in (Format.csv, Format.plain):
-        _write_rows(docs, out, csv_format=resolved is Format.csv)
-    else:
-        _doc_tables(docs, out, empty=empty)
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-LINE_KEYS = tuple(c.key for c in LINE_COLUMNS)
-# JSON lines carry two more keys than CSV rows: the line's VAT rate and how many of its days
-# are dated before the period (billed late).
-JSON_LINE_KEYS = (*LINE_KEYS, "vat_percent_bp", "earlier_days")
-
-
-def _write_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
-    """A list of invoices (INVOICE_KEYS), each with its `lines` (LINE_COLUMNS): one invoice
-    per line of text, compact, so that a national month prints fast."""
-    import json
-
-    from s2s_cli.parsing import days_str
-
-    iso: dict[Any, Any] = {}  # a month has a few dozen distinct dates
-    days: dict[int, str] = {}
-
-    def date(value: Any) -> Any:
-        found = iso.get(value)
-        if found is None:
-            found = iso[value] = _iso(value)
-        return found
-
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    chunks = ["["]
-    for n, doc in enumerate(docs):
-        item = {k: doc.get(k) for k in INVOICE_KEYS}
-        for k in ("period_from", "period_to", "issued", "due"):
-            item[k] = date(item[k])
-        # the services build lines with LINE_KEYS in order: copy, then make dates and days text
-        item["lines"] = [{k: ln.get(k) for k in JSON_LINE_KEYS} | {
-            "date_from": date(ln["date_from"]), "date_to": date(ln["date_to"]),
-            "days": days.get(ln["days"]) or days.setdefault(ln["days"], days_str(ln["days"]))}
-            for ln in doc["lines"]]
-        if item["payments"] is not None:  # invoices show: the payments against it
-            item["payments"] = [p | {"date": date(p["date"])} for p in item["payments"]]
-        if item["days"] is not None:  # the schedule of dated days: halves as day text
-            item["days"] = [d | {"days": days_str(d["halves"])} for d in item["days"]]
-        chunks.append(("\n  " if n == 0 else ",\n  ") + dumps(item))
-        if len(chunks) > 4096:
-            out.write("".join(chunks))
-            chunks.clear()
-    chunks.append("\n]\n" if docs else "]\n")
-    out.write("".join(chunks))
-
-
-def _write_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -> None:
-    """One row per invoice line, the invoice's columns repeated (CSV_COLUMNS).
-
-    CSV as `output.write_csv` writes it (RFC 4180 minimal quoting, CRLF, text that a
-    spreadsheet could run as a formula prefixed with a quote); plain text is tab-separated
-    with tabs and line breaks in text turned into spaces.  Formatted by hand: a national
-    month has tens of thousands of lines."""
-    from operator import itemgetter
-
-    from s2s_cli.output import FORMULA_PREFIXES, neutralise
-    from s2s_cli.parsing import days_str
-
-    if csv_format:
-        sep, end = ",", "\r\n"
-        breaks = (",", '"', "\n", "\r")  # a cell holding one of these is quoted
-        starts = FORMULA_PREFIXES  # a cell starting with one of these is neutralised
-
-        def fix(raw: str) -> str:
-            done = neutralise(raw)
-            if '"' in done or "," in done or "\n" in done or "\r" in done:
-                done = '"' + done.replace('"', '""') + '"'
-            return done
-    else:
-        sep, end = "\t", "\n"
-        breaks, starts = ("\t", "\n", "\r"), ()
-
-        def fix(raw: str) -> str:
-            return raw.replace("\t", " ").replace("\n", " ").replace("\r", " ")
-
-    def risky(raw: str) -> bool:
-        """Whether text (several cells joined by NUL) needs `fix`: substring tests, C speed."""
-        return (any(b in raw for b in breaks) or raw.startswith(starts)
-                or any("\0" + p in raw for p in starts))
-
-    def text(value: Any) -> str:
-        if value is None:
-            return ""
-        raw = str(value)
-        return fix(raw) if risky(raw) else raw
-
-    # Usually no leader or school text needs fixing: find out in one pass over all the lines
-    # and skip the check line by line.
-    lines = [ln for doc in docs for ln in doc["lines"]]
-    check = any(risky("\0".join(map(itemgetter(key), lines)))
-                for key in ("leader_id", "leader", "school"))
-    iso: dict[Any, str] = {}  # a month has a few dozen distinct dates
-    days: dict[int, str] = {}
-    chunks = [sep.join(c.key for c in CSV_COLUMNS) + end]
-    check_payers = risky("\0".join(map(itemgetter("payer"), docs)))
-    cells = itemgetter(*LINE_KEYS)  # the line's values in CSV_COLUMNS order
-
-    def date(value: Any) -> str:
-        found = iso.get(value)
-        if found is None:
-            found = iso[value] = "" if value is None else _iso(value)
-        return found
-
-    for doc in docs:
-        number, payer, urn = doc["number"], doc["payer"], doc["payer_school_urn"]
-        head = (f"{'' if number is None else text(number)}{sep}{doc['status']}{sep}"
-                f"{text(payer) if check_payers else payer}{sep}{'' if urn is None else urn}"
-                f"{sep}{date(doc['issued'])}{sep}{date(doc['due'])}{sep}"
-                f"{date(doc['period_from'])}{sep}{date(doc['period_to'])}{sep}")
-        tail = f"{sep}{doc['total_pence']}{end}"
-        for ln in doc["lines"]:
-            (dep_id, lid, name, urn, school, d1, d2, n, full, half, rate, half_rate, kind,
-             amount, supply) = cells(ln)
-            if check:
-                lid, name, school = text(lid), text(name), text(school)
-            chunks.append(
-                f"{head}{dep_id}{sep}{lid}{sep}{name}{sep}{urn}{sep}{school}{sep}"
-                f"{iso.get(d1) or iso.setdefault(d1, str(d1))}{sep}"
-                f"{iso.get(d2) or iso.setdefault(d2, str(d2))}{sep}"
-                f"{days.get(n) or days.setdefault(n, days_str(n))}{sep}{full}{sep}{half}{sep}"
-                f"{rate}{sep}{half_rate}{sep}{kind}{sep}{amount}{sep}{supply}{tail}")
-        if len(chunks) > 4096:
-            out.write("".join(chunks))
-            chunks.clear()
-    out.write("".join(chunks))
-
-
-def _doc_tables(docs: list[dict[str, Any]], out: IO[str], *, empty: str) -> None:
-    from rich.text import Text
-
-    from s2s_cli.output import console, rich_table
-    from s2s_cli.parsing import format_pence
-
-    con = console(out)
-    if not docs:
-        con.print(Text(empty))
-        return
-    for doc in docs:
-        head = (f"{doc['number']} ({doc['status']})" if doc["number"] else "Draft invoice")
-        title = f"{head} - {doc['payer']} - {doc['period_from']} to {doc['period_to']}"
-        if doc.get("issued"):
-            title += f" - issued {doc['issued']}, due {doc['due']}"
-        if doc.get("credits"):
-            title += f" - credits {doc['credits']}"
-        if doc.get("voided_by"):
-            title += f" - voided by {doc['voided_by']}"
-        totals = {"days": sum(ln["days"] for ln in doc["lines"]),
-                  "amount_pence": doc["subtotal_pence"], "leader": "subtotal"}
-        con.print(rich_table(doc["lines"], LINE_COLUMNS, title=title, totals=totals))
-        con.print(Text(f"Subtotal {format_pence(doc['subtotal_pence'])}   VAT "
-                       f"{format_pence(doc['vat_pence'])}   Total "
-                       f"{format_pence(doc['total_pence'])}\n"))
-        if doc.get("payments") is not None:
-            if doc["payments"]:
-                con.print(rich_table(doc["payments"], PAYMENT_COLUMNS, title="Payments"))
-            con.print(Text(f"Paid {format_pence(doc['paid_pence'])}   Balance "
-                           f"{format_pence(doc['balance_pence'])} ({doc['status']})\n"))
 
 
 # --------------------------------------------------------------------------- commands
@@ -406,7 +207,8 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
             "rates": [{c.key: _json_value(c, r.get(c.key)) for c in cols} for r in rows],
             "split": {"admin_percent_bp": split.get("admin_percent_bp"),
                       "admin_fixed_pence": split.get("admin_fixed_pence")},
-            "invoice": settings}, ensure_ascii=False, indent=2) + "\n")
+            "invoice": settings, "vat": card.get("vat") or {"default": "exempt", "work": {}},
+            "payers": card.get("payers") or {}}, ensure_ascii=False, indent=2) + "\n")
         return
     render(rows, cols, resolved, title="Rate card")
     if resolved is Format.table:
@@ -416,12 +218,24 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
         fixed = split.get("admin_fixed_pence")
         bp = int(split.get("admin_percent_bp") or 0)
         vat = int(settings.get("vat_percent_bp") or 0)
+        bank = settings.get("bank") or {}
         record = {
             "split": (f"admin {format_pence(fixed)} a day (half on a half day)"
                       if fixed is not None else f"admin {bp // 100}.{bp % 100:02d}% of each "
                       "charge; the rest is supply cover for the home school"),
             "alliance": settings.get("alliance_name"),
+            "legal name": settings.get("legal_name") or settings.get("alliance_name"),
             "address": ", ".join(settings.get("address") or []),
+            "phone": settings.get("phone") or "",
+            "e-mail": settings.get("email") or "",
+            "company number": settings.get("company_number") or "",
+            "charity number": settings.get("charity_number") or "",
+            "VAT number": settings.get("vat_number") or "not VAT registered",
+            "bank": (f"{bank['account_name']}, sort code {bank['sort_code']}, account "
+                     f"{bank['account_number']}" if bank else "not set: invoices show no "
+                     "bank details"),
+            "remittance e-mail": settings.get("remittance_email") or "",
+            "logo": (settings.get("logo") or {}).get("path") or "none",
             "terms": f"{settings.get('payment_terms_days')} days",
             "numbers": f"{settings.get('number_prefix')}-YYYY-NNNN, credit notes "
                        f"{settings.get('credit_prefix')}-YYYY-NNNN",

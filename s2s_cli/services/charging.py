@@ -108,6 +108,7 @@ class Dep:
     vat_percent_bp: int = 0
     payment_terms_days: int = 28
     work: str = "other"
+    service: str = ""  # the service in words ('SLE coaching — phonics'), for invoice lines
 
     @property
     def is_nlg(self) -> bool:

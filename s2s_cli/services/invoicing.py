@@ -60,11 +60,13 @@ DEP_COLS = ("dep.id, dep.leader_id, dep.leader_kind, dep.school_urn, s.name, dep
             "dep.funding, dep.funder, dep.dfe_extra_days, dep.rate_pence, "
             "dep.half_day_rate_pence, dep.supply_pence, dep.half_day_supply_pence, l.name, "
             "dep.payer_school_urn, ps.name, dep.vat_percent_bp, dep.payment_terms_days, "
-            "dep.work")
+            "dep.work, r.need, (SELECT MIN(rs.specialism_slug) FROM request_specialism rs "
+            "WHERE rs.request_id = dep.request_id)")
 DEP_JOIN = ("JOIN leader l ON l.id = dep.leader_id "
             "JOIN school s ON s.urn = dep.school_urn "
+            "JOIN support_request r ON r.id = dep.request_id "
             "LEFT JOIN school ps ON ps.urn = dep.payer_school_urn")
-N_DEP_COLS = 19
+N_DEP_COLS = 21
 
 # Days on a live invoice: the invoice_day rows of the invoice the day is currently on.
 LIVE_DAY = "JOIN invoice_day x ON x.day_log_id = d.id AND x.invoice_id = d.invoice_id"
@@ -121,7 +123,28 @@ def _dep(row: Sequence[Any]) -> Dep:
                half_day_supply_pence=int(row[12]), leader_name=row[13] or "",
                payer_school_urn=None if row[14] is None else int(row[14]),
                payer_name=row[15], vat_percent_bp=int(row[16] or 0),
-               payment_terms_days=int(row[17] or 0), work=row[18] or "other")
+               payment_terms_days=int(row[17] or 0), work=row[18] or "other",
+               service=service_text(row[2], row[18], row[19], row[20]))
+
+
+def service_text(leader_kind: str, work: str | None, need: str | None,
+                 specialism: str | None) -> str:
+    """A line's service in words, without the leader's name (added when shown: names stay
+    erasable): 'SLE coaching — phonics', 'NLG governance review — leadership and
+    governance'."""
+    what = (work or "other").replace("-", " ")
+    what = "support" if what == "other" else what
+    topic = (specialism or need or "").replace("-", " ")
+    return f"{leader_kind} {what} — {topic}" if topic else f"{leader_kind} {what}"
+
+
+def kind_words(kind: str, payer: str) -> str:
+    """A line's kind in words: 'charged', 'free (NLG allowance)', 'funded by DfE'."""
+    if kind == "free":
+        return "free (NLG allowance)"
+    if kind == "funded":
+        return f"funded by {payer}"
+    return "charged"
 
 
 def month_expr(reader: Reader, column: str) -> str:
@@ -276,11 +299,64 @@ def check_period(start: dt.date, end: dt.date) -> None:
 # --------------------------------------------------------------------------- documents
 
 def _settings_doc(settings: dict[str, Any]) -> dict[str, Any]:
+    """The supplier's details a document carries (frozen at issue): the alliance's names,
+    address, contact details, registration and VAT numbers, bank details, remittance e-mail
+    and its logo (by content hash: the image is setting `logo/<sha256>`)."""
+    bank = settings.get("bank")
     return {"alliance_name": settings.get("alliance_name"),
             "address": list(settings.get("address") or []),
             "email": settings.get("email"),
             "payment_terms_days": int(settings.get("payment_terms_days") or 0),
-            "vat_percent_bp": int(settings.get("vat_percent_bp") or 0)}
+            "vat_percent_bp": int(settings.get("vat_percent_bp") or 0),
+            "legal_name": settings.get("legal_name") or settings.get("alliance_name"),
+            "phone": settings.get("phone"),
+            "company_number": settings.get("company_number"),
+            "charity_number": settings.get("charity_number"),
+            "vat_number": settings.get("vat_number"),
+            "bank": dict(bank) if bank else None,
+            "remittance_email": settings.get("remittance_email"),
+            "logo_sha256": (settings.get("logo") or {}).get("sha256")}
+
+
+def logos(reader: Reader, docs: Sequence[dict[str, Any]]) -> dict[str, bytes]:
+    """The logo images the documents name (by SHA-256; stored as setting logo/<sha256> when
+    the card was loaded, so an issued document keeps the logo it was issued with)."""
+    import base64
+    import json as _json
+
+    out: dict[str, bytes] = {}
+    for sha in sorted({d["logo_sha256"] for d in docs if d.get("logo_sha256")}):
+        text = reader.scalar("SELECT value FROM setting WHERE key = :k", {"k": f"logo/{sha}"})
+        if text:
+            out[sha] = base64.b64decode(_json.loads(text)["base64"])
+    return out
+
+
+def payer_details(reader: Reader, docs: Sequence[dict[str, Any]],
+                  card: dict[str, Any]) -> None:
+    """Fill each document's payer address, "For the attention of" and e-mail: a school's from
+    the school table (GIAS or `school edit`: its finance contact), any other payer's (funder,
+    trust, DfE) from the card's `payers` address book, by name (any case)."""
+    urns = sorted({d["payer_school_urn"] for d in docs if d.get("payer_school_urn")})
+    schools: dict[int, tuple[list[str], str | None, str | None]] = {}
+    for chunk in _chunks(urns):
+        marks, params = _in("u", chunk)
+        for row in reader.iter("SELECT urn, street, locality, address3, town, county, "
+                               "postcode, finance_contact, finance_email FROM school "
+                               f"WHERE urn IN ({marks})", params):
+            lines = [str(v).strip() for v in row[1:7] if v and str(v).strip()]
+            schools[int(row[0])] = (lines, row[7] or None, row[8] or None)
+    book = {str(name).lower(): rec for name, rec in (card.get("payers") or {}).items()}
+    for doc in docs:
+        urn = doc.get("payer_school_urn")
+        if urn:
+            address, attention, email = schools.get(int(urn), ([], None, None))
+        else:
+            rec = book.get(str(doc.get("payer") or "").lower()) or {}
+            address = list(rec.get("address") or [])
+            attention, email = rec.get("attention"), rec.get("email")
+        doc.update({"payer_address": address, "payer_attention": attention,
+                    "payer_email": email})
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(charging.KINDS)}
@@ -296,12 +372,16 @@ def _line_doc(ln: charging.Line) -> dict[str, Any]:
             "half_days": ln.half_days, "rate_pence": dep.rate_pence,
             "half_day_rate_pence": dep.half_day_rate_pence, "kind": ln.kind,
             "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence,
-            "vat_percent_bp": dep.vat_percent_bp, "earlier_days": ln.earlier}
+            "vat_percent_bp": dep.vat_percent_bp, "earlier_days": ln.earlier,
+            "service": dep.service, "description": f"{dep.service}, {dep.leader_name}",
+            "kind_text": kind_words(ln.kind, ln.payer.name)}
 
 
 def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
-         settings: dict[str, Any], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """An invoice document from its lines (the shape issued documents are stored in)."""
+         settings: dict[str, Any], start: dt.date, end: dt.date,
+         supplier: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An invoice document from its lines (the shape issued documents are stored in);
+    `supplier` is `_settings_doc(settings)` when the caller worked it out once for many."""
     subtotal = 0
     earlier = 0
     nets: dict[int, int] = {}
@@ -316,11 +396,14 @@ def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
         "number": None, "status": "draft", "payer": payer[0], "payer_school_urn": payer[1],
         "period_from": start, "period_to": end, "issued": None, "due": None,
         "subtotal_pence": subtotal, "vat_pence": vat, "total_pence": subtotal + vat,
-        "credits": None, "voided_by": None, "reason": None, **_settings_doc(settings),
+        "credits": None, "voided_by": None, "reason": None,
+        **(supplier if supplier is not None else _settings_doc(settings)),
         "payment_terms_days": terms,
         "vat_percent_bp": max((bp for bp, _, _ in rates), default=0),
         "vat_rates": [{"vat_percent_bp": bp, "net_pence": net, "vat_pence": v}
                       for bp, net, v in rates],
+        # any VAT charged: a VAT invoice (VAT number, tax point, VAT rate and net per line)
+        "vat_invoice": any(bp > 0 for bp, _, _ in rates), "tax_point": None,
         "earlier_days": earlier, "days": None, "lines": lines}
 
 
@@ -345,21 +428,29 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     deployments go through `_special` day by day.  The tests compare drafts with what is
     then issued, line for line."""
     check_period(start, end)
-    settings = load_card(reader)["invoice"]
+    card = load_card(reader)
+    settings = card["invoice"]
     groups: dict[tuple[str, int | None, int], list[dict[str, Any]]] = {}
     special: dict[int, Dep] = {}
     dates: dict[Any, dt.date] = {}  # a few hundred distinct dates
+    services: dict[tuple[Any, ...], str] = {}
     kind_of, amounts, payer_of = (charging.base_kind_of, charging.counted_amounts,
                                   charging.payer_of)  # ~100,000 rows: bind once
     for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
         (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
          rate, half_rate, supply, half_supply, leader_name, payer_urn, payer_name, vat_bp,
-         terms, _work, full, half, first, last, earlier) = row
+         terms, work, need, specialism, full, half, first, last, earlier) = row
         if leader_kind == "NLG":
             special[int(dep_id)] = _dep(row)
             continue
         kind = kind_of(funding, leader_kind)
         amount, owed = amounts(kind, full, half, rate, half_rate, supply, half_supply)
+        if payer_urn is not None:
+            key = (*payer_of(funding, funder, payer_name, payer_urn, kind), terms)
+        else:
+            key = (*payer_of(funding, funder, school_name, urn, kind), terms)
+        words = (leader_kind, work, need, specialism)  # a few hundred distinct: worded once
+        service = services.get(words) or services.setdefault(words, service_text(*words))
         line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
                 "school_urn": urn, "school": school_name,
                 "date_from": dates.get(first) or dates.setdefault(first, _date(first)),
@@ -367,11 +458,9 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
                 "days": 2 * full + half, "full_days": full,
                 "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
                 "kind": kind, "amount_pence": amount, "supply_pence": owed,
-                "vat_percent_bp": vat_bp, "earlier_days": earlier}
-        if payer_urn is not None:
-            key = (*payer_of(funding, funder, payer_name, payer_urn, kind), terms)
-        else:
-            key = (*payer_of(funding, funder, school_name, urn, kind), terms)
+                "vat_percent_bp": vat_bp, "earlier_days": earlier, "service": service,
+                "description": f"{service}, {leader_name}",
+                "kind_text": "charged" if kind == "charged" else kind_words(kind, key[0])}
         group = groups.get(key)
         if group is None:
             groups[key] = [line]
@@ -384,6 +473,7 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
             groups.setdefault((ln.payer.name, ln.payer.school_urn,
                                ln.dep.payment_terms_days), []).append(_line_doc(ln))
     wanted = payer.strip().lower() if payer is not None else None
+    supplier = _settings_doc(settings)
     docs = []
     for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
         if (school is not None and key[1] != school) or (
@@ -392,7 +482,8 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
         lines = groups[key]
         if len(lines) > 1:
             lines.sort(key=_line_order)
-        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end))
+        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end, supplier))
+    payer_details(reader, docs, card)
     return docs
 
 
@@ -431,7 +522,7 @@ def freeze(doc: dict[str, Any]) -> str:
     for k in DOC_DATES:
         out[k] = None if out.get(k) is None else out[k].isoformat()
     out["lines"] = [{k: (v.isoformat() if k in LINE_DATES else v) for k, v in ln.items()
-                     if k != "leader"} for ln in doc["lines"]]
+                     if k not in ("leader", "description")} for ln in doc["lines"]]
     return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -444,9 +535,11 @@ def _thaw(r: Sequence[Any], names: dict[str, str]) -> dict[str, Any]:
         ln = dict(ln)
         for k in LINE_DATES:
             ln[k] = _date(ln[k])
-        lines.append({**{k: ln.get(k) for k in LINE_ORDER},
-                      "leader": names.get(ln["leader_id"], ""),
-                      **{k: v for k, v in ln.items() if k not in LINE_ORDER}})
+        name = names.get(ln["leader_id"], "")
+        extra = {k: v for k, v in ln.items() if k not in LINE_ORDER}
+        if extra.get("service"):  # the leader's name is joined now (kept erasable)
+            extra["description"] = f"{extra['service']}, {name}" if name else extra["service"]
+        lines.append({**{k: ln.get(k) for k in LINE_ORDER}, "leader": name, **extra})
     doc["lines"] = lines
     doc.update({"id": int(r[0]), "status": _status(r[1], r[13]), "voided_by": r[13]})
     return doc
@@ -636,6 +729,18 @@ def check_issue_date(session: Any, series: str, on: dt.date, *, last_day: dt.dat
                       f"({_date(latest)}): numbers must follow dates")
 
 
+def check_vat_number(settings: dict[str, Any], invoices: Sequence[DraftInvoice]) -> None:
+    """A VAT invoice (any VAT charged) needs the alliance's VAT registration number."""
+    if settings.get("vat_number"):
+        return
+    vat = [inv.payer.name for inv in invoices if any(r[0] > 0 for r in inv.vat_rates)]
+    if vat:
+        shown = ", ".join(vat[:3]) + (f" and {len(vat) - 3} more" if len(vat) > 3 else "")
+        raise Refused(f"VAT is charged on the invoice(s) to {shown}, so they are VAT invoices "
+                      "and need the alliance's VAT registration number: set rates: invoice: "
+                      "vat_number in the card (s2s seed load FILE); nothing was issued")
+
+
 def _day_rows(session: Any, day_ids: Sequence[int]) -> dict[int, tuple[Any, str]]:
     from sqlalchemy import select
 
@@ -658,7 +763,8 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
 
     check_period(start, end)
     reader = fastdb.session_reader(session)
-    settings = load_card(reader)["invoice"]
+    card = load_card(reader)
+    settings = card["invoice"]
     series, year, label = numbering_year(settings, "invoice", issued)
     counter = _lock_counter(session, series, year)  # first: serialises issuers
     invoices = _select(compute(reader, start, end, per_day=True).invoices(), school, payer)
@@ -666,16 +772,20 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
         raise NothingToIssue()
     last_day = max(ln.date_to for inv in invoices for ln in inv.lines if ln.date_to)
     check_issue_date(session, "invoice", issued, last_day=last_day, what="invoice")
+    check_vat_number(settings, invoices)
     prefix = settings.get("number_prefix") or "S2S"
     facts = _day_rows(session, [day.id for inv in invoices for ln in inv.lines
                                 for day, *_ in ln.days])
     ids: list[int] = []
-    for inv in invoices:
+    docs = [_invoice_doc(inv, settings, start, end) for inv in invoices]
+    payer_details(reader, docs, card)  # frozen with the document
+    for inv, doc in zip(invoices, docs, strict=True):
         counter.value += 1
-        doc = _invoice_doc(inv, settings, start, end)
         doc.update({"number": f"{prefix}-{label}-{counter.value:04d}", "status": "issued",
                     "issued": issued,
                     "due": issued + dt.timedelta(days=inv.payment_terms_days)})
+        if doc["vat_invoice"]:
+            doc["tax_point"] = issued.isoformat()  # the issue date (work done by then)
         doc["days"] = sorted(({
             "day_log_id": day.id, "date": day.date.isoformat(), "deployment_id": ln.dep.id,
             "leader_id": ln.dep.leader_id, "halves": halves, "kind": ln.kind,
@@ -766,6 +876,8 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
         doc["lines"] = [{**ln, "amount_pence": -ln["amount_pence"],
                          "supply_pence": -ln["supply_pence"]} for ln in doc["lines"]]
         doc["days"] = [{**d, "amount_pence": -d["amount_pence"]} for d in doc.get("days") or []]
+        if doc.get("vat_invoice"):
+            doc["tax_point"] = on.isoformat()
         document = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     credit = Invoice(series="credit", number=credit_number,
                      seq=counter.value, year=year, payer=inv.payer,

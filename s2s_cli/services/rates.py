@@ -9,6 +9,7 @@ from a day rate (£333.33 -> £166.67), a percentage share, VAT."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,94 @@ DEFAULT_CARD: dict[str, Any] = {
         "credit_prefix": "S2S-CR",
         "vat_percent_bp": 0,
         "numbering": "calendar",
+        # what a school's finance office needs to pay (issue 12): all optional
+        "legal_name": None,  # the name on the invoice, when not the alliance's name
+        "phone": None,
+        "company_number": None,
+        "charity_number": None,
+        "vat_number": None,  # required to issue a VAT invoice
+        "bank": None,  # {"account_name", "sort_code": "NN-NN-NN", "account_number": 8 digits}
+        "remittance_email": None,
+        "logo": None,  # {"path", "sha256"}: the image is stored in setting logo/<sha256>
     },
+    # Addresses of payers that are not schools (funders, trusts, DfE), by name:
+    # {"DfE": {"address": [...], "attention": "...", "email": "..."}}
+    "payers": {},
 }
 
 VAT_TREATMENTS = ("exempt", "standard", "zero")
 STANDARD_VAT_BP = 2000  # 20%
 NUMBERING = ("calendar", "academic", "financial")
+
+
+SUPPLIER_KEYS = ("alliance_name", "legal_name", "address", "phone", "email", "company_number",
+                 "charity_number", "vat_number", "bank", "remittance_email")
+
+
+def normal_vat_number(text: str) -> str | None:
+    """A UK VAT registration number in its printed form ('GB 123 4567 89', a branch's
+    'GB 123 4567 89 001', a government department's 'GBGD001', a health authority's
+    'GBHA500'), or None when it is not one: 9 digits whose check digits work (HMRC's weighted
+    modulus 97, old or new series)."""
+    raw = re.sub(r"[\s.-]", "", text or "").upper()
+    if raw.startswith("GB"):
+        raw = raw[2:]
+    special = re.fullmatch(r"(GD|HA)(\d{3})", raw)
+    if special:
+        kind, num = special.groups()
+        if (kind == "GD" and int(num) < 500) or (kind == "HA" and int(num) >= 500):
+            return f"GB{kind}{num}"
+        return None
+    if not re.fullmatch(r"\d{9}(\d{3})?", raw):
+        return None
+    digits = [int(c) for c in raw[:9]]
+    total = sum(d * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True))
+    check = digits[7] * 10 + digits[8]
+    if (total + check) % 97 and (total + 55 + check) % 97:
+        return None
+    out = f"GB {raw[:3]} {raw[3:7]} {raw[7:9]}"
+    return out + (f" {raw[9:]}" if len(raw) == 12 else "")
+
+
+def normal_sort_code(text: str) -> str | None:
+    """'12-34-56' from '12-34-56', '12 34 56' or '123456'; None when not six digits."""
+    raw = re.sub(r"[\s-]", "", str(text or ""))
+    if not re.fullmatch(r"\d{6}", raw):
+        return None
+    return f"{raw[:2]}-{raw[2:4]}-{raw[4:]}"
+
+
+def normal_account_number(text: str) -> str | None:
+    """A UK bank account number: exactly 8 digits (spaces allowed); None otherwise."""
+    raw = re.sub(r"\s", "", str(text or ""))
+    return raw if re.fullmatch(r"\d{8}", raw) else None
+
+
+def normal_company_number(text: str) -> str | None:
+    """A Companies House number: 8 digits (leading zeros may be left out) or 2 letters and 6
+    digits (SC123456, NI..., OC...); None otherwise."""
+    raw = re.sub(r"\s", "", str(text or "")).upper()
+    if re.fullmatch(r"\d{1,8}", raw):
+        return raw.zfill(8)
+    return raw if re.fullmatch(r"[A-Z]{2}\d{6}", raw) else None
+
+
+def normal_charity_number(text: str) -> str | None:
+    """A charity number: England and Wales (6 or 7 digits, maybe -N for a linked charity),
+    Scotland (SC and 6 digits) or Northern Ireland (NIC and 6 digits); None otherwise."""
+    raw = re.sub(r"\s", "", str(text or "")).upper()
+    if re.fullmatch(r"\d{6,7}(-\d{1,2})?", raw) or re.fullmatch(r"(SC|NIC)\d{6}", raw):
+        return raw
+    return None
+
+
+def image_kind(data: bytes) -> str | None:
+    """'png' or 'jpeg' from the file's first bytes; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    return None
 
 
 def half_up(numerator: int, denominator: int) -> int:
