@@ -212,7 +212,7 @@ def fresh_s2s_db(work: Path) -> Path:
 
     tmpl = work / f"fresh-template-{SCHEMA_HEAD}.db"  # rebuilt when the schema moves on
     if not tmpl.exists():
-        subprocess.run([*s2s_cmd(), "--db", str(tmpl), "specialisms", "--format", "json"],
+        subprocess.run([*s2s_cmd(), "db", "init", str(tmpl), "--demo"],
                        check=True, capture_output=True, env=_env())
         con = sqlite3.connect(tmpl)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -675,9 +675,9 @@ def _set_day_invoices(session: Any, day_ids: Sequence[int], before: int | None,
         if result.rowcount != len(chunk):
             raise Refused("some of these days were invoiced or voided by another run at the "
                           "same time; nothing was written, try again")
-        for day_id in chunk:
-            audit.record(session, "day_log", str(day_id), "update", {"invoice_id": before},
-                         {"invoice_id": after})
+        audit.record_many(session, "day_log", [  # one batch, not a statement per day
+            (str(day_id), "update", {"invoice_id": before}, {"invoice_id": after})
+            for day_id in chunk])
 
 
 def _write_days(session: Any, invoice_id: int, rows: list[dict[str, Any]]) -> None:
@@ -688,9 +688,8 @@ def _write_days(session: Any, invoice_id: int, rows: list[dict[str, Any]]) -> No
 
     for chunk in _chunks(rows):
         session.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
-        for row in chunk:
-            audit.record(session, "invoice_day", f"{invoice_id}/{row['day_log_id']}", "insert",
-                         None, row)
+        audit.record_many(session, "invoice_day", [  # one batch, not a statement per day
+            (f"{invoice_id}/{row['day_log_id']}", "insert", None, row) for row in chunk])
 
 
 def numbering_year(settings: dict[str, Any], series: str, on: dt.date) -> tuple[str, int, str]:
