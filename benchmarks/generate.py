@@ -403,6 +403,365 @@ def write_gias(path: Path, d: Directory, rng: random.Random) -> None:
             w.writerow([row[h] for h in GIAS_HEADER])
 
 
+# --- issue 13: the school system as it is now (Ofsted MI file, current GIAS, report cards) ----
+
+N_OFSTED = 22_000
+DOMAIN_VERSION = "2"  # bump to rebuild the issue-13 inputs
+COLUMN_LISTS = ROOT / "tests" / "data"  # the published column lists, as the tests use them
+MAT_FLAG = "Supported by a multi-academy trust"
+OFSTED_PHASE = {"primary": "Primary", "secondary": "Secondary", "nursery": "Nursery",
+                "middle": "Primary", "all-through": "All-through", "special": "Special",
+                "alternative provision": "PRU", "16 plus": "Secondary"}
+CARD_AREAS = ("Inclusion", "Curriculum and teaching", "Achievement",
+              "Attendance and behaviour", "Personal development and wellbeing",
+              "Early years (where applicable)", "Post-16 provision (where applicable)",
+              "Leadership and governance")
+CARD_GRADES = (("Exceptional", 4), ("Strong standard", 22), ("Expected standard", 60),
+               ("Needs attention", 11), ("Urgent improvement", 3))
+LEGACY_GRADES = (("1", 16), ("2", 70), ("3", 11), ("4", 3))
+RELIGION = (("Does not apply", 65), ("Church of England", 25), ("Roman Catholic", 9),
+            ("Jewish", 1))
+COMPASS = ("North", "South", "East", "West", "Central")
+ACCENTED = ("St Mary\u2019s", "St John\u2019s", "Our Lady\u2019s", "St Peter\u2019s",
+            "Notre Dame", "St Th\u00e9r\u00e8se of Lisieux")
+
+
+def domain_paths(work: Path) -> dict[str, Path]:
+    return {"ofsted": work / "ofsted_mi.csv", "gias_current": work / "gias_current.csv",
+            "cards_db": work / "national-cards.db", "stamp": work / "generated-domain.json"}
+
+
+def _columns(name: str) -> list[str]:
+    return [c for c in (COLUMN_LISTS / name).read_text(encoding="utf-8").splitlines()
+            if c and not c.startswith("#")]
+
+
+def _uk(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def _gias_date(d: dt.date) -> str:
+    return d.strftime("%d-%m-%Y")
+
+
+def _between(rng: random.Random, a: dt.date, b: dt.date) -> dt.date:
+    return a + dt.timedelta(days=rng.randrange((b - a).days + 1))
+
+
+def _trust_uids(d: Directory) -> dict[str, int]:
+    """Each academy trust name of the directory gets a GIAS group UID (4-5 digits)."""
+    names = sorted({s["trust"] for s in d.schools if s["trust"]})
+    return {name: 2000 + 7 * i for i, name in enumerate(names)}
+
+
+def _la_centres(d: Directory, rng: random.Random) -> dict[int, tuple[int, int]]:
+    """A point on the British National Grid for each local authority (London's close
+    together), its schools scattered within ~12 km of it."""
+    out = {}
+    for la in d.las:
+        if la["region"] == "London":
+            out[la["id"]] = (rng.randint(515000, 545000), rng.randint(170000, 195000))
+        else:
+            out[la["id"]] = (rng.randint(200000, 640000), rng.randint(60000, 640000))
+    return out
+
+
+def write_gias_current(path: Path, d: Directory, rng: random.Random) -> None:
+    """The 25,000 directory schools as a current GIAS extract: the 135 columns of
+    tests/data/gias_columns_current.txt in file order (no Ofsted or RSCRegion columns),
+    Windows-1252, CRLF, quoted only where needed, DD-MM-YYYY dates; trusts with their UIDs
+    and flags, addresses, phone numbers, websites and Easting/Northing."""
+    cols = _columns("gias_columns_current.txt")
+    uids = _trust_uids(d)
+    centre = _la_centres(d, rng)
+    la_by_id = {la["id"]: la for la in d.las}
+    with path.open("w", encoding="cp1252", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(cols)
+        for i, s in enumerate(d.schools):
+            la = la_by_id[s["la_id"]]
+            e0, n0 = centre[la["id"]]
+            est = 2000 + i % 7000
+            name = s["name"]
+            if i % 45 == 0:  # Windows-1252 apostrophes and accents, as GIAS spells them
+                name = f"{ACCENTED[i % len(ACCENTED)]} {name.split(' ', 1)[1]}"
+            pupils = s["pupils"]
+            boys = pupils // 2 + rng.randint(-10, 10)
+            trust = s["trust"]
+            primary_like = s["phase"] in ("primary", "nursery", "middle")
+            head_first, head_last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            row = dict.fromkeys(cols, "")
+            row.update({
+                "URN": s["urn"], "LA (code)": la["code"], "LA (name)": la["name"],
+                "EstablishmentNumber": est, "EstablishmentName": name,
+                "TypeOfEstablishment (code)": 28 if s["type"] == "academy" else 1,
+                "TypeOfEstablishment (name)": GIAS_TYPE[s["type"]],
+                "EstablishmentTypeGroup (code)": 10 if trust else 4,
+                "EstablishmentTypeGroup (name)": "Academies" if trust else
+                "Local authority maintained schools",
+                "EstablishmentStatus (code)": 1, "EstablishmentStatus (name)": "Open",
+                "ReasonEstablishmentOpened (code)": 0,
+                "ReasonEstablishmentOpened (name)": "Not applicable",
+                "OpenDate": _gias_date(_between(rng, dt.date(1990, 1, 1), dt.date(2022, 9, 1)))
+                if i % 3 else "", "ReasonEstablishmentClosed (code)": 0,
+                "ReasonEstablishmentClosed (name)": "Not applicable",
+                "PhaseOfEducation (code)": 2 if primary_like else 4,
+                "PhaseOfEducation (name)": GIAS_PHASE[s["phase"]],
+                "StatutoryLowAge": 3 if primary_like else 11,
+                "StatutoryHighAge": 11 if primary_like else 18, "Boarders (code)": 1,
+                "Boarders (name)": "No boarders",
+                "NurseryProvision (name)": "Has Nursery Classes" if i % 4 == 0 else
+                "No Nursery Classes", "OfficialSixthForm (code)": 2,
+                "OfficialSixthForm (name)": "Does not have a sixth form" if primary_like
+                else "Has a sixth form", "Gender (code)": 3, "Gender (name)": "Mixed",
+                "ReligiousCharacter (code)": 0,
+                "ReligiousCharacter (name)": _weighted(rng, RELIGION),
+                "ReligiousEthos (name)": "Does not apply", "Diocese (code)": "0000",
+                "Diocese (name)": "Not applicable", "AdmissionsPolicy (code)": 0,
+                "AdmissionsPolicy (name)": "Not applicable" if primary_like else
+                "Non-selective", "SchoolCapacity": pupils + rng.randint(0, 120),
+                "SpecialClasses (code)": 2, "SpecialClasses (name)": "No Special Classes",
+                "CensusDate": "16-01-2025", "NumberOfPupils": pupils, "NumberOfBoys": boys,
+                "NumberOfGirls": pupils - boys,
+                "PercentageFSM": f"{rng.uniform(2, 60):.1f}",
+                "TrustSchoolFlag (code)": 5 if trust else 0,
+                "TrustSchoolFlag (name)": MAT_FLAG if trust else "Not applicable",
+                "Trusts (code)": uids[trust] if trust else "", "Trusts (name)": trust or "",
+                "SchoolSponsorFlag (name)": "Not applicable",
+                "FederationFlag (name)": "Not under a federation",
+                "UKPRN": 10000000 + i, "LastChangedDate": "14-10-2025",
+                "Street": f"{rng.choice(SYLLABLES_A)}{rng.choice(SYLLABLES_B)} Road",
+                "Locality": rng.choice(d.places) if i % 3 == 0 else "",
+                "Address3": "", "Town": la["name"],
+                "County (name)": "" if la["region"] == "London" else rng.choice(d.places)
+                + "shire", "Postcode": s["postcode"],
+                "SchoolWebsite": f"www.{name.split(' ')[0].lower()}{i}.sch.uk"
+                .replace("\u2019", "").replace("\u00e9", "e").replace("\u00e8", "e"),
+                "TelephoneNum": f"01632{rng.randint(100000, 999999)}",
+                "HeadTitle (name)": rng.choice(("Mr", "Mrs", "Ms", "Dr")),
+                "HeadFirstName": head_first, "HeadLastName": head_last,
+                "HeadPreferredJobTitle": rng.choice(("Headteacher", "Principal",
+                                                     "Executive Headteacher")),
+                "SENPRU (name)": "Not applicable", "EBD (name)": "Not applicable",
+                "FTProv (name)": "Not applicable", "EdByOther (name)": "Not applicable",
+                "Section41Approved (name)": "Not approved",
+                "SEN1 (name)": "SLCN - Speech, language and Communication" if i % 9 == 0
+                else "", "TypeOfResourcedProvision (name)": "Not applicable",
+                "GOR (code)": chr(65 + d.regions.index(la["region"])),
+                "GOR (name)": la["region"], "DistrictAdministrative (code)": f"E0{la['code']}",
+                "DistrictAdministrative (name)": la["name"],
+                "AdministrativeWard (code)": f"E05{i:06d}",
+                "AdministrativeWard (name)": rng.choice(d.places),
+                "ParliamentaryConstituency (code)": f"E14{la['code']:03d}{i % 9}",
+                "ParliamentaryConstituency (name)": f"{la['name']} {rng.choice(COMPASS)}",
+                "UrbanRural (code)": "C1", "UrbanRural (name)": "(England/Wales) Urban city "
+                "and town", "GSSLACode (name)": f"E0{6000000 + la['code']}",
+                "Easting": e0 + rng.randint(-12000, 12000),
+                "Northing": n0 + rng.randint(-12000, 12000),
+                "MSOA (name)": f"{la['name']} {i % 40:03d}",
+                "LSOA (name)": f"{la['name']} {i % 40:03d}{chr(65 + i % 5)}",
+                "InspectorateName (name)": "Not applicable", "SENStat": rng.randint(0, 20),
+                "SENNoStat": rng.randint(5, 120),
+                "BoardingEstablishment (name)": "Not applicable",
+                "Country (name)": "United Kingdom", "UPRN": 100000000000 + i * 37,
+                "QABName (code)": 0, "QABName (name)": "Not applicable",
+                "EstablishmentAccredited (code)": 0,
+                "EstablishmentAccredited (name)": "Not applicable",
+                "MSOA (code)": f"E02{i % 7000:06d}", "LSOA (code)": f"E01{i:06d}",
+                "FSM": pupils * rng.randint(2, 50) // 100,
+            })
+            w.writerow([row[c] for c in cols])
+
+
+def write_ofsted_mi(path: Path, d: Directory, rng: random.Random) -> None:
+    """Ofsted's monthly management information file ("Most recent inspections") for 22,000
+    of the directory's schools: the 86 published columns of tests/data/ofsted_mi_columns.txt,
+    Windows-1252 (’ and é in some names), CRLF, DD/MM/YYYY, "NULL" where there is nothing.
+    About a fifth have a report card (inspected since 10 November 2025: five-point grades
+    with their dates, safeguarding met or, rarely, not met, a category of concern now and
+    then); nearly all keep their latest OEIF graded inspection (four-point grades); some an
+    ungraded inspection."""
+    cols = _columns("ofsted_mi_columns.txt")
+    uids = _trust_uids(d)
+    la_by_id = {la["id"]: la for la in d.las}
+    schools = sorted(rng.sample(d.schools, N_OFSTED), key=lambda s: s["urn"])
+    number = 10_300_000
+    cards_from, cards_to = dt.date(2025, 11, 10), dt.date(2026, 1, 30)  # published by mid-March
+    with path.open("w", encoding="cp1252", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(cols)
+        for i, s in enumerate(schools):
+            la = la_by_id[s["la_id"]]
+            name = s["name"]
+            if i % 45 == 0:
+                name = f"{ACCENTED[i % len(ACCENTED)]} {name.split(' ', 1)[1]}"
+            laestab = f"{la['code']}{2000 + i % 7000:04d}"
+            row = dict.fromkeys(cols, "NULL")
+            trust = s["trust"]
+            row.update({
+                "Web Link (opens in new window)": "http://www.ofsted.gov.uk/inspection-reports/"
+                f"find-inspection-report/provider/ELS/{s['urn']}", "URN": s["urn"],
+                "LAESTAB": laestab, "School name": name,
+                "Ofsted phase": OFSTED_PHASE[s["phase"]],
+                "Type of education": GIAS_TYPE[s["type"]],
+                "School open date": _uk(_between(rng, dt.date(1990, 1, 1),
+                                                 dt.date(2022, 9, 1))),
+                "Admissions policy": "Non-selective",
+                "Sixth form": "Has a sixth form" if s["phase"] == "secondary" and i % 2 else
+                "Does not have a sixth form",
+                "Designated religious character": _weighted(rng, RELIGION),
+                "Religious ethos": "Does not apply", "Faith grouping": "Non-faith",
+                "Ofsted region": la["region"], "Region": la["region"],
+                "Local authority": la["name"],
+                "Parliamentary constituency": f"{la['name']} Central",
+                "Postcode": s["postcode"],
+                "Multi-academy trust UID": uids[trust] if trust else "NULL",
+                "Multi-academy trust name": trust or "NULL",
+                "The income deprivation affecting children index (IDACI) quintile":
+                    rng.randint(1, 5), "Total number of pupils": s["pupils"],
+                "Statutory lowest age": 4 if s["phase"] == "primary" else 11,
+                "Statutory highest age": 11 if s["phase"] == "primary" else 18,
+                "Web Link (opens in new window) [link address]":
+                    f"https://reports.ofsted.gov.uk/provider/21/{s['urn']}",
+            })
+            at_time = {"Does the latest full inspection relate to the URN of the current "
+                       "school?": "Yes"}
+            if rng.random() < 0.2:  # a report card
+                number += 1
+                start = _between(rng, cards_from, cards_to)
+                published = start + dt.timedelta(days=rng.randint(20, 45))
+                row.update({
+                    "Inspection number of latest full inspection": number,
+                    "Inspection type": "Report card inspection",
+                    "Inspection type grouping": "Graded inspection",
+                    "Event type grouping": "Standard inspection",
+                    "Inspection start date": _uk(start), "Publication date": _uk(published),
+                    **at_time, "URN at time of latest full inspection": s["urn"],
+                    "LAESTAB at time of latest full inspection": laestab,
+                    "School name at time of latest full inspection": name,
+                    "School type at time of latest full inspection": GIAS_TYPE[s["type"]],
+                })
+                low = 0
+                for area in CARD_AREAS:
+                    if area.startswith("Early years") and s["phase"] not in ("primary",
+                                                                             "nursery"):
+                        continue
+                    if area.startswith("Post-16") and row["Sixth form"] != "Has a sixth form":
+                        continue
+                    grade = _weighted(rng, CARD_GRADES)
+                    low += grade in ("Needs attention", "Urgent improvement")
+                    row[area] = grade
+                    row[area.split(" (")[0] + " - date of grade"] = _uk(start)
+                met = rng.random() > 0.03
+                row["Safeguarding standards"] = "Met" if met else "Not met"
+                row["Safeguarding standards - date of grade"] = _uk(start)
+                if not met or low >= 4:
+                    row["Category of concern"] = rng.choice(("Special measures",
+                                                             "Requires significant "
+                                                             "improvement"))
+                    row["Most recent category of concern"] = row["Category of concern"]
+            if rng.random() < 0.95:  # the latest graded inspection under the old framework
+                number += 1
+                start = _between(rng, dt.date(2012, 9, 1), dt.date(2025, 7, 18))
+                overall = _weighted(rng, LEGACY_GRADES)
+                row.update({
+                    "Inspection number of latest OEIF graded inspection": number,
+                    "Inspection type of latest OEIF graded inspection": "Section 5",
+                    "Inspection type grouping of latest OEIF graded inspection":
+                        "Graded inspection",
+                    "Event type grouping of latest OEIF graded inspection":
+                        "Standard inspection",
+                    "Inspection start date of latest OEIF graded inspection": _uk(start),
+                    "Publication date of latest OEIF graded inspection":
+                        _uk(start + dt.timedelta(days=rng.randint(15, 40))),
+                    "Does the latest OEIF graded inspection relate to the URN of the current "
+                    "school?": "Yes",
+                    "URN at time of latest OEIF graded inspection": s["urn"],
+                    "LAESTAB at time of latest OEIF graded inspection": laestab,
+                    "School name at time of latest OEIF graded inspection": name,
+                    "School type at time of latest OEIF graded inspection":
+                        GIAS_TYPE[s["type"]],
+                    "Latest OEIF category of concern": "Special measures"
+                    if overall == "4" else "NULL",
+                    "Latest OEIF overall effectiveness": overall,
+                    "Latest OEIF quality of education": overall,
+                    "Latest OEIF behaviour and attitudes": str(max(1, int(overall)
+                                                                   - rng.randint(0, 1))),
+                    "Latest OEIF personal development": str(max(1, int(overall)
+                                                                - rng.randint(0, 1))),
+                    "Latest OEIF effectiveness of leadership and management": overall,
+                    "Latest OEIF  safeguarding is effective?": "Yes" if overall != "4"
+                    else "No",
+                    "Latest OEIF early years provision (where applicable)": overall
+                    if s["phase"] == "primary" else "NULL",
+                    "Latest OEIF sixth form provision (where applicable)": overall
+                    if row["Sixth form"] == "Has a sixth form" else "NULL",
+                })
+            if rng.random() < 0.35:
+                number += 1
+                start = _between(rng, dt.date(2021, 9, 1), dt.date(2025, 7, 18))
+                row.update({
+                    "Latest ungraded inspection number": number,
+                    "Date of latest ungraded inspection": _uk(start),
+                    "Ungraded inspection publication date": _uk(start + dt.timedelta(
+                        days=rng.randint(15, 40))),
+                    "Does the ungraded inspection relate to the URN of the current school?":
+                        "Yes", "URN at time of the ungraded inspection": s["urn"],
+                    "LAESTAB at time of the ungraded inspection": laestab,
+                    "School name at time of the ungraded inspection": name,
+                    "School type at time of the ungraded inspection": GIAS_TYPE[s["type"]],
+                    "Ungraded inspection overall outcome": rng.choice((
+                        "School remains Good", "School remains Outstanding",
+                        "Standards maintained")),
+                })
+            w.writerow([row[c] for c in cols])
+
+
+def build_cards_db(target: Path, national: Path, gias_current: Path, ofsted: Path) -> None:
+    """The national database as a coordinator would have it in 2026: `national.db` after
+    `s2s import gias` of the current extract (trusts, coordinates) and `s2s import ofsted`
+    of the MI file (report cards), both by s2s itself."""
+    import shutil
+    import subprocess
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(national, target)
+    exe = Path(sys.executable).parent / "s2s"
+    s2s = [str(exe)] if exe.exists() else [sys.executable, "-m", "s2s_cli"]
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("S2S_")}
+    for args in (["import", "gias", str(gias_current)], ["import", "ofsted", str(ofsted)]):
+        subprocess.run([*s2s, "--db", str(target), "--quiet", *args], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+    con = sqlite3.connect(target)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def generate_domain(work: Path, *, force: bool = False, quiet: bool = False
+                    ) -> dict[str, Path]:
+    """The issue-13 inputs (cached like `generate`): ofsted_mi.csv, gias_current.csv and
+    national-cards.db."""
+    base = generate(work, force=force, quiet=True)
+    p = domain_paths(work)
+    if not force and p["stamp"].exists():
+        stamp = json.loads(p["stamp"].read_text())
+        if stamp.get("version") == DOMAIN_VERSION and stamp.get("schema") == SCHEMA_HEAD and all(
+                p[k].exists() for k in ("ofsted", "gias_current", "cards_db")):
+            return p
+    t0 = time.perf_counter()
+    d = Directory(random.Random(20261125))  # the same directory as national.db
+    write_gias_current(p["gias_current"], d, random.Random(13))
+    write_ofsted_mi(p["ofsted"], d, random.Random(1311))
+    build_cards_db(p["cards_db"], base["db"], p["gias_current"], p["ofsted"])
+    p["stamp"].write_text(json.dumps({"version": DOMAIN_VERSION, "schema": SCHEMA_HEAD,
+                                      "seconds": round(time.perf_counter() - t0, 1)}))
+    if not quiet:
+        print(f"generated the issue-13 inputs in {work} in {time.perf_counter() - t0:.1f} s",
+              file=sys.stderr)
+    return p
+
+
 def generate(work: Path, *, force: bool = False, quiet: bool = False) -> dict[str, Path]:
     work.mkdir(parents=True, exist_ok=True)
     p = paths(work)
@@ -435,8 +794,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--force", action="store_true", help="rebuild even if cached")
     ap.add_argument("--work", type=Path, default=HERE / "work")
+    ap.add_argument("--domain", action="store_true", help="also the issue-13 inputs (Ofsted "
+                    "MI file, current GIAS extract, national-cards.db)")
     args = ap.parse_args()
     generate(args.work, force=args.force)
+    if args.domain:
+        generate_domain(args.work, force=args.force)
 
 
 if __name__ == "__main__":

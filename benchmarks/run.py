@@ -1,4 +1,4 @@
-"""National-scale benchmarks: one command, six figures, written to benchmarks/RESULTS.md.
+"""National-scale benchmarks: one command, ten figures, written to benchmarks/RESULTS.md.
 
     .venv/bin/pip install -e '.[bench]'      # once: sqlite-utils, the reference tool
     .venv/bin/python benchmarks/run.py       # generates inputs on first use (cached)
@@ -15,6 +15,14 @@ and the figure is the ratio s2s / reference (below 1.0 means s2s is faster):
          vs the sqlite3 shell running the equivalent aggregate SQL     target <= 3.0
   5. peak memory of s2s report days --format csv --out F             target <= 100 MiB
   6. s2s seed load of a national-scale YAML directory: seconds and rows per second
+  7. s2s import ofsted (22,000-row MI file)  vs  sqlite-utils insert --csv   target <= 1.0
+  8. s2s import gias (current layout, 25,000 rows, 135 columns)
+         vs sqlite-utils insert --csv                                  target <= 0.5
+  9. s2s prospects --region London --format json on the national data with report cards
+         vs sqlite-utils query FILE "<the same question in SQL>"      target <= 1.0
+  10. s2s invoice --month M --issue: issuing a whole national month (every day before it
+         already invoiced) vs the floor: stdlib sqlite3 inserting the same invoices, lines
+         and day links (and marking the days) in one transaction           target <= 3.0
 
 Options: --runs N (default 7), --only 1,2 (a subset), --no-write (do not touch RESULTS.md),
 --work DIR (where inputs are cached, default benchmarks/work/).  Nothing is installed here."""
@@ -40,6 +48,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+ALL_FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+PG_FIGURES = (1, 2, 3, 4, 5, 6, 7)
 BIN = Path(sys.executable).parent  # the venv's bin/: s2s and sqlite-utils live next to python
 
 FIND_SQL = """
@@ -142,7 +152,8 @@ def measure(cmd: list[str], runs: int, *, warmup: int = 1,
 
 def measure_pair(mine_cmd: list[str], ref_cmd: list[str], runs: int, *, warmup: int = 1,
                  mine_setup: Callable[[], None] | None = None,
-                 ref_setup: Callable[[], None] | None = None) -> tuple[Sample, Sample]:
+                 ref_setup: Callable[[], None] | None = None,
+                 env: dict[str, str] | None = None) -> tuple[Sample, Sample]:
     """Both commands, alternately (s2s, reference, s2s, ...), so that a change in the
     machine's load during the measurement affects both sides alike."""
     mine, ref = Sample(), Sample()
@@ -152,7 +163,7 @@ def measure_pair(mine_cmd: list[str], ref_cmd: list[str], runs: int, *, warmup: 
                 continue
             if setup:
                 setup()
-            secs, rss, code, tail = run_once(cmd, env=_env())
+            secs, rss, code, tail = run_once(cmd, env=env or _env())
             if code != 0:
                 sample.failures.append(f"exit {code}: {tail}")
             elif i >= warmup:
@@ -212,7 +223,7 @@ def fresh_s2s_db(work: Path) -> Path:
 
     tmpl = work / f"fresh-template-{SCHEMA_HEAD}.db"  # rebuilt when the schema moves on
     if not tmpl.exists():
-        subprocess.run([*s2s_cmd(), "db", "init", str(tmpl), "--demo"],
+        subprocess.run([*s2s_cmd(), "db", "init", str(tmpl), "--demo"],  # no auto-create now
                        check=True, capture_output=True, env=_env())
         con = sqlite3.connect(tmpl)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -329,6 +340,42 @@ def bench_invoice(work: Path, db: Path, runs: int, month: str) -> Result:
     return res
 
 
+def bench_issue(work: Path, db: Path, runs: int, month: str) -> Result:
+    """Issue a national month on a fresh copy each run, alternately with the floor on its own
+    fresh copy; both whole processes."""
+    import issue_floor
+
+    res = Result(10, f"invoice --month {month} --issue (a national month) vs stdlib sqlite3 "
+                 "inserting the same rows in one transaction", target="<= 3.0")
+    if not has_command("invoice"):
+        return res
+    first = f"{month}-01"
+    tmpl = work / "issue-template.db"
+    left = issue_floor.prepare(db, tmpl, first)
+    mine_db, floor_db = work / "issue-run.db", work / "issue-floor.db"
+    rows = work / "issue-rows.pickle"
+    issue_date = (dt.date.fromisoformat(first) + dt.timedelta(days=40)).replace(day=1)
+    cmd = [*s2s_cmd(), "--db", str(mine_db), "--quiet", "invoice", "--month", month,
+           "--issue", "--date", issue_date.isoformat(), "--format", "csv"]
+    copy_db(tmpl, mine_db)  # once, to capture what issuing writes
+    secs, _rss, code, tail = run_once(cmd, env=_env())
+    if code != 0:
+        res.figure, res.met, res.note = "failed", "no", f"s2s: exit {code}: {tail}"
+        return res
+    counts = issue_floor.capture(mine_db, rows)
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(cmd, [sys.executable, str(HERE / "issue_floor.py"), str(floor_db),
+                                   str(rows)], n, warmup=0,
+                             mine_setup=lambda: copy_db(tmpl, mine_db),
+                             ref_setup=lambda: copy_db(tmpl, floor_db))
+    res = ratio_result(res, mine, ref, 3.0)
+    res.note = (f"{counts['invoice']:,} invoices, {counts['invoice_line']:,} lines, "
+                f"{counts['invoice_day']:,} day links ({left:,} days of {month}); s2s also "
+                "classifies and prices the days, builds and seals each document and writes "
+                "the chained audit rows, which the floor does not")
+    return res
+
+
 def bench_report(work: Path, db: Path, runs: int) -> Result:
     res = Result(5, "peak memory of report days --format csv --out F over 1,000,000 days",
                  target="<= 100 MiB")
@@ -372,6 +419,226 @@ def bench_seed(work: Path, db: Path, runs: int, yaml_path: Path) -> Result:
     res.met = "reported"
     res.note = f"peak memory {mine.peak_mib:.0f} MiB"
     return res
+
+
+# --- issue 13: Ofsted MI import, current GIAS import, prospects (figures 7-9) ---------------
+# Inputs from generate.generate_domain(): ofsted_mi.csv (22,000 rows, the 86 published
+# columns, Windows-1252), gias_current.csv (25,000 rows, the 135 current columns) and
+# national-cards.db (national.db after s2s imported both).
+
+PROSPECTS_REGION = "London"
+PROSPECTS_TODAY = "2026-03-16"  # mid-year: the national data's deployments fill 2025-26
+
+
+def prospects_sql(region: str, today: str) -> str:
+    """`s2s prospects --region R` in SQL: each school's latest report card with an area
+    needing attention or urgent improvement, safeguarding not met or a category of concern;
+    its low areas as a JSON object, severity, active deployments, and how many active leaders
+    with days free this academic year hold a specialism serving a low area (the map in
+    taxonomy.AREA_SPECIALISMS), not counting those based there; severity, then recency."""
+    from s2s_cli import taxonomy
+
+    year = int(today[:4]) - (1 if int(today[5:7]) < 9 else 0)
+    serves = ", ".join(f"('{a}', '{slug}')" for a, slugs in taxonomy.AREA_SPECIALISMS.items()
+                       for slug in slugs)
+    return f"""
+WITH card AS MATERIALIZED (
+  SELECT i.id, i.school_urn, i.start, i.published, i.safeguarding, i.category
+  FROM inspection i
+  JOIN school s ON s.urn = i.school_urn JOIN local_authority l ON l.id = s.la_id
+  JOIN region r ON r.id = l.region_id
+  WHERE r.name = '{region}' AND i.framework = 'report-card'
+    AND i.id = (SELECT i2.id FROM inspection i2 WHERE i2.school_urn = i.school_urn
+                AND i2.framework = 'report-card' ORDER BY i2.start DESC, i2.id DESC LIMIT 1)
+    AND (i.safeguarding = 'not met' OR i.category IS NOT NULL OR EXISTS (
+         SELECT 1 FROM inspection_grade g WHERE g.inspection_id = i.id AND g.grade >= 4))),
+low AS MATERIALIZED (SELECT g.inspection_id, g.area, g.grade FROM inspection_grade g
+                     JOIN card c ON c.id = g.inspection_id WHERE g.grade >= 4),
+taken AS MATERIALIZED (
+  SELECT d.leader_id, sum(CASE WHEN d.status = 'active' THEN d.agreed_halves ELSE
+           (SELECT coalesce(sum(x.halves), 0) FROM day_log x WHERE x.deployment_id = d.id)
+           END) AS halves
+  FROM deployment d WHERE d.start BETWEEN '{year}-09-01' AND '{year + 1}-08-31'
+    AND d.status <> 'cancelled' GROUP BY d.leader_id),
+free AS MATERIALIZED (
+  SELECT l.id, l.home_school_urn FROM leader l LEFT JOIN taken t ON t.leader_id = l.id
+  WHERE l.active = 1 AND l.erased = 0 AND l.capacity_days * 2 - coalesce(t.halves, 0) > 0),
+serves(area, slug) AS (VALUES {serves}),
+area_free AS MATERIALIZED (  -- per low area, the free leaders serving it
+  SELECT DISTINCT sv.area, f.id, f.home_school_urn FROM serves sv
+  JOIN leader_specialism ls ON ls.specialism_slug = sv.slug JOIN free f ON f.id = ls.leader_id
+  WHERE sv.area IN (SELECT area FROM low)),
+combo AS MATERIALIZED (  -- each card's set of low areas, as text
+  SELECT inspection_id, group_concat(area, ',') AS areas
+  FROM (SELECT inspection_id, area FROM low ORDER BY inspection_id, area)
+  GROUP BY inspection_id),
+combo_free AS MATERIALIZED (  -- free leaders serving some area of each distinct set
+  SELECT x.areas, count(DISTINCT af.id) AS n
+  FROM (SELECT DISTINCT cb.areas, low.area FROM combo cb
+        JOIN low ON low.inspection_id = cb.inspection_id) x
+  JOIN area_free af ON af.area = x.area GROUP BY x.areas),
+based AS MATERIALIZED (  -- ... of whom based at the school itself (not counted)
+  SELECT low.inspection_id, count(DISTINCT af.id) AS n FROM low
+  JOIN card c ON c.id = low.inspection_id
+  JOIN area_free af ON af.area = low.area AND af.home_school_urn = c.school_urn
+  GROUP BY low.inspection_id),
+helpers AS MATERIALIZED (
+  SELECT cb.inspection_id, cf.n - coalesce(bs.n, 0) AS n FROM combo cb
+  JOIN combo_free cf ON cf.areas = cb.areas
+  LEFT JOIN based bs ON bs.inspection_id = cb.inspection_id),
+lows AS MATERIALIZED (
+  SELECT inspection_id, 3 * sum(grade = 5) + sum(grade = 4) AS points,
+         json_group_object(area, CASE grade WHEN 5 THEN 'urgent improvement'
+                           ELSE 'needs attention' END) AS areas
+  FROM low GROUP BY inspection_id),
+deployed AS MATERIALIZED (
+  SELECT d.school_urn, count(*) AS n FROM deployment d JOIN card c ON c.school_urn = d.school_urn
+  WHERE d.status = 'active' GROUP BY d.school_urn)
+SELECT s.urn, s.name, l.name AS local_authority, r.name AS region, s.phase,
+  coalesce(lo.points, 0) + CASE WHEN c.safeguarding = 'not met' THEN 5 ELSE 0 END
+     + CASE WHEN c.category IS NOT NULL THEN 4 ELSE 0 END AS severity,
+  lo.areas, c.safeguarding, c.category AS category_of_concern, c.start AS inspected,
+  c.published, coalesce(dp.n, 0) AS active_deployments,
+  coalesce(h.n, 0) AS leaders_available
+FROM card c JOIN school s ON s.urn = c.school_urn JOIN local_authority l ON l.id = s.la_id
+JOIN region r ON r.id = l.region_id
+LEFT JOIN lows lo ON lo.inspection_id = c.id LEFT JOIN helpers h ON h.inspection_id = c.id
+LEFT JOIN deployed dp ON dp.school_urn = c.school_urn
+ORDER BY severity DESC, inspected DESC, s.urn
+"""
+
+
+def _fresh_copy(src: Path, dst: Path) -> Callable[[], None]:
+    return lambda: copy_db(src, dst)
+
+
+def _fresh_ref(ref_db: Path) -> Callable[[], None]:
+    def clean() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(ref_db) + suffix).unlink(missing_ok=True)
+    return clean
+
+
+def bench_import_ofsted(work: Path, runs: int, files: dict[str, Path],
+                        national: Path) -> Result:
+    res = Result(7, "import ofsted (22,000-row MI file, 86 columns) vs sqlite-utils insert "
+                    "--csv", target="<= 1.0")
+    if not has_command("import", "ofsted"):
+        return res
+    target, ref_db = work / "ofsted-run.db", work / "ofsted-ref.db"
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(
+        [*s2s_cmd(), "--db", str(target), "--quiet", "import", "ofsted", str(files["ofsted"])],
+        [str(BIN / "sqlite-utils"), "insert", str(ref_db), "inspections",
+         str(files["ofsted"]), "--csv", "--encoding", "cp1252"], n,
+        mine_setup=_fresh_copy(national, target), ref_setup=_fresh_ref(ref_db))
+    res = ratio_result(res, mine, ref, 1.0)
+    if not mine.failures:
+        con = sqlite3.connect(target)
+        insp, grades = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                        for t in ("inspection", "inspection_grade"))
+        con.close()
+        res.note = (f"into a copy of the national database (25,000 schools): s2s validates "
+                    f"every row and adds {insp:,} inspections (report cards and legacy) with "
+                    f"{grades:,} grades, audited; sqlite-utils stores the 22,000 rows as text "
+                    "after detecting column types")
+    return res
+
+
+def bench_import_gias_current(work: Path, runs: int, files: dict[str, Path],
+                              national: Path) -> Result:
+    res = Result(8, "import gias (current layout: 25,000 rows, 135 columns) vs sqlite-utils "
+                    "insert --csv", target="<= 0.5")
+    if not has_command("import", "gias"):
+        return res
+    target, ref_db = work / "gias-current-run.db", work / "gias-current-ref.db"
+    n = max(3, runs // 2)
+    mine, ref = measure_pair(
+        [*s2s_cmd(), "--db", str(target), "--quiet", "import", "gias",
+         str(files["gias_current"])],
+        [str(BIN / "sqlite-utils"), "insert", str(ref_db), "schools",
+         str(files["gias_current"]), "--csv", "--encoding", "cp1252"], n,
+        mine_setup=_fresh_copy(national, target), ref_setup=_fresh_ref(ref_db))
+    res = ratio_result(res, mine, ref, 0.5)
+    if not mine.failures:
+        con = sqlite3.connect(target)
+        trusts = con.execute("SELECT count(*) FROM trust").fetchone()[0]
+        placed = con.execute("SELECT count(*) FROM school WHERE easting IS NOT NULL"
+                             ).fetchone()[0]
+        con.close()
+        res.note = (f"into a copy of the national database: every one of the 25,000 schools "
+                    f"updated (address, phone, website, trust, coordinates: {placed:,} placed), "
+                    f"{trusts:,} trusts added")
+    return res
+
+
+def bench_prospects(work: Path, runs: int, files: dict[str, Path]) -> Result:
+    res = Result(9, f"prospects --region {PROSPECTS_REGION} --format json vs sqlite-utils "
+                    "query", target="<= 1.0")
+    if not has_command("prospects"):
+        return res
+    db = work / "cards-bench.db"  # a working copy: the cached one stays pristine
+    copy_db(files["cards_db"], db)
+    env = {**_env(), "S2S_TODAY": PROSPECTS_TODAY}
+    mine_cmd = [*s2s_cmd(), "--db", str(db), "prospects", "--region", PROSPECTS_REGION,
+                "--format", "json"]
+    ref_cmd = [str(BIN / "sqlite-utils"), "query", str(db),
+               prospects_sql(PROSPECTS_REGION, PROSPECTS_TODAY)]
+    mine, ref = measure_pair(mine_cmd, ref_cmd, runs, env=env)
+    res = ratio_result(res, mine, ref, 1.0)
+    try:  # the two really answer the same question
+        a = json.loads(subprocess.run(mine_cmd, capture_output=True, env=env).stdout)
+        b = json.loads(subprocess.run(ref_cmd, capture_output=True, env=env).stdout)
+        key = ("urn", "severity", "active_deployments", "leaders_available")
+        same = [tuple(r[k] for k in key) for r in a] == [tuple(r[k] for k in key) for r in b]
+        res.note = (f"both return the same {len(a)} schools in the same order, with the same "
+                    "severity, deployments and free leaders" if same else
+                    f"s2s returned {len(a)} schools, the reference {len(b)} (or they differ)")
+    except (ValueError, KeyError, TypeError) as exc:
+        res.note = f"could not compare the answers: {exc}"
+    return res
+
+
+def domain_steps(work: Path, runs: int, national: Path
+                 ) -> list[tuple[int, Callable[[], Result]]]:
+    import generate
+
+    subprocess.run([sys.executable, str(HERE / "generate.py"), "--work", str(work),
+                    "--domain"], check=True)
+    files = generate.domain_paths(work)
+    return [
+        (7, lambda: bench_import_ofsted(work, runs, files, national)),
+        (8, lambda: bench_import_gias_current(work, runs, files, national)),
+        (9, lambda: bench_prospects(work, runs, files)),
+    ]
+
+
+
+def machine() -> dict[str, str]:
+    mem = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        su = version("sqlite-utils")
+    except Exception:
+        su = "?"
+    return {"cores": str(os.cpu_count()), "cpu": cpu, "ram": mem,
+            "python": platform.python_version(), "os": platform.platform(),
+            "sqlite": sqlite3.sqlite_version, "sqlite-utils": su}
 
 
 # --- SQLite: large table, export, writes (issue 16) --------------------------------------
@@ -491,7 +758,7 @@ def _leader_of(db: Path, did: int) -> str:
 
 
 def bench_table(work: Path, db: Path, runs: int) -> Result:
-    res = Result(7, "find --limit 100000 as a table (Rich, COLUMNS=250) vs sqlite-utils "
+    res = Result(11, "find --limit 100000 as a table (Rich, COLUMNS=250) vs sqlite-utils "
                     "query -t", target="<= 1.5")
     env = _env()
     env["COLUMNS"] = "250"
@@ -511,7 +778,7 @@ def bench_table(work: Path, db: Path, runs: int) -> Result:
 
 
 def bench_export(work: Path, db: Path, runs: int) -> Result:
-    res = Result(8, "export (every table as CSV + one JSON document) vs sqlite3 .dump",
+    res = Result(12, "export (every table as CSV + one JSON document) vs sqlite3 .dump",
                  target="<= 2.0")
     out = work / "export-run"
     dump = work / "export-ref.sql"
@@ -539,7 +806,7 @@ def bench_export(work: Path, db: Path, runs: int) -> Result:
 
 
 def bench_log(work: Path, db: Path, runs: int) -> Result:
-    res = Result(9, "log one day vs bare python (sqlite3: the day and its audit row)",
+    res = Result(13, "log one day vs bare python (sqlite3: the day and its audit row)",
                  target="<= 3.0")
     n = max(5, runs)
     cands = log_candidates(db, 2 * (n + 1))
@@ -553,7 +820,7 @@ def bench_log(work: Path, db: Path, runs: int) -> Result:
 
 
 def bench_deploy(work: Path, db: Path, runs: int) -> Result:
-    res = Result(10, "deploy vs bare python (sqlite3: the deployment, the request, 2 audit "
+    res = Result(14, "deploy vs bare python (sqlite3: the deployment, the request, 2 audit "
                      "rows)", target="<= 3.0")
     n = max(5, runs)
     leaders = [_leader_of(db, 20000 + 7 * i) for i in range(2 * (n + 1))]
@@ -656,33 +923,6 @@ def pg_deploy(number: int, work: Path, url: str, db: Path, runs: int) -> Result:
     return ratio_result(res, mine, ref, 3.0)
 
 
-def machine() -> dict[str, str]:
-    mem = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        from importlib.metadata import version
-
-        su = version("sqlite-utils")
-    except Exception:
-        su = "?"
-    return {"cores": str(os.cpu_count()), "cpu": cpu, "ram": mem,
-            "python": platform.python_version(), "os": platform.platform(),
-            "sqlite": sqlite3.sqlite_version, "sqlite-utils": su}
-
-
 def pg_issue(number: int, work: Path, url: str, month: str) -> Result:
     """One run each (a national month takes minutes): s2s issues the month on a fresh copy;
     what it wrote is saved; on another fresh copy the floor writes the same rows again."""
@@ -701,7 +941,7 @@ def pg_issue(number: int, work: Path, url: str, month: str) -> Result:
         res.figure, res.met, res.note = "failed", "no", "; ".join(mine.failures)
         return res
     saved = work / "pg-issue"
-    floor = [sys.executable, str(HERE / "issue_floor.py")]
+    floor = [sys.executable, str(HERE / "pg_issue_floor.py")]
     subprocess.run([*floor, "dump", url, str(saved)], check=True, env=_env())
     lines = sum(1 for _ in (saved / "invoice_line.copy").open("rb"))
     days = sum(1 for _ in (saved / "invoice_day.copy").open("rb"))
@@ -722,15 +962,15 @@ NOT_MET = {
                 "115 ms against sqlite-utils' 100 ms - the same module list (178), so "
                 "nothing this change does. Next: find what typer or the merged commands "
                 "added since (python -X importtime -m s2s_cli --help).",
-    "sqlite 8": "s2s writes every row twice (CSV and JSON, ~2.6x the dump's bytes) and "
+    "sqlite 12": "s2s writes every row twice (CSV and JSON, ~2.6x the dump's bytes) and "
                 "fsyncs each file; CPU is ~6 us a row in Python (C csv writer, one C JSON "
                 "encoder) against ~1 us for the shell. Next: build the JSON items in SQL "
                 "(json_object) on SQLite, or offer a CSV-only export.",
-    "sqlite 9": "the floor is python + sqlite3 (~15-25 ms); s2s starts typer and its own "
+    "sqlite 13": "the floor is python + sqlite3 (~15-25 ms); s2s starts typer and its own "
                 "modules (`s2s --help` alone is ~90-100 ms), so ~4x is the floor of any typer "
                 "command. Next: a lighter entry point for log/deploy that skips typer when "
                 "the arguments are plain.",
-    "sqlite 10": "as figure 9: typer start-up is most of it.",
+    "sqlite 14": "as figure 13: typer start-up is most of it.",
     "postgresql 1": "psql answers in ~40 ms; `import psycopg` alone costs ~75-130 ms here "
                     "(170 modules) on top of typer. Next: a driver with a cheaper import "
                     "(psycopg2 imports in ~25 ms) for the read path, or a resident process.",
@@ -806,7 +1046,7 @@ def main() -> int:
     ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--url", help="with --backend postgresql: postgresql+psycopg://USER@HOST/"
                     "NAME (NAME is dropped and re-created; NAME_template is built once)")
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", default="", help="a subset of the figures, e.g. 1,2")
     ap.add_argument("--work", type=Path, default=HERE / "work")
     ap.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     args = ap.parse_args()
@@ -843,11 +1083,16 @@ def main() -> int:
             (4, lambda: bench_invoice(args.work, national, args.runs, month)),
             (5, lambda: bench_report(args.work, national, args.runs)),
             (6, lambda: bench_seed(args.work, national, args.runs, files["yaml"])),
-            (7, lambda: bench_table(args.work, national, args.runs)),
-            (8, lambda: bench_export(args.work, national, args.runs)),
-            (9, lambda: bench_log(args.work, national, args.runs)),
-            (10, lambda: bench_deploy(args.work, national, args.runs)),
+            (10, lambda: bench_issue(args.work, national, args.runs, month)),
+            (11, lambda: bench_table(args.work, national, args.runs)),
+            (12, lambda: bench_export(args.work, national, args.runs)),
+            (13, lambda: bench_log(args.work, national, args.runs)),
+            (14, lambda: bench_deploy(args.work, national, args.runs)),
         ]
+        picked = {int(x) for x in args.only.split(",") if x.strip()} or set(ALL_FIGURES)
+        if picked & {7, 8, 9}:
+            steps += domain_steps(args.work, args.runs, files["db"])
+            steps.sort(key=lambda step: step[0])
     else:
         import pgdata
 

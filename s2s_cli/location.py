@@ -9,7 +9,7 @@ from pathlib import Path
 # The Alembic revisions this code knows, oldest first; the last is the schema the code needs.
 SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004_directory", "0004_corrections",
                     "0004_reportcards", "0004_money", "0004_tamper", "0005_week",
-                    "0006_payments")
+                    "0006_payments", "0007_books", "0007_billrules")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 

@@ -144,6 +144,7 @@ class SupportRequest(SQLModel, table=True):
     matched_on: dt.date | None = None
     closed_on: dt.date | None = None
     po: str | None = None  # the school's purchase order number
+    bill_to: str = "school"  # school | trust: who its deployments invoice (0007_billrules)
 
 
 class RequestSpecialism(SQLModel, table=True):
@@ -193,6 +194,10 @@ class Deployment(SQLModel, table=True):
     vat: str = "exempt"  # exempt | standard | zero
     vat_percent_bp: int = 0
     payment_terms_days: int = 28
+    # who is invoiced: the school (payer_school_urn) or, with `--bill-to trust`, its trust as
+    # it was on the day of agreement (0007_billrules)
+    bill_to: str = "school"  # school | trust
+    payer_trust_uid: str | None = None  # a trust.uid, copied (no foreign key)
 
 
 class DayLog(SQLModel, table=True):
@@ -304,6 +309,52 @@ class Payment(SQLModel, table=True):
     method: str = "bacs"
     ref: str | None = None
     reverses_id: int | None = Field(default=None, foreign_key="payment.id", unique=True)
+    reason: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SupplyCover(SQLModel, table=True):
+    """Supply cover owed to a home school, recorded when a document is issued (0007_books): one
+    row per charged or funded day (part) on an invoice, positive, and - when a credit note
+    credits that day - a row of the credit note's with the amount negated.  Free days owe none
+    and have no row.  The home school (and its name) is the one frozen on the deployment, as it
+    stood at issue, so a month's remittance never moves when the directory or the card
+    changes.  Never updated or deleted; `day_log_id` is kept without a foreign key (a day
+    freed by a void may later be undone: what was owed for it stays on record)."""
+
+    __tablename__ = "supply_cover"
+    __table_args__ = (
+        Index("ix_supply_cover_home_date", "home_school_urn", "date"),
+        Index("ix_supply_cover_date", "date"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)  # invoice or credit note
+    day_log_id: int
+    deployment_id: int = Field(foreign_key="deployment.id")
+    leader_id: str = Field(foreign_key="leader.id")
+    home_school_urn: int = Field(foreign_key="school.urn")
+    home_school: str  # its name when the document was issued
+    date: dt.date  # the day worked
+    kind: str  # charged | funded
+    halves: int  # negative on a credit note
+    supply_pence: int  # negative on a credit note
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SupplySettlement(SQLModel, table=True):
+    """The alliance paying a home school's invoice for supply cover (`s2s remittance settle`,
+    0007_books).  Never updated or deleted: a reversal (`remittance unsettle`) is a row of its
+    own with the negated amount and `reverses_id` set."""
+
+    __tablename__ = "supply_settlement"
+    __table_args__ = (Index("ix_supply_settlement_home_date", "home_school_urn", "date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    home_school_urn: int = Field(foreign_key="school.urn")
+    date: dt.date
+    amount_pence: int  # positive paid; negative on a reversal row
+    ref: str  # the home school's invoice number
+    reverses_id: int | None = Field(default=None, foreign_key="supply_settlement.id",
+                                    unique=True)
     reason: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
 

@@ -708,7 +708,9 @@ INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", 
                 "vat_rates", "days", "paid_pence", "balance_pence", "payments",
                 # issue 12: what a school's finance office needs (null on older documents)
                 "vat_invoice", "tax_point", "payer_address", "payer_attention", "payer_email",
-                "supplier")
+                "supplier",
+                # purchase orders, trusts and partial credit notes (issues 12, 13)
+                "po", "payer_trust_uid", "po_override", "po_missing", "days_credited")
 # The supplier's details inside `supplier` (frozen at issue).
 SUPPLIER_KEYS = ("alliance_name", "legal_name", "address", "phone", "email", "company_number",
                  "charity_number", "vat_number", "bank", "remittance_email", "logo_sha256")
@@ -741,7 +743,7 @@ CSV_COLUMNS = [
     Column("due", kind="date"), Column("period_from", kind="date"),
     Column("period_to", kind="date"), *LINE_COLUMNS,
     Column("invoice_total_pence", kind="money"),
-    Column("service"), Column("kind_text"),
+    Column("service"), Column("kind_text"), Column("po"),
 ]
 PAYMENT_COLUMNS = [
     Column("id", "payment", "int"), Column("invoice", table=False), Column("date", kind="date"),
@@ -845,6 +847,8 @@ def _documents_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: boo
                 f"{sep}{date(doc['issued'])}{sep}{date(doc['due'])}{sep}"
                 f"{date(doc['period_from'])}{sep}{date(doc['period_to'])}{sep}")
         total = f"{sep}{doc['total_pence']}{sep}"
+        po = doc.get("po")
+        tail = f"{sep}{'' if po is None else text(po)}{end}"
         for ln in doc["lines"]:
             (dep_id, lid, name, urn, school, d1, d2, n, full, half, rate, half_rate, kind,
              amount, supply, words, kind_words) = cells(ln)
@@ -856,7 +860,7 @@ def _documents_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: boo
                 f"{iso.get(d1) or date(d1)}{sep}{iso.get(d2) or date(d2)}{sep}{days(n)}{sep}"
                 f"{full}{sep}{half}{sep}{rate}{sep}{half_rate}{sep}{kind}{sep}{amount}{sep}"
                 f"{supply}{total}{'' if words is None else words}{sep}"
-                f"{'' if kind_words is None else kind_words}{end}")
+                f"{'' if kind_words is None else kind_words}{tail}")
         if len(chunks) > 4096:
             w.flush()
     w.flush()

@@ -615,6 +615,11 @@ def _validate_rates(raw: Any, line: int, p: _Problems, *, base: Path | None = No
     elif payers is not None:
         p.add(raw.lines["payers"], "'payers' must map payer names (funders, trusts, DfE) to "
               "their address")
+    books = raw.get("books")
+    if isinstance(books, yamlsafe.LDict):
+        card["books"] = _validate_books(books, p)
+    elif books is not None:
+        p.add(raw.lines["books"], "'books' must map account codes and tax types (see README)")
     vat = raw.get("vat")
     if isinstance(vat, yamlsafe.LDict):
         card["vat"] = _validate_vat(vat, p)
@@ -623,7 +628,8 @@ def _validate_rates(raw: Any, line: int, p: _Problems, *, base: Path | None = No
     return card  # checked as a whole (card_problems) once laid over the stored card
 
 
-RATES_SECTIONS = ("kinds", "work", "bands", "split", "invoice", "vat", "payers")
+RATES_SECTIONS = ("kinds", "work", "bands", "split", "invoice", "vat", "payers",
+                  "books")
 SUPPLIER_FIELDS = ("legal_name", "phone", "company_number", "charity_number", "vat_number",
                    "bank", "remittance_email", "logo")
 LOGO_MAX_BYTES = 1024 * 1024
@@ -774,6 +780,33 @@ def _validate_payers(payers: Any, p: _Problems) -> dict[str, Any]:
     return out
 
 
+def _validate_books(books: Any, p: _Problems) -> dict[str, Any]:
+    """`books: {account_code: "200", tax_exempt: "Exempt Income", ...}`: what the accounting
+    exports (`s2s invoices export`) code lines and payments to (services/books.py)."""
+    from s2s_cli.services.books import BOOKS_KEYS
+
+    out: dict[str, Any] = {}
+    for key in books:
+        if key not in BOOKS_KEYS:
+            p.add(books.lines[key], f"unknown books field '{key}'"
+                  f"{_did_you_mean(key, BOOKS_KEYS)}")
+            continue
+        value = books[key]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # account codes are often written as numbers
+        required = key not in ("tracking_name", "branding_theme")
+        if not isinstance(value, str) or (required and not value.strip()):
+            p.add(books.lines[key], f"books '{key}' must be text"
+                  + (" (not blank)" if required else ""))
+            continue
+        why = text_problem(value)
+        if why or len(value) > 100:
+            p.add(books.lines[key], f"books '{key}' {why or 'is longer than 100 characters'}")
+            continue
+        out[key] = value.strip() or None
+    return out
+
+
 def _validate_vat(vat: Any, p: _Problems) -> dict[str, Any]:
     """`vat: {default: exempt, work: {diagnosis: standard}}`: the VAT treatment by kind of
     work (exempt, standard 20% or zero), frozen on each deployment when it is agreed."""
@@ -809,7 +842,7 @@ def merge_card(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     replaces that section (so a file can drop a kind of work's own rate or a band).  What the
     file does not mention stays as stored."""
     card = json.loads(json.dumps(base))
-    for section in ("kinds", "invoice", "payers"):
+    for section in ("kinds", "invoice", "payers", "books"):
         if section in patch:
             card.setdefault(section, {}).update(patch[section])
     for section in ("work", "bands", "split", "vat"):
@@ -866,6 +899,8 @@ def _flat_card(card: dict[str, Any]) -> dict[str, str]:
                                            *([f"FAO {rec['attention']}"]
                                              if rec.get("attention") else []),
                                            *([rec["email"]] if rec.get("email") else [])])
+    for key, value in sorted((card.get("books") or {}).items()):
+        out[f"books {key}"] = str(value or "none")
     return out
 
 
@@ -1194,6 +1229,8 @@ def _dump_card(card: dict[str, Any]) -> dict[str, Any]:
     if card.get("payers"):
         out["payers"] = {name: {k: v for k, v in rec.items() if v}
                          for name, rec in sorted(card["payers"].items())}
+    if card.get("books"):
+        out["books"] = {k: v or "" for k, v in sorted(card["books"].items())}
     return out
 
 

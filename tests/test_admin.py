@@ -86,7 +86,10 @@ def add_billing(target: str, *, leader: str = "L9001", school: int = 131543,
                 d.invoice_id = inv.id
             out["invoice"] = inv.id
             from s2s_cli import audit
+            from s2s_cli.services import remittance
 
+            s.flush()
+            remittance.record(s, [inv.id])  # the supply cover it owes, as issuing records it
             audit.seal_documents(s, [inv.id])  # as issuing does
         return out
 

@@ -199,8 +199,8 @@ def test_funded_lines_and_a_funders_address_from_the_card(mini: Run, tmp_path: P
     assert inv["lines"][0]["kind_text"] == "funded by Northern Lights Fund"
     csv_text = mini("invoice", "--month", "2026-09", "--format", "csv", ok=True).stdout
     header, row = csv_text.splitlines()[:2]
-    assert header.endswith(",invoice_total_pence,service,kind_text")
-    assert row.endswith(",70000,SLE support — achievement,funded by Northern Lights Fund")
+    assert header.endswith(",invoice_total_pence,service,kind_text,po")  # po: issue 12
+    assert row.endswith(",70000,SLE support — achievement,funded by Northern Lights Fund,")
 
 
 def test_names_print_as_typed_and_a_long_alliance_name_wraps(mini: Run, tmp_path: Path):

@@ -132,6 +132,36 @@ def test_utf8_file_and_title_lines_before_the_header(mini, tmp_path):
     assert [ln for ln, _ in rows_of(summary)] == [9, 10, 11, 12]  # lines of the file as given
 
 
+def test_progress_bar_on_a_terminal_only_for_a_large_file(mini, tmp_path, monkeypatch):
+    """A national file read on a terminal shows a progress bar on stderr (fed as the rows are
+    read); a small file, or one read by cron, shows none; the import is the same."""
+    import rich.progress
+
+    from s2s_cli import output
+
+    lines = MI.read_bytes().split(b"\r\n")
+    padding = b"," * 85 + b"\r\n"  # empty rows (skipped): over 2 MB in all
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"\r\n".join(lines[:9]) + b"\r\n" + padding * 25_000)
+    seen: list[int] = []
+    real_update = rich.progress.Progress.update
+
+    def update(self, task, *args, completed=None, **kw):  # type: ignore[no-untyped-def]
+        if completed is not None:
+            seen.append(completed)
+        return real_update(self, task, *args, completed=completed, **kw)
+
+    monkeypatch.setattr(rich.progress.Progress, "update", update)
+    summary = imp(mini, path=big)  # not a terminal: no bar
+    assert seen == [] and (summary["added"], summary["rows"]) == (5, 8)
+    monkeypatch.setattr(output, "_isatty", lambda stream: True)
+    imp(mini, path=MI)  # a terminal, but a small file: no bar
+    assert seen == []
+    again = imp(mini, path=big)
+    assert seen and seen[-1] == big.stat().st_size and seen == sorted(seen)
+    assert (again["unchanged"], again["added"]) == (5, 0)
+
+
 def test_strict_refuses_bad_rows_and_bad_files_write_nothing(mini, snapshot, tmp_path):
     before = snapshot(mini.target)
     strict = mini("import", "ofsted", str(MI), "--strict")

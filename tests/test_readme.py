@@ -120,6 +120,16 @@ def test_readme_tour_runs_against_the_bundled_seed(db, tmp_path, monkeypatch):
     [again] = run.json("invoices", "show", "S2S-2026-0002")
     assert {ln["rate_pence"] for ln in again["lines"]} == {38000}
     assert [ln["days"] for ln in again["lines"]] == [ln["days"] for ln in voided["lines"]]
+    # the books: Elmstead (L0027's home school) owed £1,776.50, £1,000 settled (the second
+    # settlement reversed); the statements and the exports written
+    [home] = run.json("remittance", "--month", "2026-09")
+    assert (home["urn"], home["owed_pence"], home["settled_pence"],
+            home["outstanding_pence"]) == (126249, 177650, 100000, 77650)
+    for name in ("supply-126249-2026-09.pdf", "statement-highcliffe.pdf"):
+        assert (tmp_path / name).read_bytes().startswith(b"%PDF")
+    xero = (tmp_path / "books" / "xero-invoices.csv").read_text().splitlines()
+    assert xero[0].startswith("*ContactName,EmailAddress,") and len(xero) > 2
+    assert (tmp_path / "books" / "ledger.csv").read_text().startswith("date,type,number,")
     cancelled = run.json("deployment", "show", "2")
     assert (cancelled["status"], cancelled["agreed_on"], cancelled["po"]) == (
         "cancelled", "2026-09-10", "PO-2026-118")

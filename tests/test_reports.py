@@ -34,7 +34,8 @@ CONTRACT = {
     "utilisation": ["leader_id", "leader", "kind", "home_school", "active", "released_days",
                     "agreed_days", "worked_days", "utilisation_pct"],
     "income": ["month", "funding", "charged_days", "charged_pence", "free_days", "funded_days",
-               "funded_pence", "supply_pence", "admin_pence", "total_pence"],
+               "funded_pence", "supply_pence", "admin_pence", "total_pence", "invoiced_pence",
+               "received_pence", "outstanding_pence"],
     "requests": ["id", "school_urn", "school", "need", "specialisms", "kind", "funding",
                  "status", "received", "matched_on", "closed_on", "age_days", "days_to_match",
                  "note"],
@@ -453,7 +454,7 @@ def test_out_placeholders_folders_mode_and_quiet(busy: Run, tmp_path: Path) -> N
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert csv_rows(out.read_text(encoding="utf-8")) == [
         CONTRACT["income"], ["2026-10", "dfe", "0", "0", "0", "1", "40000", "34000", "6000",
-                             "40000"]]
+                             "40000", "40000", "0", "40000"]]
     loud = busy("report", "days", "--from", "2026-09-01", "--to", "2026-09-30", "--out",
                 str(tmp_path / "{period}.json"), ok=True)
     assert loud.stdout == "" and "Wrote 4 days row(s)" in loud.stderr

@@ -30,6 +30,7 @@ def test_log_prints_id_and_show_gives_the_record(mini):
         "contact": "Head of maths", "note": "KS3 maths", "cancel_reason": None,
         "matched_on": None, "closed_on": None, "terms": {"send": "SEN"}, "po": "PO-4471",
         "need_term": None, "rise_ref": None, "override_reason": None,
+        "bill_to": "school",
     }
 
 

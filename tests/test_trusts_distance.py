@@ -50,6 +50,42 @@ def test_find_by_trust(world: Run):
     assert ids(world.json("find", "--trust", "Tamar Learning Trust")) == ["L9005", "L9006"]
 
 
+def urns(rows):  # type: ignore[no-untyped-def]
+    return [r["urn"] for r in rows]
+
+
+def test_school_list_by_trust_and_grade_below_uses_finds_filters(world: Run):
+    assert urns(world.json("school", "list", "--trust", "5001")) == [131542, 140010]
+    assert urns(world.json("school", "list", "--trust", "Tamar Learning Trust")) == [131545]
+    assert urns(world.json("school", "list", "--trust", "tamar")) == [131545]  # a unique part
+    # Bolton High: achievement needs attention, leadership urgent improvement; Plymouth Sound:
+    # attendance and behaviour needs attention (tests/data/ofsted_mi.csv)
+    assert urns(world.json("school", "list", "--grade-below", "any=expected standard")) == [
+        131543, 131545]
+    assert urns(world.json("school", "list", "--grade-below", "achievement=expected")) == [
+        131543]
+    assert urns(world.json("school", "list", "--grade-below", "leadership=needs attention",
+                           "--grade-below", "achievement=3")) == [131543]
+    assert urns(world.json("school", "list", "--grade-below", "inclusion=expected")) == []
+    assert urns(world.json("school", "list", "--trust", "5002", "--grade-below",
+                           "attendance=expected standard")) == [131545]
+    assert world.json("school", "list", "--trust", "5001", "--grade-below", "any=3") == []
+    # the same schools as find's home schools with leaders, by the same filter code
+    homes = {r["home_school_urn"] for r in world.json("find", "--grade-below", "any=3")}
+    assert homes <= set(urns(world.json("school", "list", "--grade-below", "any=3")))
+    for args, code, message in [
+            (["--trust", "9999"], 1, "no trust with UID or name '9999' (trusts come from "
+                                     "`s2s import gias`)"),
+            (["--trust", "trust"], 2, "'trust' matches several trusts: Northern Lights Trust "
+                                      "(5001), Tamar Learning Trust (5002); give the UID"),
+            (["--grade-below", "achievement"], 2, "--grade-below must look like AREA=GRADE "
+             "(e.g. leadership-and-governance='expected standard'), not 'achievement'"),
+            (["--grade-below", "x", "--trust", "9999"], 2, "--grade-below must look like "
+             "AREA=GRADE (e.g. leadership-and-governance='expected standard'), not 'x'")]:
+        result = world("school", "list", *args)
+        assert (result.exit_code, result.stderr.strip()) == (code, f"Error: {message}"), args
+
+
 def test_find_near_orders_by_distance_and_shows_it(world: Run):
     rows = world.json("find", "--near", "131542", "--within", "15")
     assert [(r["id"], r["distance_km"]) for r in rows] == [

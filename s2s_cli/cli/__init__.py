@@ -266,9 +266,9 @@ install_help_words()
 
 
 def _register() -> None:
-    from s2s_cli.cli import admin, billing, brokerage, directory, reports, week
+    from s2s_cli.cli import admin, billing, books, brokerage, directory, reports, week
 
-    for module in (directory, brokerage, week, billing, reports, admin):
+    for module in (directory, brokerage, week, billing, books, reports, admin):
         module.register(app)
 
 

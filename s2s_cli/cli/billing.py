@@ -68,6 +68,7 @@ LIST_COLUMNS = [
     Column("total_pence", "total", "money"),
     Column("paid_pence", "paid", "money"), Column("balance_pence", "balance", "money"),
     Column("credits", "credits"), Column("voided_by", "voided by"),
+    Column("po", "PO", table=False),
 ]
 # --------------------------------------------------------------------------- option helpers
 
@@ -196,6 +197,7 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
     split = card.get("split") or {}
     settings = card["invoice"]
     from s2s_cli.output import render, resolve_format
+    from s2s_cli.services.books import settings as books_settings
 
     resolved = resolve_format(fmt)
     if resolved is Format.json:
@@ -208,7 +210,8 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
             "split": {"admin_percent_bp": split.get("admin_percent_bp"),
                       "admin_fixed_pence": split.get("admin_fixed_pence")},
             "invoice": settings, "vat": card.get("vat") or {"default": "exempt", "work": {}},
-            "payers": card.get("payers") or {}}, ensure_ascii=False, indent=2) + "\n")
+            "payers": card.get("payers") or {}, "books": books_settings(card)},
+            ensure_ascii=False, indent=2) + "\n")
         return
     render(rows, cols, resolved, title="Rate card")
     if resolved is Format.table:
@@ -239,7 +242,9 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
             "terms": f"{settings.get('payment_terms_days')} days",
             "numbers": f"{settings.get('number_prefix')}-YYYY-NNNN, credit notes "
                        f"{settings.get('credit_prefix')}-YYYY-NNNN",
-            "vat": f"{vat // 100}.{vat % 100:02d}%"}
+            "vat": f"{vat // 100}.{vat % 100:02d}%",
+            "books": "account {account_code}, bank {bank_account_code}, tax {tax_exempt} / "
+                     "{tax_standard} / {tax_zero}, {currency}".format(**books_settings(card))}
         render_record(record, [Column(k) for k in record], Format.table,
                       title="Split and invoice settings")
 
@@ -261,13 +266,19 @@ def invoice(
                                         "immutable); without it, print the draft.")] = False,
     date: Annotated[str | None, typer.Option("--date", metavar="DATE",
                                              help="Issue date (default today).")] = None,
+    override: Annotated[str | None, typer.Option(
+        "--override", metavar="REASON", help="Issue invoices to a school marked \"PO "
+        "required\" without a purchase order, recording why (kept on the invoice).")
+    ] = None,
 ) -> None:
-    """Charge summary for a period (default: this month), one invoice per payer; --issue
-    issues them.
+    """Charge summary for a period (default: this month), one invoice per payer and purchase
+    order; --issue issues them.
 
     Without --issue nothing changes: the draft covers the period's days not yet invoiced.
     With --issue each payer gets a numbered invoice and its days are marked invoiced; running
-    it again issues nothing new ("nothing new to invoice", exit 0).
+    it again issues nothing new ("nothing new to invoice", exit 0).  A school marked "PO
+    required" is not invoiced without a purchase order (exit 1, naming the deployments; the
+    draft warns) unless --override "reason".
 
     \b
     Examples:
@@ -284,6 +295,10 @@ def invoice(
         payer = clean_text(payer, what="--payer", max_len=200, required=True)
     if date is not None and not issue:
         raise InvalidInput("--date is the issue date: use it with --issue")
+    if override is not None:
+        if not issue:
+            raise InvalidInput("--override is for --issue (a draft issues nothing)")
+        override = clean_text(override, what="--override", max_len=500, required=True)
     period_from, period_to = _period(month, start, end)
     assert period_from is not None and period_to is not None
     from s2s_cli.parsing import today
@@ -300,6 +315,9 @@ def invoice(
             if school is not None:
                 invoicing.check_school(reader, school)
             docs = invoicing.draft(reader, period_from, period_to, school=school, payer=payer)
+            missing = invoicing.draft_po_missing(docs)
+            if missing:
+                st.note("warning: " + invoicing.po_message(missing))
             _emit(docs, fmt, out, st=st, empty=empty)
         return
     with st.reader() as reader:
@@ -307,7 +325,8 @@ def invoice(
             invoicing.check_school(reader, school)
     try:
         ids = st.write(lambda session: invoicing.issue(
-            session, period_from, period_to, issued=issued, school=school, payer=payer))
+            session, period_from, period_to, issued=issued, school=school, payer=payer,
+            override=override))
     except invoicing.NothingToIssue:
         st.note(f"nothing new to invoice for {period_from} to {period_to}")
         _emit([], fmt, out, st=st, empty="Nothing new to invoice.")
@@ -426,6 +445,47 @@ def invoices_void(
             f"{doc['number']}; its days are billable again")
 
 
+@invoices_app.command("credit")
+def invoices_credit(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(metavar="NUMBER")],
+    day: Annotated[list[int], typer.Option(
+        "--day", metavar="ID", help="A day log id on the invoice to credit (repeat for "
+        "several; `invoices show NUMBER --format json` lists them under \"days\").")],
+    reason: Annotated[str, typer.Option("--reason", help="Why they are credited (kept on "
+                                        "the credit note).")],
+    date: Annotated[str | None, typer.Option("--date", metavar="DATE",
+                                             help="Credit note date (default today).")] = None,
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """Credit chosen days of an issued invoice: a credit note with its own number for exactly
+    what those days were billed (with their VAT); they become billable again and the invoice
+    stays issued with a smaller balance.  Prints the credit note's number.
+
+    \b
+    Example:
+      s2s invoices credit S2S-2026-0007 --day 412 --day 415 --reason "sessions not held"
+    """
+    from s2s_cli.output import emit_id
+    from s2s_cli.parsing import clean_text, format_pence, today
+    from s2s_cli.services import invoicing
+
+    why = clean_text(reason, what="--reason", max_len=500, required=True)
+    assert why is not None
+    if any(d <= 0 for d in day):
+        raise InvalidInput(f"--day must be a day log id (a positive number), not "
+                           f"{min(day)}")
+    on = _date(date, "--date") or today()
+    st = state(ctx)
+    credit_id = st.write(lambda session: invoicing.credit(session, number, day, reason=why,
+                                                          on=on))
+    with st.reader() as reader:
+        doc = invoicing.documents(reader, [credit_id])[0]
+    emit_id(doc["number"], fmt, message=f"credited {len(set(day))} day(s) of "
+            f"{doc['credits']} with credit note {doc['number']} "
+            f"({format_pence(-doc['total_pence'])}); those days are billable again")
+
+
 def charges(
     ctx: typer.Context,
     month: MonthOpt = None,
@@ -463,34 +523,6 @@ def charges(
             Column("amount_pence", "amount", "money")]
     render(rows, cols, fmt, title=f"Charges by {group}: issued {format_pence(issued)}, "
            f"draft {format_pence(drafted)}", empty="No logged days in this period.")
-
-
-def remittance(
-    ctx: typer.Context,
-    month: MonthOpt = None,
-    fmt: FormatOpt = Format.auto,
-) -> None:
-    """Supply cover owed to each home school for its staff's days in a month (default: this
-    month) that are on issued invoices (charged and funded days; free days owe none).
-
-    \b
-    Example:
-      s2s remittance --month 2026-09 --format csv
-    """
-    from s2s_cli.output import render
-    from s2s_cli.services import invoicing
-
-    f, t = _period(month, None, None)
-    assert f is not None and t is not None
-    with state(ctx).reader() as reader:
-        rows = invoicing.remittance(reader, f, t)
-    cols = [Column("urn", "URN", "int"), Column("name", "home school"),
-            Column("leaders", kind="int"), Column("days", kind="days"),
-            Column("supply_pence", "supply cover", "money")]
-    render(rows, cols, fmt, title=f"Supply cover owed for {f:%B %Y}",
-           totals={"days": sum(r["days"] for r in rows),
-                   "supply_pence": sum(r["supply_pence"] for r in rows), "name": "total"},
-           empty=f"No supply cover owed for {f:%B %Y} (no issued invoices cover its days).")
 
 
 @invoices_app.command("pay")
@@ -600,6 +632,12 @@ def debtors(
         rows = payments.debtors(reader, on)
     totals: dict[str, Any] = {k: sum(r[k] for r in rows)
                               for k in (*payments.BUCKETS, "total_pence", "invoices")}
+    from s2s_cli.output import console, resolve_format
+
+    if resolve_format(fmt) is Format.table and rows:
+        from s2s_cli.cli.books import debtors_chart
+
+        console().print(debtors_chart(totals))
     render(rows, DEBTOR_COLUMNS, fmt, title=f"Debtors on {on.isoformat()}: "
            f"{format_pence(totals['total_pence'])} outstanding",
            totals={**totals, "payer": "total"},
@@ -620,28 +658,48 @@ def statement(
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
                                               help="Start here, with an opening balance.")
                      ] = None,
-    fmt: FormatOpt = Format.auto,
+    fmt: DocFormatOpt = DocFormat.auto,
+    out: OutOpt = None,
 ) -> None:
     """A statement of account for one payer: invoices, credit notes, payments and reversals
-    by date with the running balance.
+    by date with the running balance (--format pdf --out F: the page to send, in the
+    invoice's style).
 
     \b
-    Example:
+    Examples:
       s2s statement "Bolton High" --from 2026-09-01 --format csv
+      s2s statement 131543 --format pdf --out bolton-statement.pdf
     """
-    from s2s_cli.output import render
-    from s2s_cli.parsing import clean_text, format_pence
-    from s2s_cli.services import payments
+    from s2s_cli.parsing import clean_text, format_pence, today
+    from s2s_cli.services import invoicing, payments
 
     text = clean_text(payer, what="PAYER", max_len=200, required=True)
     assert text is not None
     f = _date(start, "--from")
-    with state(ctx).reader() as reader:
+    fmt = _check_out(fmt, out)
+    st = state(ctx)
+    with st.reader() as reader:
         name = payments.resolve_payer(reader, text)
         rows = payments.statement(reader, name, f)
+        settings = invoicing.load_card(reader)["invoice"]
+        urn = reader.scalar("SELECT payer_school_urn FROM invoice WHERE payer = :p "
+                            "ORDER BY id", {"p": name})
+    if fmt is DocFormat.pdf:
+        from s2s_cli.output import atomic_output
+        from s2s_cli.services import statement_pdf
+
+        data = statement_pdf.account(name, urn, rows, settings, today())
+        assert out is not None
+        with atomic_output(out, binary=True) as handle:
+            handle.write(data)
+        if str(out) != "-":
+            st.note(f"wrote {out}")
+        return
     closing = rows[-1]["balance_pence"] if rows else 0
-    render(rows, STATEMENT_COLUMNS, fmt, title=f"Statement of account: {name} - balance "
-           f"{format_pence(closing)}", empty=f"Nothing on {name}'s account.")
+    from s2s_cli.cli.books import _render_to
+
+    _render_to(rows, STATEMENT_COLUMNS, fmt, out, st=st, title=f"Statement of account: "
+               f"{name} - balance {format_pence(closing)}", empty=f"Nothing on {name}'s account.")
 
 
 def register(app: typer.Typer) -> None:
@@ -649,6 +707,5 @@ def register(app: typer.Typer) -> None:
     app.command("invoice")(invoice)
     app.add_typer(invoices_app, name="invoices")
     app.command("charges")(charges)
-    app.command("remittance")(remittance)
     app.command("debtors")(debtors)
     app.command("statement")(statement)

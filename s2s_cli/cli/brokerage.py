@@ -47,6 +47,9 @@ DaysOpt = Annotated[str | None, typer.Option(
     "--days", metavar="N", help="Days, whole or half (2.5).")]
 PoOpt = Annotated[str | None, typer.Option(
     "--po", metavar="NUMBER", help="The school's purchase order number.")]
+BillToOpt = Annotated[str | None, typer.Option(
+    "--bill-to", metavar="WHO", help="Who is invoiced: school (default) or trust (the "
+    "school's academy trust; refused for a school with none).")]
 OnOpt = Annotated[str | None, typer.Option(
     "--on", metavar="DATE", help="Back-date it: the day it happened (default today).")]
 
@@ -72,7 +75,7 @@ REQUEST_DETAIL = [
     Column("terms", "typed as", "map"),  # slug -> short form typed, e.g. {"maths": "numeracy"}
     Column("po", "purchase order"),
     Column("need_term", "need logged as"), Column("rise_ref", "RISE ref"),
-    Column("override_reason", "override"),
+    Column("override_reason", "override"), Column("bill_to", "bill to"),
 ]
 
 
@@ -109,6 +112,7 @@ def request_log(
                                                  help="Date received (default today).")] = None,
     contact: Annotated[str | None, typer.Option(help="Contact at the school.")] = None,
     po: PoOpt = None,
+    bill_to: BillToOpt = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Log a school's request for support; prints the new request's id.
@@ -125,7 +129,7 @@ def request_log(
     inp = requests.validate_request(school=school_urn, need=need, specialisms=specialism, kind=kind,
                                     days=days, funding=funding, funder=funder, note=note,
                                     received=received, contact=contact, po=po,
-                                    rise_ref=rise_ref, override=override)
+                                    rise_ref=rise_ref, override=override, bill_to=bill_to)
     rid = st.write(lambda session: requests.log_request(session, inp))
     emit_id(rid, fmt, message=f"request {rid} logged for school {school_urn}")
 
@@ -293,6 +297,9 @@ def deploy(
                   ] = None,
     on: Annotated[str | None, typer.Option(
         "--on", metavar="DATE", help="The date it was agreed (default today).")] = None,
+    bill_to: Annotated[str | None, typer.Option(
+        "--bill-to", metavar="WHO", help="Who is invoiced: school or trust (default: the "
+        "request's); frozen now, like the rates.")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """Agree a deployment of a leader on a request; prints its id.
@@ -314,7 +321,8 @@ def deploy(
         request_id=request_id, leader=lookup.leader(st.reader, leader), days=days,
         start=start, end=end, work=work,
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
-        half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref)
+        half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref,
+        bill_to=bill_to)
     result = st.write_light(lambda tx: deployments.deploy(tx, inp))
     emit_id(result["id"], fmt)
     r = result["rates"]
@@ -348,6 +356,14 @@ DEPLOYMENT_DETAIL = [
     Column("closed_on", "closed on", "date"), Column("po", "purchase order"),
     Column("agreed_on", "agreed on", "date"), Column("cancel_reason", "cancel reason"),
     Column("cancelled_on", "cancelled on", "date"),
+    # the terms frozen at agreement (what its money depends on)
+    Column("leader_kind", "leader kind (agreed)"),
+    Column("home_school_urn", "home school (supply cover)", "int"),
+    Column("school_type", "school type (agreed)"), Column("school_band", "size band"),
+    Column("bill_to", "bill to"), Column("payer_school_urn", "payer URN", "int"),
+    Column("payer_trust_uid", "payer trust UID"), Column("vat", "VAT"),
+    Column("vat_percent_bp", "VAT rate (bp)", "int", table=False),
+    Column("payment_terms_days", "payment terms (days)", "int"),
 ]
 EVALUATION_COLUMNS = [Column("id", kind="int"), Column("by"), Column("rating", kind="int"),
                       Column("impact"), Column("date", kind="date")]
@@ -419,6 +435,30 @@ def deployment_edit(
     half_day_rate: Annotated[str | None, typer.Option(
         "--half-day-rate", metavar="£", help="Negotiated half-day rate.")] = None,
     po: PoOpt = None,
+    leader_kind: Annotated[str | None, typer.Option(
+        "--leader-kind", metavar="KIND", help="The kind of leader it was agreed with (SLE, "
+        "LLE, NLE, NLG): decides the NLG allowance and DfE packages.")] = None,
+    home_school: Annotated[str | None, typer.Option(
+        "--home-school", metavar="URN_OR_NAME", help="The home school its supply cover is "
+        "owed to.", autocompletion=complete_school)] = None,
+    school_type: Annotated[str | None, typer.Option(
+        "--school-type", metavar="TYPE", help="The supported school's type as agreed (decides "
+        "a DfE package's size); \"\" clears.")] = None,
+    school_band: Annotated[str | None, typer.Option(
+        "--school-band", metavar="BAND", help="The rate card's size band as agreed; \"\" "
+        "clears.")] = None,
+    payer: Annotated[str | None, typer.Option(
+        "--payer", metavar="URN_OR_NAME", help="The school invoiced (default the supported "
+        "school), for days not yet invoiced.", autocompletion=complete_school)] = None,
+    bill_to: Annotated[str | None, typer.Option(
+        "--bill-to", metavar="WHO", help="school or trust (the school's trust as it is now), "
+        "for days not yet invoiced.")] = None,
+    vat: Annotated[str | None, typer.Option(
+        "--vat", metavar="TREATMENT", help="exempt, standard (20%) or zero, for days not yet "
+        "invoiced.")] = None,
+    payment_terms: Annotated[int | None, typer.Option(
+        "--payment-terms", metavar="DAYS", help="Days to pay, for invoices not yet issued.")
+    ] = None,
     override: Annotated[str | None, typer.Option(
         metavar="REASON", help="Change it despite a capacity refusal, recording why.")] = None,
 ) -> None:
@@ -426,8 +466,10 @@ def deployment_edit(
 
     Dates must still hold every day logged; more agreed days, or a start in another academic
     year, are checked against the leader's capacity like `deploy` (--override "reason").
-    Rates and funding change only while none of its days is on a live invoice: void those
-    invoices first, then invoice again at the new terms.
+    Rates, funding, the leader kind, home school, school type and size band it was agreed
+    with change only while none of its days is on a live invoice: void those invoices first,
+    then invoice again at the new terms.  The payer (--payer, --bill-to), VAT, payment terms
+    and PO change for the days not yet invoiced (issued invoices never change).
 
     \b
     Example:
@@ -435,19 +477,25 @@ def deployment_edit(
       s2s deployment edit 4 --rate 380
     """
     from s2s_cli.parsing import format_pence
-    from s2s_cli.services import deployments
+    from s2s_cli.services import deployments, lookup
 
     st = state(ctx)
     edit = deployments.validate_deployment_edit(
         start=start, end=end, days=days, work=work, funding=funding, funder=funder,
         dfe_extra_days=dfe_extra_days, rate=rate, half_day_rate=half_day_rate, po=po,
-        override=override)
+        override=override, leader_kind=leader_kind,
+        home_school=lookup.school(st.reader, home_school) if home_school is not None else None,
+        school_type=school_type, school_band=school_band,
+        payer=lookup.school(st.reader, payer) if payer is not None else None,
+        bill_to=bill_to, vat=vat, payment_terms=payment_terms)
     info = st.write(lambda session: deployments.edit_deployment(session, deployment_id, edit))
     changed = info["changed"]
     if not changed:
         st.note(f"deployment {deployment_id}: nothing changed")
         return
-    names = {"agreed_halves": "agreed days"}
+    names = {"agreed_halves": "agreed days", "home_school_urn": "home school",
+             "payer_school_urn": "payer", "payer_trust_uid": "payer trust",
+             "vat_percent_bp": "VAT rate", "payment_terms_days": "payment terms"}
     shown = [names.get(k, k) for k in changed if k not in (
         "supply_pence", "half_day_supply_pence", "rate_source")]
     st.note(f"deployment {deployment_id}: changed {', '.join(shown)}")

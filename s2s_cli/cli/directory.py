@@ -618,20 +618,28 @@ def school_list(
     region: Annotated[str | None, typer.Option(help="Region.")] = None,
     phase: PhaseOpt = None,
     school_type: TypeOpt = None,
+    grade_below: Annotated[list[str] | None, typer.Option(
+        "--grade-below", metavar="AREA=GRADE", help="The school's latest report card grades "
+        "AREA (or any) worse than GRADE, e.g. achievement='expected standard'; repeatable.")
+    ] = None,
+    trust: Annotated[str | None, typer.Option(
+        "--trust", metavar="UID|NAME", help="Schools in this academy trust.")] = None,
     fmt: FormatOpt = Format.auto,
 ) -> None:
     """List schools by name, with the active leaders based at each.
 
     \b
-    Example:
+    Examples:
       s2s school list --la richmond --phase primary --format csv
+      s2s school list --trust "Tamar Learning Trust" --grade-below any='expected standard'
     """
     from s2s_cli.output import render
     from s2s_cli.services import directory
 
     with state(ctx).reader() as reader:
         rows = directory.list_schools(reader, name=name, la=la, region=region, phase=phase,
-                                      school_type=school_type)
+                                      school_type=school_type, grade_below=grade_below,
+                                      trust=trust)
     render(rows, SCHOOL_LIST_COLUMNS, fmt, title=f"{len(rows)} school(s)",
            empty="No schools match.")
 

@@ -64,6 +64,9 @@ COLUMNS: dict[str, list[Column]] = {
         Column("funded_days", "funded days", "days"),
         Column("funded_pence", "funded", "money"), Column("supply_pence", "supply cover", "money"),
         Column("admin_pence", "admin", "money"), Column("total_pence", "total", "money"),
+        Column("invoiced_pence", "invoiced (gross)", "money"),
+        Column("received_pence", "received", "money"),
+        Column("outstanding_pence", "outstanding", "money"),
     ],
     "requests": [
         Column("id", "id", "int"), Column("school_urn", "URN", "int"), Column("school"),
@@ -95,7 +98,8 @@ TOTALS = {
     "days": ("days",),
     "utilisation": ("released_days", "agreed_days", "worked_days"),
     "income": ("charged_days", "charged_pence", "free_days", "funded_days", "funded_pence",
-               "supply_pence", "admin_pence", "total_pence"),
+               "supply_pence", "admin_pence", "total_pence", "invoiced_pence",
+               "received_pence", "outstanding_pence"),
 }
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 

@@ -109,6 +109,10 @@ class Dep:
     payment_terms_days: int = 28
     work: str = "other"
     service: str = ""  # the service in words ('SLE coaching — phonics'), for invoice lines
+    po: str | None = None  # the purchase order its invoices quote
+    payer_trust_uid: str | None = None  # `--bill-to trust`: the trust invoiced instead
+    payer_trust_name: str | None = None
+    po_required: bool = False  # the school invoiced (or whose trust is) wants a PO
 
     @property
     def is_nlg(self) -> bool:
@@ -142,10 +146,16 @@ class Day:
 class Payer:
     name: str
     school_urn: int | None = None
+    trust_uid: str | None = None
 
     @property
-    def sort_key(self) -> tuple[str, int]:
-        return (self.name.lower(), self.school_urn or 0)
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.name.lower(), self.school_urn or 0, self.trust_uid or "")
+
+    @property
+    def is_school(self) -> bool:
+        """A school or a trust (a funder or DfE is neither)."""
+        return self.school_urn is not None or self.trust_uid is not None
 
 
 def is_trust(school_type: str | None) -> bool:
@@ -188,6 +198,12 @@ def payer_of(funding: str, funder: str | None, school_name: str, school_urn: int
 
 
 def payer_for(dep: Dep, kind: str) -> Payer:
+    if dep.payer_trust_uid is not None:  # billed to the school's trust (`--bill-to trust`)
+        name, urn = payer_of(dep.funding, dep.funder, dep.payer_trust_name or
+                             dep.payer_trust_uid, 0, kind)
+        if urn is None:
+            return Payer(name)
+        return Payer(name, None, dep.payer_trust_uid)
     if dep.payer_school_urn is not None:
         name, urn = dep.payer_name or dep.school_name, dep.payer_school_urn
     else:
@@ -321,6 +337,7 @@ class DraftInvoice:
     payer: Payer
     lines: list[Line]
     payment_terms_days: int = 28
+    po: str | None = None
     subtotal_pence: int = 0
     vat_pence: int = 0
     total_pence: int = 0
@@ -333,6 +350,13 @@ class DraftInvoice:
     @property
     def vat_rates(self) -> list[tuple[int, int, int]]:
         return vat_by_rate((ln.dep.vat_percent_bp, ln.amount_pence) for ln in self.lines)
+
+
+def invoice_order(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Invoices of a run in order: (payer name, URN, trust UID, terms, PO) keys by payer
+    name (any case), then URN, trust, terms, and no purchase order before the others."""
+    name, urn, trust, terms, po = key
+    return (name.lower(), urn or 0, trust or "", terms, po is not None, po or "")
 
 
 class LineBook:
@@ -366,12 +390,14 @@ class LineBook:
         line.earlier += earlier
 
     def invoices(self) -> list[DraftInvoice]:
-        """One draft invoice per payer and agreed payment terms (payers by name, lines by
-        leader, deployment, kind)."""
-        by_payer: dict[tuple[str, int | None, int], list[Line]] = {}
+        """One draft invoice per payer, purchase order and agreed payment terms (payers by
+        name, then no PO first; lines by leader, deployment, kind).  A funder's or DfE's
+        invoice quotes no school's purchase order."""
+        by_payer: dict[tuple[Any, ...], list[Line]] = {}
         for line in self.lines.values():
             payer = line.payer
-            key = (payer.name, payer.school_urn, line.dep.payment_terms_days)
+            key = (payer.name, payer.school_urn, payer.trust_uid, line.dep.payment_terms_days,
+                   line.dep.po if payer.is_school else None)
             group = by_payer.get(key)
             if group is None:
                 by_payer[key] = [line]
@@ -379,9 +405,9 @@ class LineBook:
                 group.append(line)
         out = []
         order = {k: i for i, k in enumerate(KINDS)}
-        for key in sorted(by_payer, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
+        for key in sorted(by_payer, key=invoice_order):
             lines = by_payer[key]
             if len(lines) > 1:
                 lines.sort(key=lambda ln: (ln.dep.leader_id, ln.dep.id, order[ln.kind]))
-            out.append(DraftInvoice(lines[0].payer, lines, key[2]))
+            out.append(DraftInvoice(lines[0].payer, lines, key[3], key[4]))
         return out

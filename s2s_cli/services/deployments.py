@@ -55,6 +55,7 @@ from s2s_cli.services.requests import (
     check_funder,
     check_rise_ref,
     choice,
+    clean_bill_to,
     clean_po,
     lock_request,
     past_date,
@@ -153,6 +154,7 @@ class DeployInput:
     po: str | None = None
     on: dt.date | None = None  # the date agreed (default today)
     rise_ref: str | None = None
+    bill_to: str | None = None  # school | trust (default: the request's)
 
 
 def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
@@ -161,7 +163,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
                     dfe_extra_days: int = 0, rate: str | None = None,
                     half_day_rate: str | None = None,
                     override: str | None = None, po: str | None = None,
-                    on: str | None = None, rise_ref: str | None = None) -> DeployInput:
+                    on: str | None = None, rise_ref: str | None = None,
+                    bill_to: str | None = None) -> DeployInput:
     begin = parsing.parse_date(start, what="--start") if start else today()
     finish = parsing.parse_date(end, what="--end") if end else None
     parsing.check_range(begin, finish, what="--start/--end")
@@ -186,7 +189,8 @@ def validate_deploy(*, request_id: int, leader: str, days: str | None = None,
         override=(parsing.clean_text(override, what="--override", required=True)
                   if override is not None else None),
         po=clean_po(po), on=past_date(on, what="--on") if on is not None else None,
-        rise_ref=parsing.clean_text(rise_ref, what="--rise-ref", max_len=100))
+        rise_ref=parsing.clean_text(rise_ref, what="--rise-ref", max_len=100),
+        bill_to=clean_bill_to(bill_to))
 
 
 def check_dfe_extra(extra: int, funding: str, school: Any, leader: Any, halves: int) -> None:
@@ -244,6 +248,12 @@ def deploy(tx: Any, inp: DeployInput) -> dict[str, Any]:
     check_funder(funding, funder, inp.rise_ref)
     rise_ref = check_rise_ref(funding, rise_ref)
     check_dfe_extra(inp.dfe_extra_days, funding, school, leader, halves)
+    bill_to = inp.bill_to or req.bill_to or "school"
+    trust_uid = None
+    if bill_to == "trust":
+        from s2s_cli.services.requests import school_trust
+
+        trust_uid = school_trust(school, req.school_urn)  # frozen: the trust it has today
     agreed_on = inp.on or today()
     if agreed_on < req.received:
         raise Refused(f"--on {agreed_on} is before request {req.id} was received "
@@ -287,7 +297,8 @@ def deploy(tx: Any, inp: DeployInput) -> dict[str, Any]:
         half_day_supply_pence=r.half_day_supply_pence,
         rate_source="negotiated" if inp.rate_pence is not None else "card",
         override_reason=inp.override if refusals else None,
-        po=inp.po if inp.po is not None else req.po, agreed_on=agreed_on)
+        po=inp.po if inp.po is not None else req.po, agreed_on=agreed_on,
+        bill_to=bill_to, payer_trust_uid=trust_uid)
     changes: dict[str, Any] = {}
     if req.status != "matched":
         changes.update(status="matched", closed_on=None)
@@ -304,7 +315,9 @@ SELECT d.id, d.request_id, d.leader_id, l.name, d.school_urn, s.name, d.status, 
        (SELECT coalesce(sum(g.halves), 0) FROM day_log g WHERE g.deployment_id = d.id),
        d.rate_pence, d.half_day_rate_pence, d.supply_pence, d.half_day_supply_pence,
        d.rate_source, d.override_reason, d.closed_on, d.po, d.agreed_on, d.cancel_reason,
-       d.cancelled_on
+       d.cancelled_on, d.bill_to, d.payer_trust_uid, d.leader_kind, d.home_school_urn,
+       d.school_type, d.school_band, d.payer_school_urn, d.vat, d.vat_percent_bp,
+       d.payment_terms_days
 FROM deployment d JOIN leader l ON l.id = d.leader_id JOIN school s ON s.urn = d.school_urn
 """
 DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "school", "status",
@@ -312,7 +325,10 @@ DEPLOYMENT_KEYS = ("id", "request_id", "leader_id", "leader", "school_urn", "sch
                    "agreed_days",
                    "logged_days", "rate_pence", "half_day_rate_pence", "supply_pence",
                    "half_day_supply_pence", "rate_source", "override_reason", "closed_on",
-                   "po", "agreed_on", "cancel_reason", "cancelled_on")
+                   "po", "agreed_on", "cancel_reason", "cancelled_on", "bill_to",
+                   "payer_trust_uid", "leader_kind", "home_school_urn", "school_type",
+                   "school_band", "payer_school_urn", "vat", "vat_percent_bp",
+                   "payment_terms_days")
 
 
 def _deployment_rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -480,6 +496,15 @@ class DeploymentEdit:
     rate_pence: Any = UNSET  # pence, or "card": re-price from the rate card
     half_day_rate_pence: Any = UNSET
     po: Any = UNSET
+    # the terms frozen at agreement (issue 12), each changed only when given
+    leader_kind: Any = UNSET
+    home_school_urn: Any = UNSET
+    school_type: Any = UNSET  # None clears
+    school_band: Any = UNSET  # None clears
+    payer_school_urn: Any = UNSET
+    bill_to: Any = UNSET
+    vat: Any = UNSET
+    payment_terms_days: Any = UNSET
     override: str | None = None
 
     def given(self) -> dict[str, Any]:
@@ -491,9 +516,15 @@ def validate_deployment_edit(*, start: str | None = None, end: str | None = None
                              funding: str | None = None, funder: str | None = None,
                              dfe_extra_days: int | None = None, rate: str | None = None,
                              half_day_rate: str | None = None, po: str | None = None,
-                             override: str | None = None) -> DeploymentEdit:
+                             override: str | None = None, leader_kind: str | None = None,
+                             home_school: int | None = None, school_type: str | None = None,
+                             school_band: str | None = None, payer: int | None = None,
+                             bill_to: str | None = None, vat: str | None = None,
+                             payment_terms: int | None = None) -> DeploymentEdit:
     """Each option as `deploy` validates it.  `--end ""` makes the deployment open-ended,
-    `--funder ""` and `--po ""` clear them, `--rate card` re-prices from the rate card."""
+    `--funder ""` and `--po ""` clear them, `--rate card` re-prices from the rate card;
+    `--school-type ""` and `--school-band ""` clear those frozen terms."""
+    from s2s_cli.services.rates import VAT_TREATMENTS
     changes: dict[str, Any] = {}
     if start is not None:
         changes["start"] = parsing.parse_date(start, what="--start")
@@ -526,17 +557,48 @@ def validate_deployment_edit(*, start: str | None = None, end: str | None = None
                                                              what="--half-day-rate")
     if po is not None:
         changes["po"] = clean_po(po)
+    if leader_kind is not None:
+        from s2s_cli.services.directory import resolve_kind
+
+        changes["leader_kind"] = resolve_kind(leader_kind)
+    if home_school is not None:
+        changes["home_school_urn"] = home_school
+    if school_type is not None:
+        changes["school_type"] = parsing.clean_text(school_type, what="--school-type",
+                                                    max_len=100) or None
+    if school_band is not None:
+        changes["school_band"] = parsing.clean_text(school_band, what="--school-band",
+                                                    max_len=100) or None
+    if payer is not None:
+        changes["payer_school_urn"] = payer
+    if bill_to is not None:
+        changes["bill_to"] = clean_bill_to(bill_to)
+    if vat is not None:
+        changes["vat"] = choice(vat, VAT_TREATMENTS, "--vat")
+    if payment_terms is not None:
+        if not 0 <= payment_terms <= 365:
+            raise InvalidInput(f"--payment-terms must be 0 to 365 days, not {payment_terms}")
+        changes["payment_terms_days"] = payment_terms
     why = (parsing.clean_text(override, what="--override", required=True)
            if override is not None else None)
     if not changes:
         raise InvalidInput("nothing to change: give at least one of --start, --end, --days, "
                            "--work, --funding, --funder, --dfe-extra-days, --rate, "
-                           "--half-day-rate, --po")
+                           "--half-day-rate, --po, --leader-kind, --home-school, "
+                           "--school-type, --school-band, --payer, --bill-to, --vat, "
+                           "--payment-terms")
     return DeploymentEdit(**changes, override=why)
 
 
 MONEY_FIELDS = ("funding", "funder", "dfe_extra_days", "rate_pence", "half_day_rate_pence",
-                "supply_pence", "half_day_supply_pence", "rate_source")
+                "supply_pence", "half_day_supply_pence", "rate_source",
+                # frozen terms that decide how days already billed were classified or whose
+                # supply cover they owe (remittance reads the home school): void first
+                "leader_kind", "home_school_urn", "school_type", "school_band")
+# Frozen terms that only decide who the next invoice goes to and on what terms: they change
+# for the days not yet invoiced (issued documents never change).
+PAYER_FIELDS = ("payer_school_urn", "bill_to", "payer_trust_uid", "vat", "vat_percent_bp",
+                "payment_terms_days", "po")
 
 
 def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> dict[str, Any]:
@@ -579,13 +641,41 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     new: dict[str, Any] = {"start": start, "end": end, "agreed_halves": halves, "work": work,
                            "funding": funding, "funder": funder, "dfe_extra_days": extra,
                            "po": given.get("po", dep.po)}
+    for key in ("leader_kind", "school_type", "school_band", "payment_terms_days"):
+        if key in given:
+            new[key] = given[key]
+    for key in ("home_school_urn", "payer_school_urn"):
+        if key in given:
+            if session.get(School, given[key]) is None:
+                raise NotFound(f"no school with URN {given[key]}")
+            new[key] = given[key]
+    if "school_band" in given and given["school_band"] is not None:
+        setting = session.get(Setting, "rate_card")
+        bands = [b["name"] for b in rates.card_from_json(
+            setting.value if setting else None).get("bands") or []]
+        if given["school_band"] not in bands:
+            raise InvalidInput(f"--school-band '{given['school_band']}' is not a band of the "
+                               f"rate card ({', '.join(bands) or 'it has none'})")
+    if "vat" in given:
+        new["vat"] = given["vat"]
+        new["vat_percent_bp"] = rates.STANDARD_VAT_BP if given["vat"] == "standard" else 0
+    if "bill_to" in given:
+        new["bill_to"] = given["bill_to"]
+        if given["bill_to"] == "trust":
+            from s2s_cli.services.requests import trust_of
+
+            new["payer_trust_uid"] = (dep.payer_trust_uid if dep.bill_to == "trust"
+                                      else trust_of(session, dep.school_urn))
+        else:
+            new["payer_trust_uid"] = None
     priced = None
     if "rate_pence" in given or "half_day_rate_pence" in given:
         setting = session.get(Setting, "rate_card")
         card = rates.card_from_json(setting.value if setting else None)
         day = given.get("rate_pence", dep.rate_pence)
         if day == "card":
-            priced = rates.rates_for(card, leader.kind, work, school.pupils)
+            priced = rates.rates_for(card, new.get("leader_kind") or dep.leader_kind
+                                     or leader.kind, work, school.pupils)
         else:
             half = given.get("half_day_rate_pence")
             if half is not None and half > day:
@@ -617,8 +707,14 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     if money:
         numbers = live_invoices(session, deployment_id)
         if numbers:
-            what = "rates" if any(k.endswith("pence") or k == "rate_source" for k in money) \
-                else "funding"
+            terms = {"leader_kind": "leader kind", "home_school_urn": "home school",
+                     "school_type": "school type", "school_band": "size band"}
+            if any(k.endswith("pence") or k == "rate_source" for k in money):
+                what = "rates"
+            elif any(k in terms for k in money):
+                what = ", ".join(terms[k] for k in money if k in terms)
+            else:
+                what = "funding"
             raise _void_first(f"cannot change its {what}", deployment_id, numbers)
 
     refusals = []

@@ -357,12 +357,19 @@ def school(reader: Reader, urn: int) -> dict[str, Any]:
 
 def list_schools(reader: Reader, *, name: str | None = None, la: str | None = None,
                  region: str | None = None, phase: str | None = None,
-                 school_type: str | None = None) -> list[dict[str, Any]]:
-    """Schools by name, filtered; each with the number of active leaders based there."""
+                 school_type: str | None = None, grade_below: list[str] | None = None,
+                 trust: str | None = None) -> list[dict[str, Any]]:
+    """Schools by name, filtered; each with the number of active leaders based there.
+    `grade_below` and `trust` are the filters of `find` (the same parsing and SQL), applied to
+    the school itself rather than a leader's home school."""
+    from s2s_cli.services import ofsted
+
     SCHOOL_TYPES = taxonomy.SCHOOL_TYPES  # noqa: N806
 
     where: list[str] = []
     params: dict[str, Any] = {"active": True}
+    for n, (area, grade) in enumerate(ofsted.parse_grade_below(g) for g in grade_below or []):
+        where.append(ofsted.grade_below_sql("s.urn", area, grade, params, n))
     if name is not None:
         from s2s_cli.parsing import text_problem
 
@@ -392,6 +399,9 @@ def list_schools(reader: Reader, *, name: str | None = None, la: str | None = No
                                   f": use one of {', '.join(SCHOOL_TYPES)}"))
         where.append("s.type = :type")
         params["type"] = t
+    if trust is not None:  # last: an unknown trust is a refusal, after every bad-input check
+        where.append("s.trust_uid = :trust_uid")
+        params["trust_uid"] = resolve_trust(reader, trust)["uid"]
     sql = SCHOOL_SELECT + ("WHERE " + " AND ".join(where) if where else "") + \
         " ORDER BY s.name, s.urn"
     rows = [_school_row(r) for r in reader.all(sql, params)]

@@ -6,6 +6,7 @@ path as well as on PostgreSQL.  Each returns findings (plain dicts); an empty li
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,12 +45,15 @@ def sqlite_foreign_keys(reader: Reader) -> list[str]:
 
 
 LIVE_INVOICE = "i.series = 'invoice' AND i.voided_by_id IS NULL"
+# a day link of a live invoice that a partial credit note of that invoice has not taken back
+NOT_CREDITED = ("NOT EXISTS (SELECT 1 FROM invoice c JOIN invoice_day cd ON cd.invoice_id = "
+                "c.id WHERE c.credits_invoice_id = i.id AND cd.day_log_id = d.day_log_id)")
 
 
 def day_on_two_live_invoices(reader: Reader) -> list[str]:
     rows = reader.all(
         "SELECT d.day_log_id, count(DISTINCT d.invoice_id) FROM invoice_day d "
-        f"JOIN invoice i ON i.id = d.invoice_id WHERE {LIVE_INVOICE} "
+        f"JOIN invoice i ON i.id = d.invoice_id WHERE {LIVE_INVOICE} AND {NOT_CREDITED} "
         "GROUP BY d.day_log_id HAVING count(DISTINCT d.invoice_id) > 1 "
         "ORDER BY d.day_log_id")
     return _limit([f"day log {r[0]} is on {r[1]} live invoices" for r in rows])
@@ -71,7 +75,8 @@ def day_invoice_link_agrees(reader: Reader) -> list[str]:
     for day_id, inv_id, said in reader.iter(
             "SELECT d.day_log_id, d.invoice_id, dl.invoice_id FROM invoice_day d "
             "JOIN invoice i ON i.id = d.invoice_id JOIN day_log dl ON dl.id = d.day_log_id "
-            f"WHERE {LIVE_INVOICE} AND (dl.invoice_id IS NULL OR dl.invoice_id <> d.invoice_id) "
+            f"WHERE {LIVE_INVOICE} AND {NOT_CREDITED} "
+            "AND (dl.invoice_id IS NULL OR dl.invoice_id <> d.invoice_id) "
             "ORDER BY d.day_log_id"):
         found.append(f"day log {day_id} is on live invoice {inv_id} but records "
                      f"{'no invoice' if said is None else f'invoice {said}'}")
@@ -155,8 +160,8 @@ def numbering_gapless(reader: Reader) -> list[str]:
 
 def credit_notes_reference(reader: Reader) -> list[str]:
     found = []
-    for cid, number, target, t_series, t_void in reader.iter(
-            "SELECT c.id, c.number, c.credits_invoice_id, i.series, i.voided_by_id "
+    for cid, number, target, t_series, t_void, details in reader.iter(
+            "SELECT c.id, c.number, c.credits_invoice_id, i.series, i.voided_by_id, c.details "
             "FROM invoice c LEFT JOIN invoice i ON i.id = c.credits_invoice_id "
             "WHERE c.series = 'credit' ORDER BY c.id"):
         if target is None:
@@ -166,7 +171,7 @@ def credit_notes_reference(reader: Reader) -> list[str]:
         elif t_series != "invoice":
             found.append(f"credit note {number} (id {cid}) references {target}, which is not "
                          "an invoice")
-        elif t_void != cid:
+        elif t_void != cid and not json.loads(details or "{}").get("days_credited"):
             found.append(f"credit note {number} (id {cid}) credits invoice {target}, which "
                          f"does not record it as its void (voided_by {t_void})")
     for iid, number, void, c_series, c_target in reader.iter(
@@ -199,6 +204,32 @@ def documents_sealed(reader: Reader) -> list[str]:
     return _limit(tamper.check_documents(reader))
 
 
+def supply_cover_agrees(reader: Reader) -> list[str]:
+    """The supply cover recorded for each day (what issued documents owe, less what credit
+    notes reversed) is what the live invoice holding it owes: nothing for a day on no live
+    invoice (0007_books)."""
+    def net(sql: str) -> dict[tuple[int, str], tuple[int, int]]:
+        out = {}
+        for day_id, kind, halves, supply in reader.iter(sql):
+            if int(halves or 0) or int(supply or 0):
+                out[(int(day_id), kind)] = (int(halves or 0), int(supply or 0))
+        return out
+
+    recorded = net("SELECT day_log_id, kind, SUM(halves), SUM(supply_pence) FROM supply_cover "
+                   "GROUP BY day_log_id, kind")
+    live = net("SELECT x.day_log_id, x.kind, SUM(x.halves), SUM(x.supply_pence) "
+               "FROM invoice_day x JOIN day_log d ON d.id = x.day_log_id "
+               "AND d.invoice_id = x.invoice_id WHERE x.kind <> 'free' "
+               "GROUP BY x.day_log_id, x.kind")
+    found = []
+    for key in sorted(set(recorded) | set(live)):
+        if recorded.get(key, (0, 0)) != live.get(key, (0, 0)):
+            found.append(f"day log {key[0]} ({key[1]}): supply cover recorded "
+                         f"{recorded.get(key, (0, 0))[1]}p, its live invoice owes "
+                         f"{live.get(key, (0, 0))[1]}p")
+    return _limit(found)
+
+
 LAST_CHAIN: dict[str, Any] = {}  # rows and head hash seen by the last audit-chain check
 
 
@@ -216,8 +247,10 @@ CHECKS: tuple[Check, ...] = (
           planned_session_link),
     Check("numbering", "invoice and credit-note numbers gapless per series and year",
           numbering_gapless),
-    Check("credit-notes", "every credit note voids the invoice it references",
+    Check("credit-notes", "every credit note voids (or partly credits) the invoice it references",
           credit_notes_reference),
+    Check("supply-cover", "the supply cover recorded for each day is what its live invoice "
+          "owes", supply_cover_agrees),
     Check("audit-triggers", "the triggers keeping the audit trail append-only are in place",
           audit_triggers),
     Check("audit-chain", "every audit row matches its hash, chained to the row before",

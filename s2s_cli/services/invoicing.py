@@ -61,12 +61,15 @@ DEP_COLS = ("dep.id, dep.leader_id, dep.leader_kind, dep.school_urn, s.name, dep
             "dep.half_day_rate_pence, dep.supply_pence, dep.half_day_supply_pence, l.name, "
             "dep.payer_school_urn, ps.name, dep.vat_percent_bp, dep.payment_terms_days, "
             "dep.work, r.need, (SELECT MIN(rs.specialism_slug) FROM request_specialism rs "
-            "WHERE rs.request_id = dep.request_id)")
+            "WHERE rs.request_id = dep.request_id), dep.po, dep.payer_trust_uid, t.name, "
+            "CASE WHEN dep.payer_trust_uid IS NULL AND ps.urn IS NOT NULL THEN ps.po_required "
+            "ELSE s.po_required END")
 DEP_JOIN = ("JOIN leader l ON l.id = dep.leader_id "
             "JOIN school s ON s.urn = dep.school_urn "
             "JOIN support_request r ON r.id = dep.request_id "
-            "LEFT JOIN school ps ON ps.urn = dep.payer_school_urn")
-N_DEP_COLS = 21
+            "LEFT JOIN school ps ON ps.urn = dep.payer_school_urn "
+            "LEFT JOIN trust t ON t.uid = dep.payer_trust_uid")
+N_DEP_COLS = 25
 
 # Days on a live invoice: the invoice_day rows of the invoice the day is currently on.
 LIVE_DAY = "JOIN invoice_day x ON x.day_log_id = d.id AND x.invoice_id = d.invoice_id"
@@ -124,7 +127,8 @@ def _dep(row: Sequence[Any]) -> Dep:
                payer_school_urn=None if row[14] is None else int(row[14]),
                payer_name=row[15], vat_percent_bp=int(row[16] or 0),
                payment_terms_days=int(row[17] or 0), work=row[18] or "other",
-               service=service_text(row[2], row[18], row[19], row[20]))
+               service=service_text(row[2], row[18], row[19], row[20]), po=row[21],
+               payer_trust_uid=row[22], payer_trust_name=row[23], po_required=bool(row[24]))
 
 
 def service_text(leader_kind: str, work: str | None, need: str | None,
@@ -379,7 +383,8 @@ def _line_doc(ln: charging.Line) -> dict[str, Any]:
 
 def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
          settings: dict[str, Any], start: dt.date, end: dt.date,
-         supplier: dict[str, Any] | None = None) -> dict[str, Any]:
+         supplier: dict[str, Any] | None = None, *, po: str | None = None,
+         trust: str | None = None) -> dict[str, Any]:
     """An invoice document from its lines (the shape issued documents are stored in);
     `supplier` is `_settings_doc(settings)` when the caller worked it out once for many."""
     subtotal = 0
@@ -404,13 +409,36 @@ def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
                       for bp, net, v in rates],
         # any VAT charged: a VAT invoice (VAT number, tax point, VAT rate and net per line)
         "vat_invoice": any(bp > 0 for bp, _, _ in rates), "tax_point": None,
-        "earlier_days": earlier, "days": None, "lines": lines}
+        "earlier_days": earlier, "days": None, "po": po, "payer_trust_uid": trust,
+        "lines": lines}
 
 
 def _invoice_doc(inv: DraftInvoice, settings: dict[str, Any], start: dt.date,
                  end: dt.date) -> dict[str, Any]:
     return _doc((inv.payer.name, inv.payer.school_urn), inv.payment_terms_days,
-                [_line_doc(ln) for ln in inv.lines], settings, start, end)
+                [_line_doc(ln) for ln in inv.lines], settings, start, end, po=inv.po,
+                trust=inv.payer.trust_uid)
+
+
+def po_missing(invoices: Iterable[DraftInvoice]) -> list[tuple[str, list[int]]]:
+    """(payer, deployment ids) of each invoice to a school marked "PO required" (or to the
+    trust of one) that quotes no purchase order."""
+    out = []
+    for inv in invoices:
+        if inv.po is None and inv.payer.is_school:
+            deps = sorted({ln.dep.id for ln in inv.lines if ln.dep.po_required})
+            if deps:
+                out.append((inv.payer.name, deps))
+    return out
+
+
+def po_message(missing: list[tuple[str, list[int]]]) -> str:
+    """The one-line refusal (or draft warning) naming the deployments lacking a PO."""
+    parts = [f"{payer} requires a purchase order: deployment{'s' if len(deps) > 1 else ''} "
+             f"{', '.join(str(d) for d in deps)} {'have' if len(deps) > 1 else 'has'} none"
+             for payer, deps in missing]
+    return ("; ".join(parts) + " (give one: s2s deployment edit ID --po NUMBER; or issue "
+            "anyway with --override \"reason\")")
 
 
 def _line_order(ln: dict[str, Any]) -> tuple[str, int, int]:
@@ -430,7 +458,9 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     check_period(start, end)
     card = load_card(reader)
     settings = card["invoice"]
-    groups: dict[tuple[str, int | None, int], list[dict[str, Any]]] = {}
+    # key: (payer name, payer URN, trust UID, terms, PO) - charging.invoice_order
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    required: dict[tuple[Any, ...], set[int]] = {}  # key -> deployments of "PO required"
     special: dict[int, Dep] = {}
     dates: dict[Any, dt.date] = {}  # a few hundred distinct dates
     services: dict[tuple[Any, ...], str] = {}
@@ -439,16 +469,22 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
     for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
         (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
          rate, half_rate, supply, half_supply, leader_name, payer_urn, payer_name, vat_bp,
-         terms, work, need, specialism, full, half, first, last, earlier) = row
+         terms, work, need, specialism, po, trust, trust_name, po_required, full, half, first,
+         last, earlier) = row
         if leader_kind == "NLG":
             special[int(dep_id)] = _dep(row)
             continue
         kind = kind_of(funding, leader_kind)
         amount, owed = amounts(kind, full, half, rate, half_rate, supply, half_supply)
-        if payer_urn is not None:
-            key = (*payer_of(funding, funder, payer_name, payer_urn, kind), terms)
+        if trust is not None:
+            name, p_urn = payer_of(funding, funder, trust_name or trust, 0, kind)
+            key = (name, None, trust, terms, po) if p_urn is not None else (
+                name, None, None, terms, None)
         else:
-            key = (*payer_of(funding, funder, school_name, urn, kind), terms)
+            name, p_urn = payer_of(funding, funder, school_name if payer_urn is None
+                                   else payer_name, urn if payer_urn is None else payer_urn,
+                                   kind)
+            key = (name, p_urn, None, terms, po if p_urn is not None else None)
         words = (leader_kind, work, need, specialism)  # a few hundred distinct: worded once
         service = services.get(words) or services.setdefault(words, service_text(*words))
         line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
@@ -466,25 +502,40 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
             groups[key] = [line]
         else:
             group.append(line)
+        if po_required and key[4] is None and (key[1] is not None or key[2] is not None):
+            required.setdefault(key, set()).add(int(dep_id))
     if special:
         book = LineBook()
         _special(reader, book, special, start, end)
         for ln in book.lines.values():
-            groups.setdefault((ln.payer.name, ln.payer.school_urn,
-                               ln.dep.payment_terms_days), []).append(_line_doc(ln))
+            to = ln.payer
+            key = (to.name, to.school_urn, to.trust_uid, ln.dep.payment_terms_days,
+                   ln.dep.po if to.is_school else None)
+            groups.setdefault(key, []).append(_line_doc(ln))
+            if ln.dep.po_required and key[4] is None and to.is_school:
+                required.setdefault(key, set()).add(ln.dep.id)
     wanted = payer.strip().lower() if payer is not None else None
     supplier = _settings_doc(settings)
     docs = []
-    for key in sorted(groups, key=lambda k: (k[0].lower(), k[1] or 0, k[2])):
+    for key in sorted(groups, key=charging.invoice_order):
         if (school is not None and key[1] != school) or (
                 wanted is not None and key[0].lower() != wanted):
             continue
         lines = groups[key]
         if len(lines) > 1:
             lines.sort(key=_line_order)
-        docs.append(_doc((key[0], key[1]), key[2], lines, settings, start, end, supplier))
+        doc = _doc((key[0], key[1]), key[3], lines, settings, start, end, supplier, po=key[4],
+                   trust=key[2])
+        if key in required:
+            doc["po_missing"] = sorted(required[key])
+        docs.append(doc)
     payer_details(reader, docs, card)
     return docs
+
+
+def draft_po_missing(docs: list[dict[str, Any]]) -> list[tuple[str, list[int]]]:
+    """What `po_missing` says of the invoices these drafts would issue."""
+    return [(d["payer"], d["po_missing"]) for d in docs if d.get("po_missing")]
 
 
 INVOICE_SELECT = (
@@ -512,6 +563,8 @@ def _invoice_row(r: Sequence[Any]) -> dict[str, Any]:
         "issued": _date(r[7]), "due": _date(r[8]), "subtotal_pence": int(r[9]),
         "vat_pence": int(r[10]), "total_pence": int(r[11]), "credits": r[12],
         "voided_by": r[13], "reason": details.get("reason"), **_settings_doc(details),
+        "po": details.get("po"), "payer_trust_uid": details.get("payer_trust_uid"),
+        "po_override": details.get("po_override"),
     }
 
 
@@ -542,6 +595,8 @@ def _thaw(r: Sequence[Any], names: dict[str, str]) -> dict[str, Any]:
         lines.append({**{k: ln.get(k) for k in LINE_ORDER}, "leader": name, **extra})
     doc["lines"] = lines
     doc.update({"id": int(r[0]), "status": _status(r[1], r[13]), "voided_by": r[13]})
+    for k in ("po", "payer_trust_uid", "po_override"):  # issued before 0007_billrules: none
+        doc.setdefault(k, None)
     return doc
 
 
@@ -675,21 +730,22 @@ def _set_day_invoices(session: Any, day_ids: Sequence[int], before: int | None,
         if result.rowcount != len(chunk):
             raise Refused("some of these days were invoiced or voided by another run at the "
                           "same time; nothing was written, try again")
-        audit.record_many(session, "day_log", [  # one batch, not a statement per day
-            (str(day_id), "update", {"invoice_id": before}, {"invoice_id": after})
-            for day_id in chunk])
+    audit.record_many(session, "day_log", [(str(day_id), "update", {"invoice_id": before},
+                                            {"invoice_id": after}) for day_id in day_ids])
 
 
-def _write_days(session: Any, invoice_id: int, rows: list[dict[str, Any]]) -> None:
+def _write_days(session: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `invoice_day` rows (executemany per chunk), audited in one batch."""
     from sqlalchemy import insert
 
     from s2s_cli import audit
     from s2s_cli.models import InvoiceDay
 
-    for chunk in _chunks(rows):
-        session.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
-        audit.record_many(session, "invoice_day", [  # one batch, not a statement per day
-            (f"{invoice_id}/{row['day_log_id']}", "insert", None, row) for row in chunk])
+    conn = session.connection()
+    for chunk in _chunks(rows, 5000):
+        conn.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
+    audit.record_many(session, "invoice_day", [
+        (f"{r['invoice_id']}/{r['day_log_id']}", "insert", None, r) for r in rows])
 
 
 def numbering_year(settings: dict[str, Any], series: str, on: dt.date) -> tuple[str, int, str]:
@@ -754,11 +810,14 @@ def _day_rows(session: Any, day_ids: Sequence[int]) -> dict[int, tuple[Any, str]
 
 
 def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
-          school: int | None = None, payer: str | None = None) -> list[int]:
-    """Issue one invoice per payer (and terms) for every not-yet-invoiced day up to the
-    period's end; the new ids."""
-    from s2s_cli import fastdb
-    from s2s_cli.models import Invoice, InvoiceLine
+          school: int | None = None, payer: str | None = None,
+          override: str | None = None) -> list[int]:
+    """Issue one invoice per payer, purchase order (and terms) for every not-yet-invoiced day
+    up to the period's end; the new ids.  An invoice to a school marked "PO required" (or to
+    its trust) without a purchase order is refused, naming the deployments, unless
+    `override` (the reason, kept on the invoice)."""
+    from s2s_cli import audit, fastdb
+    from s2s_cli.models import Invoice, InvoiceLine, utcnow
 
     check_period(start, end)
     reader = fastdb.session_reader(session)
@@ -769,17 +828,25 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     invoices = _select(compute(reader, start, end, per_day=True).invoices(), school, payer)
     if not invoices:
         raise NothingToIssue()
+    missing = po_missing(invoices)
+    if missing and override is None:
+        raise Refused(po_message(missing))
     last_day = max(ln.date_to for inv in invoices for ln in inv.lines if ln.date_to)
     check_issue_date(session, "invoice", issued, last_day=last_day, what="invoice")
     check_vat_number(settings, invoices)
     prefix = settings.get("number_prefix") or "S2S"
     facts = _day_rows(session, [day.id for inv in invoices for ln in inv.lines
                                 for day, *_ in ln.days])
-    ids: list[int] = []
+    now = utcnow()
+    inv_rows: list[dict[str, Any]] = []
     docs = [_invoice_doc(inv, settings, start, end) for inv in invoices]
     payer_details(reader, docs, card)  # frozen with the document
     for inv, doc in zip(invoices, docs, strict=True):
         counter.value += 1
+        details = _settings_doc(settings)
+        if po_missing([inv]):
+            doc["po_override"] = details["po_override"] = override
+        details.update(po=inv.po, payer_trust_uid=inv.payer.trust_uid)
         doc.update({"number": f"{prefix}-{label}-{counter.value:04d}", "status": "issued",
                     "issued": issued,
                     "due": issued + dt.timedelta(days=inv.payment_terms_days)})
@@ -791,47 +858,87 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
             "activity": facts[day.id][1], "amount_pence": amount}
             for ln in inv.lines for day, halves, amount, _ in ln.days),
             key=lambda d: (d["date"], d["day_log_id"], _KIND_ORDER[d["kind"]]))
-        row = Invoice(series="invoice", number=doc["number"], seq=counter.value, year=year,
-                      payer=inv.payer.name, payer_school_urn=inv.payer.school_urn,
-                      period_from=start, period_to=end, issued=issued, due=doc["due"],
-                      subtotal_pence=inv.subtotal_pence, vat_pence=inv.vat_pence,
-                      total_pence=inv.total_pence,
-                      details=json.dumps(_settings_doc(settings)), document=freeze(doc))
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        lines = [InvoiceLine(invoice_id=row.id, deployment_id=ln.dep.id,
-                             leader_id=ln.dep.leader_id, kind=ln.kind, date_from=ln.date_from,
-                             date_to=ln.date_to, full_days=ln.full_days,
-                             half_days=ln.half_days, halves=ln.halves,
-                             rate_pence=ln.dep.rate_pence,
-                             half_day_rate_pence=ln.dep.half_day_rate_pence,
-                             amount_pence=ln.amount_pence, supply_pence=ln.supply_pence)
-                 for ln in inv.lines]
-        session.add_all(lines)
-        session.flush()
-        day_rows = [{"invoice_id": row.id, "day_log_id": day.id, "line_id": lr.id,
-                     "halves": halves, "kind": ln.kind, "amount_pence": amount,
-                     "supply_pence": supply}
-                    for ln, lr in zip(inv.lines, lines, strict=True)
-                    for day, halves, amount, supply in ln.days]
-        _write_days(session, row.id, day_rows)
-        _set_day_invoices(session, sorted({r["day_log_id"] for r in day_rows}), None, row.id)
-        ids.append(row.id)
-    session.flush()
-    from s2s_cli import audit
+        inv_rows.append({
+            "series": "invoice", "number": doc["number"], "seq": counter.value, "year": year,
+            "payer": inv.payer.name, "payer_school_urn": inv.payer.school_urn,
+            "period_from": start, "period_to": end, "issued": issued, "due": doc["due"],
+            "subtotal_pence": inv.subtotal_pence, "vat_pence": inv.vat_pence,
+            "total_pence": inv.total_pence, "credits_invoice_id": None, "voided_by_id": None,
+            "details": json.dumps(details), "created_at": now, "doc_hash": None,
+            "document": freeze(doc)})
+    # Written in bulk (Core executemany, ids returned in order), audited in batches
+    # (audit.record_many), in this one transaction behind the counter row lock.
+    ids = _insert_ids(session, Invoice.__table__, inv_rows)  # type: ignore[attr-defined]
+    audit.record_many(session, "invoice", [(str(i), "insert", None, {"id": i, **r})
+                                           for i, r in zip(ids, inv_rows, strict=True)])
+    line_rows = [{"invoice_id": iid, "deployment_id": ln.dep.id, "leader_id": ln.dep.leader_id,
+                  "kind": ln.kind, "date_from": ln.date_from, "date_to": ln.date_to,
+                  "full_days": ln.full_days, "half_days": ln.half_days, "halves": ln.halves,
+                  "rate_pence": ln.dep.rate_pence,
+                  "half_day_rate_pence": ln.dep.half_day_rate_pence,
+                  "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence}
+                 for iid, inv in zip(ids, invoices, strict=True) for ln in inv.lines]
+    line_ids = _insert_ids(session, InvoiceLine.__table__,  # type: ignore[attr-defined]
+                           line_rows)
+    audit.record_many(session, "invoice_line", [
+        (str(i), "insert", None, {"id": i, **r})
+        for i, r in zip(line_ids, line_rows, strict=True)])
+    lines = (ln for inv in invoices for ln in inv.lines)
+    day_rows = [{"invoice_id": lr["invoice_id"], "day_log_id": day.id, "line_id": lid,
+                 "halves": halves, "kind": ln.kind, "amount_pence": amount,
+                 "supply_pence": supply}
+                for ln, lr, lid in zip(lines, line_rows, line_ids, strict=True)
+                for day, halves, amount, supply in ln.days]
+    _write_days(session, day_rows)
+    marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
+    _mark_days(session, marks)
+    session.flush()  # the counter row (ORM: audited)
+    from s2s_cli.services import remittance
 
+    remittance.record(session, ids)  # the supply cover each owes its home schools, now
     audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
     return ids
 
 
-def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
-    """Void an issued invoice with a credit note; its days become billable again.  The credit
-    note's id."""
+def _insert_ids(session: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows with one executemany per chunk; their new ids, in the order given."""
+    from sqlalchemy import insert
+
+    conn = session.connection()
+    ids: list[int] = []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for chunk in _chunks(rows, 5000):
+        ids += [int(r[0]) for r in conn.execute(stmt, list(chunk))]
+    return ids
+
+
+def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
+    """Point not-yet-invoiced day logs at their new invoices ((day id, invoice id), one
+    executemany), refusing if any was invoiced or removed meanwhile; audited in one batch."""
+    from sqlalchemy import bindparam, update
+
+    from s2s_cli import audit
+    from s2s_cli.models import DayLog
+
+    table = DayLog.__table__  # type: ignore[attr-defined]
+    stmt = (update(table).where(table.c.id == bindparam("k_id"), table.c.invoice_id.is_(None))
+            .values(invoice_id=bindparam("k_inv")))
+    conn = session.connection()
+    for chunk in _chunks(list(marks), 5000):
+        result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
+        if result.rowcount != len(chunk):
+            raise Refused("some of these days were invoiced or voided by another run at the "
+                          "same time; nothing was written, try again")
+    audit.record_many(session, "day_log", [(str(d), "update", {"invoice_id": None},
+                                            {"invoice_id": i}) for d, i in marks])
+
+
+def _find_invoice(session: Any, number: str, *, doing: str) -> Any:
+    """The issued invoice (series `invoice`) numbered `number`, locked; a credit note or an
+    unknown number is refused."""
     from sqlalchemy import func, select
 
-    from s2s_cli import fastdb
-    from s2s_cli.models import Invoice, InvoiceDay, InvoiceLine
+    from s2s_cli.models import Invoice
 
     raw = (number or "").strip()
     inv = session.execute(select(Invoice).where(func.lower(Invoice.number) == raw.lower(),
@@ -841,80 +948,252 @@ def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
         other = session.execute(select(Invoice.number).where(
             func.lower(Invoice.number) == raw.lower())).scalars().first()
         if other is not None:
-            raise Refused(f"{other} is a credit note; a credit note cannot be voided")
+            raise Refused(f"{other} is a credit note; a credit note cannot be {doing}")
         raise NotFound(f"no invoice numbered '{raw}'")
     if inv.voided_by_id is not None:
         credit = session.get(Invoice, inv.voided_by_id)
         raise Refused(f"invoice {inv.number} is already void (credit note "
                       f"{credit.number if credit else inv.voided_by_id})")
+    return inv
+
+
+def live_days(session: Any, inv: Any) -> list[Any]:
+    """The `invoice_day` rows of an invoice whose day logs are still on it (not credited)."""
+    from sqlalchemy import select
+
+    from s2s_cli.models import DayLog, InvoiceDay
+
+    return list(session.execute(
+        select(InvoiceDay).join(DayLog, DayLog.id == InvoiceDay.day_log_id)
+        .where(InvoiceDay.invoice_id == inv.id, DayLog.invoice_id == inv.id)
+        .order_by(InvoiceDay.day_log_id, InvoiceDay.line_id)).scalars().all())
+
+
+def void(session: Any, number: str, *, reason: str, on: dt.date) -> int:
+    """Void an issued invoice with a credit note for every day still on it (all of them, or
+    what earlier partial credit notes left); its days become billable again.  The credit
+    note's id."""
     from s2s_cli.services import payments
 
+    inv = _find_invoice(session, number, doing="voided")
     payments.check_void(session, inv, on)
+    return credit_note(session, inv, [d.day_log_id for d in live_days(session, inv)],
+                       reason=reason, on=on, void=True)
+
+
+def credit(session: Any, number: str, day_ids: Sequence[int], *, reason: str,
+           on: dt.date) -> int:
+    """A partial credit note: credit chosen days of an issued invoice (exactly what was billed
+    for them: every part of a split day, its amount, its VAT share); they become billable
+    again.  The credit note's id.  Refused: a day not on the invoice or already credited, a
+    void invoice, a credit note, every remaining day (that is `void`)."""
+    from sqlalchemy import select
+
+    from s2s_cli.models import Invoice, InvoiceDay
+
+    wanted = sorted(set(day_ids))
+    if not wanted:
+        raise InvalidInput("give at least one --day ID (the invoice's day ids: s2s invoices "
+                           "show NUMBER --format json, \"days\")")
+    inv = _find_invoice(session, number, doing="credited")
+    live = {d.day_log_id for d in live_days(session, inv)}
+    ever = set(session.execute(select(InvoiceDay.day_log_id).where(
+        InvoiceDay.invoice_id == inv.id)).scalars().all())
+    for day_id in wanted:
+        if day_id not in ever:
+            raise Refused(f"day {day_id} is not on invoice {inv.number}")
+        if day_id not in live:
+            note = session.execute(
+                select(Invoice.number).join(InvoiceDay, InvoiceDay.invoice_id == Invoice.id)
+                .where(Invoice.credits_invoice_id == inv.id,
+                       InvoiceDay.day_log_id == day_id)).scalars().first()
+            raise Refused(f"day {day_id} of invoice {inv.number} is already credited"
+                          + (f" (credit note {note})" if note else ""))
+    if set(wanted) == live:
+        raise Refused(f"those are all the days left on invoice {inv.number}: void it instead "
+                      f"(s2s invoices void {inv.number} --reason TEXT)")
+    return credit_note(session, inv, wanted, reason=reason, on=on, void=False)
+
+
+def _vat_credited(session: Any, inv: Any) -> dict[int, tuple[int, int]]:
+    """VAT rate (bp) -> (net, VAT) already credited on an invoice by its credit notes
+    (negative)."""
+    from sqlalchemy import select
+
+    from s2s_cli.models import Invoice
+
+    out: dict[int, list[int]] = {}
+    for document, subtotal, vat in session.execute(
+            select(Invoice.document, Invoice.subtotal_pence, Invoice.vat_pence)
+            .where(Invoice.credits_invoice_id == inv.id)):
+        rates = (json.loads(document).get("vat_rates") if document else None) or [
+            {"vat_percent_bp": json.loads(inv.details or "{}").get("vat_percent_bp") or 0,
+             "net_pence": subtotal, "vat_pence": vat}]
+        for r in rates:
+            acc = out.setdefault(int(r["vat_percent_bp"]), [0, 0])
+            acc[0] += int(r["net_pence"])
+            acc[1] += int(r["vat_pence"])
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def credit_note(session: Any, inv: Any, day_ids: Sequence[int], *, reason: str, on: dt.date,
+                void: bool) -> int:
+    """Write the credit note for these days of a locked, issued invoice: the one producer of
+    credit notes (`void` passes every day still on the invoice and sets `voided_by_id`;
+    `credit` chosen days).  The credit note's id.
+
+    What is credited for a day is exactly what its `invoice_day` rows billed: both parts of a
+    day split between the NLG allowance (or a DfE package) and a charge, at the amounts and
+    supply cover recorded then; a free day credits £0 and hands its allowance halves back
+    (the allowance and packages are counted from the days on live invoices), so when the
+    day is billed again it is classified afresh in date order.  VAT per rate is what makes the
+    invoice's VAT less all its credit notes' VAT equal to the VAT (rounded half up) on the net
+    still invoiced at that rate: the last credit note takes any rounding remainder, and a
+    void of an invoice never partly credited is its exact negation.  The days' `invoice_id`
+    is cleared (billable again)."""
+    from sqlalchemy import select
+
+    from s2s_cli import audit
+    from s2s_cli.models import Invoice, InvoiceLine
+    from s2s_cli.services import payments
+
     if on < inv.issued:
         raise InvalidInput(f"the credit note date {on} is before the invoice's issue date "
                            f"{inv.issued}")
-    reader = fastdb.session_reader(session)
-    settings = load_card(reader)["invoice"]
+    wanted = set(day_ids)
+    rows = [d for d in live_days(session, inv) if d.day_log_id in wanted]
+    old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
+                                .order_by(InvoiceLine.id)).scalars().all()
+    doc = json.loads(inv.document) if inv.document else None
+    details = json.loads(inv.details or "{}")
+    bp_of = {ln.id: int(doc["lines"][i].get("vat_percent_bp") or 0) if doc else
+             int(details.get("vat_percent_bp") or 0) for i, ln in enumerate(old_lines)}
+    per_line: dict[int, list[Any]] = {}
+    for d in rows:
+        per_line.setdefault(d.line_id, []).append(d)
+    net = {ln.id: sum(d.amount_pence for d in per_line.get(ln.id, [])) for ln in old_lines}
+    # VAT per rate: the invoice's, less what earlier credit notes took, less VAT on what stays
+    inv_rates: dict[int, tuple[int, int]] = {}
+    if doc and doc.get("vat_rates"):
+        inv_rates = {int(r["vat_percent_bp"]): (int(r["net_pence"]), int(r["vat_pence"]))
+                     for r in doc["vat_rates"]}
+    else:
+        for bp, n, v in charging.vat_by_rate((bp_of[ln.id], ln.amount_pence)
+                                             for ln in old_lines):
+            inv_rates[bp] = (n, v)
+        if not doc:  # issued before 0004_money: its stored VAT is what was charged
+            [(bp0, (n0, _))] = list(inv_rates.items()) or [(0, (0, 0))]
+            inv_rates = {bp0: (n0, inv.vat_pence)}
+    before = _vat_credited(session, inv)
+    vat_rates = []
+    for bp in sorted(inv_rates):
+        n_inv, v_inv = inv_rates[bp]
+        n_prev, v_prev = before.get(bp, (0, 0))
+        n_now = sum(net[ln.id] for ln in old_lines if bp_of[ln.id] == bp)
+        if not n_now and not void:
+            continue
+        stays = n_inv + n_prev - n_now
+        v_now = v_inv + v_prev - charging.vat_pence(stays, bp)
+        if n_now or v_now or void:
+            vat_rates.append({"vat_percent_bp": bp, "net_pence": -n_now, "vat_pence": -v_now})
+    subtotal = -sum(net.values())
+    vat = sum(r["vat_pence"] for r in vat_rates)
+    total = subtotal + vat
+    if not void:
+        _, paid, balance = payments._balance(session, inv)
+        if -total > balance:
+            from s2s_cli.parsing import format_pence
+
+            raise Refused(f"crediting {format_pence(-total)} would leave invoice {inv.number} "
+                          f"overpaid (balance {format_pence(balance)}, "
+                          f"{format_pence(paid)} paid); reverse the payments first "
+                          "(s2s invoices unpay PAYMENT_ID --reason ...)")
+        payments.check_credit_date(session, inv, on)
+
+    from s2s_cli import fastdb
+
+    settings = load_card(fastdb.session_reader(session))["invoice"]
     series, year, label = numbering_year(settings, "credit", on)
     counter = _lock_counter(session, series, year)
     check_issue_date(session, "credit", on, last_day=None, what="credit note")
     prefix = settings.get("credit_prefix") or "S2S-CR"
     counter.value += 1
-    details = json.loads(inv.details or "{}")
-    details.update({"reason": reason, "credits": inv.number})
     credit_number = f"{prefix}-{label}-{counter.value:04d}"
+    details.update({"reason": reason, "credits": inv.number})
+    if not void:
+        details["days_credited"] = sorted(wanted)
+
+    def counts(parts: list[Any]) -> dict[str, Any]:
+        full = sum(1 for d in parts if d.halves == 2)
+        half = sum(1 for d in parts if d.halves == 1)
+        return {"full_days": full, "half_days": half, "halves": 2 * full + half,
+                "amount_pence": -sum(d.amount_pence for d in parts),
+                "supply_pence": -sum(d.supply_pence for d in parts)}
+
+    dates = _day_rows(session, sorted(wanted))
     document = None
-    if inv.document:  # the credit note is the invoice's document, negated
-        doc = json.loads(inv.document)
+    if doc is not None:  # the credit note is the invoice's document for these days, negated
+        lines = []
+        for i, ln in enumerate(old_lines):
+            parts = per_line.get(ln.id)
+            if not parts:
+                continue
+            c = counts(parts)
+            span = sorted(_date(dates[d.day_log_id][0]) for d in parts)
+            lines.append({**doc["lines"][i], "date_from": span[0].isoformat(),
+                          "date_to": span[-1].isoformat(), "days": c["halves"],
+                          "full_days": c["full_days"], "half_days": c["half_days"],
+                          "amount_pence": c["amount_pence"], "supply_pence": c["supply_pence"],
+                          "earlier_days": 0 if not void else doc["lines"][i]["earlier_days"]})
         doc.update({"number": credit_number, "issued": on.isoformat(), "due": on.isoformat(),
-                    "credits": inv.number, "reason": reason,
-                    "subtotal_pence": -inv.subtotal_pence, "vat_pence": -inv.vat_pence,
-                    "total_pence": -inv.total_pence})
-        doc["vat_rates"] = [{**v, "net_pence": -v["net_pence"], "vat_pence": -v["vat_pence"]}
-                            for v in doc.get("vat_rates") or []]
-        doc["lines"] = [{**ln, "amount_pence": -ln["amount_pence"],
-                         "supply_pence": -ln["supply_pence"]} for ln in doc["lines"]]
-        doc["days"] = [{**d, "amount_pence": -d["amount_pence"]} for d in doc.get("days") or []]
+                    "credits": inv.number, "reason": reason, "subtotal_pence": subtotal,
+                    "vat_pence": vat, "total_pence": total, "vat_rates": vat_rates,
+                    "lines": lines,
+                    "earlier_days": doc.get("earlier_days") if void else 0})
+        doc["days"] = [{**d, "amount_pence": -d["amount_pence"]}
+                       for d in doc.get("days") or [] if d["day_log_id"] in wanted]
+        if not void:
+            doc["days_credited"] = sorted(wanted)
         if doc.get("vat_invoice"):
             doc["tax_point"] = on.isoformat()
         document = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    credit = Invoice(series="credit", number=credit_number,
-                     seq=counter.value, year=year, payer=inv.payer,
-                     payer_school_urn=inv.payer_school_urn, period_from=inv.period_from,
-                     period_to=inv.period_to, issued=on, due=on,
-                     subtotal_pence=-inv.subtotal_pence, vat_pence=-inv.vat_pence,
-                     total_pence=-inv.total_pence, credits_invoice_id=inv.id,
-                     details=json.dumps(details), document=document)
-    session.add(credit)
+    note = Invoice(series="credit", number=credit_number, seq=counter.value, year=year,
+                   payer=inv.payer, payer_school_urn=inv.payer_school_urn,
+                   period_from=inv.period_from, period_to=inv.period_to, issued=on, due=on,
+                   subtotal_pence=subtotal, vat_pence=vat, total_pence=total,
+                   credits_invoice_id=inv.id, details=json.dumps(details), document=document)
+    session.add(note)
     session.flush()
-    assert credit.id is not None
-    old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
-                                .order_by(InvoiceLine.id)).scalars().all()
+    assert note.id is not None
     new_lines = {}
     for ln in old_lines:
-        new = InvoiceLine(invoice_id=credit.id, deployment_id=ln.deployment_id,
-                          leader_id=ln.leader_id, kind=ln.kind, date_from=ln.date_from,
-                          date_to=ln.date_to, full_days=ln.full_days, half_days=ln.half_days,
-                          halves=ln.halves, rate_pence=ln.rate_pence,
-                          half_day_rate_pence=ln.half_day_rate_pence,
-                          amount_pence=-ln.amount_pence, supply_pence=-ln.supply_pence)
+        parts = per_line.get(ln.id)
+        if not parts:
+            continue
+        c = counts(parts)
+        span = sorted(_date(dates[d.day_log_id][0]) for d in parts)
+        new = InvoiceLine(invoice_id=note.id, deployment_id=ln.deployment_id,
+                          leader_id=ln.leader_id, kind=ln.kind, date_from=span[0],
+                          date_to=span[-1], full_days=c["full_days"],
+                          half_days=c["half_days"], halves=c["halves"],
+                          rate_pence=ln.rate_pence, half_day_rate_pence=ln.half_day_rate_pence,
+                          amount_pence=c["amount_pence"], supply_pence=c["supply_pence"])
         session.add(new)
         new_lines[ln.id] = new
     session.flush()
-    days = session.execute(select(InvoiceDay).where(InvoiceDay.invoice_id == inv.id)
-                           .order_by(InvoiceDay.day_log_id, InvoiceDay.line_id)).scalars().all()
-    _write_days(session, credit.id, [
-        {"invoice_id": credit.id, "day_log_id": d.day_log_id,
-         "line_id": new_lines[d.line_id].id, "halves": d.halves, "kind": d.kind,
-         "amount_pence": -d.amount_pence, "supply_pence": -d.supply_pence} for d in days])
-    _set_day_invoices(session, sorted({d.day_log_id for d in days}), inv.id, None)
-    inv.voided_by_id = credit.id
+    _write_days(session, [
+        {"invoice_id": note.id, "day_log_id": d.day_log_id, "line_id": new_lines[d.line_id].id,
+         "halves": d.halves, "kind": d.kind, "amount_pence": -d.amount_pence,
+         "supply_pence": -d.supply_pence} for d in rows])
+    _set_day_invoices(session, sorted(wanted), inv.id, None)
+    if void:
+        inv.voided_by_id = note.id
     session.flush()
-    assert credit.id is not None
-    from s2s_cli import audit
+    from s2s_cli.services import remittance
 
-    audit.seal_documents(session, [credit.id])  # tamper evidence
-    return credit.id
+    remittance.record(session, [note.id])  # reverses the supply cover of the days credited
+    audit.seal_documents(session, [note.id])  # tamper evidence
+    return note.id
 
 
 # --------------------------------------------------------------------------- summaries
@@ -1011,9 +1290,18 @@ def _label(by: str, key: Any, label: Any) -> str:
 
 
 def remittance(reader: Reader, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Per home school owed supply cover for days dated start..end, with what is settled and
+    outstanding: read from what issued documents recorded (services/remittance.py)."""
+    from s2s_cli.services import remittance as books
+
+    return books.remittance(reader, start, end)
+
+
+def live_remittance(reader: Reader, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Per home school: the supply cover owed for its staff's charged and funded days dated
-    start..end that are on live issued invoices.  The home school is the one frozen on the
-    deployment when it was agreed (a leader who moves later does not move the money)."""
+    start..end that are on live issued invoices, recomputed from the day links (what the
+    recorded supply cover must agree with: `db check`).  The home school is the one frozen on
+    the deployment when it was agreed (a leader who moves later does not move the money)."""
     rows = reader.all(
         "SELECT dep.home_school_urn, s.name, SUM(x.halves), SUM(x.supply_pence), "
         f"COUNT(DISTINCT d.leader_id) FROM day_log d {LIVE_DAY} "

@@ -168,7 +168,9 @@ def invoices_unpaid(reader: Reader, on: dt.date) -> list[dict[str, Any]]:
             "SELECT i.number, i.payer, i.payer_school_urn, i.issued, i.due, i.total_pence "
             "FROM invoice i WHERE i.series = :series AND i.voided_by_id IS NULL "
             "AND i.issued <= :on AND i.total_pence > COALESCE((SELECT SUM(p.amount_pence) "
-            "FROM payment p WHERE p.invoice_id = i.id), 0) ORDER BY i.due, i.number",
+            "FROM payment p WHERE p.invoice_id = i.id), 0) - COALESCE((SELECT "
+            "SUM(c.total_pence) FROM invoice c WHERE c.credits_invoice_id = i.id), 0) "
+            "ORDER BY i.due, i.number",
             {"series": "invoice", "on": bind_date(reader, on)}):
         due_on = as_date(due)
         assert due_on is not None

@@ -196,6 +196,20 @@ def check_void(session: Any, inv: Any, on: dt.date) -> None:
                       f"invoice {inv.number} ({_date(last)})")
 
 
+def check_credit_date(session: Any, inv: Any, on: dt.date) -> None:
+    """A credit note is not dated before the last payment or reversal on its invoice (a
+    statement's running balance never goes below zero)."""
+    from sqlalchemy import func, select
+
+    from s2s_cli.models import Payment
+
+    last = session.execute(select(func.max(Payment.date))
+                           .where(Payment.invoice_id == inv.id)).scalar_one()
+    if last is not None and on < _date(last):
+        raise Refused(f"the credit note date {on} is before the last payment or reversal on "
+                      f"invoice {inv.number} ({_date(last)})")
+
+
 # --------------------------------------------------------------------------- debtors
 
 def _open_invoices(reader: Reader, on: dt.date, payer: str | None = None

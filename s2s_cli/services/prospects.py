@@ -111,7 +111,12 @@ def prospects(reader: Reader, *, la: str | None = None, region: str | None = Non
             leaders.setdefault(lid, (int(home), set()))[1].add(spec)
     serves: dict[str, set[str]] = {}
     for a, specs in taxonomy.AREA_SPECIALISMS.items():
-        serves[a] = {lid for lid, (_, held) in leaders.items() if held & set(specs)}
+        wanted = frozenset(specs)
+        serves[a] = {lid for lid, (_, held) in leaders.items() if not held.isdisjoint(wanted)}
+    based: dict[int, list[str]] = {}  # home school URN -> free leaders based there
+    for lid, (home, _) in leaders.items():
+        based.setdefault(home, []).append(lid)
+    helpers_of: dict[tuple[str, ...], set[str]] = {}  # a set of low areas -> who serves one
     active = dict(reader.all("SELECT school_urn, count(*) FROM deployment WHERE status = "
                              ":status GROUP BY school_urn", {"status": "active"}))
     for rec in out:
@@ -121,10 +126,13 @@ def prospects(reader: Reader, *, la: str | None = None, region: str | None = Non
                            + W_ATTENTION * grades.count("needs attention")
                            + (W_SAFEGUARDING if rec["safeguarding"] == "not met" else 0)
                            + (W_CATEGORY if rec["category_of_concern"] else 0))
-        helpers: set[str] = set()
-        for a in rec["areas"]:
-            helpers |= serves.get(a, set())
-        rec["leaders_available"] = sum(1 for lid in helpers if leaders[lid][0] != rec["urn"])
+        combo = tuple(rec["areas"])
+        helpers = helpers_of.get(combo)
+        if helpers is None:  # few distinct sets of low areas: each union made once
+            helpers = set().union(*(serves.get(a, set()) for a in combo))
+            helpers_of[combo] = helpers
+        rec["leaders_available"] = len(helpers) - sum(
+            1 for lid in based.get(rec["urn"], ()) if lid in helpers)
         rec["active_deployments"] = int(active.get(rec["urn"], 0))
         rec["supported"] = rec["active_deployments"] > 0
     out.sort(key=lambda r: (-r["severity"], -(r["inspected"].toordinal()

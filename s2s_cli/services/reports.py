@@ -217,23 +217,33 @@ def utilisation(reader: Reader, period: Period) -> Iterator[dict[str, Any]]:
 
 
 INCOME_FIGURES = ("charged_days", "charged_pence", "free_days", "funded_days", "funded_pence",
-                  "supply_pence", "admin_pence", "total_pence")
+                  "supply_pence", "admin_pence", "total_pence", "invoiced_pence",
+                  "received_pence", "outstanding_pence")
 
 
 def income(reader: Reader, period: Period) -> Iterator[dict[str, Any]]:
-    """Per month (of the day worked) and funding route, from the lines of live invoices (not
-    credit notes, not voided).  admin = amount - supply cover; total = charged + funded (net
-    of VAT)."""
+    """Per month (of the day worked) and funding route, from the days on live invoices (not
+    credit notes, not voided, not credited by a partial credit note).  admin = amount - supply
+    cover; total = charged + funded (net of VAT).  Then the money side: `invoiced` is what the
+    invoices ask for (with VAT, less any credit notes against them), `received` what has been
+    paid against them so far, and `outstanding` the rest - an invoice's figures shared over the
+    months and routes it bills in proportion to their amounts (to the penny, largest
+    remainder), so each column sums to the invoices' totals, payments and balances."""
+    from s2s_cli.services.books import spread
+    from s2s_cli.services.payments import amounts
+
     sql = """
-SELECT dl.date, d.funding, idy.kind, SUM(idy.halves), SUM(idy.amount_pence), SUM(idy.supply_pence)
+SELECT i.id, dl.date, d.funding, idy.kind, SUM(idy.halves), SUM(idy.amount_pence),
+       SUM(idy.supply_pence)
 FROM invoice_day idy
 JOIN invoice i ON i.id = idy.invoice_id
 JOIN day_log dl ON dl.id = idy.day_log_id
 JOIN deployment d ON d.id = dl.deployment_id
-WHERE i.series = :series AND i.voided_by_id IS NULL AND dl.date >= :f AND dl.date <= :t
-GROUP BY dl.date, d.funding, idy.kind"""
+WHERE i.series = :series AND dl.invoice_id = idy.invoice_id AND dl.date >= :f AND dl.date <= :t
+GROUP BY i.id, dl.date, d.funding, idy.kind"""
     buckets: dict[tuple[str, str], dict[str, int]] = {}
-    for date, funding, kind, halves, amount, supply in reader.iter(
+    shares: dict[int, dict[tuple[str, str], int]] = {}  # invoice -> bucket -> net amount
+    for iid, date, funding, kind, halves, amount, supply in reader.iter(
             sql, {**_range(reader, period), "series": "invoice"}):
         key = (str(date)[:7], funding)
         b = buckets.setdefault(key, dict.fromkeys(INCOME_FIGURES, 0))
@@ -249,6 +259,30 @@ GROUP BY dl.date, d.funding, idy.kind"""
         b["supply_pence"] += supply
         b["admin_pence"] += amount - supply
         b["total_pence"] += amount
+        per = shares.setdefault(int(iid), {})
+        per[key] = per.get(key, 0) + amount
+    if shares:
+        totals = dict(reader.all("SELECT id, total_pence FROM invoice WHERE series = :s",
+                                 {"s": "invoice"}))
+        sums = amounts(reader, list(shares))
+        nets = {int(i): int(a or 0) for i, a in reader.all(
+            "SELECT invoice_id, SUM(amount_pence) FROM invoice_day GROUP BY invoice_id")}
+        for iid, per in shares.items():
+            credited, paid = sums.get(iid, (0, 0))
+            keys = sorted(per)
+            weights = [per[k] for k in keys]
+            # the whole invoice's net: days outside the period keep their share
+            outside = nets.get(iid, 0) - sum(weights)
+            keys, weights = [*keys, None], [*weights, max(outside, 0)]
+            invoiced = int(totals.get(iid, 0)) - credited
+            for k, inv, rec in zip(keys, spread(invoiced, weights), spread(paid, weights),
+                                   strict=True):
+                if k is None:
+                    continue
+                b = buckets[k]
+                b["invoiced_pence"] += inv
+                b["received_pence"] += rec
+                b["outstanding_pence"] += inv - rec
     for (month, funding), b in sorted(buckets.items()):
         yield {"month": month, "funding": funding, **b}
 

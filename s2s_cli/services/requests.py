@@ -110,6 +110,31 @@ def resolve_need(need: str) -> tuple[str, str | None]:
     return hit
 
 
+BILL_TO = ("school", "trust")
+
+
+def clean_bill_to(value: str | None) -> str | None:
+    """--bill-to: school (the default) or trust (the school's academy trust pays)."""
+    return None if value is None else choice(value, BILL_TO, "--bill-to")
+
+
+def trust_of(session: Any, urn: int) -> str:
+    """The UID of the trust a school belongs to (for `--bill-to trust`); refused without."""
+    from s2s_cli.models import School
+
+    return school_trust(session.get(School, urn), urn)
+
+
+def school_trust(school: Any, urn: int) -> str:
+    """trust_of for a school row already read (an ORM object or a light transaction row)."""
+    if school is None:
+        raise NotFound(f"no school with URN {urn}")
+    if not school.trust_uid:
+        raise Refused(f"--bill-to trust: {school.name} ({urn}) belongs to no trust "
+                      "(trusts come from `s2s import gias`)")
+    return str(school.trust_uid)
+
+
 def clean_po(po: str | None) -> str | None:
     """A purchase order number as the school quotes it (free text, one line, short)."""
     return parsing.clean_text(po, what="--po", max_len=MAX_PO)
@@ -145,6 +170,7 @@ class RequestInput:
     need_term: str | None = None
     rise_ref: str | None = None
     override: str | None = None
+    bill_to: str = "school"
 
 
 def validate_request(*, school: int, need: str, specialisms: list[str] | None = None,
@@ -152,7 +178,8 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
                      funder: str | None = None, note: str | None = None,
                      received: str | None = None, contact: str | None = None,
                      po: str | None = None, rise_ref: str | None = None,
-                     override: str | None = None) -> RequestInput:
+                     override: str | None = None, bill_to: str | None = None
+                     ) -> RequestInput:
     from s2s_cli.services.directory import resolve_kind
 
     if not 100000 <= school <= 999999:
@@ -175,7 +202,8 @@ def validate_request(*, school: int, need: str, specialisms: list[str] | None = 
         funding=route, funder=who, note=parsing.clean_text(note, what="--note", multiline=True),
         contact=parsing.clean_text(contact, what="--contact", max_len=MAX_NAME),
         received=when, terms=terms, po=clean_po(po), need_term=need_term,
-        rise_ref=ref, override=check_dfe_closed(route, override, "request"))
+        rise_ref=ref, override=check_dfe_closed(route, override, "request"),
+        bill_to=clean_bill_to(bill_to) or "school")
 
 
 def resolve_specialisms(specialisms: Sequence[str]
@@ -204,11 +232,13 @@ def log_request(session: Any, inp: RequestInput) -> int:
 
     if session.get(School, inp.school_urn) is None:
         raise NotFound(f"no school with URN {inp.school_urn}")
+    if inp.bill_to == "trust":
+        trust_of(session, inp.school_urn)
     req = SupportRequest(school_urn=inp.school_urn, need=inp.need, kind=inp.kind,
                          days_halves=inp.days_halves, funding=inp.funding, funder=inp.funder,
                          note=inp.note, contact=inp.contact, received=inp.received,
                          po=inp.po, need_term=inp.need_term, rise_ref=inp.rise_ref,
-                         override_reason=inp.override)
+                         override_reason=inp.override, bill_to=inp.bill_to)
     session.add(req)
     session.flush()
     assert req.id is not None
@@ -387,12 +417,12 @@ def cancel_request(session: Any, request_id: int, reason: str,
 REQUEST_SELECT = """
 SELECT r.id, r.school_urn, s.name, r.need, r.kind, r.days_halves, r.funding, r.funder,
        r.received, r.status, r.note, r.contact, r.cancel_reason, r.matched_on, r.closed_on,
-       r.po, r.need_term, r.rise_ref, r.override_reason
+       r.po, r.need_term, r.rise_ref, r.override_reason, r.bill_to
 FROM support_request r JOIN school s ON s.urn = r.school_urn
 """
 REQUEST_KEYS = ("id", "school_urn", "school", "need", "kind", "days", "funding", "funder",
                 "received", "status", "note", "contact", "cancel_reason", "matched_on",
-                "closed_on", "po", "need_term", "rise_ref", "override_reason")
+                "closed_on", "po", "need_term", "rise_ref", "override_reason", "bill_to")
 
 
 def _rows(reader: Reader, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
