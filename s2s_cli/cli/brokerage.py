@@ -188,6 +188,7 @@ def request_edit(
     contact: Annotated[str | None, typer.Option(help="Contact at the school.")] = None,
     note: Annotated[str | None, typer.Option(help="Free text (\"\" clears it).")] = None,
     po: PoOpt = None,
+    bill_to: BillToOpt = None,
 ) -> None:
     """Correct a request: only the options given change (each change is audited).
 
@@ -202,7 +203,8 @@ def request_edit(
     st = state(ctx)
     edit = requests.validate_request_edit(need=need, specialisms=specialism, kind=kind,
                                           days=days, funding=funding, funder=funder,
-                                          contact=contact, note=note, po=po)
+                                          contact=contact, note=note, po=po,
+                                          bill_to=bill_to)
     changed = st.write(lambda session: requests.edit_request(session, request_id, edit))
     st.note(f"request {request_id}: " + (f"changed {', '.join(changed)}" if changed
                                          else "nothing changed"))
