@@ -325,7 +325,7 @@ def deploy(
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
         half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref,
         bill_to=bill_to)
-    result = st.write(lambda session: deployments.deploy(session, inp))
+    result = st.write_light(lambda tx: deployments.deploy(tx, inp))
     emit_id(result["id"], fmt)
     r = result["rates"]
     st.note(f"deployment {result['id']}: {inp.leader_id} from {inp.start}; "
@@ -615,7 +615,7 @@ def log_add(
         deployment_id=deployment_id, date=date, date_from=date_from, date_to=date_to, half=half,
         include_weekends=include_weekends, include_holidays=include_holidays,
         activity=activity, note=note, over=over)
-    result = st.write(lambda session: deployments.log_days(session, inp))
+    result = st.write_light(lambda tx: deployments.log_days(tx, inp))
     ids = result["ids"]
     if Format(fmt) is Format.json:
         sys.stdout.write(json.dumps({"ids": ids} if inp.block else {"id": ids[0]}) + "\n")

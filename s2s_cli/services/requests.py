@@ -122,7 +122,11 @@ def trust_of(session: Any, urn: int) -> str:
     """The UID of the trust a school belongs to (for `--bill-to trust`); refused without."""
     from s2s_cli.models import School
 
-    school = session.get(School, urn)
+    return school_trust(session.get(School, urn), urn)
+
+
+def school_trust(school: Any, urn: int) -> str:
+    """trust_of for a school row already read (an ORM object or a light transaction row)."""
     if school is None:
         raise NotFound(f"no school with URN {urn}")
     if not school.trust_uid:
