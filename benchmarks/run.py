@@ -48,7 +48,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-ALL_FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+ALL_FIGURES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+PG_FIGURES = (1, 2, 3, 4, 5, 6, 7)
 BIN = Path(sys.executable).parent  # the venv's bin/: s2s and sqlite-utils live next to python
 
 FIND_SQL = """
@@ -169,6 +170,28 @@ def measure_pair(mine_cmd: list[str], ref_cmd: list[str], runs: int, *, warmup: 
                 sample.seconds.append(secs)
                 sample.maxrss_kib.append(rss)
     return mine, ref
+
+
+def measure_turns(mine: Callable[[int], list[str]], ref: Callable[[int], list[str]], runs: int,
+                  *, warmup: int = 1, env: dict[str, str] | None = None,
+                  mine_setup: Callable[[], None] | None = None,
+                  ref_setup: Callable[[], None] | None = None) -> tuple[Sample, Sample]:
+    """measure_pair for commands that change with the turn (a write needs a new target
+    each time): mine(i) and ref(i) alternate, i = 0, 1, ..."""
+    a, b = Sample(), Sample()
+    for i in range(warmup + runs):
+        for make, setup, sample in ((mine, mine_setup, a), (ref, ref_setup, b)):
+            if sample.failures:
+                continue
+            if setup:
+                setup()
+            secs, rss, code, tail = run_once(make(i), env=env or _env())
+            if code != 0:
+                sample.failures.append(f"exit {code}: {tail}")
+            elif i >= warmup:
+                sample.seconds.append(secs)
+                sample.maxrss_kib.append(rss)
+    return a, b
 
 
 def _env() -> dict[str, str]:
@@ -618,34 +641,412 @@ def machine() -> dict[str, str]:
             "sqlite": sqlite3.sqlite_version, "sqlite-utils": su}
 
 
-def write_results(path: Path, results: list[Result], info: dict[str, str], runs: int,
-                  counts: dict[str, int]) -> None:
-    lines = [
-        "# Benchmark results", "",
-        f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by `benchmarks/run.py` "
-        f"(median of {runs} runs after a warm-up for figures 1-2, of {max(3, runs // 2)} for "
-        "3-8 and 10, of 7 for 9; whole processes, start-up included). See `docs/benchmarks.md`.",
-        "",
-        f"Machine: {info['cores']} cores ({info['cpu']}), {info['ram']} RAM, Python "
-        f"{info['python']}, SQLite {info['sqlite']}, sqlite-utils {info['sqlite-utils']}, "
-        f"{info['os']}.", "",
-        "Data: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + ".", "",
-        "| # | benchmark | s2s | reference | figure | target | met |",
-        "|---|---|---|---|---|---|---|",
-    ]
+# --- SQLite: large table, export, writes (issue 16) --------------------------------------
+
+TABLE_SQL = """
+SELECT l.id, l.name, l.kind,
+       (SELECT group_concat(x.specialism_slug, ', ') FROM leader_specialism x
+         WHERE x.leader_id = l.id) AS specialisms,
+       s.name AS home_school, la.name AS local_authority, r.name AS region, s.phase
+FROM leader l
+JOIN school s ON s.urn = l.home_school_urn
+JOIN local_authority la ON la.id = s.la_id
+JOIN region r ON r.id = la.region_id
+WHERE l.active = 1
+ORDER BY l.id LIMIT 100000
+"""
+
+WRITE_TODAY = "2026-07-20"  # S2S_TODAY for the write benchmarks: every candidate date is past
+
+
+def _write_env() -> dict[str, str]:
+    env = _env()
+    env["S2S_TODAY"] = WRITE_TODAY
+    return env
+
+
+def log_candidates(db: Path, n: int) -> list[tuple[int, str]]:
+    """(deployment, date) pairs s2s can log: an active deployment spanning June 2026, a
+    Tuesday-Thursday of June (no bank holiday) its leader has no day on."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    days = [dt.date(2026, 6, 2) + dt.timedelta(d) for d in range(30)]
+    days = [d.isoformat() for d in days if d.weekday() in (1, 2, 3)]
+    out: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for did, lid in con.execute(
+            "SELECT id, leader_id FROM deployment WHERE status = 'active' AND start <= "
+            "'2026-06-01' AND (\"end\" IS NULL OR \"end\" >= '2026-07-01') ORDER BY id"):
+        if lid in seen:
+            continue
+        busy = {r[0] for r in con.execute("SELECT date FROM day_log WHERE leader_id = ? AND "
+                                          "date LIKE '2026-06-%'", (lid,))}
+        free = [d for d in days if d not in busy]
+        if free:
+            seen.add(lid)
+            out.append((did, free[0]))
+        if len(out) >= n:
+            break
+    con.close()
+    return out
+
+
+SQLITE_LOG_FLOOR = r"""
+import datetime, hashlib, json, sqlite3, sys
+db, did, lid, day = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+con = sqlite3.connect(db, isolation_level=None, timeout=30)
+con.execute("BEGIN IMMEDIATE")
+now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+cur = con.execute("INSERT INTO day_log (deployment_id, leader_id, date, halves, activity, "
+                  "created_at) VALUES (?, ?, ?, 2, 'other', ?)",
+                  (did, lid, day, now.strftime("%Y-%m-%d %H:%M:%S.%f")))
+after = json.dumps({"id": cur.lastrowid, "deployment_id": did, "leader_id": lid, "date": day,
+                    "halves": 2, "activity": "other", "note": None, "over_reason": None,
+                    "invoice_id": None, "created_at": now.isoformat()}, sort_keys=True)
+tail = con.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+rid, prev = (tail[0] + 1, tail[1]) if tail else (1, "0" * 64)
+at = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+content = json.dumps([rid, at, "bench", "log", "day_log", str(cur.lastrowid), "insert", None,
+                      after])
+h = hashlib.sha256(f"{prev}\n{content}".encode()).hexdigest()
+con.execute("INSERT INTO audit_log (id, at, actor, command, table_name, record_id, action, "
+            "before, after, hash) VALUES (?, ?, 'bench', 'log', 'day_log', ?, 'insert', NULL, "
+            "?, ?)", (rid, at, str(cur.lastrowid), after, h))
+con.execute("COMMIT")
+"""
+
+SQLITE_DEPLOY_FLOOR = r"""
+import datetime, hashlib, json, sqlite3, sys
+db, rid_, lid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+con = sqlite3.connect(db, isolation_level=None, timeout=30)
+con.execute("BEGIN IMMEDIATE")
+now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+at = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+urn = con.execute("SELECT school_urn FROM support_request WHERE id = ?", (rid_,)).fetchone()[0]
+cur = con.execute("INSERT INTO deployment (request_id, leader_id, school_urn, agreed_halves, "
+                  "start, work, funding, dfe_extra_days, rate_pence, half_day_rate_pence, "
+                  "supply_pence, half_day_supply_pence, rate_source, status, created_at, "
+                  "leader_kind, vat, vat_percent_bp, payment_terms_days, override_reason, "
+                  "agreed_on) VALUES (?, ?, ?, 2, '2026-09-14', 'other', 'school', 0, 35000, "
+                  "17500, 29750, 14875, 'card', 'active', ?, 'SLE', 'exempt', 0, 28, 'bench', "
+                  "'2026-07-20')", (rid_, lid, urn, at))
+con.execute("UPDATE support_request SET matched_on = '2026-07-20' WHERE id = ?", (rid_,))
+tail = con.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+aid, prev = (tail[0], tail[1]) if tail else (0, "0" * 64)
+rows = [("deployment", str(cur.lastrowid), "insert", None,
+         json.dumps({"id": cur.lastrowid, "request_id": rid_, "leader_id": lid},
+                    sort_keys=True)),
+        ("support_request", str(rid_), "update", json.dumps({"matched_on": None}),
+         json.dumps({"matched_on": "2026-07-20"}))]
+for table, rec, action, before, after in rows:
+    aid += 1
+    content = json.dumps([aid, at, "bench", "deploy", table, rec, action, before, after])
+    prev = hashlib.sha256(f"{prev}\n{content}".encode()).hexdigest()
+    con.execute("INSERT INTO audit_log (id, at, actor, command, table_name, record_id, "
+                "action, before, after, hash) VALUES (?, ?, 'bench', 'deploy', ?, ?, ?, ?, ?, ?)",
+                (aid, at, table, rec, action, before, after, prev))
+con.execute("COMMIT")
+"""
+
+
+def _leader_of(db: Path, did: int) -> str:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return str(con.execute("SELECT leader_id FROM deployment WHERE id = ?",
+                               (did,)).fetchone()[0])
+    finally:
+        con.close()
+
+
+def bench_table(work: Path, db: Path, runs: int) -> Result:
+    res = Result(11, "find --limit 100000 as a table (Rich, COLUMNS=250) vs sqlite-utils "
+                    "query -t", target="<= 1.5")
+    env = _env()
+    env["COLUMNS"] = "250"
+    n = max(3, runs // 2)
+    mine, ref = measure_turns(
+        lambda _i: [*s2s_cmd(), "--db", str(db), "find", "--limit", "100000", "--format",
+                    "table"],
+        lambda _i: [str(BIN / "sqlite-utils"), "query", "-t", str(db), TABLE_SQL], n, env=env)
+    res = ratio_result(res, mine, ref, 1.5)
+    if not mine.failures:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        rows = con.execute("SELECT count(*) FROM leader WHERE active = 1").fetchone()[0]
+        con.close()
+        res.note = (f"{rows:,} rows, the boxed table at its natural width (--format table "
+                    "piped with COLUMNS=250 draws exactly what a 250-column terminal shows)")
+    return res
+
+
+def bench_export(work: Path, db: Path, runs: int) -> Result:
+    res = Result(12, "export (every table as CSV + one JSON document) vs sqlite3 .dump",
+                 target="<= 2.0")
+    out = work / "export-run"
+    dump = work / "export-ref.sql"
+
+    def clean() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+
+    sqlite3_shell = shutil.which("sqlite3")
+    if not sqlite3_shell:
+        res.note = "the sqlite3 shell is not installed (apt-get install sqlite3)"
+        return res
+    n = max(3, runs // 2)
+    mine, ref = measure_turns(
+        lambda _i: [*s2s_cmd(), "--db", str(db), "-q", "export", "--out", str(out)],
+        lambda _i: ["sh", "-c", f"'{sqlite3_shell}' -readonly '{db}' .dump > '{dump}'"], n,
+        mine_setup=clean)
+    res = ratio_result(res, mine, ref, 2.0)
+    if not mine.failures:
+        size = sum(f.stat().st_size for f in out.iterdir())
+        res.note = (f"peak memory {mine.peak_mib:.0f} MiB (target <= 100 MiB: "
+                    f"{'yes' if mine.peak_mib <= 100 else 'no'}); s2s writes {size / 2**20:,.0f}"
+                    f" MiB (CSV and JSON, each file fsynced), the dump "
+                    f"{dump.stat().st_size / 2**20:,.0f} MiB")
+    return res
+
+
+def bench_log(work: Path, db: Path, runs: int) -> Result:
+    res = Result(13, "log one day vs bare python (sqlite3: the day and its audit row)",
+                 target="<= 3.0")
+    n = max(5, runs)
+    cands = log_candidates(db, 2 * (n + 1))
+    leaders = {did: _leader_of(db, did) for did, _d in cands}
+    mine, ref = measure_turns(
+        lambda i: [*s2s_cmd(), "--db", str(db), "-q", "log", str(cands[2 * i][0]), "--date",
+                   cands[2 * i][1], "--over", "benchmark"],
+        lambda i: [sys.executable, "-c", SQLITE_LOG_FLOOR, str(db), str(cands[2 * i + 1][0]),
+                   leaders[cands[2 * i + 1][0]], cands[2 * i + 1][1]], n, env=_write_env())
+    return ratio_result(res, mine, ref, 3.0)
+
+
+def bench_deploy(work: Path, db: Path, runs: int) -> Result:
+    res = Result(14, "deploy vs bare python (sqlite3: the deployment, the request, 2 audit "
+                     "rows)", target="<= 3.0")
+    n = max(5, runs)
+    leaders = [_leader_of(db, 20000 + 7 * i) for i in range(2 * (n + 1))]
+    mine, ref = measure_turns(
+        lambda i: [*s2s_cmd(), "--db", str(db), "-q", "deploy", str(30000 + 2 * i), "--leader",
+                   leaders[2 * i], "--days", "1", "--start", "2026-09-14", "--on", WRITE_TODAY,
+                   "--override", "benchmark"],
+        lambda i: [sys.executable, "-c", SQLITE_DEPLOY_FLOOR, str(db), str(30001 + 2 * i),
+                   leaders[2 * i + 1]], n, env=_write_env())
+    return ratio_result(res, mine, ref, 3.0)
+
+
+# --- PostgreSQL (issue 16): run.py --backend postgresql --url URL ---------------------------
+
+def _psql(url: str) -> list[str]:
+    import pgdata
+
+    return ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", pgdata.libpq(url)]
+
+
+def _captured(work: Path, url: str, name: str, args: list[str], *,
+              copy_to: Path | None = None) -> Path:
+    script = work / f"pg-{name}.sql"
+    cmd = [sys.executable, str(HERE / "capture.py"), url, str(script)]
+    if copy_to is not None:
+        cmd += ["--copy-largest", str(copy_to)]
+    subprocess.run([*cmd, "--", *args], check=True, capture_output=True, env=_env())
+    return script
+
+
+def pg_read(number: int, title: str, work: Path, url: str, runs: int, args: list[str], *,
+            name: str, out: Path | None = None) -> Result:
+    res = Result(number, title, target="<= 3.0")
+    copy_to = work / f"pg-{name}-ref.csv" if out is not None else None
+    script = _captured(work, url, name, args if out is None else [*args, "--out", str(out)],
+                       copy_to=copy_to)
+    mine_args = [*s2s_cmd(), "--db", url, *args] + (["--out", str(out)] if out else [])
+    mine, ref = measure_pair(mine_args, [*_psql(url), "-o", "/dev/null", "-f", str(script)],
+                             runs)
+    res = ratio_result(res, mine, ref, 3.0)
+    with script.open() as fh:
+        res.note = f"the floor runs the {sum(1 for _ in fh)} statement(s) s2s sends, in psql"
+    return res
+
+
+def pg_log(number: int, work: Path, url: str, db: Path, runs: int) -> Result:
+    res = Result(number, "PostgreSQL log one day vs psql insert of the same rows",
+                 target="<= 3.0")
+    n = max(5, runs)
+    cands = log_candidates(db, 2 * (n + 1))
+    leaders = {did: _leader_of(db, did) for did, _d in cands}
+
+    def floor(i: int) -> list[str]:
+        did, day = cands[2 * i + 1]
+        sql = ("BEGIN; WITH g AS (INSERT INTO day_log (deployment_id, leader_id, date, halves, "
+               f"activity, created_at) VALUES ({did}, '{leaders[did]}', '{day}', 2, 'other', "
+               "now()) RETURNING id) SELECT pg_advisory_xact_lock(1394933763), id FROM g; "
+               "INSERT INTO audit_log (id, at, actor, command, table_name, record_id, action, "
+               "after, hash) SELECT coalesce(max(id), 0) + 1, now(), 'bench', 'log', 'day_log', "
+               "'x', 'insert', '{}', md5('x') FROM audit_log; SELECT setval("
+               "pg_get_serial_sequence('audit_log', 'id'), (SELECT max(id) FROM audit_log)); "
+               "COMMIT;")
+        return [*_psql(url), "-o", "/dev/null", "-c", sql]
+
+    mine, ref = measure_turns(
+        lambda i: [*s2s_cmd(), "--db", url, "-q", "log", str(cands[2 * i][0]), "--date",
+                   cands[2 * i][1], "--over", "benchmark"], floor, n, env=_write_env())
+    return ratio_result(res, mine, ref, 3.0)
+
+
+def pg_deploy(number: int, work: Path, url: str, db: Path, runs: int) -> Result:
+    res = Result(number, "PostgreSQL deploy vs psql insert of the same rows", target="<= 3.0")
+    n = max(5, runs)
+    leaders = [_leader_of(db, 20000 + 7 * i) for i in range(2 * (n + 1))]
+
+    def floor(i: int) -> list[str]:
+        rid, lid = 30001 + 2 * i, leaders[2 * i + 1]
+        sql = ("BEGIN; SELECT * FROM support_request WHERE id = " f"{rid} FOR UPDATE; "
+               f"SELECT * FROM leader WHERE id = '{lid}' FOR UPDATE; "
+               "INSERT INTO deployment (request_id, leader_id, school_urn, agreed_halves, start, "
+               "work, funding, dfe_extra_days, rate_pence, half_day_rate_pence, supply_pence, "
+               "half_day_supply_pence, rate_source, status, created_at, leader_kind, vat, "
+               "vat_percent_bp, payment_terms_days, override_reason, agreed_on) SELECT id, "
+               f"'{lid}', school_urn, 2, '2026-09-14', 'other', 'school', 0, 35000, 17500, "
+               "29750, 14875, 'card', 'active', now(), 'SLE', 'exempt', 0, 28, 'bench', "
+               f"'2026-07-20' FROM support_request WHERE id = {rid}; "
+               f"UPDATE support_request SET matched_on = '2026-07-20' WHERE id = {rid}; "
+               "SELECT pg_advisory_xact_lock(1394933763); "
+               "INSERT INTO audit_log (id, at, actor, command, table_name, record_id, action, "
+               "after, hash) SELECT coalesce(max(id), 0) + n, now(), 'bench', 'deploy', 't', "
+               "'x', 'insert', '{}', md5('x') FROM audit_log, (VALUES (1), (2)) v(n) GROUP BY n; "
+               "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), (SELECT max(id) FROM "
+               "audit_log)); COMMIT;")
+        return [*_psql(url), "-o", "/dev/null", "-c", sql]
+
+    mine, ref = measure_turns(
+        lambda i: [*s2s_cmd(), "--db", url, "-q", "deploy", str(30000 + 2 * i), "--leader",
+                   leaders[2 * i], "--days", "1", "--start", "2026-09-14", "--on", WRITE_TODAY,
+                   "--override", "benchmark"], floor, n, env=_write_env())
+    return ratio_result(res, mine, ref, 3.0)
+
+
+def pg_issue(number: int, work: Path, url: str, month: str) -> Result:
+    """One run each (a national month takes minutes): s2s issues the month on a fresh copy;
+    what it wrote is saved; on another fresh copy the floor writes the same rows again."""
+    import pgdata
+
+    res = Result(number, f"PostgreSQL invoice --month {month} --issue (national month) vs the "
+                 "same rows through psycopg COPY, one transaction", target="<= 3.0")
+    first = dt.date.fromisoformat(month + "-01")
+    issued = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    env = _env()
+    env["S2S_TODAY"] = issued.isoformat()
+    pgdata.fresh(url)
+    mine = measure([*s2s_cmd(), "--db", url, "-q", "invoice", "--month", month, "--issue",
+                    "--date", issued.isoformat()], 1, warmup=0, env=env)
+    if mine.failures:
+        res.figure, res.met, res.note = "failed", "no", "; ".join(mine.failures)
+        return res
+    saved = work / "pg-issue"
+    floor = [sys.executable, str(HERE / "pg_issue_floor.py")]
+    subprocess.run([*floor, "dump", url, str(saved)], check=True, env=_env())
+    lines = sum(1 for _ in (saved / "invoice_line.copy").open("rb"))
+    days = sum(1 for _ in (saved / "invoice_day.copy").open("rb"))
+    invoices = sum(1 for _ in (saved / "invoice.copy").open("rb"))
+    pgdata.fresh(url)
+    ref = measure([*floor, "load", url, str(saved)], 1, warmup=0, env=_env())
+    res = ratio_result(res, mine, ref, 3.0)
+    res.note = (f"{invoices:,} invoices, {lines:,} lines, {days:,} day links; one run each")
+    pgdata.fresh(url)
+    return res
+
+
+# Why a figure misses its target, as measured, and what would close the gap (shown in
+# RESULTS.md next to a figure that is not met).
+NOT_MET = {
+    "sqlite 2": "varies with the machine's load (0.82 when the target was set); measured "
+                "again with --runs 15 on this branch and on main side by side: 111 ms and "
+                "115 ms against sqlite-utils' 100 ms - the same module list (178), so "
+                "nothing this change does. Next: find what typer or the merged commands "
+                "added since (python -X importtime -m s2s_cli --help).",
+    "sqlite 12": "s2s writes every row twice (CSV and JSON, ~2.6x the dump's bytes) and "
+                "fsyncs each file; CPU is ~6 us a row in Python (C csv writer, one C JSON "
+                "encoder) against ~1 us for the shell. Next: build the JSON items in SQL "
+                "(json_object) on SQLite, or offer a CSV-only export.",
+    "sqlite 13": "the floor is python + sqlite3 (~15-25 ms); s2s starts typer and its own "
+                "modules (`s2s --help` alone is ~90-100 ms), so ~4x is the floor of any typer "
+                "command. Next: a lighter entry point for log/deploy that skips typer when "
+                "the arguments are plain.",
+    "sqlite 14": "as figure 13: typer start-up is most of it.",
+    "postgresql 1": "psql answers in ~40 ms; `import psycopg` alone costs ~75-130 ms here "
+                    "(170 modules) on top of typer. Next: a driver with a cheaper import "
+                    "(psycopg2 imports in ~25 ms) for the read path, or a resident process.",
+    "postgresql 2": "as P1: psycopg import + typer start-up.",
+    "postgresql 3": "as P1: psycopg import + typer start-up.",
+    "postgresql 4": "the rows stream through a server-side cursor (peak memory flat), but "
+                    "each is formatted in Python (~12 us for 12 columns: halves as days, "
+                    "text kept from spreadsheet formulas) against PostgreSQL's COPY in C. "
+                    "Next: the tuple pipeline export uses (batched csv.writerows, formatters "
+                    "per column chosen once), about 2x.",
+    "postgresql 5": "as P1 (psycopg import + typer), against a psql insert of ~40 ms.",
+    "postgresql 6": "as P5.",
+    "postgresql 7": "issue() still writes each invoice through the ORM (an INSERT, a flush "
+                    "and an audit append with its own setval per invoice, then its lines); "
+                    "the day links and their audit rows are batched per 500. Next: build "
+                    "every invoice, line and link row first and write each table with one "
+                    "executemany/COPY and the audit rows with one append (helper billrules "
+                    "batches issue() for SQLite).",
+}
+
+
+def results_table(results: list[Result], backend: str) -> list[str]:
+    lines = ["| # | benchmark | s2s | floor | figure | target | met |",
+             "|---|---|---|---|---|---|---|"]
+    prefix = "P" if backend == "postgresql" else ""
     for r in results:
-        lines.append(f"| {r.number} | {r.title} | {r.s2s} | {r.reference or '-'} | "
+        lines.append(f"| {prefix}{r.number} | {r.title} | {r.s2s} | {r.reference or '-'} | "
                      f"{r.figure} | {r.target} | {r.met} |")
-    notes = [f"- {r.number}: {r.note}" for r in results if r.note]
+    notes = []
+    for r in results:
+        why = NOT_MET.get(f"{backend} {r.number}") if r.met == "no" else None
+        text = "; ".join(x for x in (r.note, f"not met: {why}" if why else "") if x)
+        if text:
+            notes.append(f"- {prefix}{r.number}: {text}")
     if notes:
         lines += ["", "Notes:", *notes]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return lines
+
+
+def write_results(path: Path, backend: str, results: list[Result], info: dict[str, str],
+                  runs: int, counts: dict[str, int]) -> None:
+    """RESULTS.md holds one section per backend; a run rewrites its own section (kept in
+    results-BACKEND.md beside it) and the file is put together from both."""
+    part = path.with_name(f"results-{backend}.md")
+    head = ("SQLite (`benchmarks/run.py`)" if backend == "sqlite" else
+            "PostgreSQL (`benchmarks/run.py --backend postgresql --url URL`)")
+    extra = f", PostgreSQL {info['postgresql']}" if info.get("postgresql") else ""
+    lines = [
+        f"## {head}", "",
+        f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} (median of {runs} runs after "
+        "a warm-up for start-up figures, fewer for the long ones; whole processes, start-up "
+        "included; s2s and its floor take turns in one run).", "",
+        f"Machine: {info['cores']} cores ({info['cpu']}), {info['ram']} RAM, Python "
+        f"{info['python']}, SQLite {info['sqlite']}, sqlite-utils {info['sqlite-utils']}"
+        f"{extra}, {info['os']}.", "",
+        "Data: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + ".", "",
+        *results_table(results, backend), ""]
+    part.write_text("\n".join(lines), encoding="utf-8")
+    sections = []
+    for name in ("sqlite", "postgresql"):
+        f = path.with_name(f"results-{name}.md")
+        if f.exists():
+            sections.append(f.read_text(encoding="utf-8"))
+    path.write_text("# Benchmark results\n\nWritten by `benchmarks/run.py`; see "
+                    "`docs/benchmarks.md`. Figures are ratios s2s / floor measured side by "
+                    "side (below 1.0, s2s is faster).\n\n" + "\n".join(sections),
+                    encoding="utf-8")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="National-scale s2s benchmarks.")
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--only", default=",".join(str(n) for n in ALL_FIGURES))
+    ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    ap.add_argument("--url", help="with --backend postgresql: postgresql+psycopg://USER@HOST/"
+                    "NAME (NAME is dropped and re-created; NAME_template is built once)")
+    ap.add_argument("--only", default="", help="a subset of the figures, e.g. 1,2")
     ap.add_argument("--work", type=Path, default=HERE / "work")
     ap.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     args = ap.parse_args()
@@ -653,8 +1054,17 @@ def main() -> int:
         print("sqlite-utils (the reference tool) is not installed in this environment: run "
               f"`{BIN / 'pip'} install -e '.[bench]'` first", file=sys.stderr)
         return 2
+    if args.backend == "postgresql" and not args.url:
+        print("--backend postgresql needs --url postgresql+psycopg://USER@HOST/NAME",
+              file=sys.stderr)
+        return 2
+    import compileall
+
     import generate
 
+    # As an installed s2s is: byte-compiled (pip compiles at install; a checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module in every process).
+    compileall.compile_dir(str(ROOT / "s2s_cli"), quiet=1)
     # Generate in a child process: a child's peak RSS (benchmark 5) counts the parent's memory
     # at fork time on Linux, so this process must stay small.
     subprocess.run([sys.executable, str(HERE / "generate.py"), "--work", str(args.work)],
@@ -663,18 +1073,54 @@ def main() -> int:
     stamp = json.loads(files["stamp"].read_text())
     national = args.work / "bench.db"  # a working copy: the cached original stays pristine
     copy_db(files["db"], national)
-    wanted = {int(x) for x in args.only.split(",") if x.strip()}
-    steps: list[tuple[int, Callable[[], Result]]] = [
-        (1, lambda: bench_find(args.work, national, args.runs)),
-        (2, lambda: bench_help(args.work, national, args.runs)),
-        (3, lambda: bench_import(args.work, national, args.runs, files["csv"])),
-        (4, lambda: bench_invoice(args.work, national, args.runs, stamp["invoice_month"])),
-        (5, lambda: bench_report(args.work, national, args.runs)),
-        (6, lambda: bench_seed(args.work, national, args.runs, files["yaml"])),
-        (10, lambda: bench_issue(args.work, national, args.runs, stamp["invoice_month"])),
-    ]
-    if wanted & {7, 8, 9}:
-        steps += domain_steps(args.work, args.runs, files["db"])
+    month = stamp["invoice_month"]
+    steps: list[tuple[int, Callable[[], Result]]]
+    if args.backend == "sqlite":
+        steps = [
+            (1, lambda: bench_find(args.work, national, args.runs)),
+            (2, lambda: bench_help(args.work, national, args.runs)),
+            (3, lambda: bench_import(args.work, national, args.runs, files["csv"])),
+            (4, lambda: bench_invoice(args.work, national, args.runs, month)),
+            (5, lambda: bench_report(args.work, national, args.runs)),
+            (6, lambda: bench_seed(args.work, national, args.runs, files["yaml"])),
+            (10, lambda: bench_issue(args.work, national, args.runs, month)),
+            (11, lambda: bench_table(args.work, national, args.runs)),
+            (12, lambda: bench_export(args.work, national, args.runs)),
+            (13, lambda: bench_log(args.work, national, args.runs)),
+            (14, lambda: bench_deploy(args.work, national, args.runs)),
+        ]
+        picked = {int(x) for x in args.only.split(",") if x.strip()} or set(ALL_FIGURES)
+        if picked & {7, 8, 9}:
+            steps += domain_steps(args.work, args.runs, files["db"])
+            steps.sort(key=lambda step: step[0])
+    else:
+        import pgdata
+
+        url = args.url
+        pgdata.ensure(url, args.work)
+        pgdata.fresh(url)
+        w, n = args.work, args.runs
+        steps = [
+            (1, lambda: pg_read(1, "PostgreSQL find -s phonics --region London --format json "
+                                "vs psql, same SQL", w, url, n,
+                                ["find", "-s", "phonics", "--region", "London", "--format",
+                                 "json"], name="find")),
+            (2, lambda: pg_read(2, "PostgreSQL match 5 --format json vs psql, same SQL", w,
+                                url, n, ["match", "5", "--format", "json"], name="match")),
+            (3, lambda: pg_read(3, f"PostgreSQL invoice --month {month} (draft, CSV) vs psql, "
+                                "same SQL", w, url, max(3, n // 2),
+                                ["invoice", "--month", month, "--format", "csv"],
+                                name="invoice")),
+            (4, lambda: pg_read(4, "PostgreSQL report days --format csv --out F (1,000,000 "
+                                "days) vs psql \\copy, same SQL", w, url, max(3, n // 2),
+                                ["report", "days", "--from", "2024-09-01", "--to",
+                                 "2026-08-31", "--format", "csv"], name="report",
+                                out=w / "pg-report.csv")),
+            (5, lambda: pg_log(5, w, url, national, n)),
+            (6, lambda: pg_deploy(6, w, url, national, n)),
+            (7, lambda: pg_issue(7, w, url, month)),
+        ]
+    wanted = {int(x) for x in args.only.split(",") if x.strip()} or {k for k, _ in steps}
     results = []
     for number, step in steps:
         if number not in wanted:
@@ -685,10 +1131,23 @@ def main() -> int:
         ref = f" vs {r.reference}" if r.reference else ""
         print(f"{r.number}. {r.title}: {r.s2s}{ref} -> {r.figure} "
               f"(target {r.target}: {r.met}){extra}", flush=True)
-    if not args.no_write and wanted == set(ALL_FIGURES):
-        write_results(HERE / "RESULTS.md", results, machine(), args.runs, stamp["counts"])
+    if not args.no_write and wanted == {k for k, _ in steps}:
+        info = machine()
+        if args.backend == "postgresql":
+            info["postgresql"] = _server_version(args.url)
+        write_results(HERE / "RESULTS.md", args.backend, results, info, args.runs,
+                      stamp["counts"])
         print(f"wrote {HERE / 'RESULTS.md'}")
     return 0
+
+
+def _server_version(url: str) -> str:
+    import pgdata
+
+    proc = subprocess.run([*_psql(url), "-c", "SHOW server_version"], capture_output=True,
+                          text=True)
+    del pgdata
+    return proc.stdout.strip().split()[0] if proc.stdout.strip() else "?"
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import getpass
-import math
 import os
 import sys
 import time
@@ -148,10 +147,9 @@ def make_engine(target: str) -> Engine:
     else:
         connect_args: dict[str, object] = {}
         if url.startswith("postgresql"):
-            # every lock wait (row, table, advisory) is bounded by S2S_LOCK_TIMEOUT; so is
-            # reaching the server (libpq takes whole seconds, at least 2)
-            connect_args = {"connect_timeout": max(2, math.ceil(wait)),
-                            "options": f"-c lock_timeout={max(1, int(wait * 1000))}"}
+            from s2s_cli.fastdb import pg_connect_args
+
+            connect_args = pg_connect_args()
         try:
             engine = create_engine(url, pool_pre_ping=False, connect_args=connect_args)
         except Exception as exc:  # unknown driver, malformed URL

@@ -9,6 +9,7 @@ Services write their SQL once, with `:name` parameters, which both drivers accep
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -146,6 +147,93 @@ def _open_in_read_only_folder(path: Path) -> sqlite3.Connection | None:
 
 def sqlite_reader(conn: sqlite3.Connection) -> Reader:
     return Reader(lambda sql, params: conn.execute(sql, params), "sqlite")
+
+
+# --- PostgreSQL straight through psycopg (no SQLAlchemy import on the read paths) -----------
+
+# SQLAlchemy's own rule for `:name` parameters in text() (not `::type` casts, not `\\:`)
+_BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)", re.UNICODE)
+_PG_SQL: dict[str, str] = {}
+
+
+def pg_sql(sql: str) -> str:
+    """The `:name` SQL text in psycopg's `%(name)s` style (a literal `%` doubled)."""
+    done = _PG_SQL.get(sql)
+    if done is None:
+        done = _PG_SQL[sql] = _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
+    return done
+
+
+def pg_conninfo(target: str) -> str | None:
+    """A libpq URL for a PostgreSQL target that psycopg can open as it is (the SQLAlchemy
+    URL less its `+psycopg` driver name), else None (the SQLAlchemy path takes it)."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if target.startswith(prefix):
+            return "postgresql://" + target[len(prefix):]
+    return None
+
+
+def pg_connect_args() -> dict[str, Any]:
+    """What every PostgreSQL connection of s2s sets: each lock wait (row, table, advisory) is
+    bounded by S2S_LOCK_TIMEOUT, and so is reaching the server (libpq takes whole seconds,
+    at least 2).  Shared with the SQLAlchemy engine (db.make_engine)."""
+    import math
+
+    wait = lock_timeout()
+    return {"connect_timeout": max(2, math.ceil(wait)),
+            "options": f"-c lock_timeout={max(1, int(wait * 1000))}"}
+
+
+def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
+    """A psycopg connection to an existing, current s2s database on a PostgreSQL server, in
+    a read-only transaction (REPEATABLE READ with snapshot), else None: anything unexpected
+    (no server, no such database, no s2s tables) goes to the SQLAlchemy path, which explains
+    it in one line."""
+    info = pg_conninfo(target)
+    if info is None:
+        return None
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    try:
+        conn = psycopg.connect(info, **pg_connect_args())
+    except psycopg.Error:
+        return None
+    try:
+        conn.read_only = True
+        if snapshot:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        row = conn.execute("SELECT (SELECT version_num FROM alembic_version LIMIT 1), "
+                           "EXISTS (SELECT 1 FROM specialism)").fetchone()
+    except psycopg.Error as exc:
+        conn.close()
+        if is_busy(exc):
+            raise Busy() from exc
+        return None
+    if row is None or not row[1]:
+        conn.close()
+        return None
+    problem = location.schema_problem(row[0])
+    if problem:
+        conn.close()
+        raise SchemaMismatch(problem)
+    return conn
+
+
+def pg_reader(conn: Any) -> Reader:
+    names = iter(range(1, 1 << 30))
+
+    def run(sql: str, params: dict[str, Any]) -> Any:
+        return conn.execute(pg_sql(sql), params or None)
+
+    def stream(sql: str, params: dict[str, Any]) -> Any:
+        cur = conn.cursor(name=f"s2s_stream_{next(names)}")
+        cur.itersize = 5000
+        cur.execute(pg_sql(sql), params or None)
+        return cur
+
+    return Reader(run, "postgresql", stream)
 
 
 def session_reader(session: Any) -> Reader:

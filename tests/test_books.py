@@ -264,14 +264,19 @@ def test_0007_backfills_supply_cover_for_documents_already_issued(billed: Run, d
 
 # --------------------------------------------------------------------------- the books
 
+@pytest.fixture
+def booked(mini: Run, monkeypatch) -> Run:
+    """The `billed` invoices, with Bolton's finance office on the directory and a PO on
+    Bolton's deployment when they were issued (both frozen into the invoice)."""
+    mini("school", "edit", "131543", "--street", "Great Moor Street", "--town", "Bolton",
+         "--county", "Greater Manchester", "--postcode", "BL1 1SU", "--finance-email",
+         "finance@boltonhigh.example.org", ok=True)
+    return test_payments.bill_september(mini, monkeypatch, po="PO-7781")
+
+
 def _october(billed: Run, monkeypatch) -> None:
-    """The hand-worked month for the exports: Bolton's finance office on the directory, a
-    PO on Bolton's deployment, Plymouth's invoice voided on 20 October, a part payment and a
-    bounced cheque."""
-    billed("school", "edit", "131543", "--street", "Great Moor Street", "--town", "Bolton",
-           "--county", "Greater Manchester", "--postcode", "BL1 1SU", "--finance-email",
-           "finance@boltonhigh.example.org", ok=True)
-    billed("deployment", "edit", "1", "--po", "PO-7781", ok=True)
+    """The hand-worked month for the exports: Plymouth's invoice voided on 20 October, a part
+    payment and a bounced cheque."""
     monkeypatch.setenv("S2S_TODAY", "2026-10-31")
     billed("invoices", "void", "S2S-2026-0002", "--reason", "wrong school", "--date",
            "2026-10-20", ok=True)
@@ -281,7 +286,8 @@ def _october(billed: Run, monkeypatch) -> None:
            "2026-10-19", ok=True)
 
 
-def test_xero_export_matches_the_golden_file(billed: Run, monkeypatch, tmp_path: Path) -> None:
+def test_xero_export_matches_the_golden_file(booked: Run, monkeypatch, tmp_path: Path) -> None:
+    billed = booked
     _october(billed, monkeypatch)
     out = tmp_path / "xero.csv"
     billed("invoices", "export", "--for", "xero", "--from", "2026-10-01", "--to",
@@ -291,6 +297,14 @@ def test_xero_export_matches_the_golden_file(billed: Run, monkeypatch, tmp_path:
     billed("invoices", "export", "--for", "xero", "--from", "01/10/2026", "--to",
            "31/10/2026", "--out", str(again), ok=True)
     assert again.read_bytes() == out.read_bytes()  # the same period, the same bytes
+    # the contact and PO are the invoice's, frozen at issue: a later move changes nothing
+    billed("school", "edit", "131543", "--street", "1 New Road", "--postcode", "BL2 2AA",
+           "--finance-email", "accounts@elsewhere.example.org", ok=True)
+    billed("deployment", "edit", "1", "--po", "PO-9999", ok=True)
+    later = tmp_path / "later.csv"
+    billed("invoices", "export", "--for", "xero", "--from", "2026-10-01", "--to",
+           "2026-10-31", "--out", str(later), ok=True)
+    assert later.read_bytes() == out.read_bytes()
 
 
 def test_xero_payments_and_the_ledger(billed: Run, monkeypatch, tmp_path: Path) -> None:

@@ -116,12 +116,15 @@ def test_package_days_are_the_first_in_date_order_then_log_id():
     d = dep(kind="NLG", leader="N1", funding="dfe", school_type="community school")
     ds = [Day(10, 1, D(2026, 10, 9), 2), Day(3, 1, D(2026, 10, 5), 2),
           Day(7, 1, D(2026, 10, 5), 1), Day(1, 1, D(2026, 10, 6), 2),
-          Day(2, 1, D(2026, 10, 7), 2)]
+          Day(2, 1, D(2026, 10, 7), 2), Day(11, 1, D(2026, 10, 12), 1),
+          Day(12, 1, D(2026, 10, 13), 1)]
     kinds = charging.classify(ds, {1: d})
-    # 5 Oct: id 3 (2) then id 7 (1); 6 Oct (2) -> 5 halves; 7 Oct meets the 1 left: split
-    assert [kinds[i] for i in (3, 7, 1, 2, 10)] == ["funded", "funded", "funded", "split",
-                                                   "charged"]
-    assert charging.classify_parts(ds, {1: d})[2] == [("funded", 1), ("charged", 1)]
+    # 5 Oct: id 3 (2) then id 7 (1); 6 Oct (2) -> 5 halves; 7 Oct's full day meets the 1 left:
+    # a day has one payer, so it is charged to the school whole, and so is 9 Oct's; the half
+    # left funds 12 Oct's half day; 13 Oct is past the package
+    assert [kinds[i] for i in (3, 7, 1, 2, 10, 11, 12)] == [
+        "funded", "funded", "funded", "charged", "charged", "funded", "charged"]
+    assert charging.classify_parts(ds, {1: d})[2] == [("charged", 2)]
 
 
 def test_a_full_day_meeting_the_last_free_half_is_split_half_free_half_charged():
@@ -243,13 +246,15 @@ def model_parts(ds: list[Day], deps: dict[int, Dep]) -> dict[int, list[tuple[str
         dp = deps[d.deployment_id]
         year = charging.academic_year_of(d.date)
         halves = []
+        if dp.leader_kind == "NLG" and dp.funding == "dfe":  # one payer per day: whole or not
+            key = (dp.school_urn, year)
+            if funded.get(key, 0) + d.halves <= charging.dfe_package_halves(dp):
+                funded[key] = funded.get(key, 0) + d.halves
+                out[d.id] = [("funded", d.halves)]
+                continue
         for _ in range(d.halves):
             if dp.leader_kind == "NLG" and dp.funding == "dfe":
-                key = (dp.school_urn, year)
-                if funded.get(key, 0) < charging.dfe_package_halves(dp):
-                    funded[key] = funded.get(key, 0) + 1
-                    halves.append("funded")
-                    continue
+                pass
             elif dp.leader_kind == "NLG":
                 lkey = (dp.leader_id, year)
                 if free.get(lkey, 0) < charging.NLG_ALLOWANCE_HALVES:

@@ -24,8 +24,15 @@ def billed(mini: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
     """Two September invoices issued 1 October 2026, due 29 October: Bolton £920 (LLE at a
     negotiated £420/£250: 1 day + 2 halves) and Plymouth £875 (SLE card: 2.5 days); the clock
     then stands at 25 October."""
+    return bill_september(mini, monkeypatch)
+
+
+def bill_september(mini: Run, monkeypatch: pytest.MonkeyPatch, *, po: str | None = None) -> Run:
+    """The `billed` fixture's work; `po` is Bolton's purchase order on its deployment."""
     monkeypatch.setenv("S2S_TODAY", "2026-10-01")
     lle = deploy(mini, school=131543, leader="L9006", days="3", rate="420", half="250")
+    if po:
+        mini("deployment", "edit", str(lle), "--po", po, ok=True)
     log(mini, lle, "2026-09-07")
     log(mini, lle, "2026-09-08", "2026-09-09", half=True)
     sle = deploy(mini, school=131545, leader="L9002", days="3")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,24 @@ def test_bill_to_trust_is_frozen_at_agreement_and_refused_without_a_trust(trusts
                "--bill-to", "parents")
     assert bad.exit_code == 2
     assert snapshot(db) == before
+
+
+def test_request_edit_moves_billing_to_the_trust_for_deployments_agreed_after(trusts: Run):
+    mini = trusts
+    rid = mini("request", "log", "--school", "131542", "--need", "achievement",
+               "--received", "2026-01-05", ok=True).stdout.strip()
+    assert mini.json("request", "show", rid)["bill_to"] == "school"
+    got = mini("request", "edit", rid, "--bill-to", "trust", ok=True)
+    assert "bill_to" in got.stderr
+    assert mini.json("request", "show", rid)["bill_to"] == "trust"
+    dep = mini("deploy", rid, "--leader", "L9002", "--days", "2", "--start", "2026-09-01",
+               ok=True).stdout.strip()
+    assert mini.json("deployment", "show", dep)["payer_trust_uid"] == "5001"
+    audit = mini.json("audit", "--table", "support_request")
+    assert any("bill_to" in json.dumps(row) for row in audit)
+    # a school outside any trust: refused, nothing changed
+    other = mini("request", "log", "--school", "131543", "--need", "achievement",
+                 ok=True).stdout.strip()
+    refused = mini("request", "edit", other, "--bill-to", "trust")
+    assert refused.exit_code == 1 and "belongs to no trust" in refused.stderr
+    assert mini.json("request", "show", other)["bill_to"] == "school"

@@ -19,9 +19,12 @@ HEAVY = ("sqlalchemy", "sqlmodel", "rich", "alembic", "yaml")
 pytestmark = pytest.mark.slow
 
 
-def imported_modules(*args: str, cwd: Path) -> tuple[set[str], subprocess.CompletedProcess]:
+def imported_modules(*args: str, cwd: Path, today: str | None = None
+                     ) -> tuple[set[str], subprocess.CompletedProcess]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("S2S_")}
     env.update({"NO_COLOR": "1", "XDG_DATA_HOME": str(cwd / "xdg")})
+    if today:
+        env["S2S_TODAY"] = today
     proc = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=120)
     names = set()
@@ -89,3 +92,37 @@ def test_find_on_a_missing_database_still_works(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no database at" in proc.stderr
     assert not target.exists()
     assert heavy_in(names) == []
+
+
+def test_log_and_deploy_on_sqlite_import_nothing_heavy(seeded: Path, tmp_path: Path) -> None:
+    """The everyday writes run in a light transaction (s2s_cli.unit): no SQLAlchemy, SQLModel
+    or `holidays` import, and still audited into the hash chain."""
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "w.db"
+    shutil.copyfile(seeded, db)
+    con = sqlite3.connect(db)
+    urn, leader = con.execute(
+        "SELECT s.urn, l.id FROM school s JOIN leader l ON l.home_school_urn <> s.urn "
+        "AND l.active = 1 AND l.kind = 'SLE' ORDER BY s.urn, l.id LIMIT 1").fetchone()
+    con.close()
+    base = ["-m", "s2s_cli", "--db", str(db)]
+    today = "2026-11-27"
+    _names, proc = imported_modules(*base, "request", "log", "--school", str(urn), "--need",
+                                    "achievement", "--days", "3", "--received",
+                                    "2026-11-02", cwd=tmp_path, today=today)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rid = proc.stdout.strip()
+    heavy = (*HEAVY, "holidays")
+    names, proc = imported_modules(*base, "deploy", rid, "--leader", leader, "--start",
+                                   "2026-11-09", "--on", "2026-11-05", cwd=tmp_path, today=today)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "s2s_cli.unit" in names and heavy_in(names, heavy) == []
+    did = proc.stdout.strip()
+    names, proc = imported_modules(*base, "log", did, "--date", "2026-11-10", cwd=tmp_path,
+                                   today=today)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "s2s_cli.unit" in names and heavy_in(names, heavy) == []
+    _names, proc = imported_modules(*base, "db", "check", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -188,6 +188,7 @@ def request_edit(
     contact: Annotated[str | None, typer.Option(help="Contact at the school.")] = None,
     note: Annotated[str | None, typer.Option(help="Free text (\"\" clears it).")] = None,
     po: PoOpt = None,
+    bill_to: BillToOpt = None,
 ) -> None:
     """Correct a request: only the options given change (each change is audited).
 
@@ -202,7 +203,8 @@ def request_edit(
     st = state(ctx)
     edit = requests.validate_request_edit(need=need, specialisms=specialism, kind=kind,
                                           days=days, funding=funding, funder=funder,
-                                          contact=contact, note=note, po=po)
+                                          contact=contact, note=note, po=po,
+                                          bill_to=bill_to)
     changed = st.write(lambda session: requests.edit_request(session, request_id, edit))
     st.note(f"request {request_id}: " + (f"changed {', '.join(changed)}" if changed
                                          else "nothing changed"))
@@ -323,7 +325,7 @@ def deploy(
         funding=funding, funder=funder, dfe_extra_days=dfe_extra_days, rate=rate,
         half_day_rate=half_day_rate, override=override, po=po, on=on, rise_ref=rise_ref,
         bill_to=bill_to)
-    result = st.write(lambda session: deployments.deploy(session, inp))
+    result = st.write_light(lambda tx: deployments.deploy(tx, inp))
     emit_id(result["id"], fmt)
     r = result["rates"]
     st.note(f"deployment {result['id']}: {inp.leader_id} from {inp.start}; "
@@ -613,7 +615,7 @@ def log_add(
         deployment_id=deployment_id, date=date, date_from=date_from, date_to=date_to, half=half,
         include_weekends=include_weekends, include_holidays=include_holidays,
         activity=activity, note=note, over=over)
-    result = st.write(lambda session: deployments.log_days(session, inp))
+    result = st.write_light(lambda tx: deployments.log_days(tx, inp))
     ids = result["ids"]
     if Format(fmt) is Format.json:
         sys.stdout.write(json.dumps({"ids": ids} if inp.block else {"id": ids[0]}) + "\n")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from s2s_cli.fastdb import Reader
+    from s2s_cli.unit import Tx
 
 T = TypeVar("T")
 
@@ -56,6 +57,31 @@ class State:
         return db.run_write(self.engine(), fn, actor=db.actor_name(self.actor),
                             command=self.command)
 
+    def write_light(self, fn: Callable[[Tx], T]) -> T:
+        """Run fn(tx) as one transaction on a plain DB-API connection (`s2s_cli.unit`: no
+        SQLAlchemy import), audited as this command, by this actor.  A database that needs
+        creating or explaining goes through `engine()` first, as `write` does."""
+        from s2s_cli import unit
+
+        self.refuse_missing()
+        actor = _actor_name(self.actor)
+        done, result = unit.run(lambda: unit.open_write(self.target), fn, actor=actor,
+                                command=self.command)
+        if done:
+            return result  # type: ignore[return-value]
+        engine = self.engine()  # creates the default database, or refuses in one line
+
+        def opener() -> tuple[Any, str] | None:
+            opened = unit.open_write(self.target)
+            if opened is not None:
+                return opened
+            raw = engine.raw_connection()  # another driver or URL form: SQLAlchemy connects
+            if engine.dialect.name == "sqlite":
+                raw.execute("BEGIN IMMEDIATE")
+            return raw, engine.dialect.name
+
+        return unit.run(opener, fn, actor=actor, command=self.command)[1]  # type: ignore[return-value]
+
     @contextmanager
     def session(self, *, snapshot: bool = False) -> Iterator[Session]:
         from s2s_cli import db
@@ -65,7 +91,8 @@ class State:
 
     @contextmanager
     def reader(self, *, fast: bool = True, snapshot: bool = False) -> Iterator[Reader]:
-        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, else SQLAlchemy.
+        """A read-only Reader: stdlib sqlite3 on an existing SQLite file, psycopg on an
+        existing PostgreSQL database, else SQLAlchemy (which creates or explains).
         With snapshot, every query sees the same moment (one read transaction: SQLite `BEGIN`
         on one connection, PostgreSQL `REPEATABLE READ READ ONLY`), whatever others commit
         meanwhile."""
@@ -88,12 +115,37 @@ class State:
             finally:
                 conn.close()
             return
+        pg = fastdb.open_pg(self.target, snapshot=snapshot) if fast and conn is None else None
+        if pg is not None:
+            try:
+                yield fastdb.pg_reader(pg)
+            except Exception as exc:
+                if fastdb.is_busy(exc):
+                    from s2s_cli.errors import Busy
+
+                    raise Busy() from exc
+                raise
+            finally:
+                pg.close()
+            return
         with self.session(snapshot=snapshot) as session:
             yield fastdb.session_reader(session)
 
     def note(self, message: str) -> None:
         if not self.quiet:
             sys.stderr.write(message + "\n")
+
+
+def _actor_name(explicit: str | None) -> str:
+    """db.actor_name, without importing SQLAlchemy."""
+    if explicit:
+        return explicit
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
 
 
 def state(ctx: typer.Context) -> State:

@@ -327,7 +327,7 @@ def export(
     import datetime as dt
     import json
 
-    from s2s_cli.output import atomic_output, write_csv
+    from s2s_cli.output import atomic_output, write_records
     from s2s_cli.services import export as exporter
     from s2s_cli.services.reports import today
 
@@ -340,7 +340,6 @@ def export(
 
         raise InvalidInput("export writes a folder of files: give --out DIR, not '-'")
     safefile.check_folder(folder, what="--out")
-    kinds = {"int": "int", "bool": "bool", "date": "date", "datetime": "date", "text": "text"}
     total = 0
     # one read transaction: every table as of the same moment, whoever writes meanwhile
     with st.reader(snapshot=True) as reader, contextlib.ExitStack() as stack:
@@ -352,25 +351,12 @@ def export(
             "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "schema_revision": exporter.schema_revision(reader)})[:-1] + ', "tables": {')
         for n, spec in enumerate(specs):
-            columns = [Column(c, kind=kinds[k]) for c, k in zip(spec.columns, spec.kinds,
-                                                                strict=True)]
             doc.write(("," if n else "") + f"\n{json.dumps(spec.name)}: [")
-            first = [True]
-
-            def tee(rows: Iterable[dict[str, Any]], first: list[bool] = first
-                    ) -> Iterator[dict[str, Any]]:
-                nonlocal total
-                for row in rows:
-                    item = {k: exporter.json_value(v) for k, v in row.items()}
-                    doc.write(("\n  " if first[0] else ",\n  ")
-                              + json.dumps(item, ensure_ascii=False))
-                    first[0] = False
-                    total += 1
-                    yield row
-
             fh = stack.enter_context(atomic_output(folder / f"{spec.name}.csv"))
-            write_csv(tee(exporter.rows(reader, spec, masker)), columns, fh, excel=excel)
-            doc.write("]" if first[0] else "\n]")
+            written = write_records(exporter.rows(reader, spec, masker), spec.columns,
+                                    spec.kinds, fh, doc, excel=excel)
+            doc.write("\n]" if written else "]")
+            total += written
         doc.write("\n}}\n")
     st.note(f"Exported {len(specs)} tables ({total} rows) to {folder}")
 

@@ -152,13 +152,22 @@ def xero_invoices(reader: Reader, card: dict[str, Any], start: dt.date | None = 
         credit = bool(doc.get("credits"))
         sign = -1 if credit else 1
         contact = contacts.get(int(doc["payer_school_urn"] or 0), {})
-        if not doc.get("payer_school_urn"):  # a funder, trust or DfE: the card's payers
+        if doc.get("payer_postal"):  # frozen at issue: the same file whatever changes later
+            postal = doc["payer_postal"]
+            contact = {"email": doc.get("payer_email"),
+                       "lines": [*list(postal.get("lines") or [])[:4], None, None, None,
+                                 None][:4],
+                       "city": postal.get("city"), "region": postal.get("region"),
+                       "postcode": postal.get("postcode")}
+        elif not doc.get("payer_school_urn"):  # a funder, trust or DfE: the card's payers
             rec = book.get(str(doc["payer"]).lower()) or {}
             lines = [*list(rec.get("address") or [])[:4], None, None, None, None][:4]
             contact = {"email": rec.get("email"), "lines": lines}
         addr = (contact.get("lines") or [None] * 4)
         if credit:
             reference = doc["credits"]
+        elif "po" in doc:  # the purchase order frozen on the invoice at issue
+            reference = doc["po"] or ""
         else:
             pos = sorted({deps.get(ln["deployment_id"], ("", "", None))[2] or ""
                           for ln in doc["lines"]} - {""})

@@ -48,8 +48,11 @@ funded, days beyond the package are charged.
 Counting in halves; a day that straddles the end is split
 --------------------------------------------------------
 A logged day is one or two halves.  When a full day meets a single remaining half of the
-allowance (or package), it is split: half free (or funded) and half charged, on two lines of the
-same invoice.  So exactly 5 days of allowance are always usable, and never more.
+allowance, it is split: half free and half charged, on two lines of the same invoice.  So
+exactly 5 days of allowance are always usable, and never more.  A DfE package day is different:
+its funded part would go on DfE's invoice and the rest on the school's, and a day is on one
+invoice, so a full day meeting a single remaining half of the package is charged to the school
+in full, and that half stays for the next half day logged (the package is never exceeded).
 
 What remains is counted against live invoices: remaining = allowance (or package) - the free (or
 package) halves of days still on live invoices; it is handed to not-yet-invoiced days in date
@@ -260,7 +263,10 @@ def classify_parts(days: Iterable[Day], deps: dict[int, Dep], *,
         if dep.has_package:  # never free: beyond the package, charged to the school
             key = (dep.school_urn, academic_year_of(day.date))
             used = package_used.get(key, 0)
-            inside = max(0, min(day.halves, dfe_package_halves(dep) - used))
+            # a day is billed to one payer: DfE funds it whole or not at all (a full day
+            # meeting half a package day left is charged to the school; the half stays
+            # for a later half day)
+            inside = day.halves if dfe_package_halves(dep) - used >= day.halves else 0
             package_used[key] = used + inside
             special = "funded"
         elif dep.is_nlg:

@@ -223,15 +223,18 @@ def lock_leader(session: Any, leader_id: str) -> Any:
     return leader
 
 
-def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
-    """Create a deployment; returns {"id", "rates", "overrode": [refusals overridden]}."""
-    from s2s_cli.fastdb import session_reader
-    from s2s_cli.models import Deployment, School, Setting
+def deploy(tx: Any, inp: DeployInput) -> dict[str, Any]:
+    """Create a deployment in a light write transaction (`s2s_cli.unit.Tx`: no SQLAlchemy
+    import); returns {"id", "rates", "overrode": [refusals overridden]}."""
     from s2s_cli.services import rates
 
-    req = lock_request(session, inp.request_id)
-    leader = lock_leader(session, inp.leader_id)
-    school = session.get(School, req.school_urn)
+    req = tx.get("support_request", id=inp.request_id, lock=True)
+    if req is None:
+        raise NotFound(f"no request with id {inp.request_id}")
+    leader = tx.get("leader", id=inp.leader_id, lock=True)
+    if leader is None:
+        raise NotFound(f"no leader with id '{inp.leader_id}'")
+    school = tx.get("school", urn=req.school_urn)
     halves = inp.days_halves if inp.days_halves is not None else req.days_halves
     if halves is None:
         raise InvalidInput(f"give --days: request {req.id} does not say how many days")
@@ -248,9 +251,9 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
     bill_to = inp.bill_to or req.bill_to or "school"
     trust_uid = None
     if bill_to == "trust":
-        from s2s_cli.services.requests import trust_of
+        from s2s_cli.services.requests import school_trust
 
-        trust_uid = trust_of(session, req.school_urn)  # frozen: the trust it has today
+        trust_uid = school_trust(school, req.school_urn)  # frozen: the trust it has today
     agreed_on = inp.on or today()
     if agreed_on < req.received:
         raise Refused(f"--on {agreed_on} is before request {req.id} was received "
@@ -266,14 +269,14 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
     if leader.home_school_urn == req.school_urn:
         refusals.append(f"{leader.id} is based at the supported school ({req.school_urn})")
     year = taxonomy.academic_year_of(inp.start)
-    left = remaining_halves(session_reader(session), leader.id, leader.capacity_days, year)
+    left = remaining_halves(tx.reader, leader.id, leader.capacity_days, year)
     if left < halves:
         refusals.append(f"{leader.id} has {days_str(left)} of {leader.capacity_days} days left "
                         f"in {taxonomy.academic_year_label(year)}; {days_str(halves)} asked")
     if refusals and inp.override is None:
         raise Refused("; ".join(refusals) + " " + OVERRIDE_HINT)
 
-    setting = session.get(Setting, "rate_card")
+    setting = tx.get("setting", key="rate_card")
     card = rates.card_from_json(setting.value if setting else None)
     if inp.rate_pence is not None:
         r = rates.negotiated(card, inp.rate_pence, inp.half_day_rate_pence)
@@ -286,7 +289,7 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
                                home_school_urn=leader.home_school_urn, school_urn=school.urn,
                                school_type=school.type, pupils=school.pupils, work=inp.work,
                                funding=funding)
-    dep = Deployment(**terms,
+    dep = tx.insert("deployment", **terms,
         request_id=req.id, leader_id=leader.id, school_urn=req.school_urn, agreed_halves=halves,
         start=inp.start, end=inp.end, work=inp.work, funding=funding, funder=funder,
         rise_ref=rise_ref, dfe_extra_days=inp.dfe_extra_days, rate_pence=r.day_pence,
@@ -296,13 +299,11 @@ def deploy(session: Any, inp: DeployInput) -> dict[str, Any]:
         override_reason=inp.override if refusals else None,
         po=inp.po if inp.po is not None else req.po, agreed_on=agreed_on,
         bill_to=bill_to, payer_trust_uid=trust_uid)
-    session.add(dep)
+    changes: dict[str, Any] = {}
     if req.status != "matched":
-        req.status = "matched"
-        req.closed_on = None
-    req.matched_on = min(req.matched_on, agreed_on) if req.matched_on else agreed_on
-    session.add(req)
-    session.flush()
+        changes.update(status="matched", closed_on=None)
+    changes["matched_on"] = min(req.matched_on, agreed_on) if req.matched_on else agreed_on
+    tx.update(req, **changes)
     return {"id": dep.id, "rates": r, "overrode": refusals}
 
 
@@ -802,12 +803,11 @@ def cancel_deployment(session: Any, deployment_id: int, reason: str,
 # --- days worked ------------------------------------------------------------------------------
 
 def bank_holidays(first: dt.date, last: dt.date) -> dict[dt.date, str]:
-    """England's bank holidays from `first` to `last` (the maintained `holidays` library)."""
-    import holidays
+    """England's bank holidays from `first` to `last` (the maintained `holidays` library,
+    2015-2040 as a checked snapshot: `s2s_cli.bankholidays`)."""
+    from s2s_cli import bankholidays
 
-    found = holidays.country_holidays("GB", subdiv="ENG",
-                                      years=range(first.year, last.year + 1))
-    return {d: str(name) for d, name in sorted(found.items()) if first <= d <= last}
+    return bankholidays.between(first, last)
 
 
 def _not_worked_yet(day: dt.date, what: str) -> None:
@@ -897,19 +897,19 @@ def _day_totals(reader: Reader, leader_id: str, first: dt.date, last: dt.date,
     return {as_date(d): int(h) for d, h in reader.iter(sql + " GROUP BY g.date", params)}
 
 
-def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
-    """Record the days (all or nothing); returns {"ids", "logged", "agreed"}."""
-    from sqlmodel import select
-
-    from s2s_cli.fastdb import session_reader
-    from s2s_cli.models import DayLog, Deployment
-
+def log_days(tx: Any, inp: LogInput) -> dict[str, Any]:
+    """Record the days (all or nothing) in a light write transaction (`s2s_cli.unit.Tx`:
+    no SQLAlchemy import); returns {"ids", "logged", "agreed", "confirmed"}."""
     did = inp.deployment_id
-    leader_id = session.exec(select(Deployment.leader_id).where(Deployment.id == did)).first()
+    reader = tx.reader
+    leader_id = reader.scalar("SELECT leader_id FROM deployment WHERE id = :id", {"id": did})
     if leader_id is None:
         raise NotFound(f"no deployment with id {did}")
-    leader = lock_leader(session, leader_id)  # serialises every writer of this leader's days
-    dep = session.exec(select(Deployment).where(Deployment.id == did).with_for_update()).one()
+    # the leader row first: it serialises every writer of this leader's days
+    leader = tx.get("leader", id=leader_id, lock=True)
+    if leader is None:
+        raise NotFound(f"no leader with id '{leader_id}'")
+    dep = tx.get("deployment", id=did, lock=True)
     if dep.status != "active":
         raise Refused(f"deployment {did} is {dep.status}; nothing was logged")
     first, last = inp.dates[0], inp.dates[-1]
@@ -918,8 +918,7 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
             raise Refused(f"{d} is before deployment {did} starts ({dep.start})")
         if dep.end is not None and d > dep.end:
             raise Refused(f"{d} is after deployment {did} ends ({dep.end})")
-    reader = session_reader(session)
-    plans = planning.LogPlans(session, reader, leader_id, did, inp.dates)
+    plans = planning.LogPlans(tx, leader_id, did, inp.dates)
     if not inp.block and first not in plans.confirms:  # a planned date was agreed already
         _check_day(first, leader.kind, include_weekends=inp.include_weekends,
                    include_holidays=inp.include_holidays, holiday=inp.holiday)
@@ -945,13 +944,12 @@ def log_days(session: Any, inp: LogInput) -> dict[str, Any]:
     for d in inp.dates:
         running += inp.halves
         plan = plans.confirms.get(d)  # a session planned for this date, now worked
-        logs.append(DayLog(deployment_id=did, leader_id=leader_id, date=d, halves=inp.halves,
-                           activity=inp.activity or (plan.activity if plan else activity),
-                           note=inp.note if inp.note is not None or plan is None else plan.note,
-                           over_reason=(plan.over_reason if plan and plan.over_reason else
-                                        inp.over if running > dep.agreed_halves else None)))
-    session.add_all(logs)
-    session.flush()
+        logs.append(tx.insert(
+            "day_log", deployment_id=did, leader_id=leader_id, date=d, halves=inp.halves,
+            activity=inp.activity or (plan.activity if plan else activity),
+            note=inp.note if inp.note is not None or plan is None else plan.note,
+            over_reason=(plan.over_reason if plan and plan.over_reason else
+                         inp.over if running > dep.agreed_halves else None)))
     confirmed = plans.confirm(logs)
     return {"ids": [g.id for g in logs], "logged": total, "agreed": dep.agreed_halves,
             "confirmed": confirmed}

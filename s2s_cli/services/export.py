@@ -1,10 +1,10 @@
 """`s2s export`: every table as CSV plus one JSON document, for hand-over or backup.
 
-Tables come from the schema in `models.py` (columns in their declared order, rows in primary
-key order) and are streamed from the database.  Values are normalised whichever driver served
-them: booleans as true/false, dates and timestamps as ISO 8601, money as integer pence, day
-quantities as integer halves (the raw database values: `agreed_halves`, `halves`); timestamps
-are UTC (`2026-09-01T09:30:00+00:00`).
+Tables come from the schema in `models.py`, as `schema.py` lists it (columns in their declared
+order, rows in primary key order) and are streamed from the database.  Values are normalised
+whichever driver served them: booleans as true/false, dates and timestamps as ISO 8601, money
+as integer pence, day quantities as integer halves (the raw database values: `agreed_halves`,
+`halves`); timestamps are UTC (`2026-09-01T09:30:00+00:00`).
 
 Erased leaders' personal fields already hold placeholders in the database, and `leader erase`
 redacts them in earlier audit rows too; as a second line of defence audit rows pass through
@@ -33,54 +33,61 @@ class TableSpec:
 
 
 def tables() -> list[TableSpec]:
-    """Every table of the schema, parents before children."""
-    from sqlalchemy import Boolean, Date, DateTime, Integer, TypeDecorator
-    from sqlmodel import SQLModel
-
-    import s2s_cli.models  # noqa: F401  (registers the tables)
+    """Every table of the schema, parents before children (`s2s_cli.schema`, which a test
+    keeps equal to `models.py`: no SQLModel import)."""
+    from s2s_cli import schema
 
     out = []
-    for table in SQLModel.metadata.sorted_tables:
-        kinds = []
-        for col in table.columns:
-            t = col.type.impl if isinstance(col.type, TypeDecorator) else col.type
-            kinds.append("bool" if isinstance(t, Boolean) else
-                         "datetime" if isinstance(t, DateTime) else
-                         "date" if isinstance(t, Date) else
-                         "int" if isinstance(t, Integer) else "text")
-        order = tuple(c.name for c in table.primary_key.columns) or (table.columns[0].name,)
-        out.append(TableSpec(table.name, tuple(c.name for c in table.columns), tuple(kinds),
+    for name, cols in schema.TABLES.items():
+        order = schema.PRIMARY_KEYS[name] or (cols[0][0],)
+        out.append(TableSpec(name, tuple(c[0] for c in cols), tuple(c[1] for c in cols),
                              order))
     return out
 
 
-def _norm(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "bool":
-        return bool(value)
-    if kind == "datetime":  # stored in UTC; shown as ISO 8601 with +00:00 on every backend
-        value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-        return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None
-                else value.astimezone(dt.UTC))
-    if kind == "date" and isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
+def _iso_datetime(value: Any) -> str:
+    """A stored timestamp (UTC) as ISO 8601 with +00:00, whichever driver served it."""
+    value = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return value.isoformat()
 
 
-def rows(reader: Reader, spec: TableSpec, masker: Masker) -> Iterator[dict[str, Any]]:
+def _iso_date(value: Any) -> str:
+    return value[:10] if isinstance(value, str) else value.isoformat()
+
+
+def rows(reader: Reader, spec: TableSpec, masker: Masker) -> Iterator[tuple[Any, ...]]:
+    """The table's rows in primary key order, streamed, as tuples in `spec.columns` order of
+    export values: None, booleans, integers and text, with dates and timestamps already ISO
+    8601 text (timestamps in UTC with +00:00).  Audit rows pass through the masker."""
     cols = ", ".join(f'"{c}"' for c in spec.columns)
     order = ", ".join(f'"{c}"' for c in spec.order)
+    fixes = [(i, bool if k == "bool" else _iso_datetime if k == "datetime" else _iso_date)
+             for i, k in enumerate(spec.kinds) if k in ("bool", "datetime", "date")]
+    stamps: dict[Any, str] = {}  # timestamps repeat (a block of days logged at once)
+    sql = f'SELECT {cols} FROM "{spec.name}" ORDER BY {order}'
     audit = spec.name == "audit_log"
-    for raw in reader.stream(f'SELECT {cols} FROM "{spec.name}" ORDER BY {order}'):
-        row = {c: _norm(k, v) for c, k, v in zip(spec.columns, spec.kinds, raw, strict=True)}
-        yield masker.mask(row) if audit else row
-
-
-def json_value(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return value
+    for raw in reader.stream(sql):
+        if fixes:
+            row = list(raw)
+            for i, fix in fixes:
+                v = row[i]
+                if v is None:
+                    continue
+                if fix is _iso_datetime:
+                    done = stamps.get(v)
+                    if done is None:
+                        if len(stamps) > 4096:
+                            stamps.clear()
+                        done = stamps[v] = fix(v)
+                    row[i] = done
+                else:
+                    row[i] = fix(v)
+            raw = tuple(row)
+        if audit:
+            masked = masker.mask(dict(zip(spec.columns, raw, strict=True)))
+            raw = tuple(masked[c] for c in spec.columns)
+        yield raw
 
 
 def schema_revision(reader: Reader) -> str | None:

@@ -342,25 +342,32 @@ def payer_details(reader: Reader, docs: Sequence[dict[str, Any]],
     the school table (GIAS or `school edit`: its finance contact), any other payer's (funder,
     trust, DfE) from the card's `payers` address book, by name (any case)."""
     urns = sorted({d["payer_school_urn"] for d in docs if d.get("payer_school_urn")})
-    schools: dict[int, tuple[list[str], str | None, str | None]] = {}
+    schools: dict[int, tuple[list[str], str | None, str | None, dict[str, Any]]] = {}
     for chunk in _chunks(urns):
         marks, params = _in("u", chunk)
         for row in reader.iter("SELECT urn, street, locality, address3, town, county, "
                                "postcode, finance_contact, finance_email FROM school "
                                f"WHERE urn IN ({marks})", params):
             lines = [str(v).strip() for v in row[1:7] if v and str(v).strip()]
-            schools[int(row[0])] = (lines, row[7] or None, row[8] or None)
+            postal = {"lines": [str(v).strip() for v in row[1:4] if v and str(v).strip()],
+                      "city": row[4] or None, "region": row[5] or None,
+                      "postcode": row[6] or None}
+            schools[int(row[0])] = (lines, row[7] or None, row[8] or None, postal)
     book = {str(name).lower(): rec for name, rec in (card.get("payers") or {}).items()}
     for doc in docs:
         urn = doc.get("payer_school_urn")
         if urn:
-            address, attention, email = schools.get(int(urn), ([], None, None))
+            address, attention, email, postal = schools.get(
+                int(urn), ([], None, None, {"lines": [], "city": None, "region": None,
+                                            "postcode": None}))
         else:
             rec = book.get(str(doc.get("payer") or "").lower()) or {}
             address = list(rec.get("address") or [])
             attention, email = rec.get("attention"), rec.get("email")
+            postal = {"lines": address[:4], "city": None, "region": None, "postcode": None}
+        # `payer_postal`: the same address by part, for accounting exports (Xero's columns)
         doc.update({"payer_address": address, "payer_attention": attention,
-                    "payer_email": email})
+                    "payer_email": email, "payer_postal": postal})
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(charging.KINDS)}

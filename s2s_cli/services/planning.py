@@ -264,12 +264,14 @@ def plan_sessions(session: Any, inp: PlanInput) -> dict[str, Any]:
 class LogPlans:
     """What `log` needs to know about planned sessions (the leader row is already locked):
     the halves other sessions hold on each date, this deployment's sessions the log confirms,
-    and the halves still planned on the deployment besides those."""
+    and the halves still planned on the deployment besides those.  Runs in a light write
+    transaction (`s2s_cli.unit.Tx`)."""
 
-    def __init__(self, session: Any, reader: Reader, leader_id: str, deployment_id: int,
+    def __init__(self, tx: Any, leader_id: str, deployment_id: int,
                  dates: tuple[dt.date, ...]) -> None:
-        self.session = session
-        self.confirms = _planned_on(session, deployment_id, list(dates))
+        self.tx = tx
+        reader = tx.reader
+        self.confirms = _planned_rows(tx, deployment_id, list(dates))
         self.planned = leader_days(reader, leader_id, dates[0], dates[-1])
         _, on_deployment = deployment_halves(reader, deployment_id)
         self.confirmed_halves = sum(p.halves for p in self.confirms.values())
@@ -283,24 +285,32 @@ class LogPlans:
 
     def confirm(self, logs: list[Any]) -> list[int]:
         """Mark the confirmed sessions worked, linked to their day logs; returns their ids."""
-        from s2s_cli.models import utcnow
+        from s2s_cli.unit import utcnow
 
         done = []
         for log in logs:
             plan = self.confirms.get(log.date)
             if plan is None:
                 continue
-            plan.status = "worked"
-            plan.day_log_id = log.id
-            plan.halves = log.halves
-            plan.activity = log.activity
-            plan.sequence += 1
-            plan.updated_at = utcnow()
-            self.session.add(plan)
+            self.tx.update(plan, status="worked", day_log_id=log.id, halves=log.halves,
+                           activity=log.activity, sequence=plan.sequence + 1,
+                           updated_at=utcnow())
             done.append(plan.id)
-        if done:
-            self.session.flush()
         return done
+
+
+def _planned_rows(tx: Any, deployment_id: int, dates: list[dt.date]) -> dict[dt.date, Any]:
+    """This deployment's sessions still planned on these dates (light transaction rows)."""
+    found: dict[dt.date, Any] = {}
+    for i in range(0, len(dates), 500):
+        chunk = dates[i:i + 500]
+        params: dict[str, Any] = {f"d{j}": bind_date(tx.reader, d) for j, d in enumerate(chunk)}
+        params.update(did=deployment_id, planned="planned")
+        marks = ", ".join(f":d{j}" for j in range(len(chunk)))
+        for p in tx.select("planned_session", "deployment_id = :did AND status = :planned "
+                           f"AND date IN ({marks})", params):
+            found[p.date] = p
+    return found
 
 
 def unconfirm(session: Any, log_id: int) -> int | None:

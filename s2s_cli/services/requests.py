@@ -122,7 +122,11 @@ def trust_of(session: Any, urn: int) -> str:
     """The UID of the trust a school belongs to (for `--bill-to trust`); refused without."""
     from s2s_cli.models import School
 
-    school = session.get(School, urn)
+    return school_trust(session.get(School, urn), urn)
+
+
+def school_trust(school: Any, urn: int) -> str:
+    """trust_of for a school row already read (an ORM object or a light transaction row)."""
     if school is None:
         raise NotFound(f"no school with URN {urn}")
     if not school.trust_uid:
@@ -265,6 +269,7 @@ class RequestEdit:
     contact: Any = UNSET
     note: Any = UNSET
     po: Any = UNSET
+    bill_to: Any = UNSET
 
     def given(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not UNSET}
@@ -278,7 +283,7 @@ def validate_request_edit(*, need: str | None = None, specialisms: list[str] | N
                           kind: str | None = None, days: str | None = None,
                           funding: str | None = None, funder: str | None = None,
                           contact: str | None = None, note: str | None = None,
-                          po: str | None = None) -> RequestEdit:
+                          po: str | None = None, bill_to: str | None = None) -> RequestEdit:
     """Each option given is validated as `request log` validates it; an empty text ("")
     clears an optional field (kind, days, funder, contact, note, purchase order)."""
     from s2s_cli.services.directory import resolve_kind
@@ -304,9 +309,12 @@ def validate_request_edit(*, need: str | None = None, specialisms: list[str] | N
         changes["note"] = parsing.clean_text(note, what="--note")
     if po is not None:
         changes["po"] = clean_po(po)
+    if bill_to is not None:
+        changes["bill_to"] = clean_bill_to(bill_to)
     if not changes:
         raise InvalidInput("nothing to change: give at least one of --need, --specialism, "
-                           "--kind, --days, --funding, --funder, --contact, --note, --po")
+                           "--kind, --days, --funding, --funder, --contact, --note, --po, "
+                           "--bill-to")
     if "funding" in changes or "funder" in changes:
         route = changes.get("funding")
         if route is not None and "funder" in changes:
@@ -333,8 +341,11 @@ def edit_request(session: Any, request_id: int, edit: RequestEdit) -> list[str]:
         if funding == "rise" and not req.rise_ref:
             raise InvalidInput("a request moves to rise funding only with its RISE reference: "
                                "log it as a new request with --rise-ref")
+    if given.get("bill_to") == "trust" and req.bill_to != "trust":
+        trust_of(session, req.school_urn)  # refused for a school with no trust
     changed: list[str] = []
-    for field in ("need", "need_term", "kind", "days_halves", "contact", "note", "po"):
+    for field in ("need", "need_term", "kind", "days_halves", "contact", "note", "po",
+                  "bill_to"):
         if field in given and getattr(req, field) != given[field]:
             setattr(req, field, given[field])
             if field != "need_term":  # how the need was typed: part of the need
