@@ -156,6 +156,8 @@ def test_settlements_pay_the_oldest_month_first(billed: Run, monkeypatch) -> Non
     (["settle", "131545", "--amount", "1", "--ref", "  "], 2, "--ref"),
     (["settle", "999999", "--amount", "1", "--ref", "X"], 1, "999999"),
     (["settle", "131545", "--amount", "1", "--ref", "X", "--date", "2026-02-30"], 2, "--date"),
+    (["settle", "131545", "--amount", "1,0", "--ref", "X"], 2, "commas may only group"),
+    (["settle", "131545", "--amount", "100,", "--ref", "X"], 2, "commas may only group"),
     (["unsettle", "99", "--reason", "x"], 1, "no settlement 99"),
     (["unsettle", "1", "--reason", " "], 2, "--reason"),
 ])
@@ -166,6 +168,22 @@ def test_settlement_refusals_change_nothing(billed: Run, snapshot, db, args: lis
     assert result.exit_code == code, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert snapshot(db) == before
+
+
+def test_a_settlement_is_not_unsettled_on_a_date_before_it(billed: Run, snapshot,
+                                                           db) -> None:
+    sid = settle(billed, "131545", "£500.00", "2026-10-20")
+    assert remit(billed)[0][3:] == (PSA_OWED, 50000, 28200)
+    before = snapshot(db)
+    early = billed("remittance", "unsettle", str(sid), "--reason", "bounced", "--date",
+                   "2026-10-19")
+    assert early.exit_code == 1, early.stderr
+    assert "before settlement 1 was made (2026-10-20)" in early.stderr
+    assert len(early.stderr.strip().splitlines()) == 1 and snapshot(db) == before
+    billed("remittance", "unsettle", str(sid), "--reason", "bounced", "--date", "2026-10-20",
+           ok=True)
+    assert [tuple(r) for r in query(db, "SELECT date, amount_pence FROM supply_settlement "
+                                        "ORDER BY id")][1][1] == -50000
 
 
 def test_settling_in_full_twice_and_unsettling_twice_are_refused(billed: Run, snapshot,

@@ -166,8 +166,10 @@ def unpay(session: Any, payment_id: int, *, reason: str, on: dt.date) -> int:
                            ).scalars().first()
     if done is not None:
         raise Refused(f"payment {payment_id} was already reversed (payment {done})")
-    when = max(on, original.date)
-    reversal = Payment(invoice_id=inv.id, date=when, amount_pence=-original.amount_pence,
+    if on < _date(original.date):
+        raise Refused(f"the reversal date {on} is before payment {payment_id} was made "
+                      f"({_date(original.date)})")
+    reversal = Payment(invoice_id=inv.id, date=on, amount_pence=-original.amount_pence,
                        method=original.method, ref=original.ref, reverses_id=original.id,
                        reason=reason)
     session.add(reversal)
