@@ -751,6 +751,8 @@ CASES: list[Case] = [
     C("deployment-edit-school-band-unknown", ("deployment", "edit", "1", "--school-band",
                                               "huge"), BAD),
     C("deployment-edit-payer-sql", ("deployment", "edit", "1", "--payer", SQL), BAD),
+    C("deployment-edit-payer-empty", ("deployment", "edit", "1", "--payer", ""), BAD),
+    C("deployment-edit-payer-no-school", ("deployment", "edit", "1", "--payer", "DfE"), BAD),
     C("deployment-edit-bill-to-unknown", ("deployment", "edit", "1", "--bill-to", "x"), BAD),
     C("deployment-edit-bill-to-no-trust", ("deployment", "edit", "1", "--bill-to", "trust"),
       REFUSED),
