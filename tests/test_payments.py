@@ -283,6 +283,36 @@ def test_paying_in_full_twice_and_reversing_twice_are_refused(billed: Run, snaps
     assert snapshot(db) == before
 
 
+def test_a_void_dated_before_the_issue_is_refused_like_other_date_orders(billed: Run,
+                                                                         snapshot, db) -> None:
+    before = snapshot(db)
+    early = billed("invoices", "void", "S2S-2026-0001", "--reason", "x", "--date",
+                   "2026-09-30")
+    assert early.exit_code == 1, early.stderr
+    assert "before the invoice's issue date 2026-10-01" in early.stderr
+    assert snapshot(db) == before
+
+
+def test_invoice_for_a_payer_matching_nothing_is_refused(billed: Run, snapshot, db) -> None:
+    from tests.test_invoicing import log
+
+    log(billed, 1, "2026-10-05")  # Bolton has an October day to invoice
+    before = snapshot(db)
+    for extra in ((), ("--issue",)):
+        got = billed("invoice", "--month", "2026-10", "--payer", "zzzz", *extra)
+        assert got.exit_code == 1, got.stderr
+        assert "no payer matching 'zzzz' in this period" in got.stderr and BOLTON in got.stderr
+        assert len(got.stderr.strip().splitlines()) == 1 and snapshot(db) == before
+    [draft] = billed.json("invoice", "--month", "2026-10", "--payer", "bolton high school")
+    assert draft["total_pence"] == 42000
+    # a period with nothing at all to invoice (September is all issued): said so, as before
+    for extra in ((), ("--issue",)):
+        quiet = billed("invoice", "--month", "2026-09", "--payer", "zzzz", *extra)
+        assert quiet.exit_code == 0, quiet.stderr
+    assert "nothing new to invoice" in billed("invoice", "--month", "2026-09", "--payer",
+                                              "zzzz", "--issue").stderr
+
+
 def test_statement_and_debtors_refuse_bad_input(billed: Run) -> None:
     assert billed("statement", "Nowhere Academy").exit_code == 1
     assert billed("statement", "o").exit_code == 2  # Bolton and Plymouth both match

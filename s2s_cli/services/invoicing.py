@@ -1065,8 +1065,8 @@ def credit_note(session: Any, inv: Any, day_ids: Sequence[int], *, reason: str, 
     from s2s_cli.services import payments
 
     if on < inv.issued:
-        raise InvalidInput(f"the credit note date {on} is before the invoice's issue date "
-                           f"{inv.issued}")
+        raise Refused(f"the credit note date {on} is before the invoice's issue date "
+                      f"{inv.issued}")
     wanted = set(day_ids)
     rows = [d for d in live_days(session, inv) if d.day_log_id in wanted]
     old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
