@@ -659,7 +659,7 @@ STATEMENT_COLUMNS = [
 def statement(
     ctx: typer.Context,
     payer: Annotated[str, typer.Argument(metavar="PAYER", help="The payer's name (or part of "
-                                         "it) or URN.")],
+                                         "it), URN or trust UID.")],
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
                                               help="Start here, with an opening balance.")
                      ] = None,
