@@ -574,3 +574,47 @@ def test_xero_contacts_for_funders_come_from_the_card_payers(mini: Run, tmp_path
         "Camden Learning", "invoices@camdenlearning.example", "5 Pancras Square",
         "London N1C 4AG", "Full days (funded) 14/09/2026: L9002 at Bolton High School "
         "(deployment 1)", "350.00")
+
+
+def test_xero_tax_type_and_tracking_are_the_issued_documents(billed: Run,
+                                                             tmp_path: Path) -> None:
+    """The VAT treatment and funding route are frozen on each line at issue: editing the
+    deployment afterwards changes no byte of the export; a standard-rated line exports as
+    the standard tax type, a zero-rated one as zero rated."""
+    card = tmp_path / "books.yaml"
+    card.write_text("rates:\n  books:\n    tracking_name: Funding\n"
+                    "  invoice:\n    vat_number: gb123456782\n")
+    billed("seed", "load", str(card), ok=True)
+
+    def export() -> str:
+        return billed("invoices", "export", "--for", "xero", "--out", "-", ok=True).stdout
+
+    # Plymouth's invoice is voided (its days may then move to another funding route)
+    billed("invoices", "void", "S2S-2026-0002", "--reason", "grant funded", "--date",
+           "2026-10-20", ok=True)
+    before = export()
+    rows = list(csv.DictReader(io.StringIO(before)))
+    assert {(r["*InvoiceNumber"], r["*TaxType"], r["TrackingOption1"]) for r in rows} == {
+        ("S2S-2026-0001", "Exempt Income", "school"),
+        ("S2S-2026-0002", "Exempt Income", "school"),
+        ("S2S-CR-2026-0001", "Exempt Income", "school")}
+    billed("deployment", "edit", "1", "--vat", "standard", ok=True)
+    billed("deployment", "edit", "2", "--vat", "zero", "--funding", "grant", "--funder",
+           "Test Fund", ok=True)
+    assert export() == before
+    # a new day on Bolton's (standard-rated now) and Plymouth's voided days billed again
+    # (zero-rated, grant funded), issued now
+    from tests.test_invoicing import log
+
+    log(billed, 1, "2026-10-05")
+    new = billed.json("invoice", "--month", "2026-10", "--issue", "--date", "2026-10-25")
+    assert sorted((i["payer"], i["subtotal_pence"], i["vat_pence"], i["vat_invoice"])
+                  for i in new) == [
+        (BOLTON, 42000, 8400, True),  # £420 + 20% = £84
+        ("Test Fund", 87500, 0, True)]  # 2.5 days at £350, zero-rated: a VAT invoice at 0%
+    after = list(csv.DictReader(io.StringIO(export())))
+    assert {(r["*ContactName"], r["*TaxType"], r["TaxAmount"], r["TrackingOption1"])
+            for r in after if r["*InvoiceDate"] == "25/10/2026"} == {
+        (BOLTON, "20% (VAT on Income)", "84.00", "school"),
+        ("Test Fund", "Zero Rated Income", "0.00", "grant")}
+    assert [r for r in after if r["*InvoiceDate"] != "25/10/2026"] == rows
