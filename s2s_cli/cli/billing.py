@@ -99,6 +99,25 @@ def _today() -> dt.date:
     return today()
 
 
+def _past(text: str | None, what: str) -> dt.date:
+    """A `--date` of something that has happened: today by default, never after today."""
+    from s2s_cli.parsing import today
+
+    on = _date(text, "--date") or today()
+    if on > today():
+        raise InvalidInput(f"the {what} date {on} is after today ({today()})")
+    return on
+
+
+def _reversal(reason: str, date: str | None) -> tuple[str, dt.date]:
+    """What reversing a payment or a settlement needs: the reason (kept) and its date."""
+    from s2s_cli.parsing import clean_text
+
+    why = clean_text(reason, what="--reason", max_len=500, required=True)
+    assert why is not None
+    return why, _past(date, "reversal")
+
+
 def _period(month: str | None, start: str | None, end: str | None, *,
             open_ended: bool = False) -> tuple[dt.date | None, dt.date | None]:
     """--month, or --from/--to; the current month when none is given (unless open_ended)."""
@@ -591,14 +610,9 @@ def invoices_unpay(
       s2s invoices unpay 3 --reason "cheque bounced"
     """
     from s2s_cli.output import emit_id
-    from s2s_cli.parsing import clean_text, today
     from s2s_cli.services import payments
 
-    why = clean_text(reason, what="--reason", max_len=500, required=True)
-    assert why is not None
-    on = _date(date, "--date") or today()
-    if on > today():
-        raise InvalidInput(f"the reversal date {on} is after today ({today()})")
+    why, on = _reversal(reason, date)
     st = state(ctx)
     rid = st.write(lambda session: payments.unpay(session, payment_id, reason=why, on=on))
     emit_id(rid, fmt, message=f"reversed payment {payment_id} (reversal {rid})")

@@ -19,6 +19,7 @@ from s2s_cli.cli.billing import (
     _check_out,
     _date,
     _period,
+    _reversal,
     invoices_app,
 )
 from s2s_cli.cli.common import FormatOpt, complete_school, state
@@ -189,14 +190,9 @@ def unsettle(
       s2s remittance unsettle 2 --reason "paid to the wrong school"
     """
     from s2s_cli.output import emit_id
-    from s2s_cli.parsing import clean_text, today
     from s2s_cli.services import remittance as svc
 
-    why = clean_text(reason, what="--reason", max_len=500, required=True)
-    assert why is not None
-    on = _date(date, "--date") or today()
-    if on > today():
-        raise InvalidInput(f"the reversal date {on} is after today ({today()})")
+    why, on = _reversal(reason, date)
     st = state(ctx)
     rid = st.write(lambda session: svc.unsettle(session, settlement_id, reason=why, on=on))
     emit_id(rid, fmt, message=f"reversed settlement {settlement_id} (reversal {rid})")
