@@ -10,10 +10,10 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, inspect, text, update
+from sqlalchemy import bindparam, event, inspect, text, update
 from sqlmodel import Session
 
-from s2s_cli import tamper
+from s2s_cli import bulk, tamper
 from s2s_cli.models import AuditLog, Invoice, utcnow
 
 _AUDIT_TABLE = AuditLog.__table__  # type: ignore[attr-defined]
@@ -53,7 +53,7 @@ def _append(session_or_conn: Any, rows: list[dict[str, Any]]) -> None:
     prev = tamper.seal_rows(prev, rows)
     is_session = isinstance(session_or_conn, Session)
     conn = session_or_conn.connection() if is_session else session_or_conn
-    conn.execute(insert(_AUDIT_TABLE), rows)
+    bulk.insert_many(conn, _AUDIT_TABLE, rows)
     if conn.dialect.name == "postgresql":  # ids are given, not drawn: keep the sequence level
         conn.execute(text("SELECT setval(pg_get_serial_sequence('audit_log', 'id'), :v)"),
                      {"v": last_id})
@@ -126,17 +126,21 @@ def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = 
         "after": dumps({"doc_hash": h})} for i, h in sorted(hashes.items())])
 
 
-def _jsonable(value: Any) -> Any:
+def _iso(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
-    return value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# one encoder for every row (json.dumps with options builds a new one per call); dates are
+# written as isoformat() by `default`
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=_iso)
 
 
 def dumps(values: dict[str, Any] | None) -> str | None:
     if values is None:
         return None
-    return json.dumps({k: _jsonable(v) for k, v in values.items()}, sort_keys=True,
-                      ensure_ascii=False)
+    return _ENCODER.encode(values)
 
 
 def attach(session: Session, *, actor: str, command: str) -> None:

@@ -67,8 +67,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one for every row
+
+
 def _dumps(values: Sequence[Any]) -> str:
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(list(values))
 
 
 def link(prev: str, content: str) -> str:

@@ -742,15 +742,12 @@ def _set_day_invoices(session: Any, day_ids: Sequence[int], before: int | None,
 
 
 def _write_days(session: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert `invoice_day` rows (executemany per chunk), audited in one batch."""
-    from sqlalchemy import insert
-
-    from s2s_cli import audit
+    """Insert `invoice_day` rows (one executemany), audited in one batch."""
+    from s2s_cli import audit, bulk
     from s2s_cli.models import InvoiceDay
 
-    conn = session.connection()
-    for chunk in _chunks(rows, 5000):
-        conn.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
+    bulk.insert_many(session.connection(), InvoiceDay.__table__,  # type: ignore[attr-defined]
+                     rows)
     audit.record_many(session, "invoice_day", [
         (f"{r['invoice_id']}/{r['day_log_id']}", "insert", None, r) for r in rows])
 
@@ -909,14 +906,9 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
 
 def _insert_ids(session: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert rows with one executemany per chunk; their new ids, in the order given."""
-    from sqlalchemy import insert
+    from s2s_cli import bulk
 
-    conn = session.connection()
-    ids: list[int] = []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for chunk in _chunks(rows, 5000):
-        ids += [int(r[0]) for r in conn.execute(stmt, list(chunk))]
-    return ids
+    return bulk.insert_many(session.connection(), table, rows, ids=True)
 
 
 def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
@@ -927,15 +919,24 @@ def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
     from s2s_cli import audit
     from s2s_cli.models import DayLog
 
-    table = DayLog.__table__  # type: ignore[attr-defined]
-    stmt = (update(table).where(table.c.id == bindparam("k_id"), table.c.invoice_id.is_(None))
-            .values(invoice_id=bindparam("k_inv")))
+    busy = Refused("some of these days were invoiced or voided by another run at the same "
+                   "time; nothing was written, try again")
     conn = session.connection()
-    for chunk in _chunks(list(marks), 5000):
-        result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
-        if result.rowcount != len(chunk):
-            raise Refused("some of these days were invoiced or voided by another run at the "
-                          "same time; nothing was written, try again")
+    if conn.dialect.name == "sqlite":  # one driver-level executemany: rowcount is the total
+        result = conn.exec_driver_sql(
+            "UPDATE day_log SET invoice_id = ? WHERE id = ? AND invoice_id IS NULL",
+            [(i, d) for d, i in marks])
+        if result.rowcount != len(marks):
+            raise busy
+    else:
+        table = DayLog.__table__  # type: ignore[attr-defined]
+        stmt = (update(table).where(table.c.id == bindparam("k_id"),
+                                    table.c.invoice_id.is_(None))
+                .values(invoice_id=bindparam("k_inv")))
+        for chunk in _chunks(list(marks), 5000):
+            result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
+            if result.rowcount != len(chunk):
+                raise busy
     audit.record_many(session, "day_log", [(str(d), "update", {"invoice_id": None},
                                             {"invoice_id": i}) for d, i in marks])
 
