@@ -6,6 +6,7 @@ of Core's per-row parameter processing.  Other backends take the Core executeman
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import insert
@@ -16,11 +17,18 @@ CHUNK = 5000
 def _tuples(conn: Any, table: Any, cols: Sequence[str],
             rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     dialect = conn.dialect
-    procs = [table.c[k].type._cached_bind_processor(dialect) for k in cols]
-    if not any(procs):
-        return [tuple(r[k] for k in cols) for r in rows]
-    pairs = list(zip(cols, procs, strict=True))
-    return [tuple(p(r[k]) if p else r[k] for k, p in pairs) for r in rows]
+    procs = [(n, p) for n, k in enumerate(cols)
+             if (p := table.c[k].type._cached_bind_processor(dialect)) is not None]
+    get = itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
+    if not procs:
+        return [get(r) for r in rows]
+    out = []
+    for r in rows:
+        values = list(get(r))
+        for n, p in procs:
+            values[n] = p(values[n])
+        out.append(tuple(values))
+    return out
 
 
 def insert_many(conn: Any, table: Any, rows: Sequence[dict[str, Any]], *,

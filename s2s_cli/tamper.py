@@ -88,8 +88,16 @@ def audit_content(row: dict[str, Any] | Sequence[Any]) -> str:
 
 def seal_rows(prev: str, rows: Iterable[dict[str, Any]]) -> str:
     """Set `hash` on each row (ids already set, in order), chained from prev; the last hash."""
+    sha, encode = hashlib.sha256, _ENCODER.encode
+    at, stamp = object(), None  # a batch's rows share one time: convert it once
     for row in rows:
-        prev = link(prev, audit_content(row))
+        if row["at"] is not at:
+            at = row["at"]
+            stamp = canonical_time(at)
+        content = encode([int(row["id"]), stamp, row["actor"], row["command"],
+                          row["table_name"], row["record_id"], row["action"], row["before"],
+                          row["after"]])  # = audit_content(row)
+        prev = sha(f"{prev}\n{content}".encode()).hexdigest()
         row["hash"] = prev
     return prev
 
