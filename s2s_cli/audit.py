@@ -98,10 +98,11 @@ def reseal(session: Session, from_id: int, *, reason: str) -> int:
 
 
 def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = None,
-                   command: str | None = None) -> None:
+                   command: str | None = None, hashes: dict[int, str] | None = None) -> None:
     """Seal issued invoices / credit notes: store the hash of their content (invoice, lines,
     day links) and record it in the chain as a `seal` row.  Call once their rows are written,
-    in the same transaction (batched: a few queries for any number of documents)."""
+    in the same transaction (batched: a few queries for any number of documents).  `hashes`:
+    already computed from the rows just written (tamper.hashes_of_rows), not read back."""
     from s2s_cli.fastdb import Reader
 
     if not ids:
@@ -111,7 +112,8 @@ def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = 
         session_or_conn.flush()
     conn = session_or_conn.connection() if is_session else session_or_conn
     reader = Reader(lambda sql, params: conn.execute(text(sql), params), conn.dialect.name)
-    hashes = tamper.document_hashes(reader, ids)
+    if hashes is None:
+        hashes = tamper.document_hashes(reader, ids)
     table = _INVOICE_TABLE
     conn.execute(update(table).where(table.c.id == bindparam("k_id"))
                  .values(doc_hash=bindparam("k_hash")),

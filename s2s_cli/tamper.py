@@ -143,6 +143,21 @@ def document_hashes(reader: Any, ids: Sequence[int] | None = None) -> dict[int, 
     return out
 
 
+def hashes_of_rows(invoices: Iterable[dict[str, Any]], lines: Iterable[dict[str, Any]],
+                   days: Iterable[dict[str, Any]]) -> dict[int, str]:
+    """`document_hashes` of documents just written, from the rows as written (dicts by
+    column, ids included) rather than read back: the same content, in the same order."""
+    docs: dict[int, list[Any]] = {int(r["id"]): [[_plain(r[c]) for c in INVOICE_FIELDS], [], []]
+                                  for r in invoices}
+    for r in sorted(lines, key=lambda r: int(r["id"])):
+        docs[int(r["invoice_id"])][1].append([_plain(r[c]) for c in LINE_FIELDS])
+    for r in sorted(days, key=lambda r: (int(r["invoice_id"]), int(r["day_log_id"]),
+                                         int(r["line_id"]))):
+        docs[int(r["invoice_id"])][2].append([_plain(r[c]) for c in DAY_FIELDS])
+    return {inv_id: hashlib.sha256(_dumps(content).encode()).hexdigest()
+            for inv_id, content in sorted(docs.items())}
+
+
 # --- the append-only triggers ----------------------------------------------------------------
 
 

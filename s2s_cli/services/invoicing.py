@@ -873,8 +873,8 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     # Written in bulk (Core executemany, ids returned in order), audited in batches
     # (audit.record_many), in this one transaction behind the counter row lock.
     ids = _insert_ids(session, Invoice.__table__, inv_rows)  # type: ignore[attr-defined]
-    audit.record_many(session, "invoice", [(str(i), "insert", None, {"id": i, **r})
-                                           for i, r in zip(ids, inv_rows, strict=True)])
+    written = [{"id": i, **r} for i, r in zip(ids, inv_rows, strict=True)]
+    audit.record_many(session, "invoice", [(str(r["id"]), "insert", None, r) for r in written])
     line_rows = [{"invoice_id": iid, "deployment_id": ln.dep.id, "leader_id": ln.dep.leader_id,
                   "kind": ln.kind, "date_from": ln.date_from, "date_to": ln.date_to,
                   "full_days": ln.full_days, "half_days": ln.half_days, "halves": ln.halves,
@@ -884,9 +884,9 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
                  for iid, inv in zip(ids, invoices, strict=True) for ln in inv.lines]
     line_ids = _insert_ids(session, InvoiceLine.__table__,  # type: ignore[attr-defined]
                            line_rows)
-    audit.record_many(session, "invoice_line", [
-        (str(i), "insert", None, {"id": i, **r})
-        for i, r in zip(line_ids, line_rows, strict=True)])
+    written_lines = [{"id": i, **r} for i, r in zip(line_ids, line_rows, strict=True)]
+    audit.record_many(session, "invoice_line", [(str(r["id"]), "insert", None, r)
+                                                for r in written_lines])
     lines = (ln for inv in invoices for ln in inv.lines)
     day_rows = [{"invoice_id": lr["invoice_id"], "day_log_id": day.id, "line_id": lid,
                  "halves": halves, "kind": ln.kind, "amount_pence": amount,
@@ -900,7 +900,11 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     from s2s_cli.services import remittance
 
     remittance.record(session, ids)  # the supply cover each owes its home schools, now
-    audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
+    # tamper evidence: one batch for every invoice issued, hashed from the rows as written
+    from s2s_cli import tamper
+
+    audit.seal_documents(session, ids, hashes=tamper.hashes_of_rows(written, written_lines,
+                                                                    day_rows))
     return ids
 
 
