@@ -174,16 +174,18 @@ def record(session: Session, table: str, record_id: str, action: str,
 
 
 def record_many(session: Session, table: str,
-                items: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]
-                ) -> None:
-    """`record()` for many rows in one executemany: [(record_id, action, before, after)]."""
+                items: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]],
+                *, encoded: bool = False) -> None:
+    """`record()` for many rows in one executemany: [(record_id, action, before, after)].
+    `encoded`: before and after are already `dumps()` of the values (shared by many rows)."""
     if not items:
         return
     ctx = session.info.get("audit") or {"actor": "unknown", "command": "unknown"}
     now = utcnow()
+    enc: Any = (lambda v: v) if encoded else dumps
     _append(session, [{
         "at": now, "actor": ctx["actor"], "command": ctx["command"], "table_name": table,
-        "record_id": record_id, "action": action, "before": dumps(before), "after": dumps(after),
+        "record_id": record_id, "action": action, "before": enc(before), "after": enc(after),
     } for record_id, action, before, after in items])
 
 

@@ -22,11 +22,19 @@ def _tuples(conn: Any, table: Any, cols: Sequence[str],
     get = itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
     if not procs:
         return [get(r) for r in rows]
+    # a batch repeats its values (one time stamp, one issue date): convert each once
+    seen: list[tuple[Any, Any]] = [(object(), None)] * len(cols)
     out = []
     for r in rows:
         values = list(get(r))
         for n, p in procs:
-            values[n] = p(values[n])
+            v = values[n]
+            last = seen[n]
+            if v is last[0]:
+                values[n] = last[1]
+            else:
+                values[n] = converted = p(v)
+                seen[n] = (v, converted)
         out.append(tuple(values))
     return out
 

@@ -586,8 +586,11 @@ def freeze(doc: dict[str, Any]) -> str:
     return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
-def _thaw(r: Sequence[Any], names: dict[str, str]) -> dict[str, Any]:
-    doc = json.loads(r[15])
+def _thaw(r: Sequence[Any], names: dict[str, str], doc: dict[str, Any] | None = None
+          ) -> dict[str, Any]:
+    """An issued document from its row (`doc`: its frozen JSON, already parsed)."""
+    if doc is None:
+        doc = json.loads(r[15])
     for k in DOC_DATES:
         doc[k] = None if doc.get(k) is None else _date(doc[k])
     lines = []
@@ -630,15 +633,15 @@ def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
                 docs[doc["id"]] = doc
                 legacy.append(doc["id"])
     if frozen:
-        leader_ids = sorted({ln["leader_id"] for r in frozen
-                             for ln in json.loads(r[15])["lines"]})
+        parsed = [json.loads(r[15]) for r in frozen]  # once: for the names, then thawed
+        leader_ids = sorted({ln["leader_id"] for doc in parsed for ln in doc["lines"]})
         names: dict[str, str] = {}
         for chunk in _chunks(leader_ids):
             marks, params = _in("l", chunk)
             names.update(dict(reader.iter(
                 f"SELECT id, name FROM leader WHERE id IN ({marks})", params)))
-        for r in frozen:
-            docs[int(r[0])] = _thaw(r, names)
+        for r, doc in zip(frozen, parsed, strict=True):
+            docs[int(r[0])] = _thaw(r, names, doc)
     for chunk in _chunks(legacy):  # issued before 0004_money: from the stored lines
         marks, params = _in("i", chunk)
         for r in reader.iter(
@@ -941,8 +944,11 @@ def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
             result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
             if result.rowcount != len(chunk):
                 raise busy
-    audit.record_many(session, "day_log", [(str(d), "update", {"invoice_id": None},
-                                            {"invoice_id": i}) for d, i in marks])
+    # the same two values for every day of an invoice: encoded once each
+    before = audit.dumps({"invoice_id": None})
+    after = {i: audit.dumps({"invoice_id": i}) for i in {i for _d, i in marks}}
+    audit.record_many(session, "day_log", [(str(d), "update", before, after[i])
+                                           for d, i in marks], encoded=True)
 
 
 def _find_invoice(session: Any, number: str, *, doing: str) -> Any:
