@@ -734,9 +734,10 @@ LINE_COLUMNS = [
 LINE_KEYS = tuple(c.key for c in LINE_COLUMNS)
 # JSON lines carry more keys than CSV rows: the line's VAT rate, how many of its days are
 # dated before the period (billed late), and the service and kind in words (`service` without
-# the leader's name, `description` with it: "SLE coaching — phonics, Hannah Whitcombe").
+# the leader's name, `description` with it: "SLE coaching — phonics, Hannah Whitcombe"), and
+# the VAT treatment and funding route frozen at issue (null on documents issued before).
 JSON_LINE_KEYS = (*LINE_KEYS, "vat_percent_bp", "earlier_days", "service", "description",
-                  "kind_text")
+                  "kind_text", "vat", "funding")
 CSV_COLUMNS = [
     Column("number"), Column("status"), Column("payer"),
     Column("payer_school_urn", kind="int"), Column("issued", kind="date"),

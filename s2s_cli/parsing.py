@@ -19,9 +19,16 @@ def parse_money(text: str | int | float | Decimal, *, what: str = "amount") -> i
     amounts.  (A float from YAML is read through its shortest decimal repr, never multiplied.)"""
     if isinstance(text, bool):
         raise InvalidInput(f"{what} must be an amount in pounds, not {text!r}")
-    raw = str(text).strip().replace(",", "")
+    raw = str(text).strip()
     if raw.startswith("£"):
         raw = raw[1:]
+    if "," in raw:
+        # Commas only as correctly grouped thousands (1,000 / £12,345.67): "1,0" or "£1,00"
+        # is a typo (or a decimal comma), never silently read as another amount.
+        if not re.fullmatch(r"[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]{1,2})?", raw):
+            raise InvalidInput(f"{what} {str(text)!r}: commas may only group thousands "
+                               f"(1,000 or 1,000.50)")
+        raw = raw.replace(",", "")
     if not re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,2})?", raw):
         raise InvalidInput(f"{what} must be an amount in pounds such as 350 or 350.50, "
                            f"not {str(text)!r}")

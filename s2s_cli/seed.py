@@ -1078,6 +1078,11 @@ def _flat_card(card: dict[str, Any]) -> dict[str, str]:
                                            *([rec["email"]] if rec.get("email") else [])])
     for key, value in sorted((card.get("books") or {}).items()):
         out[f"books {key}"] = str(value or "none")
+    vat = card.get("vat")
+    if vat:  # the VAT treatment by kind of work, frozen on deployments agreed from now
+        out["VAT treatment (default)"] = str(vat.get("default") or "exempt")
+        for work, treatment in sorted((vat.get("work") or {}).items()):
+            out[f"VAT treatment of {work}"] = str(treatment)
     return out
 
 

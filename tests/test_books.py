@@ -156,6 +156,8 @@ def test_settlements_pay_the_oldest_month_first(billed: Run, monkeypatch) -> Non
     (["settle", "131545", "--amount", "1", "--ref", "  "], 2, "--ref"),
     (["settle", "999999", "--amount", "1", "--ref", "X"], 1, "999999"),
     (["settle", "131545", "--amount", "1", "--ref", "X", "--date", "2026-02-30"], 2, "--date"),
+    (["settle", "131545", "--amount", "1,0", "--ref", "X"], 2, "commas may only group"),
+    (["settle", "131545", "--amount", "100,", "--ref", "X"], 2, "commas may only group"),
     (["unsettle", "99", "--reason", "x"], 1, "no settlement 99"),
     (["unsettle", "1", "--reason", " "], 2, "--reason"),
 ])
@@ -166,6 +168,22 @@ def test_settlement_refusals_change_nothing(billed: Run, snapshot, db, args: lis
     assert result.exit_code == code, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert snapshot(db) == before
+
+
+def test_a_settlement_is_not_unsettled_on_a_date_before_it(billed: Run, snapshot,
+                                                           db) -> None:
+    sid = settle(billed, "131545", "£500.00", "2026-10-20")
+    assert remit(billed)[0][3:] == (PSA_OWED, 50000, 28200)
+    before = snapshot(db)
+    early = billed("remittance", "unsettle", str(sid), "--reason", "bounced", "--date",
+                   "2026-10-19")
+    assert early.exit_code == 1, early.stderr
+    assert "before settlement 1 was made (2026-10-20)" in early.stderr
+    assert len(early.stderr.strip().splitlines()) == 1 and snapshot(db) == before
+    billed("remittance", "unsettle", str(sid), "--reason", "bounced", "--date", "2026-10-20",
+           ok=True)
+    assert [tuple(r) for r in query(db, "SELECT date, amount_pence FROM supply_settlement "
+                                        "ORDER BY id")][1][1] == -50000
 
 
 def test_settling_in_full_twice_and_unsettling_twice_are_refused(billed: Run, snapshot,
@@ -556,3 +574,47 @@ def test_xero_contacts_for_funders_come_from_the_card_payers(mini: Run, tmp_path
         "Camden Learning", "invoices@camdenlearning.example", "5 Pancras Square",
         "London N1C 4AG", "Full days (funded) 14/09/2026: L9002 at Bolton High School "
         "(deployment 1)", "350.00")
+
+
+def test_xero_tax_type_and_tracking_are_the_issued_documents(billed: Run,
+                                                             tmp_path: Path) -> None:
+    """The VAT treatment and funding route are frozen on each line at issue: editing the
+    deployment afterwards changes no byte of the export; a standard-rated line exports as
+    the standard tax type, a zero-rated one as zero rated."""
+    card = tmp_path / "books.yaml"
+    card.write_text("rates:\n  books:\n    tracking_name: Funding\n"
+                    "  invoice:\n    vat_number: gb123456782\n")
+    billed("seed", "load", str(card), ok=True)
+
+    def export() -> str:
+        return billed("invoices", "export", "--for", "xero", "--out", "-", ok=True).stdout
+
+    # Plymouth's invoice is voided (its days may then move to another funding route)
+    billed("invoices", "void", "S2S-2026-0002", "--reason", "grant funded", "--date",
+           "2026-10-20", ok=True)
+    before = export()
+    rows = list(csv.DictReader(io.StringIO(before)))
+    assert {(r["*InvoiceNumber"], r["*TaxType"], r["TrackingOption1"]) for r in rows} == {
+        ("S2S-2026-0001", "Exempt Income", "school"),
+        ("S2S-2026-0002", "Exempt Income", "school"),
+        ("S2S-CR-2026-0001", "Exempt Income", "school")}
+    billed("deployment", "edit", "1", "--vat", "standard", ok=True)
+    billed("deployment", "edit", "2", "--vat", "zero", "--funding", "grant", "--funder",
+           "Test Fund", ok=True)
+    assert export() == before
+    # a new day on Bolton's (standard-rated now) and Plymouth's voided days billed again
+    # (zero-rated, grant funded), issued now
+    from tests.test_invoicing import log
+
+    log(billed, 1, "2026-10-05")
+    new = billed.json("invoice", "--month", "2026-10", "--issue", "--date", "2026-10-25")
+    assert sorted((i["payer"], i["subtotal_pence"], i["vat_pence"], i["vat_invoice"])
+                  for i in new) == [
+        (BOLTON, 42000, 8400, True),  # £420 + 20% = £84
+        ("Test Fund", 87500, 0, True)]  # 2.5 days at £350, zero-rated: a VAT invoice at 0%
+    after = list(csv.DictReader(io.StringIO(export())))
+    assert {(r["*ContactName"], r["*TaxType"], r["TaxAmount"], r["TrackingOption1"])
+            for r in after if r["*InvoiceDate"] == "25/10/2026"} == {
+        (BOLTON, "20% (VAT on Income)", "84.00", "school"),
+        ("Test Fund", "Zero Rated Income", "0.00", "grant")}
+    assert [r for r in after if r["*InvoiceDate"] != "25/10/2026"] == rows

@@ -379,3 +379,49 @@ def test_seed_dump_of_a_directory_without_settings(mini, tmp_path):
     doc = seed.validate(dumped.encode(), "dump")
     assert [s["urn"] for s in doc.schools] == [100001] and doc.card is None
     assert json.loads(json.dumps(doc.leaders))[0]["specialisms"] == []
+
+
+def test_school_edit_trust_links_to_a_trust_record_or_unlinks(mini, snapshot, monkeypatch):
+    """`--trust` never changes the name alone: '' unlinks (name and UID), a UID or name links
+    to a trust record, an unknown trust is refused - so `trust show` and `--bill-to trust`
+    always agree with what `school show` says."""
+    from tests.test_gias_current import CURRENT, imp
+    from tests.test_purchase_orders import agree
+
+    monkeypatch.setenv("S2S_TODAY", "2027-06-30")
+    imp(mini, CURRENT)  # Brookfield (131542) in Northern Lights 5001, Plymouth Sound in 5002
+
+    def link(urn: str) -> tuple:
+        shown = mini.json("school", "show", urn)
+        return shown["trust"], shown["trust_uid"], shown["trust_type"]
+
+    def members(uid: str) -> list:
+        return [r["urn"] for r in mini.json("trust", "show", uid)["schools"]]
+
+    assert link("131542")[:2] == ("Northern Lights Trust", "5001")
+    mini("school", "edit", "131542", "--trust", "", ok=True)
+    assert link("131542") == (None, None, None)
+    assert 131542 not in members("5001")
+    refused = mini("request", "log", "--school", "131542", "--need", "achievement",
+                   "--bill-to", "trust")
+    assert refused.exit_code == 1 and "belongs to no trust" in refused.stderr
+    update = audit_rows(mini, "131542")[-1]
+    assert update["action"] == "update" and update["before"]["trust_uid"] == "5001"
+    assert update["after"]["trust_uid"] is None and update["after"]["trust"] is None
+
+    mini("school", "edit", "131542", "--trust", "5002", ok=True)  # by UID
+    assert link("131542") == ("Tamar Learning Trust", "5002", link("131545")[2])
+    assert 131542 in members("5002")
+    dep = agree(mini, 131542, "L9002", "--bill-to", "trust")
+    assert mini.json("deployment", "show", str(dep))["payer_trust_uid"] == "5002"
+    got = mini("school", "edit", "131542", "--trust", "northern lights trust", ok=True)  # name
+    assert "changed trust" in got.stderr
+    assert link("131542")[:2] == ("Northern Lights Trust", "5001")
+
+    before = snapshot(mini.target)
+    unknown = mini("school", "edit", "131542", "--trust", "Some New Trust")
+    assert unknown.exit_code == 1 and "no trust with UID or name" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    again = mini("school", "edit", "131542", "--trust", "5001", ok=True)
+    assert "nothing to change" in again.stderr
+    assert snapshot(mini.target) == before

@@ -113,3 +113,30 @@ def test_bill_to_edit_moves_the_next_invoice_to_the_trust_and_back(mini: Run):
     assert (back["payer"], back["payer_trust_uid"]) == ("Brookfield Primary School", None)
     shown = mini.json("deployment", "show", str(dep))
     assert (shown["bill_to"], shown["payer_trust_uid"]) == ("school", None)
+
+
+def test_payer_on_a_bill_to_trust_deployment_is_refused_not_ignored(mini: Run, snapshot):
+    imp(mini, CURRENT)  # Brookfield Primary is in trust 5001
+    dep = deploy(mini, school=131542, leader="L9002", days="5")
+    edit(mini, dep, "--bill-to", "trust")
+    log(mini, dep, "2026-09-07")
+    before = snapshot(mini.target)
+    got = mini("deployment", "edit", str(dep), "--payer", "Bolton")
+    assert got.exit_code == 1, got.stderr
+    assert f"deployment {dep} bills its trust: use --bill-to school first" in got.stderr
+    assert len(got.stderr.strip().splitlines()) == 1 and snapshot(mini.target) == before
+    [draft] = mini.json("invoice", "--month", "2026-09")
+    assert (draft["payer"], draft["payer_trust_uid"]) == ("Northern Lights Trust", "5001")
+    # both at once: bill the school again, and which school
+    edit(mini, dep, "--bill-to", "school", "--payer", "Bolton")
+    [draft] = mini.json("invoice", "--month", "2026-09")
+    assert (draft["payer"], draft["payer_school_urn"]) == ("Bolton High School", 131543)
+
+
+@pytest.mark.parametrize("value", ["", "DfE"])
+def test_a_bad_payer_names_the_payer_option(mini: Run, value: str):
+    dep = deploy(mini, school=131543, leader="L9001", days="5")
+    for option in ("--payer", "--home-school"):
+        got = mini("deployment", "edit", str(dep), option, value)
+        assert got.exit_code == 2 and option in got.stderr, got.stderr
+        assert "--school" not in got.stderr.replace("--home-school", "")

@@ -245,3 +245,48 @@ def test_documents_issued_before_these_fields_still_render(mini: Run, tmp_path: 
     assert "Total £300.00" in text_of(out)  # small band: SLE £300
     shown = mini.json("invoices", "show", inv["number"])[0]
     assert shown["payer_address"] is None and shown["lines"][0]["description"] is None
+
+
+def test_a_zero_rated_supply_is_a_vat_invoice_at_0_percent(mini: Run, tmp_path: Path, db,
+                                                           snapshot):
+    """Zero-rated is taxable, not exempt: a VAT invoice (VAT number, tax point, VAT at 0%),
+    with no exemption wording; mixed with an exempt line, that line is listed as exempt."""
+    zero = CARD.replace("work: {coaching: standard}", "work: {coaching: zero}")
+    load_card(mini, tmp_path, zero.replace("    vat_number: gb123456782\n", ""))
+    dep = coaching(mini)  # Ben Hallam, SLE, at Brookfield (small band: SLE £300 / £150)
+    log(mini, dep, "2026-09-21", "2026-09-22")
+    before = snapshot(db)
+    refused = mini("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01")
+    assert refused.exit_code == 1 and "vat_number" in refused.stderr
+    assert snapshot(db) == before
+    load_card(mini, tmp_path, zero)
+    [inv] = mini.json("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01")
+    # 2 x £300 = £600 net, zero-rated: VAT £0.00, total £600
+    assert (inv["subtotal_pence"], inv["vat_pence"], inv["total_pence"]) == (60000, 0, 60000)
+    assert inv["vat_invoice"] is True and inv["tax_point"] == "2026-10-01"
+    assert inv["vat_rates"] == [{"vat_percent_bp": 0, "net_pence": 60000, "vat_pence": 0}]
+    out = tmp_path / "zero.pdf"
+    mini("invoices", "show", inv["number"], "--format", "pdf", "--out", str(out), ok=True)
+    text = text_of(out)
+    for needle in ("VAT INVOICE", "VAT registration number GB 123 4567 82",
+                   "Tax point: 1 Oct 2026", "VAT at 0% on £600.00 £0.00", "Total £600.00"):
+        assert needle in text, needle
+    assert "exempt" not in text.lower()
+    # October: a zero-rated coaching day and an exempt day (other work) on one invoice
+    log(mini, dep, "2026-10-05")
+    other = deploy(mini, school=131542, leader="L9003", days="2")
+    log(mini, other, "2026-10-06")
+    [mixed] = mini.json("invoice", "--month", "2026-10", "--issue", "--date", "2026-11-02")
+    assert mixed["vat_invoice"] is True and mixed["tax_point"] == "2026-11-02"
+    by_dep = {ln["deployment_id"]: ln["amount_pence"] for ln in mixed["lines"]}
+    exempt_net = by_dep[other]
+    assert by_dep[dep] == 30000 and mixed["subtotal_pence"] == 30000 + exempt_net
+    mini("invoices", "show", mixed["number"], "--format", "pdf", "--out", str(out), ok=True)
+    text = text_of(out)
+    from s2s_cli.parsing import format_pence
+
+    for needle in ("VAT INVOICE", "Tax point: 2 Nov 2026", "VAT at 0% on £300.00 £0.00",
+                   f"Exempt from VAT: {format_pence(exempt_net)} £0.00",
+                   "Lines marked exempt are exempt supplies"):
+        assert needle in text, needle
+    assert "No VAT is charged" not in text

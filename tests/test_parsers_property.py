@@ -71,8 +71,43 @@ def test_money_refuses_anything_else_with_invalid_input(text):
         assert "\n" not in exc.message
         return
     assert isinstance(p, int) and 0 <= p <= parsing.MAX_PENCE
-    raw = text.strip().replace(",", "").removeprefix("£")
-    assert Decimal(raw) * 100 == p  # accepted text means exactly this many pence
+    raw = text.strip().removeprefix("£")
+    if "," in raw:  # commas accepted only as correctly grouped thousands
+        whole = raw.split(".")[0]
+        assert whole.replace(",", "") and f"{int(whole.replace(',', '')):,}" == whole
+    assert Decimal(raw.replace(",", "")) * 100 == p  # accepted text means exactly this many pence
+
+
+@SETTINGS
+@given(pence)
+def test_money_round_trips_through_grouped_thousands(p):
+    pounds, pennies = divmod(p, 100)
+    assert parsing.parse_money(f"{pounds:,}.{pennies:02d}") == p
+    assert parsing.parse_money(f"£{pounds:,}.{pennies:02d}") == p
+    if pennies == 0:
+        assert parsing.parse_money(f"{pounds:,}") == p
+
+
+@pytest.mark.parametrize("text", ["1,0", "£1,00", ",100", "100,", "1,,000", "1,00,000",
+                                  "01,000", "1000,000", "1,0000", "1,000.5,0", "£,5",
+                                  "1,000,00", "0,100"])
+def test_money_refuses_misgrouped_commas(text):
+    with pytest.raises(InvalidInput, match="commas may only group thousands"):
+        parsing.parse_money(text)
+
+
+@SETTINGS
+@given(st.integers(min_value=1_000, max_value=parsing.MAX_PENCE // 100),
+       st.integers(min_value=1, max_value=6))
+def test_money_refuses_a_comma_anywhere_but_the_thousands(pounds, at):
+    digits = str(pounds)
+    at = min(at, len(digits) - 1)
+    text = digits[:at] + "," + digits[at:]
+    if len(digits) - at == 3 and at <= 3:
+        assert parsing.parse_money(text) == pounds * 100  # the one right place
+    else:
+        with pytest.raises(InvalidInput):
+            parsing.parse_money(text)
 
 
 @SETTINGS

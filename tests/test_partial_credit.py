@@ -199,3 +199,33 @@ def test_a_credited_free_day_billed_again_counts_once_against_the_allowance(mini
     log(mini, dep, "2026-10-05", "2026-10-06")
     [draft] = mini.json("invoice", "--month", "2026-10")
     assert lines(draft) == [("L9005", "free", "2026-10-05", "2026-10-06", "2", 2, 0, 40000, 0)]
+
+
+def test_income_after_a_partial_credit_note_matches_the_invoice_less_its_credit(
+        mini: Run, tmp_path: Path):
+    """A credited day leaves the income report: it takes no share of the invoice's figures,
+    so invoiced and outstanding are the invoice's total less its credit note (its balance)."""
+    reload(mini, tmp_path, ("vat_percent: 0", "vat_percent: 0\n    vat_number: gb123456782"))
+    dep = deploy(mini, school=131543, leader="L9002", days="3", rate="333.33",
+                 start="2026-11-02")
+    mini("deployment", "edit", str(dep), "--vat", "standard", ok=True)
+    log(mini, dep, "2026-11-02", "2026-11-03", "2026-11-04")
+    [inv] = mini.json("invoice", "--month", "2026-11", "--issue", "--date", "2026-12-01")
+    # net 3 x £333.33 = £999.99; VAT 20% = 19999.8p -> 20000p; total 119999p
+    assert (inv["subtotal_pence"], inv["vat_pence"], inv["total_pence"]) == (99999, 20000,
+                                                                             119999)
+
+    def income() -> list[tuple[int, ...]]:
+        return [(r["charged_pence"], r["invoiced_pence"], r["received_pence"],
+                 r["outstanding_pence"])
+                for r in mini.json("report", "income", "--period", "2026-11")]
+
+    assert income() == [(99999, 119999, 0, 119999)]
+    ids = day_ids(mini.json("invoices", "show", inv["number"])[0])
+    mini("invoices", "credit", inv["number"], "--day", str(ids["2026-11-04"]), "--reason",
+         "not held", "--date", "2026-12-05", ok=True)
+    # credit: net -33333p; 66666p stays, VAT on it 13333.2p -> 13333p, so the credit's VAT is
+    # -(20000 - 13333) = -6667p: -40000p in all; the invoice's balance 119999 - 40000 = 79999p
+    [after] = mini.json("invoices", "show", inv["number"])
+    assert after["balance_pence"] == 79999
+    assert income() == [(66666, 79999, 0, 79999)]

@@ -215,6 +215,13 @@ BUCKETS = ("not_due_pence", "d1_30_pence", "d31_60_pence", "d61_90_pence", "d90_
     (["pay", "S2S-2026-0001", "--amount", "10", "--date", "2026-02-30"], 2, "--date"),
     (["pay", "S2S-2026-0001", "--amount", "10", "--date", "2026-10-26"], 2,
      "is after today (2026-10-25)"),
+    (["pay", "S2S-2026-0001", "--amount", "1,0"], 2, "commas may only group thousands"),
+    (["pay", "S2S-2026-0001", "--amount", "£1,00"], 2, "commas may only group thousands"),
+    (["pay", "S2S-2026-0001", "--amount", ",100"], 2, "commas may only group thousands"),
+    (["pay", "S2S-2026-0001", "--amount", "100,"], 2, "commas may only group thousands"),
+    (["pay", "S2S-2026-0001", "--amount", "1,,000"], 2, "commas may only group thousands"),
+    (["unpay", "1", "--reason", "x", "--date", "2026-09-30"], 1,
+     "before payment 1 was made (2026-10-01)"),
     (["unpay", "99", "--reason", "x"], 1, "no payment 99"),
     (["unpay", "1", "--reason", "   "], 2, "--reason"),
     (["list", "--status", "owing"], 2, "--status must be one of"),
@@ -234,6 +241,32 @@ def test_refusals_leave_the_database_unchanged(billed: Run, snapshot, db, args: 
     assert snapshot(db) == before
 
 
+def test_money_with_grouped_thousands_is_paid_exactly(billed: Run) -> None:
+    pay(billed, "S2S-2026-0001", "£0.50", "2026-10-02")  # Bolton owes £920
+    assert account(billed, "S2S-2026-0001") == ("part-paid", 50, 91950)
+    refused = billed("invoices", "pay", "S2S-2026-0001", "--amount", "1,0")
+    assert refused.exit_code == 2 and "commas may only group thousands" in refused.stderr
+    assert account(billed, "S2S-2026-0001") == ("part-paid", 50, 91950)
+    over = billed("invoices", "pay", "S2S-2026-0001", "--amount", "1,000")
+    assert over.exit_code == 1 and "more than the £919.50 outstanding" in over.stderr
+    pay(billed, "S2S-2026-0001", "919.50", "2026-10-03")
+    assert account(billed, "S2S-2026-0001") == ("paid", 92000, 0)
+
+
+def test_a_payment_is_not_reversed_on_a_date_before_it(billed: Run, snapshot, db) -> None:
+    pid = pay(billed, "S2S-2026-0002", "875", "2026-10-15")
+    before = snapshot(db)
+    early = billed("invoices", "unpay", str(pid), "--reason", "bounced", "--date",
+                   "2026-10-14")
+    assert early.exit_code == 1, early.stderr
+    assert f"before payment {pid} was made (2026-10-15)" in early.stderr
+    assert len(early.stderr.strip().splitlines()) == 1 and snapshot(db) == before
+    billed("invoices", "unpay", str(pid), "--reason", "bounced", "--date", "2026-10-15",
+           ok=True)
+    dates = [str(r[0])[:10] for r in query(db, "SELECT date FROM payment ORDER BY id")]
+    assert dates == ["2026-10-15", "2026-10-15"]
+
+
 def test_paying_in_full_twice_and_reversing_twice_are_refused(billed: Run, snapshot,
                                                               db) -> None:
     pid = pay(billed, "S2S-2026-0001", "920", "2026-10-03")
@@ -248,6 +281,36 @@ def test_paying_in_full_twice_and_reversing_twice_are_refused(billed: Run, snaps
         result = billed("invoices", "unpay", str(target), "--reason", "again")
         assert result.exit_code == 1 and words in result.stderr
     assert snapshot(db) == before
+
+
+def test_a_void_dated_before_the_issue_is_refused_like_other_date_orders(billed: Run,
+                                                                         snapshot, db) -> None:
+    before = snapshot(db)
+    early = billed("invoices", "void", "S2S-2026-0001", "--reason", "x", "--date",
+                   "2026-09-30")
+    assert early.exit_code == 1, early.stderr
+    assert "before the invoice's issue date 2026-10-01" in early.stderr
+    assert snapshot(db) == before
+
+
+def test_invoice_for_a_payer_matching_nothing_is_refused(billed: Run, snapshot, db) -> None:
+    from tests.test_invoicing import log
+
+    log(billed, 1, "2026-10-05")  # Bolton has an October day to invoice
+    before = snapshot(db)
+    for extra in ((), ("--issue",)):
+        got = billed("invoice", "--month", "2026-10", "--payer", "zzzz", *extra)
+        assert got.exit_code == 1, got.stderr
+        assert "no payer matching 'zzzz' in this period" in got.stderr and BOLTON in got.stderr
+        assert len(got.stderr.strip().splitlines()) == 1 and snapshot(db) == before
+    [draft] = billed.json("invoice", "--month", "2026-10", "--payer", "bolton high school")
+    assert draft["total_pence"] == 42000
+    # a period with nothing at all to invoice (September is all issued): said so, as before
+    for extra in ((), ("--issue",)):
+        quiet = billed("invoice", "--month", "2026-09", "--payer", "zzzz", *extra)
+        assert quiet.exit_code == 0, quiet.stderr
+    assert "nothing new to invoice" in billed("invoice", "--month", "2026-09", "--payer",
+                                              "zzzz", "--issue").stderr
 
 
 def test_statement_and_debtors_refuse_bad_input(billed: Run) -> None:

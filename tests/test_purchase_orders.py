@@ -148,6 +148,7 @@ def test_bill_to_trust_invoices_the_trust_naming_each_school(trusts: Run):
     assert (trust_inv["payer_school_urn"], trust_inv["payer_trust_uid"]) == (None, "5001")
     statement = mini.json("statement", "Northern Lights Trust")
     assert [r["debit_pence"] for r in statement] == [80000, 17500]
+    assert mini.json("statement", "5001") == statement  # the trust's UID names it too
 
 
 def test_bill_to_trust_is_frozen_at_agreement_and_refused_without_a_trust(trusts: Run,

@@ -274,3 +274,20 @@ def test_la_code_held_by_another_authority_is_a_file_error(mini, tmp_path, snaps
     assert result.exit_code == 2, result.stderr
     assert f"{tmp_path}/dir.yaml:" in result.stderr and "202" in result.stderr
     assert snapshot(mini.target) == before
+
+
+def test_a_change_to_the_vat_section_is_reported(mini, db, tmp_path):
+    """Only the card's `vat:` changes: the load says what changed, not "rates: unchanged"."""
+    first = write(tmp_path, "rates:\n  vat:\n    default: exempt\n    work:\n"
+                            "      diagnosis: standard\n", "a.yaml")
+    mini("seed", "load", first, ok=True)
+    assert _card(db)["vat"] == {"default": "exempt", "work": {"diagnosis": "standard"}}
+    second = write(tmp_path, "rates:\n  vat:\n    default: exempt\n    work:\n"
+                             "      diagnosis: zero\n      coaching: standard\n", "b.yaml")
+    result = mini("seed", "load", second, ok=True)
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("rates:")]
+    assert lines == ["rates: changed VAT treatment of diagnosis standard → zero",
+                     "rates: added VAT treatment of coaching standard"]
+    assert _card(db)["vat"]["work"] == {"diagnosis": "zero", "coaching": "standard"}
+    again = mini("seed", "load", second, ok=True)
+    assert "rates: unchanged" in again.stderr

@@ -315,6 +315,8 @@ def invoice(
             if school is not None:
                 invoicing.check_school(reader, school)
             docs = invoicing.draft(reader, period_from, period_to, school=school, payer=payer)
+            if not docs and payer is not None:
+                _check_payer_known(reader, period_from, period_to, school, payer)
             missing = invoicing.draft_po_missing(docs)
             if missing:
                 st.note("warning: " + invoicing.po_message(missing))
@@ -329,6 +331,9 @@ def invoice(
                 session, period_from, period_to, issued=issued, school=school, payer=payer,
                 override=override))
         except invoicing.NothingToIssue:
+            if payer is not None:
+                with st.reader() as reader:
+                    _check_payer_known(reader, period_from, period_to, school, payer)
             st.note(f"nothing new to invoice for {period_from} to {period_to}")
             _emit([], fmt, out, st=st, empty="Nothing new to invoice.")
             return
@@ -655,7 +660,7 @@ STATEMENT_COLUMNS = [
 def statement(
     ctx: typer.Context,
     payer: Annotated[str, typer.Argument(metavar="PAYER", help="The payer's name (or part of "
-                                         "it) or URN.")],
+                                         "it), URN or trust UID.")],
     start: Annotated[str | None, typer.Option("--from", metavar="DATE",
                                               help="Start here, with an opening balance.")
                      ] = None,
@@ -701,6 +706,19 @@ def statement(
 
     _render_to(rows, STATEMENT_COLUMNS, fmt, out, st=st, title=f"Statement of account: "
                f"{name} - balance {format_pence(closing)}", empty=f"Nothing on {name}'s account.")
+
+
+def _check_payer_known(reader, start, end, school, payer: str) -> None:  # type: ignore[no-untyped-def]
+    """`--payer` that matches none of the period's payers is a typo, refused (exit 1); a
+    period with nothing at all to invoice is not (it says so, exit 0)."""
+    from s2s_cli.errors import Refused
+    from s2s_cli.services import invoicing
+
+    others = invoicing.draft(reader, start, end, school=school)
+    if others:
+        names = ", ".join(sorted({d["payer"] for d in others})[:5])
+        raise Refused(f"no payer matching '{payer}' in this period (payers with days to "
+                      f"invoice: {names})")
 
 
 def register(app: typer.Typer) -> None:

@@ -486,9 +486,10 @@ def deployment_edit(
         start=start, end=end, days=days, work=work, funding=funding, funder=funder,
         dfe_extra_days=dfe_extra_days, rate=rate, half_day_rate=half_day_rate, po=po,
         override=override, leader_kind=leader_kind,
-        home_school=lookup.school(st.reader, home_school) if home_school is not None else None,
+        home_school=(lookup.school(st.reader, home_school, "--home-school")
+                     if home_school is not None else None),
         school_type=school_type, school_band=school_band,
-        payer=lookup.school(st.reader, payer) if payer is not None else None,
+        payer=lookup.school(st.reader, payer, "--payer") if payer is not None else None,
         bill_to=bill_to, vat=vat, payment_terms=payment_terms)
     info = st.write(lambda session: deployments.edit_deployment(session, deployment_id, edit))
     changed = info["changed"]

@@ -140,6 +140,8 @@ def _line_label(kind: str, unit: str) -> str:
 def xero_invoices(reader: Reader, card: dict[str, Any], start: dt.date | None = None,
                   end: dt.date | None = None) -> Iterator[dict[str, Any]]:
     """Rows of Xero's sales-invoice import file for documents issued start..end."""
+    from s2s_cli.services.invoicing import vat_treatment
+
     books = settings(card)
     docs = _documents(reader, start, end)
     contacts = _contacts(reader, {int(d["payer_school_urn"]) for d in docs
@@ -197,7 +199,11 @@ def xero_invoices(reader: Reader, card: dict[str, Any], start: dt.date | None = 
                                             [items[i][4] for i in idx]), strict=True):
                 vat_rows[i] = share
         for (ln, unit, qty, price, _net), vat in zip(items, vat_rows, strict=True):
-            treatment, funding, _po = deps.get(ln["deployment_id"], ("exempt", "", None))
+            # the VAT treatment and funding route frozen on the line at issue; a document
+            # issued before lines carried them: its VAT rate, then the deployment's
+            dep_vat, dep_funding, _po = deps.get(ln["deployment_id"], ("exempt", "", None))
+            treatment = vat_treatment(ln, dep_vat)
+            funding = ln["funding"] if "funding" in ln else dep_funding
             d1, d2 = ln["date_from"], ln["date_to"]
             span = _uk(d1) if d1 == d2 else f"{_uk(d1)}-{_uk(d2)}"
             tracking = books["tracking_name"] or ""

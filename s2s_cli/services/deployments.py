@@ -644,6 +644,9 @@ def edit_deployment(session: Any, deployment_id: int, edit: DeploymentEdit) -> d
     for key in ("leader_kind", "school_type", "school_band", "payment_terms_days"):
         if key in given:
             new[key] = given[key]
+    if "payer_school_urn" in given and given.get("bill_to", dep.bill_to) == "trust":
+        raise Refused(f"deployment {deployment_id} bills its trust: use --bill-to school "
+                      "first")
     for key in ("home_school_urn", "payer_school_urn"):
         if key in given:
             if session.get(School, given[key]) is None:

@@ -239,6 +239,7 @@ def edit_school(session: Session, urn: int, values: dict[str, Any]) -> list[str]
         raise NotFound(f"no school with URN {urn}")
     la = session.get(LocalAuthority, school.la_id)
     given = {k: v for k, v in values.items() if v is not UNSET}
+    trust = _trust_link(session, given.pop("trust")) if "trust" in given else None
     # the record as a seed file would hold it: what is given over what is stored (a school
     # imported from GIAS without a phase may still have its other fields edited)
     current: dict[str, Any] = {"urn": school.urn, "la": la.name if la else None}
@@ -254,5 +255,21 @@ def edit_school(session: Session, urn: int, values: dict[str, Any]) -> list[str]
         if getattr(school, col) != checked[col]:
             setattr(school, col, checked[col])
             changed.append(key)
+    if trust is not None and (school.trust_uid, school.trust) != trust:
+        school.trust_uid, school.trust = trust
+        changed.append("trust")
     session.flush()
     return changed
+
+
+def _trust_link(session: Session, term: str | None) -> tuple[str | None, str | None]:
+    """`--trust ''` unlinks the school; `--trust UID|NAME` links it to a trust record (by the
+    shared lookup) - name and type always come from that record, so what is shown and who
+    `--bill-to trust` bills never disagree.  Trusts themselves come from GIAS or seed files."""
+    from s2s_cli.fastdb import session_reader
+    from s2s_cli.services.directory import resolve_trust
+
+    if term is None:
+        return None, None
+    found = resolve_trust(session_reader(session), term)
+    return found["uid"], found["name"]

@@ -370,6 +370,37 @@ def payer_details(reader: Reader, docs: Sequence[dict[str, Any]],
                     "payer_email": email, "payer_postal": postal})
 
 
+def line_terms(reader: Reader, docs: Sequence[dict[str, Any]]) -> None:
+    """Freeze on each line the VAT treatment (`vat`: exempt, standard or zero) and funding
+    route (`funding`) its deployment has now, at issue: what exports and the PDF read later,
+    whatever edits follow.  A zero-rated supply is taxable: a document with any standard or
+    zero-rated line is a VAT invoice (a 0% one when nothing is charged)."""
+    ids = sorted({int(ln["deployment_id"]) for d in docs for ln in d["lines"]})
+    terms: dict[int, tuple[str, Any]] = {}
+    for chunk in _chunks(ids):
+        marks, params = _in("d", chunk)
+        for dep_id, vat, funding in reader.iter(
+                f"SELECT id, vat, funding FROM deployment WHERE id IN ({marks})", params):
+            terms[int(dep_id)] = (vat or "exempt", funding)
+    for doc in docs:
+        for ln in doc["lines"]:
+            vat, funding = terms.get(int(ln["deployment_id"]), ("exempt", None))
+            ln["vat"] = vat_treatment(ln, vat)
+            ln["funding"] = funding
+        doc["vat_invoice"] = any(ln["vat"] != "exempt" for ln in doc["lines"])
+
+
+def vat_treatment(line: dict[str, Any], fallback: str | None = None) -> str:
+    """A document line's VAT treatment: as frozen on it; on a document issued before lines
+    carried it, standard when it was charged VAT, else `fallback` (the deployment's) when
+    that is exempt or zero."""
+    if line.get("vat"):
+        return str(line["vat"])
+    if int(line.get("vat_percent_bp") or 0) > 0:
+        return "standard"
+    return fallback if fallback in ("exempt", "zero") else "exempt"
+
+
 _KIND_ORDER = {k: i for i, k in enumerate(charging.KINDS)}
 
 
@@ -537,6 +568,7 @@ def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = 
             doc["po_missing"] = sorted(required[key])
         docs.append(doc)
     payer_details(reader, docs, card)
+    line_terms(reader, docs)
     return docs
 
 
@@ -791,14 +823,16 @@ def check_issue_date(session: Any, series: str, on: dt.date, *, last_day: dt.dat
                       f"({_date(latest)}): numbers must follow dates")
 
 
-def check_vat_number(settings: dict[str, Any], invoices: Sequence[DraftInvoice]) -> None:
-    """A VAT invoice (any VAT charged) needs the alliance's VAT registration number."""
+def check_vat_number(settings: dict[str, Any], docs: Sequence[dict[str, Any]]) -> None:
+    """A VAT invoice (VAT charged, or a zero-rated supply) needs the alliance's VAT
+    registration number."""
     if settings.get("vat_number"):
         return
-    vat = [inv.payer.name for inv in invoices if any(r[0] > 0 for r in inv.vat_rates)]
+    vat = [doc["payer"] for doc in docs if doc["vat_invoice"]]
     if vat:
         shown = ", ".join(vat[:3]) + (f" and {len(vat) - 3} more" if len(vat) > 3 else "")
-        raise Refused(f"VAT is charged on the invoice(s) to {shown}, so they are VAT invoices "
+        raise Refused(f"VAT is charged (or the supply is zero-rated) on the invoice(s) to "
+                      f"{shown}, so they are VAT invoices "
                       "and need the alliance's VAT registration number: set rates: invoice: "
                       "vat_number in the card (s2s seed load FILE); nothing was issued")
 
@@ -840,7 +874,6 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
         raise Refused(po_message(missing))
     last_day = max(ln.date_to for inv in invoices for ln in inv.lines if ln.date_to)
     check_issue_date(session, "invoice", issued, last_day=last_day, what="invoice")
-    check_vat_number(settings, invoices)
     prefix = settings.get("number_prefix") or "S2S"
     facts = _day_rows(session, [day.id for inv in invoices for ln in inv.lines
                                 for day, *_ in ln.days])
@@ -848,6 +881,8 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     inv_rows: list[dict[str, Any]] = []
     docs = [_invoice_doc(inv, settings, start, end) for inv in invoices]
     payer_details(reader, docs, card)  # frozen with the document
+    line_terms(reader, docs)  # each line's VAT treatment and funding route, frozen too
+    check_vat_number(settings, docs)
     for inv, doc in zip(invoices, docs, strict=True):
         counter.value += 1
         details = _settings_doc(settings)
@@ -1076,8 +1111,8 @@ def credit_note(session: Any, inv: Any, day_ids: Sequence[int], *, reason: str, 
     from s2s_cli.services import payments
 
     if on < inv.issued:
-        raise InvalidInput(f"the credit note date {on} is before the invoice's issue date "
-                           f"{inv.issued}")
+        raise Refused(f"the credit note date {on} is before the invoice's issue date "
+                      f"{inv.issued}")
     wanted = set(day_ids)
     rows = [d for d in live_days(session, inv) if d.day_log_id in wanted]
     old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)

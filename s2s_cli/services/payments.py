@@ -166,8 +166,10 @@ def unpay(session: Any, payment_id: int, *, reason: str, on: dt.date) -> int:
                            ).scalars().first()
     if done is not None:
         raise Refused(f"payment {payment_id} was already reversed (payment {done})")
-    when = max(on, original.date)
-    reversal = Payment(invoice_id=inv.id, date=when, amount_pence=-original.amount_pence,
+    if on < _date(original.date):
+        raise Refused(f"the reversal date {on} is before payment {payment_id} was made "
+                      f"({_date(original.date)})")
+    reversal = Payment(invoice_id=inv.id, date=on, amount_pence=-original.amount_pence,
                        method=original.method, ref=original.ref, reverses_id=original.id,
                        reason=reason)
     session.add(reversal)
@@ -268,7 +270,8 @@ def debtors(reader: Reader, on: dt.date) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- statements
 
 def resolve_payer(reader: Reader, text: str) -> str:
-    """A payer by exact name (any case), URN, or the one payer whose name contains `text`."""
+    """A payer by exact name (any case), URN, trust UID, or the one payer whose name contains
+    `text`."""
     raw = (text or "").strip()
     names = [r[0] for r in reader.all("SELECT DISTINCT payer FROM invoice ORDER BY payer")]
     if raw.isdigit():
@@ -276,6 +279,10 @@ def resolve_payer(reader: Reader, text: str) -> str:
                          {"u": int(raw)})
         if row is not None:
             return row[0]
+    # a trust's UID (GIAS `Trusts (code)`) for a trust billed as the payer
+    trust = reader.one("SELECT name FROM trust WHERE uid = :u", {"u": raw})
+    if trust is not None and trust[0] in names:
+        return str(trust[0])
     exact = [n for n in names if n.lower() == raw.lower()]
     if exact:
         return exact[0]

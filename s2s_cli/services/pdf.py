@@ -309,8 +309,9 @@ def _invoice_page(pdf: Any, doc: dict[str, Any], logo: bytes | None) -> None:
                days + (f"\n({detail})" if detail else ""),
                format_pence(ln["rate_pence"]),
                format_pence(ln.get("half_day_rate_pence") or 0), kind_text(ln)]
-        if vat_invoice:
-            row.append(percent_text(int(ln.get("vat_percent_bp") or 0)))
+        if vat_invoice:  # an exempt line on a VAT invoice says so (not "0%", zero-rated)
+            row.append("exempt" if ln.get("vat") == "exempt"
+                       else percent_text(int(ln.get("vat_percent_bp") or 0)))
         row.append(format_pence(ln["amount_pence"]))
         rows.append(row)
     table(pdf, headings, rows, widths, align, size=8)
@@ -321,11 +322,18 @@ def _invoice_page(pdf: Any, doc: dict[str, Any], logo: bytes | None) -> None:
         ("Subtotal" if not vat_invoice else "Net total", format_pence(doc["subtotal_pence"]),
          False)]
     rates = doc.get("vat_rates")
+    # lines issued with their VAT treatment (`vat`): the 0% rate's net parted into the
+    # zero-rated and the exempt (no VAT either way)
+    exempt = sum(int(ln["amount_pence"]) for ln in lines if ln.get("vat") == "exempt")
     if vat_invoice and rates:
         for v in rates:
             bp = int(v["vat_percent_bp"])
-            shown.append((f"VAT at {percent_text(bp)} on {format_pence(v['net_pence'])}",
-                          format_pence(v["vat_pence"]), False))
+            net = int(v["net_pence"]) - (exempt if bp == 0 else 0)
+            if bp or net or not exempt:
+                shown.append((f"VAT at {percent_text(bp)} on {format_pence(net)}",
+                              format_pence(v["vat_pence"]), False))
+        if exempt:
+            shown.append((f"Exempt from VAT: {format_pence(exempt)}", format_pence(0), False))
     else:
         bp = int(doc.get("vat_percent_bp") or 0)
         shown.append((f"VAT ({percent_text(bp)})" if bp else "VAT",
@@ -357,6 +365,9 @@ def _invoice_page(pdf: Any, doc: dict[str, Any], logo: bytes | None) -> None:
     if not vat_invoice and doc["status"] != "draft":
         paragraph(pdf, "No VAT is charged: the supply of education and of teaching staff "
                        "between eligible bodies is exempt.")
+    elif exempt or any(ln.get("vat") == "exempt" for ln in lines):
+        paragraph(pdf, "Lines marked exempt are exempt supplies (education and teaching staff "
+                       "between eligible bodies): no VAT is charged on them.")
     schedule = doc.get("days") or []
     if schedule:
         _schedule_page(pdf, doc, schedule)

@@ -301,8 +301,11 @@ def unsettle(session: Any, settlement_id: int, *, reason: str, on: dt.date) -> i
         SupplySettlement.reverses_id == settlement_id)).scalars().first()
     if done is not None:
         raise Refused(f"settlement {settlement_id} was already reversed (settlement {done})")
+    if on < _date(original.date):
+        raise Refused(f"the reversal date {on} is before settlement {settlement_id} was made "
+                      f"({_date(original.date)})")
     row = SupplySettlement(home_school_urn=original.home_school_urn,
-                           date=max(on, original.date), amount_pence=-original.amount_pence,
+                           date=on, amount_pence=-original.amount_pence,
                            ref=original.ref, reverses_id=original.id, reason=reason)
     session.add(row)
     session.flush()

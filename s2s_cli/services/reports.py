@@ -265,8 +265,12 @@ GROUP BY i.id, dl.date, d.funding, idy.kind"""
         totals = dict(reader.all("SELECT id, total_pence FROM invoice WHERE series = :s",
                                  {"s": "invoice"}))
         sums = amounts(reader, list(shares))
+        # the net of the days still on each invoice (a day credited by a partial credit
+        # note has left it: its share is in the credit note, not in what stays invoiced)
         nets = {int(i): int(a or 0) for i, a in reader.all(
-            "SELECT invoice_id, SUM(amount_pence) FROM invoice_day GROUP BY invoice_id")}
+            "SELECT idy.invoice_id, SUM(idy.amount_pence) FROM invoice_day idy "
+            "JOIN day_log dl ON dl.id = idy.day_log_id AND dl.invoice_id = idy.invoice_id "
+            "GROUP BY idy.invoice_id")}
         for iid, per in shares.items():
             credited, paid = sums.get(iid, (0, 0))
             keys = sorted(per)
