@@ -10,10 +10,10 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, inspect, text, update
+from sqlalchemy import bindparam, event, inspect, text, update
 from sqlmodel import Session
 
-from s2s_cli import tamper
+from s2s_cli import bulk, tamper
 from s2s_cli.models import AuditLog, Invoice, utcnow
 
 _AUDIT_TABLE = AuditLog.__table__  # type: ignore[attr-defined]
@@ -53,7 +53,7 @@ def _append(session_or_conn: Any, rows: list[dict[str, Any]]) -> None:
     prev = tamper.seal_rows(prev, rows)
     is_session = isinstance(session_or_conn, Session)
     conn = session_or_conn.connection() if is_session else session_or_conn
-    conn.execute(insert(_AUDIT_TABLE), rows)
+    bulk.insert_many(conn, _AUDIT_TABLE, rows)
     if conn.dialect.name == "postgresql":  # ids are given, not drawn: keep the sequence level
         conn.execute(text("SELECT setval(pg_get_serial_sequence('audit_log', 'id'), :v)"),
                      {"v": last_id})
@@ -98,10 +98,11 @@ def reseal(session: Session, from_id: int, *, reason: str) -> int:
 
 
 def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = None,
-                   command: str | None = None) -> None:
+                   command: str | None = None, hashes: dict[int, str] | None = None) -> None:
     """Seal issued invoices / credit notes: store the hash of their content (invoice, lines,
     day links) and record it in the chain as a `seal` row.  Call once their rows are written,
-    in the same transaction (batched: a few queries for any number of documents)."""
+    in the same transaction (batched: a few queries for any number of documents).  `hashes`:
+    already computed from the rows just written (tamper.hashes_of_rows), not read back."""
     from s2s_cli.fastdb import Reader
 
     if not ids:
@@ -111,7 +112,8 @@ def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = 
         session_or_conn.flush()
     conn = session_or_conn.connection() if is_session else session_or_conn
     reader = Reader(lambda sql, params: conn.execute(text(sql), params), conn.dialect.name)
-    hashes = tamper.document_hashes(reader, ids)
+    if hashes is None:
+        hashes = tamper.document_hashes(reader, ids)
     table = _INVOICE_TABLE
     conn.execute(update(table).where(table.c.id == bindparam("k_id"))
                  .values(doc_hash=bindparam("k_hash")),
@@ -126,17 +128,21 @@ def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = 
         "after": dumps({"doc_hash": h})} for i, h in sorted(hashes.items())])
 
 
-def _jsonable(value: Any) -> Any:
+def _iso(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
-    return value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# one encoder for every row (json.dumps with options builds a new one per call); dates are
+# written as isoformat() by `default`
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=_iso)
 
 
 def dumps(values: dict[str, Any] | None) -> str | None:
     if values is None:
         return None
-    return json.dumps({k: _jsonable(v) for k, v in values.items()}, sort_keys=True,
-                      ensure_ascii=False)
+    return _ENCODER.encode(values)
 
 
 def attach(session: Session, *, actor: str, command: str) -> None:
@@ -168,16 +174,18 @@ def record(session: Session, table: str, record_id: str, action: str,
 
 
 def record_many(session: Session, table: str,
-                items: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]
-                ) -> None:
-    """`record()` for many rows in one executemany: [(record_id, action, before, after)]."""
+                items: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]],
+                *, encoded: bool = False) -> None:
+    """`record()` for many rows in one executemany: [(record_id, action, before, after)].
+    `encoded`: before and after are already `dumps()` of the values (shared by many rows)."""
     if not items:
         return
     ctx = session.info.get("audit") or {"actor": "unknown", "command": "unknown"}
     now = utcnow()
+    enc: Any = (lambda v: v) if encoded else dumps
     _append(session, [{
         "at": now, "actor": ctx["actor"], "command": ctx["command"], "table_name": table,
-        "record_id": record_id, "action": action, "before": dumps(before), "after": dumps(after),
+        "record_id": record_id, "action": action, "before": enc(before), "after": enc(after),
     } for record_id, action, before, after in items])
 
 

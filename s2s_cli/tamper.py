@@ -67,8 +67,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one for every row
+
+
 def _dumps(values: Sequence[Any]) -> str:
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(list(values))
 
 
 def link(prev: str, content: str) -> str:
@@ -85,8 +88,16 @@ def audit_content(row: dict[str, Any] | Sequence[Any]) -> str:
 
 def seal_rows(prev: str, rows: Iterable[dict[str, Any]]) -> str:
     """Set `hash` on each row (ids already set, in order), chained from prev; the last hash."""
+    sha, encode = hashlib.sha256, _ENCODER.encode
+    at, stamp = object(), None  # a batch's rows share one time: convert it once
     for row in rows:
-        prev = link(prev, audit_content(row))
+        if row["at"] is not at:
+            at = row["at"]
+            stamp = canonical_time(at)
+        content = encode([int(row["id"]), stamp, row["actor"], row["command"],
+                          row["table_name"], row["record_id"], row["action"], row["before"],
+                          row["after"]])  # = audit_content(row)
+        prev = sha(f"{prev}\n{content}".encode()).hexdigest()
         row["hash"] = prev
     return prev
 
@@ -130,6 +141,21 @@ def document_hashes(reader: Any, ids: Sequence[int] | None = None) -> dict[int, 
         for inv_id, content in docs.items():
             out[inv_id] = hashlib.sha256(_dumps(content).encode()).hexdigest()
     return out
+
+
+def hashes_of_rows(invoices: Iterable[dict[str, Any]], lines: Iterable[dict[str, Any]],
+                   days: Iterable[dict[str, Any]]) -> dict[int, str]:
+    """`document_hashes` of documents just written, from the rows as written (dicts by
+    column, ids included) rather than read back: the same content, in the same order."""
+    docs: dict[int, list[Any]] = {int(r["id"]): [[_plain(r[c]) for c in INVOICE_FIELDS], [], []]
+                                  for r in invoices}
+    for r in sorted(lines, key=lambda r: int(r["id"])):
+        docs[int(r["invoice_id"])][1].append([_plain(r[c]) for c in LINE_FIELDS])
+    for r in sorted(days, key=lambda r: (int(r["invoice_id"]), int(r["day_log_id"]),
+                                         int(r["line_id"]))):
+        docs[int(r["invoice_id"])][2].append([_plain(r[c]) for c in DAY_FIELDS])
+    return {inv_id: hashlib.sha256(_dumps(content).encode()).hexdigest()
+            for inv_id, content in sorted(docs.items())}
 
 
 # --- the append-only triggers ----------------------------------------------------------------

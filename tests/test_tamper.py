@@ -164,3 +164,25 @@ def test_concurrent_writers_still_chain_correctly(mini: Run):
     assert report["ok"] is True, report["findings"]
     ids = [r[0] for r in query(mini.target, "SELECT id FROM audit_log ORDER BY id")]
     assert ids == list(range(1, len(ids) + 1))  # numbered under the chain's lock: no gaps
+
+
+def test_seals_made_at_issue_are_the_hashes_of_the_rows_read_back(mini: Run):
+    """issue() seals from the rows it has just written (not read back): several invoices,
+    lines of different kinds and half days give the very hashes a re-read gives."""
+    from s2s_cli import db as dbmod
+    from s2s_cli import tamper
+    from s2s_cli.fastdb import session_reader
+
+    lle = deploy(mini, school=131543, leader="L9006", days="3", rate="420", half="250")
+    sle = deploy(mini, school=131545, leader="L9002", days="3")
+    band = deploy(mini, school=131542, leader="L9003", days="5")
+    log(mini, lle, "2026-09-21", "2026-09-22")
+    log(mini, lle, "2026-09-23", half=True)
+    log(mini, sle, "2026-09-24", "2026-09-25")
+    log(mini, band, "2026-09-21", "2026-09-28", "2026-09-29")
+    mini("invoice", "--month", "2026-09", "--issue", "--date", "2026-10-01", ok=True)
+    stored = dict(query(mini.target, "SELECT id, doc_hash FROM invoice"))
+    assert len(stored) >= 3 and all(stored.values())
+    with dbmod.read_session(dbmod.make_engine(mini.target)) as s:
+        assert tamper.document_hashes(session_reader(s), sorted(stored)) == stored
+    assert findings(mini, "documents") == []

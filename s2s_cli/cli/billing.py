@@ -344,23 +344,24 @@ def invoice(
     with st.reader() as reader:
         if school is not None:
             invoicing.check_school(reader, school)
-    try:
-        ids = st.write(lambda session: invoicing.issue(
-            session, period_from, period_to, issued=issued, school=school, payer=payer,
-            override=override))
-    except invoicing.NothingToIssue:
-        if payer is not None:
-            with st.reader() as reader:
-                _check_payer_known(reader, period_from, period_to, school, payer)
-        st.note(f"nothing new to invoice for {period_from} to {period_to}")
-        _emit([], fmt, out, st=st, empty="Nothing new to invoice.")
-        return
-    with st.reader() as reader:
-        docs = invoicing.documents(reader, ids)
-    numbers = [d["number"] for d in docs]
-    shown = ", ".join(numbers) if len(numbers) <= 5 else f"{numbers[0]} ... {numbers[-1]}"
-    st.note(f"issued {len(numbers)} invoice(s): {shown}")
-    _emit(docs, fmt, out, st=st, empty=empty)
+    with _paused_gc():  # issuing a national month builds (and keeps) a million small objects
+        try:
+            ids = st.write(lambda session: invoicing.issue(
+                session, period_from, period_to, issued=issued, school=school, payer=payer,
+                override=override))
+        except invoicing.NothingToIssue:
+            if payer is not None:
+                with st.reader() as reader:
+                    _check_payer_known(reader, period_from, period_to, school, payer)
+            st.note(f"nothing new to invoice for {period_from} to {period_to}")
+            _emit([], fmt, out, st=st, empty="Nothing new to invoice.")
+            return
+        with st.reader() as reader:
+            docs = invoicing.documents(reader, ids)
+        numbers = [d["number"] for d in docs]
+        shown = ", ".join(numbers) if len(numbers) <= 5 else f"{numbers[0]} ... {numbers[-1]}"
+        st.note(f"issued {len(numbers)} invoice(s): {shown}")
+        _emit(docs, fmt, out, st=st, empty=empty)
 
 
 @invoices_app.command("list")

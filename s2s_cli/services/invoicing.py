@@ -618,8 +618,11 @@ def freeze(doc: dict[str, Any]) -> str:
     return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
-def _thaw(r: Sequence[Any], names: dict[str, str]) -> dict[str, Any]:
-    doc = json.loads(r[15])
+def _thaw(r: Sequence[Any], names: dict[str, str], doc: dict[str, Any] | None = None
+          ) -> dict[str, Any]:
+    """An issued document from its row (`doc`: its frozen JSON, already parsed)."""
+    if doc is None:
+        doc = json.loads(r[15])
     for k in DOC_DATES:
         doc[k] = None if doc.get(k) is None else _date(doc[k])
     lines = []
@@ -662,15 +665,15 @@ def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
                 docs[doc["id"]] = doc
                 legacy.append(doc["id"])
     if frozen:
-        leader_ids = sorted({ln["leader_id"] for r in frozen
-                             for ln in json.loads(r[15])["lines"]})
+        parsed = [json.loads(r[15]) for r in frozen]  # once: for the names, then thawed
+        leader_ids = sorted({ln["leader_id"] for doc in parsed for ln in doc["lines"]})
         names: dict[str, str] = {}
         for chunk in _chunks(leader_ids):
             marks, params = _in("l", chunk)
             names.update(dict(reader.iter(
                 f"SELECT id, name FROM leader WHERE id IN ({marks})", params)))
-        for r in frozen:
-            docs[int(r[0])] = _thaw(r, names)
+        for r, doc in zip(frozen, parsed, strict=True):
+            docs[int(r[0])] = _thaw(r, names, doc)
     for chunk in _chunks(legacy):  # issued before 0004_money: from the stored lines
         marks, params = _in("i", chunk)
         for r in reader.iter(
@@ -774,15 +777,12 @@ def _set_day_invoices(session: Any, day_ids: Sequence[int], before: int | None,
 
 
 def _write_days(session: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert `invoice_day` rows (executemany per chunk), audited in one batch."""
-    from sqlalchemy import insert
-
-    from s2s_cli import audit
+    """Insert `invoice_day` rows (one executemany), audited in one batch."""
+    from s2s_cli import audit, bulk
     from s2s_cli.models import InvoiceDay
 
-    conn = session.connection()
-    for chunk in _chunks(rows, 5000):
-        conn.execute(insert(InvoiceDay.__table__), list(chunk))  # type: ignore[attr-defined]
+    bulk.insert_many(session.connection(), InvoiceDay.__table__,  # type: ignore[attr-defined]
+                     rows)
     audit.record_many(session, "invoice_day", [
         (f"{r['invoice_id']}/{r['day_log_id']}", "insert", None, r) for r in rows])
 
@@ -911,8 +911,8 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     # Written in bulk (Core executemany, ids returned in order), audited in batches
     # (audit.record_many), in this one transaction behind the counter row lock.
     ids = _insert_ids(session, Invoice.__table__, inv_rows)  # type: ignore[attr-defined]
-    audit.record_many(session, "invoice", [(str(i), "insert", None, {"id": i, **r})
-                                           for i, r in zip(ids, inv_rows, strict=True)])
+    written = [{"id": i, **r} for i, r in zip(ids, inv_rows, strict=True)]
+    audit.record_many(session, "invoice", [(str(r["id"]), "insert", None, r) for r in written])
     line_rows = [{"invoice_id": iid, "deployment_id": ln.dep.id, "leader_id": ln.dep.leader_id,
                   "kind": ln.kind, "date_from": ln.date_from, "date_to": ln.date_to,
                   "full_days": ln.full_days, "half_days": ln.half_days, "halves": ln.halves,
@@ -922,9 +922,9 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
                  for iid, inv in zip(ids, invoices, strict=True) for ln in inv.lines]
     line_ids = _insert_ids(session, InvoiceLine.__table__,  # type: ignore[attr-defined]
                            line_rows)
-    audit.record_many(session, "invoice_line", [
-        (str(i), "insert", None, {"id": i, **r})
-        for i, r in zip(line_ids, line_rows, strict=True)])
+    written_lines = [{"id": i, **r} for i, r in zip(line_ids, line_rows, strict=True)]
+    audit.record_many(session, "invoice_line", [(str(r["id"]), "insert", None, r)
+                                                for r in written_lines])
     lines = (ln for inv in invoices for ln in inv.lines)
     day_rows = [{"invoice_id": lr["invoice_id"], "day_log_id": day.id, "line_id": lid,
                  "halves": halves, "kind": ln.kind, "amount_pence": amount,
@@ -938,20 +938,19 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     from s2s_cli.services import remittance
 
     remittance.record(session, ids)  # the supply cover each owes its home schools, now
-    audit.seal_documents(session, ids)  # tamper evidence: one batch for every invoice issued
+    # tamper evidence: one batch for every invoice issued, hashed from the rows as written
+    from s2s_cli import tamper
+
+    audit.seal_documents(session, ids, hashes=tamper.hashes_of_rows(written, written_lines,
+                                                                    day_rows))
     return ids
 
 
 def _insert_ids(session: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert rows with one executemany per chunk; their new ids, in the order given."""
-    from sqlalchemy import insert
+    from s2s_cli import bulk
 
-    conn = session.connection()
-    ids: list[int] = []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for chunk in _chunks(rows, 5000):
-        ids += [int(r[0]) for r in conn.execute(stmt, list(chunk))]
-    return ids
+    return bulk.insert_many(session.connection(), table, rows, ids=True)
 
 
 def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
@@ -962,17 +961,29 @@ def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
     from s2s_cli import audit
     from s2s_cli.models import DayLog
 
-    table = DayLog.__table__  # type: ignore[attr-defined]
-    stmt = (update(table).where(table.c.id == bindparam("k_id"), table.c.invoice_id.is_(None))
-            .values(invoice_id=bindparam("k_inv")))
+    busy = Refused("some of these days were invoiced or voided by another run at the same "
+                   "time; nothing was written, try again")
     conn = session.connection()
-    for chunk in _chunks(list(marks), 5000):
-        result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
-        if result.rowcount != len(chunk):
-            raise Refused("some of these days were invoiced or voided by another run at the "
-                          "same time; nothing was written, try again")
-    audit.record_many(session, "day_log", [(str(d), "update", {"invoice_id": None},
-                                            {"invoice_id": i}) for d, i in marks])
+    if conn.dialect.name == "sqlite":  # one driver-level executemany: rowcount is the total
+        result = conn.exec_driver_sql(
+            "UPDATE day_log SET invoice_id = ? WHERE id = ? AND invoice_id IS NULL",
+            [(i, d) for d, i in marks])
+        if result.rowcount != len(marks):
+            raise busy
+    else:
+        table = DayLog.__table__  # type: ignore[attr-defined]
+        stmt = (update(table).where(table.c.id == bindparam("k_id"),
+                                    table.c.invoice_id.is_(None))
+                .values(invoice_id=bindparam("k_inv")))
+        for chunk in _chunks(list(marks), 5000):
+            result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
+            if result.rowcount != len(chunk):
+                raise busy
+    # the same two values for every day of an invoice: encoded once each
+    before = audit.dumps({"invoice_id": None})
+    after = {i: audit.dumps({"invoice_id": i}) for i in {i for _d, i in marks}}
+    audit.record_many(session, "day_log", [(str(d), "update", before, after[i])
+                                           for d, i in marks], encoded=True)
 
 
 def _find_invoice(session: Any, number: str, *, doing: str) -> Any:

@@ -37,9 +37,7 @@ def record(session: Any, document_ids: Sequence[int]) -> int:
     """Write the supply cover issued invoices or credit notes owe (or reverse); how many rows.
     Called by `invoicing.issue` (every invoice of a run at once) and by the credit-note
     writer."""
-    from sqlalchemy import insert
-
-    from s2s_cli import audit, fastdb
+    from s2s_cli import audit, bulk, fastdb
     from s2s_cli.models import SupplyCover, utcnow
     from s2s_cli.services.invoicing import _chunks, _in
 
@@ -85,8 +83,7 @@ def record(session: Any, document_ids: Sequence[int]) -> int:
                             "date": _date(was[7])})
             rows.append(row)
     table = SupplyCover.__table__  # type: ignore[attr-defined]
-    for chunk in _chunks(rows):
-        session.execute(insert(table), list(chunk))
+    bulk.insert_many(session.connection(), table, rows)
     # one audit row per document (its rows as compact lists): a national month's run writes
     # tens of thousands of supply-cover rows, already derived from audited day links
     per_doc: dict[int, list[list[Any]]] = {}
