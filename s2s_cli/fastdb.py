@@ -184,11 +184,10 @@ def pg_connect_args() -> dict[str, Any]:
             "options": f"-c lock_timeout={max(1, int(wait * 1000))}"}
 
 
-def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
-    """A psycopg connection to an existing, current s2s database on a PostgreSQL server, in
-    a read-only transaction (REPEATABLE READ with snapshot), else None: anything unexpected
-    (no server, no such database, no s2s tables) goes to the SQLAlchemy path, which explains
-    it in one line."""
+def pg_connect(target: str) -> Any | None:
+    """A plain psycopg connection to the server `target` names, else None (not a
+    PostgreSQL URL, psycopg missing, or no connection): the caller then takes the SQLAlchemy
+    path, which explains any problem in one line."""
     info = pg_conninfo(target)
     if info is None:
         return None
@@ -197,9 +196,21 @@ def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
     except ImportError:
         return None
     try:
-        conn = psycopg.connect(info, **pg_connect_args())
+        return psycopg.connect(info, **pg_connect_args())
     except psycopg.Error:
         return None
+
+
+def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
+    """A psycopg connection to an existing, current s2s database on a PostgreSQL server, in
+    a read-only transaction (REPEATABLE READ with snapshot), else None: anything unexpected
+    (no server, no such database, no s2s tables) goes to the SQLAlchemy path, which explains
+    it in one line."""
+    conn = pg_connect(target)
+    if conn is None:
+        return None
+    import psycopg
+
     try:
         conn.read_only = True
         if snapshot:

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from s2s_cli import location, schema, tamper
 from s2s_cli.errors import Busy, S2SError, SchemaMismatch
-from s2s_cli.fastdb import Reader, is_busy, lock_timeout, pg_connect_args, pg_conninfo, pg_sql
+from s2s_cli.fastdb import Reader, is_busy, lock_timeout, pg_connect, pg_sql
 
 T = TypeVar("T")
 
@@ -308,17 +308,11 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
 
 
 def open_pg(target: str) -> Any | None:
-    info = pg_conninfo(target)
-    if info is None:
+    conn = pg_connect(target)
+    if conn is None:
         return None
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    try:
-        conn = psycopg.connect(info, **pg_connect_args())
-    except psycopg.Error:
-        return None
+    import psycopg
+
     try:
         ok = _check(Reader(lambda sql, p: conn.execute(pg_sql(sql), p or None), "postgresql"))
     except psycopg.Error as exc:
