@@ -98,11 +98,14 @@ def reseal(session: Session, from_id: int, *, reason: str) -> int:
 
 
 def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = None,
-                   command: str | None = None, hashes: dict[int, str] | None = None) -> None:
+                   command: str | None = None, hashes: dict[int, str] | None = None,
+                   stored: bool = False) -> None:
     """Seal issued invoices / credit notes: store the hash of their content (invoice, lines,
     day links) and record it in the chain as a `seal` row.  Call once their rows are written,
     in the same transaction (batched: a few queries for any number of documents).  `hashes`:
-    already computed from the rows just written (tamper.hashes_of_rows), not read back."""
+    already computed from the rows just written (tamper.hashes_of_rows), not read back;
+    `stored`: those hashes were written with the invoice rows themselves (`doc_hash`), so
+    only the seal rows are appended."""
     from s2s_cli.fastdb import Reader
 
     if not ids:
@@ -114,10 +117,13 @@ def seal_documents(session_or_conn: Any, ids: list[int], *, actor: str | None = 
     reader = Reader(lambda sql, params: conn.execute(text(sql), params), conn.dialect.name)
     if hashes is None:
         hashes = tamper.document_hashes(reader, ids)
-    table = _INVOICE_TABLE
-    conn.execute(update(table).where(table.c.id == bindparam("k_id"))
-                 .values(doc_hash=bindparam("k_hash")),
-                 [{"k_id": i, "k_hash": h} for i, h in hashes.items()])
+    elif stored and set(hashes) != set(ids):
+        raise ValueError("stored seals for other documents than those given")
+    if not stored:
+        table = _INVOICE_TABLE
+        conn.execute(update(table).where(table.c.id == bindparam("k_id"))
+                     .values(doc_hash=bindparam("k_hash")),
+                     [{"k_id": i, "k_hash": h} for i, h in hashes.items()])
     ctx = (session_or_conn.info.get("audit") if is_session else None) or {
         "actor": "s2s", "command": "seal"}
     ctx = {"actor": actor or ctx["actor"], "command": command or ctx["command"]}

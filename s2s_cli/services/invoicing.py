@@ -908,11 +908,16 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
             "total_pence": inv.total_pence, "credits_invoice_id": None, "voided_by_id": None,
             "details": json.dumps(details), "created_at": now, "doc_hash": None,
             "document": freeze(doc)})
-    # Written in bulk (Core executemany, ids returned in order), audited in batches
-    # (audit.record_many), in this one transaction behind the counter row lock.
-    ids = _insert_ids(session, Invoice.__table__, inv_rows)  # type: ignore[attr-defined]
+    # Written in bulk (bulk.py: one executemany on SQLite, one COPY on PostgreSQL), audited in
+    # batches (audit.record_many), in this one transaction behind the counter row lock.  The
+    # ids are drawn first, so each document's seal is hashed from its rows before they are
+    # written and stored with them (no second pass over the invoices).
+    from s2s_cli import bulk, tamper
+    from s2s_cli.services import remittance
+
+    conn = session.connection()
+    ids = bulk.new_ids(conn, Invoice.__table__, len(inv_rows))  # type: ignore[attr-defined]
     written = [{"id": i, **r} for i, r in zip(ids, inv_rows, strict=True)]
-    audit.record_many(session, "invoice", [(str(r["id"]), "insert", None, r) for r in written])
     line_rows = [{"invoice_id": iid, "deployment_id": ln.dep.id, "leader_id": ln.dep.leader_id,
                   "kind": ln.kind, "date_from": ln.date_from, "date_to": ln.date_to,
                   "full_days": ln.full_days, "half_days": ln.half_days, "halves": ln.halves,
@@ -920,37 +925,51 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
                   "half_day_rate_pence": ln.dep.half_day_rate_pence,
                   "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence}
                  for iid, inv in zip(ids, invoices, strict=True) for ln in inv.lines]
-    line_ids = _insert_ids(session, InvoiceLine.__table__,  # type: ignore[attr-defined]
-                           line_rows)
+    line_ids = bulk.new_ids(conn, InvoiceLine.__table__,  # type: ignore[attr-defined]
+                            len(line_rows))
     written_lines = [{"id": i, **r} for i, r in zip(line_ids, line_rows, strict=True)]
+    day_rows: list[dict[str, Any]] = []
+    cover: list[tuple[Any, ...]] = []  # what each charged or funded day owes its home school
+    lines = (ln for inv in invoices for ln in inv.lines)
+    for ln, lr, lid in zip(lines, line_rows, line_ids, strict=True):
+        iid, kind, dep = lr["invoice_id"], ln.kind, ln.dep
+        for day, halves, amount, supply in ln.days:
+            day_rows.append({"invoice_id": iid, "day_log_id": day.id, "line_id": lid,
+                             "halves": halves, "kind": kind, "amount_pence": amount,
+                             "supply_pence": supply})
+            if kind != "free":
+                cover.append((iid, day.id, lid, kind, halves, supply, dep.id, dep.leader_id,
+                              day.date))
+    hashes = tamper.hashes_of_rows(written, written_lines, day_rows)
+    for r in written:
+        r["doc_hash"] = hashes[r["id"]]
+    bulk.insert_many(conn, Invoice.__table__, written)  # type: ignore[attr-defined]
+    audit.record_many(session, "invoice", [(str(r["id"]), "insert", None, _audited(r))
+                                           for r in written])
+    bulk.insert_many(conn, InvoiceLine.__table__, written_lines)  # type: ignore[attr-defined]
     audit.record_many(session, "invoice_line", [(str(r["id"]), "insert", None, r)
                                                 for r in written_lines])
-    lines = (ln for inv in invoices for ln in inv.lines)
-    day_rows = [{"invoice_id": lr["invoice_id"], "day_log_id": day.id, "line_id": lid,
-                 "halves": halves, "kind": ln.kind, "amount_pence": amount,
-                 "supply_pence": supply}
-                for ln, lr, lid in zip(lines, line_rows, line_ids, strict=True)
-                for day, halves, amount, supply in ln.days]
     _write_days(session, day_rows)
     marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
     _mark_days(session, marks)
     session.flush()  # the counter row (ORM: audited)
-    from s2s_cli.services import remittance
-
-    remittance.record(session, ids)  # the supply cover each owes its home schools, now
-    # tamper evidence: one batch for every invoice issued, hashed from the rows as written
-    from s2s_cli import tamper
-
-    audit.seal_documents(session, ids, hashes=tamper.hashes_of_rows(written, written_lines,
-                                                                    day_rows))
+    # the supply cover each owes its home schools, now (from the days just written)
+    remittance.record(session, ids, issued_days=cover)
+    # tamper evidence: the seals stored with the rows above, recorded in the chain
+    audit.seal_documents(session, ids, hashes=hashes, stored=True)
     return ids
 
 
-def _insert_ids(session: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows with one executemany per chunk; their new ids, in the order given."""
-    from s2s_cli import bulk
+def _audited(row: dict[str, Any]) -> dict[str, Any]:
+    """An issued invoice's audit values: the row as written, with its frozen document as
+    that document's SHA-256 (`document_sha256`) rather than the text again.  The text is in
+    the row, covered by the row's seal (`doc_hash`, which hashes the document with the rest),
+    and the seal is in the chain: `db check` still sees any change to it."""
+    import hashlib
 
-    return bulk.insert_many(session.connection(), table, rows, ids=True)
+    out = {k: v for k, v in row.items() if k != "document"}
+    out["document_sha256"] = hashlib.sha256(row["document"].encode()).hexdigest()
+    return out
 
 
 def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
@@ -970,6 +989,15 @@ def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
             [(i, d) for d, i in marks])
         if result.rowcount != len(marks):
             raise busy
+    elif conn.dialect.name == "postgresql":  # one UPDATE ... FROM two arrays per 50,000
+        with conn.connection.driver_connection.cursor() as cur:
+            for chunk in _chunks(list(marks), 50000):
+                cur.execute("UPDATE day_log d SET invoice_id = v.inv FROM unnest(%s::integer[], "
+                            "%s::integer[]) AS v(id, inv) WHERE d.id = v.id "
+                            "AND d.invoice_id IS NULL",
+                            ([d for d, _i in chunk], [i for _d, i in chunk]))
+                if cur.rowcount != len(chunk):
+                    raise busy
     else:
         table = DayLog.__table__  # type: ignore[attr-defined]
         stmt = (update(table).where(table.c.id == bindparam("k_id"),

@@ -33,16 +33,22 @@ def _date(value: Any) -> dt.date:
 
 # --------------------------------------------------------------------------- recording
 
-def record(session: Any, document_ids: Sequence[int]) -> int:
+def record(session: Any, document_ids: Sequence[int], *,
+           issued_days: Sequence[tuple[Any, ...]] | None = None) -> int:
     """Write the supply cover issued invoices or credit notes owe (or reverse); how many rows.
     Called by `invoicing.issue` (every invoice of a run at once) and by the credit-note
-    writer."""
-    from s2s_cli import audit, bulk, fastdb
-    from s2s_cli.models import SupplyCover, utcnow
+    writer.  `issued_days`: the charged and funded day links of the invoices `document_ids`
+    just written, as (invoice id, day log id, line id, kind, halves, supply pence,
+    deployment id, leader id, date), so they are not read back; only each deployment's home
+    school is read."""
+    from s2s_cli import fastdb
+    from s2s_cli.models import utcnow
     from s2s_cli.services.invoicing import _chunks, _in
 
     reader = fastdb.session_reader(session)
     issued_at = utcnow()
+    if issued_days is not None:
+        return _write(session, _issued_rows(reader, issued_days, issued_at))
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(list(document_ids)):
         marks, params = _in("i", chunk)
@@ -82,6 +88,45 @@ def record(session: Any, document_ids: Sequence[int]) -> int:
                             "deployment_id": int(was[5]), "leader_id": was[6],
                             "date": _date(was[7])})
             rows.append(row)
+    return _write(session, rows)
+
+
+def _issued_rows(reader: Reader, days: Sequence[tuple[Any, ...]],
+                 issued_at: dt.datetime) -> list[dict[str, Any]]:
+    """The supply-cover rows of invoices just issued, from their day links in memory: what
+    `record` reads back otherwise (the same rows, in the same order: by invoice, date, day,
+    line), each owed to its deployment's home school (the leader's when the deployment
+    names none) under that school's current name; a day whose home school is not in the
+    directory owes no row, as the join there drops it."""
+    from s2s_cli.services.invoicing import _chunks, _in
+
+    home: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks(sorted({int(d[6]) for d in days})):
+        marks, params = _in("d", chunk)
+        for dep_id, urn, name in reader.all(
+                "SELECT dep.id, COALESCE(dep.home_school_urn, l.home_school_urn), s.name "
+                "FROM deployment dep JOIN leader l ON l.id = dep.leader_id "
+                "JOIN school s ON s.urn = COALESCE(dep.home_school_urn, l.home_school_urn) "
+                f"WHERE dep.id IN ({marks})", params):
+            home[int(dep_id)] = (int(urn), name)
+    rows = []
+    for inv_id, day_id, _line, kind, halves, supply, dep_id, leader_id, date in sorted(
+            days, key=lambda d: (d[0], d[8], d[1], d[2])):
+        owed = home.get(int(dep_id))
+        if owed is None:
+            continue
+        rows.append({"invoice_id": int(inv_id), "day_log_id": int(day_id),
+                     "deployment_id": int(dep_id), "leader_id": leader_id,
+                     "home_school_urn": owed[0], "home_school": owed[1], "date": date,
+                     "kind": kind, "halves": int(halves), "supply_pence": int(supply),
+                     "created_at": issued_at})
+    return rows
+
+
+def _write(session: Any, rows: list[dict[str, Any]]) -> int:
+    from s2s_cli import audit, bulk
+    from s2s_cli.models import SupplyCover
+
     table = SupplyCover.__table__  # type: ignore[attr-defined]
     bulk.insert_many(session.connection(), table, rows)
     # one audit row per document (its rows as compact lists): a national month's run writes
