@@ -57,7 +57,12 @@ def canonical_time(value: Any) -> str | None:
     return str(value)
 
 
+_AS_IS = frozenset({int, str, float, type(None)})  # exactly these types: kept (not bool)
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, dt.datetime):
         return canonical_time(value)
     if isinstance(value, dt.date):
@@ -68,6 +73,7 @@ def _plain(value: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one for every row
+_encode_str = json.encoder.encode_basestring  # how _ENCODER writes a str (C when available)
 
 
 def _dumps(values: Sequence[Any]) -> str:
@@ -86,17 +92,29 @@ def audit_content(row: dict[str, Any] | Sequence[Any]) -> str:
     return _dumps(values)
 
 
+def _item(value: Any) -> str:
+    """One value of an audit row's content as `_ENCODER` writes it inside the list."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _encode_str(value)
+    return _ENCODER.encode(value)
+
+
 def seal_rows(prev: str, rows: Iterable[dict[str, Any]]) -> str:
-    """Set `hash` on each row (ids already set, in order), chained from prev; the last hash."""
-    sha, encode = hashlib.sha256, _ENCODER.encode
-    at, stamp = object(), None  # a batch's rows share one time: convert it once
+    """Set `hash` on each row (ids already set, in order), chained from prev; the last hash.
+    The content is `audit_content(row)`, written piece by piece: a batch's rows share their
+    time, actor, command and table, so that part is encoded once."""
+    sha, item = hashlib.sha256, _item
+    shared: tuple[Any, ...] = ()
+    middle = ""
     for row in rows:
-        if row["at"] is not at:
-            at = row["at"]
-            stamp = canonical_time(at)
-        content = encode([int(row["id"]), stamp, row["actor"], row["command"],
-                          row["table_name"], row["record_id"], row["action"], row["before"],
-                          row["after"]])  # = audit_content(row)
+        key = (row["at"], row["actor"], row["command"], row["table_name"])
+        if key != shared or not middle:
+            shared = key
+            middle = "," + ",".join(item(v) for v in (canonical_time(key[0]), *key[1:])) + ","
+        content = (f"[{int(row['id'])}{middle}{item(row['record_id'])},{item(row['action'])},"
+                   f"{item(row['before'])},{item(row['after'])}]")  # = audit_content(row)
         prev = sha(f"{prev}\n{content}".encode()).hexdigest()
         row["hash"] = prev
     return prev

@@ -186,3 +186,36 @@ def test_seals_made_at_issue_are_the_hashes_of_the_rows_read_back(mini: Run):
     with dbmod.read_session(dbmod.make_engine(mini.target)) as s:
         assert tamper.document_hashes(session_reader(s), sorted(stored)) == stored
     assert findings(mini, "documents") == []
+
+
+def test_seal_rows_chains_exactly_as_audit_content_does():
+    """The batch chainer (`seal_rows`, which writes each row's content piece by piece) gives
+    the hashes `db check` recomputes from `audit_content`: quotes, backslashes, control
+    characters, non-Latin text, None, datetimes with and without a zone, times as text."""
+    import copy
+    import datetime as dt
+    import random
+
+    from s2s_cli import tamper
+
+    chars = ['a', '"', '\\', '\n', '\x00', '\x1f', '\x7f', 'é', '李', '\u2028', ' ', '/', '\t',
+             '😀']
+    rnd = random.Random(1)
+
+    def text(empty: str | None = None) -> str | None:
+        if rnd.random() < 0.1:
+            return empty
+        return "".join(rnd.choice(chars) for _ in range(rnd.randint(0, 8))) or empty
+
+    times = [dt.datetime(2026, 1, 1, 12, 0, 0, 5), dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+             "2026-01-01 10:00:00.000001", None]
+    rows = [{"id": i + 1, "at": rnd.choice(times), "actor": text("x"), "command": text("c"),
+             "table_name": rnd.choice(["invoice", "day_log", 'q"']), "record_id": text("1"),
+             "action": "insert", "before": text(), "after": text()} for i in range(2000)]
+    sealed = copy.deepcopy(rows)
+    last = tamper.seal_rows(tamper.GENESIS, sealed)
+    prev = tamper.GENESIS
+    for row, done in zip(rows, sealed, strict=True):
+        prev = tamper.link(prev, tamper.audit_content(row))
+        assert done["hash"] == prev
+    assert last == prev
