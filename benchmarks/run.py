@@ -1120,7 +1120,8 @@ def main() -> int:
             (6, lambda: pg_deploy(6, w, url, national, n)),
             (7, lambda: pg_issue(7, w, url, month)),
         ]
-    wanted = {int(x) for x in args.only.split(",") if x.strip()} or {k for k, _ in steps}
+    wanted = ({int(x.strip().lstrip("Pp")) for x in args.only.split(",") if x.strip()}
+              or {k for k, _ in steps})
     results = []
     for number, step in steps:
         if number not in wanted:

@@ -149,7 +149,7 @@ def sqlite_reader(conn: sqlite3.Connection) -> Reader:
     return Reader(lambda sql, params: conn.execute(sql, params), "sqlite")
 
 
-# --- PostgreSQL straight through psycopg (no SQLAlchemy import on the read paths) -----------
+# --- PostgreSQL straight through psycopg2 or psycopg (no SQLAlchemy on the read paths) ------
 
 # SQLAlchemy's own rule for `:name` parameters in text() (not `::type` casts, not `\\:`)
 _BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)", re.UNICODE)
@@ -165,9 +165,11 @@ def pg_sql(sql: str) -> str:
 
 
 def pg_conninfo(target: str) -> str | None:
-    """A libpq URL for a PostgreSQL target that psycopg can open as it is (the SQLAlchemy
-    URL less its `+psycopg` driver name), else None (the SQLAlchemy path takes it)."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+    """A libpq URL for a PostgreSQL target that libpq can open as it is (the SQLAlchemy
+    URL less its `+psycopg` or `+psycopg2` driver name), else None (the SQLAlchemy path takes
+    it)."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgresql://",
+                   "postgres://"):
         if target.startswith(prefix):
             return "postgresql://" + target[len(prefix):]
     return None
@@ -184,40 +186,85 @@ def pg_connect_args() -> dict[str, Any]:
             "options": f"-c lock_timeout={max(1, int(wait * 1000))}"}
 
 
-def pg_connect(target: str) -> Any | None:
-    """A plain psycopg connection to the server `target` names, else None (not a
-    PostgreSQL URL, psycopg missing, or no connection): the caller then takes the SQLAlchemy
-    path, which explains any problem in one line."""
-    info = pg_conninfo(target)
-    if info is None:
-        return None
+def pg_driver() -> Any | None:
+    """The DB-API module of the light PostgreSQL paths: psycopg2 when installed (it imports in
+    ~25 ms), else psycopg (~110-150 ms: importlib.metadata, asyncio, logging, ctypes); None
+    without either.  Rows come back typed alike (ints, text, `datetime.date`, aware
+    timestamps, `Decimal`), as the ORM reads them through psycopg: a PostgreSQL test compares
+    the two."""
+    try:
+        import psycopg2
+    except ImportError:
+        pass
+    else:
+        return psycopg2
     try:
         import psycopg
     except ImportError:
         return None
-    try:
-        return psycopg.connect(info, **pg_connect_args())
-    except psycopg.Error:
+    return psycopg
+
+
+def pg_errors() -> tuple[type[BaseException], ...]:
+    """The driver errors a light PostgreSQL path can raise (those of the drivers loaded)."""
+    import sys
+
+    mods = (sys.modules.get("psycopg2"), sys.modules.get("psycopg"))
+    return tuple(m.Error for m in mods if m is not None and hasattr(m, "Error"))
+
+
+def pg_connect(target: str) -> Any | None:
+    """A plain DB-API connection (`pg_driver`) to the server `target` names, not in
+    autocommit (the first statement begins a transaction), else None (not a PostgreSQL URL,
+    no driver, or no connection): the caller then takes the SQLAlchemy path, which explains
+    any problem in one line."""
+    info = pg_conninfo(target)
+    if info is None:
         return None
+    driver = pg_driver()
+    if driver is None:
+        return None
+    try:
+        return driver.connect(info, **pg_connect_args())
+    except driver.Error:
+        return None
+
+
+def pg_cursor(conn: Any, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """A cursor that has run `:name` SQL on a connection of either driver (the parameters
+    always bound, so a literal `%` reads as one whether or not there are any)."""
+    cur = conn.cursor()
+    cur.execute(pg_sql(sql), params or {})
+    return cur
+
+
+def _read_only(conn: Any, snapshot: bool) -> None:
+    """Make the connection's transactions read-only (REPEATABLE READ with snapshot), in the
+    BEGIN itself: no statement more."""
+    if type(conn).__module__.startswith("psycopg2"):
+        conn.set_session(readonly=True,
+                         isolation_level="REPEATABLE READ" if snapshot else None)
+        return
+    import psycopg
+
+    conn.read_only = True
+    if snapshot:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
 
 
 def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
-    """A psycopg connection to an existing, current s2s database on a PostgreSQL server, in
-    a read-only transaction (REPEATABLE READ with snapshot), else None: anything unexpected
-    (no server, no such database, no s2s tables) goes to the SQLAlchemy path, which explains
-    it in one line."""
+    """A DB-API connection (`pg_connect`) to an existing, current s2s database on a
+    PostgreSQL server, in a read-only transaction (REPEATABLE READ with snapshot), else None:
+    anything unexpected (no server, no such database, no s2s tables) goes to the SQLAlchemy
+    path, which explains it in one line."""
     conn = pg_connect(target)
     if conn is None:
         return None
-    import psycopg
-
     try:
-        conn.read_only = True
-        if snapshot:
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        row = conn.execute("SELECT (SELECT version_num FROM alembic_version LIMIT 1), "
-                           "EXISTS (SELECT 1 FROM specialism)").fetchone()
-    except psycopg.Error as exc:
+        _read_only(conn, snapshot)
+        row = pg_cursor(conn, "SELECT (SELECT version_num FROM alembic_version LIMIT 1), "
+                              "EXISTS (SELECT 1 FROM specialism)").fetchone()
+    except pg_errors() as exc:
         conn.close()
         if is_busy(exc):
             raise Busy() from exc
@@ -236,12 +283,12 @@ def pg_reader(conn: Any) -> Reader:
     names = iter(range(1, 1 << 30))
 
     def run(sql: str, params: dict[str, Any]) -> Any:
-        return conn.execute(pg_sql(sql), params or None)
+        return pg_cursor(conn, sql, params)
 
     def stream(sql: str, params: dict[str, Any]) -> Any:
         cur = conn.cursor(name=f"s2s_stream_{next(names)}")
         cur.itersize = 5000
-        cur.execute(pg_sql(sql), params or None)
+        cur.execute(pg_sql(sql), params or {})
         return cur
 
     return Reader(run, "postgresql", stream)
