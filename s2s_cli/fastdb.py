@@ -58,7 +58,9 @@ class Reader:
         self.dialect = dialect
 
     def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
-        return list(self._run(sql, params or {}))
+        result = self._run(sql, params or {})
+        fetchall = getattr(result, "fetchall", None)  # a cursor: the rows in one call
+        return fetchall() if fetchall is not None else list(result)
 
     def iter(self, sql: str, params: dict[str, Any] | None = None) -> Iterator[Sequence[Any]]:
         # A plain loop, not `yield from`: an abandoned generator (say, `| head`) must not call

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -588,6 +587,8 @@ def atomic_output(path: Path, *, binary: bool = False, what: str = "--out"
         return
     path = Path(path)
     before = safefile.prepare(path, what=what)
+    import tempfile  # here: ~2 ms (random, hashlib) that no command writing to stdout needs
+
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:

@@ -179,27 +179,54 @@ class S2STyper(typer.Typer):
         if argv is None:
             argv = args[0] if args else sys.argv[1:]
         argv = list(argv)
-        name = _command_name(argv)
+        at = _command_index(argv)
+        name = argv[at] if at is not None else None
         commands, groups = self.registered_commands, self.registered_groups
-        emptied: list[tuple[typer.Typer, list[Any], list[Any]]] = []
+        changed: list[tuple[typer.Typer, list[Any], list[Any]]] = []  # sub-apps, as they were
         if name is not None:
             keep_c = [c for c in commands if c.name == name]
             keep_g = [g for g in groups if g.name == name]
             if len(keep_c) + len(keep_g) == 1:
                 self.registered_commands, self.registered_groups = keep_c, keep_g
+            if len(keep_g) == 1 and len(keep_c) == 0 and keep_g[0].typer_instance is not None:
+                sub = keep_g[0].typer_instance
+                keep = _sub_command(sub, argv[at + 1:])
+                if keep is not None:
+                    changed.append((sub, sub.registered_commands, sub.registered_groups))
+                    sub.registered_commands, sub.registered_groups = [keep], []
         elif _top_level_help(argv):
             self.registered_commands = [_listed(c) for c in commands]
             for group in groups:
                 sub = group.typer_instance
                 if sub is not None:
-                    emptied.append((sub, sub.registered_commands, sub.registered_groups))
+                    changed.append((sub, sub.registered_commands, sub.registered_groups))
                     sub.registered_commands, sub.registered_groups = [], []
         try:
             return super().__call__(*args, **kwargs)
         finally:
             self.registered_commands, self.registered_groups = commands, groups
-            for sub, sub_commands, sub_groups in emptied:
+            for sub, sub_commands, sub_groups in changed:
                 sub.registered_commands, sub.registered_groups = sub_commands, sub_groups
+
+
+def _sub_command(sub: typer.Typer, rest: list[str]) -> Any | None:
+    """The one command of a group (`s2s request show 4`) a command line runs, when it can be
+    told from the word after the group's name: a sub-command's name, or, for a group that
+    routes anything else to a default command (`s2s log 4 ...`: `add`), that one.  None (build
+    them all) for help, an option first, a nested group or a name that is not there."""
+    if not rest or rest[0].startswith("-"):
+        return None
+    word = rest[0]
+    if any(g.name == word for g in sub.registered_groups):
+        return None
+    named = [c for c in sub.registered_commands if c.name == word]
+    if len(named) == 1:
+        return named[0]
+    if any(c.name is None for c in sub.registered_commands):  # named by its function: unknown
+        return None
+    default = getattr(sub.info.cls, "default_command", None)
+    fallback = [c for c in sub.registered_commands if default and c.name == default]
+    return fallback[0] if len(fallback) == 1 else None
 
 
 def _top_level_help(argv: list[str]) -> bool:
@@ -232,8 +259,8 @@ def _listed(info: Any) -> Any:
 _TOP_VALUE_OPTIONS = ("--db", "--as")
 
 
-def _command_name(argv: list[str]) -> str | None:
-    """The sub-command named on a command line (after the top-level options), if any."""
+def _command_index(argv: list[str]) -> int | None:
+    """Where the sub-command is named on a command line (after the top-level options)."""
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -241,11 +268,11 @@ def _command_name(argv: list[str]) -> str | None:
             i += 2
             continue
         if arg == "--":
-            return argv[i + 1] if i + 1 < len(argv) else None
+            return i + 1 if i + 1 < len(argv) else None
         if arg.startswith("-"):
             i += 1
             continue
-        return arg
+        return i
     return None
 
 
