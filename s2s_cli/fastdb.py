@@ -195,7 +195,7 @@ def pg_driver() -> Any | None:
     timestamps, `Decimal`), as the ORM reads them through psycopg: a PostgreSQL test compares
     the two."""
     try:
-        import psycopg2
+        psycopg2 = _import_psycopg2()
     except ImportError:
         pass
     else:
@@ -205,6 +205,36 @@ def pg_driver() -> Any | None:
     except ImportError:
         return None
     return psycopg
+
+
+def _import_psycopg2() -> Any:
+    """`import psycopg2`, without Python's `ssl` module when nothing has loaded it yet.
+
+    psycopg2's C module imports `ssl` (~12 ms of its ~25) only so that Python sets up
+    libcrypto's locking callbacks before libpq would (psycopgmodule.c, for OpenSSL < 1.1,
+    which needed them); when that import fails it lets libpq set up OpenSSL itself, as any
+    libpq program does.  OpenSSL 1.1 and later need no callbacks, and libpq still speaks TLS
+    (`sslmode=require`) through its own OpenSSL.  The import lock is held meanwhile, so no
+    other thread can see `ssl` missing; a later `import ssl` works as usual."""
+    import sys
+
+    if "psycopg2" in sys.modules or "ssl" in sys.modules:
+        import psycopg2
+
+        return psycopg2
+    import _imp
+
+    _imp.acquire_lock()
+    try:
+        sys.modules["ssl"] = None  # type: ignore[assignment]  # `import ssl` fails
+        try:
+            import psycopg2
+        finally:
+            if sys.modules.get("ssl", 0) is None:
+                del sys.modules["ssl"]
+    finally:
+        _imp.release_lock()
+    return psycopg2
 
 
 def pg_errors() -> tuple[type[BaseException], ...]:
