@@ -114,9 +114,18 @@ def _silence_stdout() -> None:
         pass
 
 
+def _driver_error(exc: Exception) -> bool:
+    """An error straight from a database driver (the light paths use sqlite3, psycopg2 or
+    psycopg without SQLAlchemy, which would wrap it and keep it as `.orig`)."""
+    module = type(exc).__module__
+    return module == "sqlite3" or module.split(".")[0] in ("psycopg2", "psycopg")
+
+
 def _describe(exc: Exception, ctx: Context | None = None) -> str:
     name = type(exc).__name__
     orig = getattr(exc, "orig", None)
+    if orig is None and _driver_error(exc):
+        orig = exc  # said as the SQLAlchemy path says it, whichever path met it
     if orig is not None:
         text = str(orig).strip().splitlines()[0] if str(orig).strip() else name
         if "locked" in text or "busy" in text or "lock timeout" in text:
