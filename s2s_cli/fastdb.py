@@ -190,7 +190,7 @@ def pg_connect_args() -> dict[str, Any]:
 
 def pg_driver() -> Any | None:
     """The DB-API module of the light PostgreSQL paths: psycopg2 when installed (it imports in
-    ~25 ms), else psycopg (~110-150 ms: importlib.metadata, asyncio, logging, ctypes); None
+    ~8 ms, `_import_psycopg2`), else psycopg (~110-150 ms: importlib.metadata, asyncio, logging, ctypes); None
     without either.  Rows come back typed alike (ints, text, `datetime.date`, aware
     timestamps, `Decimal`), as the ORM reads them through psycopg: a PostgreSQL test compares
     the two."""
