@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2s_cli import location
 from s2s_cli.errors import Busy, InvalidInput, S2SError, SchemaMismatch
+
+if TYPE_CHECKING:
+    import sqlite3
 
 LOCK_TIMEOUT_DEFAULT = 30.0  # seconds
 
@@ -45,7 +48,8 @@ def is_busy(exc: BaseException) -> bool:
     if code == "55P03":
         return True
     text = str(orig)
-    return isinstance(orig, sqlite3.OperationalError) and (
+    sqlite3 = sys.modules.get("sqlite3")  # not loaded: not one of its errors
+    return sqlite3 is not None and isinstance(orig, sqlite3.OperationalError) and (
         "database is locked" in text or "database is busy" in text
         or "database table is locked" in text)
 
@@ -97,6 +101,8 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
     path = location.sqlite_path(target)
     if path is None or not path.is_file() or path.stat().st_size == 0:
         return None
+    import sqlite3  # here: a PostgreSQL command never loads it
+
     try:
         wait = lock_timeout()
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=wait)
@@ -135,6 +141,8 @@ def _open_in_read_only_folder(path: Path) -> sqlite3.Connection | None:
     if not read_only_folder(path):
         return None
     wal = path.with_name(path.name + "-wal")
+    import sqlite3
+
     if wal.exists() and wal.stat().st_size > 0:
         raise S2SError(f"cannot read {path}: its folder is read-only and {wal.name} holds "
                        "changes not yet written into the database; make the folder writable "
@@ -190,10 +198,10 @@ def pg_connect_args() -> dict[str, Any]:
 
 def pg_driver() -> Any | None:
     """The DB-API module of the light PostgreSQL paths: psycopg2 when installed (it imports in
-    ~8 ms, `_import_psycopg2`), else psycopg (~110-150 ms: importlib.metadata, asyncio, logging, ctypes); None
-    without either.  Rows come back typed alike (ints, text, `datetime.date`, aware
-    timestamps, `Decimal`), as the ORM reads them through psycopg: a PostgreSQL test compares
-    the two."""
+    ~8 ms, `_import_psycopg2`), else psycopg (~110-150 ms: importlib.metadata, asyncio,
+    logging, ctypes); None without either.  Rows come back typed alike (ints, text,
+    `datetime.date`, aware timestamps, `Decimal`), as the ORM reads them through psycopg:
+    `tests/test_pg_light.py` compares the two."""
     try:
         psycopg2 = _import_psycopg2()
     except ImportError:
@@ -216,8 +224,6 @@ def _import_psycopg2() -> Any:
     libpq program does.  OpenSSL 1.1 and later need no callbacks, and libpq still speaks TLS
     (`sslmode=require`) through its own OpenSSL.  The import lock is held meanwhile, so no
     other thread can see `ssl` missing; a later `import ssl` works as usual."""
-    import sys
-
     if "psycopg2" in sys.modules or "ssl" in sys.modules:
         import psycopg2
 
@@ -239,8 +245,6 @@ def _import_psycopg2() -> Any:
 
 def pg_errors() -> tuple[type[BaseException], ...]:
     """The driver errors a light PostgreSQL path can raise (those of the drivers loaded)."""
-    import sys
-
     mods = (sys.modules.get("psycopg2"), sys.modules.get("psycopg"))
     return tuple(m.Error for m in mods if m is not None and hasattr(m, "Error"))
 

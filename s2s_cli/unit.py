@@ -23,14 +23,16 @@ Rows come back as `Row` (a dict with attribute access) typed as the ORM would ty
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from s2s_cli import location, schema, tamper
 from s2s_cli.errors import Busy, S2SError, SchemaMismatch
 from s2s_cli.fastdb import Reader, is_busy, lock_timeout, pg_connect, pg_cursor, pg_errors, pg_sql
+
+if TYPE_CHECKING:
+    import sqlite3
 
 T = TypeVar("T")
 
@@ -283,6 +285,8 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
     if path is None or location.sqlite_missing(path) or path.stat().st_size == 0:
         return None
     wait = lock_timeout()
+    import sqlite3  # here: a PostgreSQL command never loads it
+
     try:
         conn = sqlite3.connect(path, timeout=wait, isolation_level=None)
     except sqlite3.Error:
