@@ -589,8 +589,8 @@ class Ledger:
         issued_docs = self.read(lambda r: invoicing.documents(r, ids))
         keys = ("payer", "payer_school_urn", "period_from", "period_to", "subtotal_pence",
                 "vat_pence", "total_pence", "lines")
-        assert [{k: d[k] for k in keys} for d in issued_docs] == \
-            [{k: d[k] for k in keys} for d in drafted]
+        assert [{k: getattr(d, k) for k in keys} for d in issued_docs] == \
+            [{k: getattr(d, k) for k in keys} for d in drafted]
         return ids
 
     def read(self, fn):  # type: ignore[no-untyped-def]
