@@ -508,6 +508,11 @@ def render_record(record: dict[str, Any], columns: Sequence[Column], fmt: Format
         con.print(item)
 
 
+def write_value(value: Any, out: IO[str] | None = None) -> None:
+    """One JSON document (an object, not rows): indented, UTF-8 as typed."""
+    (out or sys.stdout).write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
 def emit_id(value: Any, fmt: Format | str | None, *, message: str | None = None) -> None:
     """A command that creates a record prints its id (`{"id": ...}` with --format json)."""
     fmt = Format(fmt or "auto")

@@ -221,17 +221,14 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 
     resolved = resolve_format(fmt)
     if resolved is Format.json:
-        import json
+        from s2s_cli.output import _json_value, write_value
 
-        from s2s_cli.output import _json_value
-
-        sys.stdout.write(json.dumps({
+        write_value({
             "rates": [{c.key: _json_value(c, r.get(c.key)) for c in cols} for r in rows],
             "split": {"admin_percent_bp": split.get("admin_percent_bp"),
                       "admin_fixed_pence": split.get("admin_fixed_pence")},
             "invoice": settings, "vat": card.get("vat") or {"default": "exempt", "work": {}},
-            "payers": card.get("payers") or {}, "books": books_settings(card)},
-            ensure_ascii=False, indent=2) + "\n")
+            "payers": card.get("payers") or {}, "books": books_settings(card)})
         return
     render(rows, cols, resolved, title="Rate card")
     if resolved is Format.table:
