@@ -45,6 +45,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 from s2s_cli.errors import InvalidInput, NotFound, Refused
@@ -135,6 +136,7 @@ def _dep(row: Sequence[Any]) -> Dep:
                vat=row[25] or "exempt")
 
 
+@cache  # a national month has ~100,000 lines but a few hundred distinct services
 def service_text(leader_kind: str, work: str | None, need: str | None,
                  specialism: str | None) -> str:
     """A line's service in words, without the leader's name (added when shown: names stay
