@@ -718,7 +718,8 @@ INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", 
                 "vat_invoice", "tax_point", "payer_address", "payer_attention", "payer_email",
                 "supplier",
                 # purchase orders, trusts and partial credit notes (issues 12, 13)
-                "po", "payer_trust_uid", "po_override", "po_missing", "days_credited")
+                "po", "payer_trust_uid", "po_override", "po_missing", "days_credited",
+                "payer_postal")
 LINE_COLUMNS = [
     Column("deployment_id", "deployment", "int", table=False),
     Column("leader_id", "leader id", table=False),

@@ -729,6 +729,9 @@ def test_json_keys_are_the_documented_contract(three_schools: Run):
         assert all(list(ln) == list(LINE_ORDER) for ln in inv["lines"])
     # `invoices show` adds the payments against it (none yet); `invoice` leaves them null
     assert shown[0]["payments"] == [] and issued[0]["payments"] is None
+    # the payer's address by part, frozen at issue (README: the accounting exports read it)
+    assert all(set(inv["payer_postal"]) == {"lines", "city", "region", "postcode"}
+               for inv in (*draft, *issued, *shown))
     assert [{**inv, "payments": None} for inv in shown] == issued[:1]
 
 
