@@ -988,12 +988,17 @@ NOT_MET = {
                     "imports psycopg2 (~8 ms), its services (~13 ms) and sends 17 "
                     "statements (~6 ms). Next: fewer dataclasses on the write paths.",
     "postgresql 6": "as P5.",
-    "postgresql 7": "issue() still writes each invoice through the ORM (an INSERT, a flush "
-                    "and an audit append with its own setval per invoice, then its lines); "
-                    "the day links and their audit rows are batched per 500. Next: build "
-                    "every invoice, line and link row first and write each table with one "
-                    "executemany/COPY and the audit rows with one append (helper billrules "
-                    "batches issue() for SQLite).",
+    "postgresql 7": "the floor re-writes, through COPY, the rows s2s wrote (audit rows "
+                    "included), so s2s's own work is pricing and building the documents, "
+                    "JSON and SHA-256 of ~1.8 million audit rows and the COPYs (bulk.py). "
+                    "Next: profile the PostgreSQL run (one audit row per invoice for its "
+                    "lines and day links would halve the audit rows).",
+    "sqlite 10": "what is left over the floor is the ~165,000 chained audit rows (JSON, "
+                 "SHA-256, inserts into a table with two indexes), pricing and building the "
+                 "documents, and reading the issued documents back to render them. Next: "
+                 "render from the documents in memory (cli/billing.py), and one audit row per "
+                 "invoice for its lines and day links (audit --record and subject-access "
+                 "reads to expand it).",
 }
 
 
