@@ -73,6 +73,11 @@ class Reader:
         for row in self._stream(sql, params or {}):  # noqa: UP028
             yield row
 
+    def cursor(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        """The streaming cursor `stream` iterates (the driver's, or SQLAlchemy's result), for
+        callers that take rows in batches with `fetchmany(n)`: no Python call per row."""
+        return self._stream(sql, params or {})
+
     def one(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any] | None:
         for row in self._run(sql, params or {}):
             return row

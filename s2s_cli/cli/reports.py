@@ -327,7 +327,7 @@ def export(
     import datetime as dt
     import json
 
-    from s2s_cli.output import atomic_output, write_records
+    from s2s_cli.output import atomic_output, write_raw_batches, write_records
     from s2s_cli.services import export as exporter
     from s2s_cli.services.reports import today
 
@@ -353,8 +353,13 @@ def export(
         for n, spec in enumerate(specs):
             doc.write(("," if n else "") + f"\n{json.dumps(spec.name)}: [")
             fh = stack.enter_context(atomic_output(folder / f"{spec.name}.csv"))
-            written = write_records(exporter.rows(reader, spec, masker), spec.columns,
-                                    spec.kinds, fh, doc, excel=excel)
+            batches = exporter.raw_batches(reader, spec)
+            if batches is not None:  # SQLite: batches of raw values, converted on the way
+                written = write_raw_batches(batches, spec.columns, spec.kinds, fh, doc,
+                                            convert=exporter.converters(spec), excel=excel)
+            else:
+                written = write_records(exporter.rows(reader, spec, masker), spec.columns,
+                                        spec.kinds, fh, doc, excel=excel)
             doc.write("\n]" if written else "]")
             total += written
         doc.write("\n}}\n")

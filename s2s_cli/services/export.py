@@ -90,6 +90,37 @@ def rows(reader: Reader, spec: TableSpec, masker: Masker) -> Iterator[tuple[Any,
         yield raw
 
 
+BATCH = 2000
+
+
+def converters(spec: TableSpec) -> list[tuple[int, Any]]:
+    """(column index, function) turning a driver's value of that column into its export value
+    (booleans, ISO dates and UTC timestamps); None values are left alone."""
+    return [(i, bool if k == "bool" else _iso_datetime if k == "datetime" else _iso_date)
+            for i, k in enumerate(spec.kinds) if k in ("bool", "datetime", "date")]
+
+
+def raw_batches(reader: Reader, spec: TableSpec) -> Iterator[list[tuple[Any, ...]]] | None:
+    """The table's rows in primary key order as the driver gives them (`converters` not yet
+    applied), in batches of `BATCH`, for `output.write_raw_batches`; None where that path
+    does not apply (PostgreSQL's typed values, and the audit trail, which the masker reads
+    row by row): use `rows` then."""
+    if reader.dialect != "sqlite" or spec.name == "audit_log":
+        return None
+    cols = ", ".join(f'"{c}"' for c in spec.columns)
+    order = ", ".join(f'"{c}"' for c in spec.order)
+    cursor = reader.cursor(f'SELECT {cols} FROM "{spec.name}" ORDER BY {order}')
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        while True:
+            batch = cursor.fetchmany(BATCH)
+            if not batch:
+                return
+            yield batch
+
+    return batches()
+
+
 def schema_revision(reader: Reader) -> str | None:
     row = reader.one("SELECT version_num FROM alembic_version")
     return str(row[0]) if row else None
