@@ -52,10 +52,13 @@ def is_busy(exc: BaseException) -> bool:
 
 class Reader:
     def __init__(self, run: Callable[[str, dict[str, Any]], Any], dialect: str,
-                 stream: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
+                 stream: Callable[[str, dict[str, Any]], Any] | None = None, *,
+                 copy_out: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
         self._run = run
         self._stream = stream or run
         self.dialect = dialect
+        # PostgreSQL (psycopg): COPY (sql) TO STDOUT ..., yielding each row's bytes as sent
+        self.copy_out = copy_out
 
     def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
         return list(self._run(sql, params or {}))
@@ -249,7 +252,12 @@ def pg_reader(conn: Any) -> Reader:
         cur.execute(pg_sql(sql), params or None)
         return cur
 
-    return Reader(run, "postgresql", stream)
+    def copy_out(sql: str, params: dict[str, Any]) -> Any:
+        with conn.cursor() as cur, cur.copy(pg_sql(sql), params or None) as copy:
+            for data in copy:  # noqa: UP028 (see Reader.iter)
+                yield data
+
+    return Reader(run, "postgresql", stream, copy_out=copy_out)
 
 
 def session_reader(session: Any) -> Reader:

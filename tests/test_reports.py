@@ -485,7 +485,24 @@ def test_failed_report_leaves_the_previous_file_byte_identical(
             pulled.append(row)
             yield row
 
+    real_csv = reports.days_csv
+
+    def failing_csv(reader, period):  # type: ignore[no-untyped-def]
+        blocks = real_csv(reader, period, batch=1)  # PostgreSQL: COPY's rows
+        if blocks is None:
+            return None
+
+        def gen():  # type: ignore[no-untyped-def]
+            for block in blocks:
+                if len(pulled) == 3:
+                    raise RuntimeError("disk on fire")
+                pulled.append(block)
+                yield block
+
+        return gen()
+
     monkeypatch.setattr(reports, "days", failing)
+    monkeypatch.setattr(reports, "days_csv", failing_csv)
     with pytest.raises(RuntimeError):
         busy("report", "days", "--format", "csv", "--out", str(target))
     assert len(pulled) == 3  # rows were being written when it failed
