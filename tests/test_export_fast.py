@@ -187,3 +187,105 @@ def test_export_of_a_hostile_database_is_byte_identical(mini: Run, tmp_path: Pat
         assert tables[start + len(items):].startswith("\n]" if items else "]"), spec.name
     assert "'=1+1" in (folder / "day_log.csv").read_text(encoding="utf-8")
     assert json.loads(doc)["tables"]["leader"][0]["notes"] == "a \"b\"\nc, =d"
+
+
+def tables_part(folder: Path) -> tuple[dict[str, bytes], str]:
+    """Every CSV file, and the JSON document less its `exported_at` stamp."""
+    doc = (folder / exporter.JSON_NAME).read_text(encoding="utf-8")
+    csvs = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".csv"}
+    return csvs, doc[doc.index('"schema_revision"'):]
+
+
+def busy_hostile(mini: Run) -> None:
+    from tests.test_invoicing import deploy, log
+
+    dep = deploy(mini, school=131542, leader="L9003", days="3")
+    log(mini, dep, "2026-09-21", "2026-09-22", "2026-09-23")
+    spoil(mini.target)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the SQLite path")
+def test_the_largest_table_in_a_second_process_writes_the_same_bytes(
+        mini: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    busy_hostile(mini)
+    mini("-q", "export", "--out", str(tmp_path / "one"), ok=True)
+    assert exporter.side_table(mini.target, exporter.tables()) is None  # small: one process
+    monkeypatch.setattr(exporter, "SIDE_ROWS", 1)
+    side = exporter.side_table(mini.target, exporter.tables())
+    assert side is not None and side.name != "audit_log"
+    forked = []
+    real = exporter.SideExport.finish
+
+    def finish(self):  # type: ignore[no-untyped-def]
+        forked.append(self.spec.name)
+        return real(self)
+
+    monkeypatch.setattr(exporter.SideExport, "finish", finish)
+    done = mini("export", "--out", str(tmp_path / "two"), ok=True)
+    assert forked == [side.name]
+    assert tables_part(tmp_path / "two") == tables_part(tmp_path / "one")
+    assert "Exported" in done.stderr and sorted(p.name for p in (tmp_path / "two").iterdir()) \
+        == sorted(p.name for p in (tmp_path / "one").iterdir())  # no temporary file left
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the SQLite path")
+def test_a_commit_before_both_snapshots_are_taken_keeps_one_process(
+        mini: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write committed after the side process took its snapshot but before this one did
+    would split the export across two moments: PRAGMA data_version sees it, the side process
+    stops unused, and every table (the new day included) comes from this process's snapshot."""
+    import subprocess
+    import sys
+
+    from tests.conftest import query
+    from tests.test_invoicing import deploy
+
+    dep = deploy(mini, school=131542, leader="L9003", days="3")
+    monkeypatch.setattr(exporter, "SIDE_ROWS", 1)
+    real_masker, used = exporter.load_masker, []
+
+    def masker_after_a_write(reader):  # type: ignore[no-untyped-def]
+        done = subprocess.run([sys.executable, "-m", "s2s_cli", "--db", mini.target, "-q",
+                               "log", str(dep), "--date", "2026-09-21"],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return real_masker(reader)
+
+    real_confirm = exporter.SideExport.confirm
+
+    def confirm(self, same):  # type: ignore[no-untyped-def]
+        used.append(real_confirm(self, same))
+        return used[-1]
+
+    monkeypatch.setattr(exporter, "load_masker", masker_after_a_write)
+    monkeypatch.setattr(exporter.SideExport, "confirm", confirm)
+    mini("-q", "export", "--out", str(tmp_path / "x"), ok=True)
+    assert used == [False]
+    days = (tmp_path / "x" / "day_log.csv").read_text(encoding="utf-8").splitlines()
+    assert len(days) - 1 == query(mini.target, "SELECT count(*) FROM day_log")[0][0]
+    assert any(",2026-09-21," in line for line in days)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the SQLite path")
+def test_a_failing_side_process_leaves_the_previous_export(
+        mini: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "x"
+    mini("-q", "export", "--out", str(folder), ok=True)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setattr(exporter, "SIDE_ROWS", 1)
+    side = exporter.side_table(mini.target, exporter.tables())
+    assert side is not None
+    real = exporter.raw_batches
+
+    def failing(reader, spec):  # type: ignore[no-untyped-def]
+        if spec.name == side.name:  # in the side process
+            raise RuntimeError("disk on fire")
+        return real(reader, spec)
+
+    monkeypatch.setattr(exporter, "raw_batches", failing)
+    monkeypatch.delenv("S2S_RAISE_ERRORS", raising=False)
+    result = mini("export", "--out", str(folder))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: export of {side.name}: disk on fire"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -348,6 +348,7 @@ def export(
     import contextlib
     import datetime as dt
     import json
+    import tempfile
 
     from s2s_cli.output import atomic_output, write_raw_batches, write_records
     from s2s_cli.services import export as exporter
@@ -363,29 +364,89 @@ def export(
         raise InvalidInput("export writes a folder of files: give --out DIR, not '-'")
     safefile.check_folder(folder, what="--out")
     total = 0
-    # one read transaction: every table as of the same moment, whoever writes meanwhile
-    with st.reader(snapshot=True) as reader, contextlib.ExitStack() as stack:
-        specs = exporter.tables()
-        masker = exporter.load_masker(reader)
+    specs = exporter.tables()
+    # one snapshot: every table as of the same moment, whoever writes meanwhile (one read
+    # transaction; the largest table of a big SQLite file in a second process, on a snapshot
+    # proved the same: see services/export.py)
+    with contextlib.ExitStack() as stack:
+        side_spec = exporter.side_table(st.target, specs)
+        side = version = None
+        if side_spec is not None:
+            from s2s_cli import fastdb
+
+            side_csv = stack.enter_context(atomic_output(folder / f"{side_spec.name}.csv"))
+            side_json = stack.enter_context(tempfile.TemporaryFile(dir=folder))
+            side = exporter.SideExport(st.target, side_spec, side_csv, side_json, excel=excel)
+            stack.callback(side.close)  # stopped on any failure
+            version = fastdb.open_sqlite(st.target)
+            stack.callback(version.close) if version is not None else None
+            before = version.execute("PRAGMA data_version").fetchone()[0] if version else None
+            side.start()
+        reader = stack.enter_context(st.reader(snapshot=True))
+        masker = exporter.load_masker(reader)  # this process's snapshot is taken
+        if side is not None and not side.confirm(
+                lambda: version is not None and version.execute(
+                    "PRAGMA data_version").fetchone()[0] == before):
+            side = None  # something was committed meanwhile: this process writes it all
         doc = stack.enter_context(atomic_output(folder / exporter.JSON_NAME))
         doc.write(json.dumps({
             "format": "s2s-export", "version": 1,
             "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "schema_revision": exporter.schema_revision(reader)})[:-1] + ', "tables": {')
+        items, tail, side_at = doc, None, ""
         for n, spec in enumerate(specs):
-            doc.write(("," if n else "") + f"\n{json.dumps(spec.name)}: [")
-            fh = stack.enter_context(atomic_output(folder / f"{spec.name}.csv"))
+            opening = ("," if n else "") + f"\n{json.dumps(spec.name)}: ["
+            if side is not None and spec is side_spec:
+                side_at = opening  # its items come from the side process, after the rest
+                tail = items = stack.enter_context(tempfile.TemporaryFile(
+                    "w+", encoding="utf-8", newline="", dir=folder))
+                continue
+            items.write(opening)
+            fh = side_csv if spec is side_spec else stack.enter_context(
+                atomic_output(folder / f"{spec.name}.csv"))
             batches = exporter.raw_batches(reader, spec)
             if batches is not None:  # SQLite: batches of raw values, converted on the way
-                written = write_raw_batches(batches, spec.columns, spec.kinds, fh, doc,
+                written = write_raw_batches(batches, spec.columns, spec.kinds, fh, items,
                                             convert=exporter.converters(spec), excel=excel)
             else:
                 written = write_records(exporter.rows(reader, spec, masker), spec.columns,
-                                        spec.kinds, fh, doc, excel=excel)
+                                        spec.kinds, fh, items, excel=excel)
+            items.write("\n]" if written else "]")
+            total += written
+        if side is not None:
+            written = side.finish()
+            doc.write(side_at)
+            _append(doc, side_json)
             doc.write("\n]" if written else "]")
             total += written
+            if tail is not None:
+                tail.flush()
+                _append(doc, tail.buffer)
         doc.write("\n}}\n")
     st.note(f"Exported {len(specs)} tables ({total} rows) to {folder}")
+
+
+def _append(doc: Any, source: Any) -> None:
+    """Copy a temporary file's bytes (from its start) to the end of the text file `doc`."""
+    import os
+    import shutil
+
+    doc.flush()
+    out = doc.buffer
+    out.flush()
+    source.seek(0)
+    try:
+        offset, fd_in, fd_out = 0, source.fileno(), out.fileno()
+        while True:
+            sent = os.sendfile(fd_out, fd_in, offset, 1 << 30)
+            if not sent:
+                return
+            offset += sent
+    except (AttributeError, OSError):  # no sendfile between these files: copy through Python
+        source.seek(0)
+        out.seek(0, os.SEEK_END)
+        shutil.copyfileobj(source, out, 1 << 20)
+        out.flush()
 
 
 GIAS_SUMMARY = [
