@@ -213,7 +213,8 @@ def write_csv_blocks(blocks: Iterable[bytes], keys: Sequence[str], out: IO[str],
 
 def write_raw_batches(batches: Iterable[Sequence[Sequence[Any]]], keys: Sequence[str],
                       kinds: Sequence[str], csv_out: IO[str], json_out: IO[str], *,
-                      convert: Sequence[tuple[int, Any]] = (), excel: bool = False) -> int:
+                      convert: Sequence[tuple[int, Any]] = (), excel: bool = False,
+                      header: bool = True, continued: bool = False) -> int:
     """`write_records` for batches of rows of plain driver values (None, integers, floats,
     text: SQLite's), each value of a `convert` column (index, function) still to be turned
     into its export value (`None` stays None).  The same bytes as `write_records` over the
@@ -223,14 +224,18 @@ def write_raw_batches(batches: Iterable[Sequence[Sequence[Any]]], keys: Sequence
     both the JSON items and the CSV lines are filled into a template per batch.  A batch whose
     CSV needs quoting or formula protection (a comma, quote, control character or backslash,
     a text starting with = + - @) is written by `write_records`' CSV path instead, and one
-    holding a non-finite float entirely by `write_records`' path.  Returns the rows written."""
+    holding a non-finite float entirely by `write_records`' path.  Returns the rows written.
+    The rest of a table begun elsewhere: `header=False` (no header, no byte-order mark) and
+    `continued=True` (its first item follows a comma)."""
     from json import encoder as jenc
 
     ncols = len(keys)
-    if excel:
+    if excel and header:
         csv_out.write("\ufeff")
     writer = csv.writer(csv_out, lineterminator="\r\n")
-    writer.writerow(list(keys))
+    if header:
+        writer.writerow(list(keys))
+    lead = ",\n  " if continued else "\n  "
     text_fixes = [(i, _bool_text if k == "bool" else neutralise)
                   for i, k in enumerate(kinds) if k in ("bool", "text")]
     make = getattr(jenc, "c_make_encoder", None)
@@ -240,7 +245,7 @@ def write_raw_batches(batches: Iterable[Sequence[Sequence[Any]]], keys: Sequence
         for rows in batches:
             rows = list(_convert_rows(rows, convert))
             if rows:
-                json_out.write(("\n  " if not count else ",\n  ") + ",\n  ".join(
+                json_out.write((lead if not count else ",\n  ") + ",\n  ".join(
                     encode(dict(zip(keys, row, strict=True))) for row in rows))
                 writer.writerows(_fixed_lines(rows, (), text_fixes))
                 count += len(rows)
@@ -262,7 +267,7 @@ def write_raw_batches(batches: Iterable[Sequence[Sequence[Any]]], keys: Sequence
             flat = "".join(split_enc(rows, 0))[2:-2].replace("]" + SEP + "[", SEP).split(SEP)
         except ValueError:  # a non-finite float: the CSV spells it differently (inf)
             rows = list(_convert_rows(rows, convert))
-            json_out.write(("\n  " if not count else ",\n  ") + ",\n  ".join(
+            json_out.write((lead if not count else ",\n  ") + ",\n  ".join(
                 encode(dict(zip(keys, row, strict=True))) for row in rows))
             writer.writerows(_fixed_lines(rows, (), text_fixes))
             count += n
@@ -272,7 +277,7 @@ def write_raw_batches(batches: Iterable[Sequence[Sequence[Any]]], keys: Sequence
         done = templates.get(n)
         if done is None:
             done = templates[n] = (",\n  ".join([item] * n), line * n)
-        json_out.write(("\n  " if not count else ",\n  ") + done[0] % tuple(flat))
+        json_out.write((lead if not count else ",\n  ") + done[0] % tuple(flat))
         text = done[1] % tuple(map(nulls, flat, flat))
         if "\\" in text or "," in text or _CSV_FORMULA.search(text):
             writer.writerows(_fixed_lines(rows, convert, text_fixes))

@@ -46,8 +46,8 @@ def hook_reads(monkeypatch: pytest.MonkeyPatch, before: Any) -> None:
         before(spec)
         yield from real_rows(reader, spec, masker)
 
-    def raw_batches(reader, spec):  # type: ignore[no-untyped-def]
-        found = real_batches(reader, spec)
+    def raw_batches(reader, spec, *part):  # type: ignore[no-untyped-def]
+        found = real_batches(reader, spec, *part)
         if found is None:
             return None
 

@@ -211,8 +211,9 @@ def test_the_largest_table_in_a_second_process_writes_the_same_bytes(
     mini("-q", "export", "--out", str(tmp_path / "one"), ok=True)
     assert exporter.side_table(mini.target, exporter.tables()) is None  # small: one process
     monkeypatch.setattr(exporter, "SIDE_ROWS", 1)
-    side = exporter.side_table(mini.target, exporter.tables())
-    assert side is not None and side.name != "audit_log"
+    plan = exporter.side_table(mini.target, exporter.tables())
+    assert plan is not None and plan[0].name != "audit_log"
+    side = plan[0]
     forked = []
     real = exporter.SideExport.finish
 
@@ -273,14 +274,16 @@ def test_a_failing_side_process_leaves_the_previous_export(
     mini("-q", "export", "--out", str(folder), ok=True)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     monkeypatch.setattr(exporter, "SIDE_ROWS", 1)
-    side = exporter.side_table(mini.target, exporter.tables())
-    assert side is not None
+    plan = exporter.side_table(mini.target, exporter.tables())
+    assert plan is not None
+    side = plan[0]
     real = exporter.raw_batches
 
-    def failing(reader, spec):  # type: ignore[no-untyped-def]
-        if spec.name == side.name:  # in the side process
+    def failing(reader, spec, *part):  # type: ignore[no-untyped-def]
+        whole_or_first = not part or part[0] is None or part[0][0] == "<"
+        if spec.name == side.name and whole_or_first:  # what the side process reads
             raise RuntimeError("disk on fire")
-        return real(reader, spec)
+        return real(reader, spec, *part)
 
     monkeypatch.setattr(exporter, "raw_batches", failing)
     monkeypatch.delenv("S2S_RAISE_ERRORS", raising=False)
@@ -289,3 +292,22 @@ def test_a_failing_side_process_leaves_the_previous_export(
     assert result.stderr.strip().splitlines() == [
         f"Error: export of {side.name}: disk on fire"]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the SQLite path")
+@pytest.mark.parametrize("where", ["first", "middle", "past the end"])
+def test_a_table_split_between_the_two_processes_writes_the_same_bytes(
+        mini: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    from tests.conftest import query
+
+    busy_hostile(mini)
+    mini("-q", "export", "--out", str(tmp_path / "one"), ok=True)
+    ids = [r[0] for r in query(mini.target, "SELECT id FROM day_log ORDER BY id")]
+    cut = {"first": ids[0], "middle": ids[len(ids) // 2], "past the end": ids[-1] + 1}[where]
+    spec = next(s for s in exporter.tables() if s.name == "day_log")
+    monkeypatch.setattr(exporter, "side_table", lambda target, specs: (spec, cut))
+    mini("-q", "export", "--out", str(tmp_path / "two"), "--excel", ok=True)
+    mini("-q", "export", "--out", str(tmp_path / "three"), ok=True)
+    assert tables_part(tmp_path / "three") == tables_part(tmp_path / "one")
+    excel = (tmp_path / "two" / "day_log.csv").read_bytes()
+    assert excel == "\ufeff".encode() + (tmp_path / "one" / "day_log.csv").read_bytes()

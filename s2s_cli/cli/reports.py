@@ -369,14 +369,16 @@ def export(
     # transaction; the largest table of a big SQLite file in a second process, on a snapshot
     # proved the same: see services/export.py)
     with contextlib.ExitStack() as stack:
-        side_spec = exporter.side_table(st.target, specs)
+        plan = exporter.side_table(st.target, specs)
+        side_spec, cut = plan if plan is not None else (None, None)
         side = version = None
         if side_spec is not None:
             from s2s_cli import fastdb
 
             side_csv = stack.enter_context(atomic_output(folder / f"{side_spec.name}.csv"))
             side_json = stack.enter_context(tempfile.TemporaryFile(dir=folder))
-            side = exporter.SideExport(st.target, side_spec, side_csv, side_json, excel=excel)
+            side = exporter.SideExport(st.target, side_spec, side_csv, side_json, excel=excel,
+                                       below=cut)
             stack.callback(side.close)  # stopped on any failure
             version = fastdb.open_sqlite(st.target)
             stack.callback(version.close) if version is not None else None
@@ -393,16 +395,27 @@ def export(
             "format": "s2s-export", "version": 1,
             "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "schema_revision": exporter.schema_revision(reader)})[:-1] + ', "tables": {')
-        items, tail, side_at = doc, None, ""
+        items, tail, side_at, rest, rest_rows = doc, None, "", None, 0
+
+        def scratch() -> Any:
+            return stack.enter_context(tempfile.TemporaryFile(
+                "w+", encoding="utf-8", newline="", dir=folder))
+
         for n, spec in enumerate(specs):
             opening = ("," if n else "") + f"\n{json.dumps(spec.name)}: ["
-            if side is not None and spec is side_spec:
+            is_side = side_spec is not None and spec.name == side_spec.name
+            if side is not None and is_side:
                 side_at = opening  # its items come from the side process, after the rest
-                tail = items = stack.enter_context(tempfile.TemporaryFile(
-                    "w+", encoding="utf-8", newline="", dir=folder))
+                if cut is not None:  # this process writes the rows from `cut` on
+                    rest, rest_csv = scratch(), scratch()
+                    rest_rows = write_raw_batches(
+                        exporter.raw_batches(reader, spec, (">=", cut)) or (), spec.columns,
+                        spec.kinds, rest_csv, rest, convert=exporter.converters(spec),
+                        header=False, continued=True)
+                tail = items = scratch()
                 continue
             items.write(opening)
-            fh = side_csv if spec is side_spec else stack.enter_context(
+            fh = side_csv if is_side else stack.enter_context(
                 atomic_output(folder / f"{spec.name}.csv"))
             batches = exporter.raw_batches(reader, spec)
             if batches is not None:  # SQLite: batches of raw values, converted on the way
@@ -417,6 +430,12 @@ def export(
             written = side.finish()
             doc.write(side_at)
             _append(doc, side_json)
+            if rest is not None:
+                rest.flush()
+                _append(doc, rest.buffer, skip=0 if written else 1)  # its leading comma
+                rest_csv.flush()
+                _append(side_csv, rest_csv.buffer)
+                written += rest_rows
             doc.write("\n]" if written else "]")
             total += written
             if tail is not None:
@@ -426,24 +445,24 @@ def export(
     st.note(f"Exported {len(specs)} tables ({total} rows) to {folder}")
 
 
-def _append(doc: Any, source: Any) -> None:
-    """Copy a temporary file's bytes (from its start) to the end of the text file `doc`."""
+def _append(doc: Any, source: Any, *, skip: int = 0) -> None:
+    """Copy a temporary file's bytes (from byte `skip`) to the end of the text file `doc`."""
     import os
     import shutil
 
     doc.flush()
     out = doc.buffer
     out.flush()
-    source.seek(0)
+    source.seek(skip)
     try:
-        offset, fd_in, fd_out = 0, source.fileno(), out.fileno()
+        offset, fd_in, fd_out = skip, source.fileno(), out.fileno()
         while True:
             sent = os.sendfile(fd_out, fd_in, offset, 1 << 30)
             if not sent:
                 return
             offset += sent
     except (AttributeError, OSError):  # no sendfile between these files: copy through Python
-        source.seek(0)
+        source.seek(skip)
         out.seek(0, os.SEEK_END)
         shutil.copyfileobj(source, out, 1 << 20)
         out.flush()

@@ -100,16 +100,23 @@ def converters(spec: TableSpec) -> list[tuple[int, Any]]:
             for i, k in enumerate(spec.kinds) if k in ("bool", "datetime", "date")]
 
 
-def raw_batches(reader: Reader, spec: TableSpec) -> Iterator[list[tuple[Any, ...]]] | None:
+def raw_batches(reader: Reader, spec: TableSpec, part: tuple[str, int] | None = None
+                ) -> Iterator[list[tuple[Any, ...]]] | None:
     """The table's rows in primary key order as the driver gives them (`converters` not yet
     applied), in batches of `BATCH`, for `output.write_raw_batches`; None where that path
     does not apply (PostgreSQL's typed values, and the audit trail, which the masker reads
-    row by row): use `rows` then."""
+    row by row): use `rows` then.  part ("<" or ">=", key): only the rows whose (single,
+    integer) primary key is below / at least key."""
     if reader.dialect != "sqlite" or spec.name == "audit_log":
         return None
     cols = ", ".join(f'"{c}"' for c in spec.columns)
     order = ", ".join(f'"{c}"' for c in spec.order)
-    cursor = reader.cursor(f'SELECT {cols} FROM "{spec.name}" ORDER BY {order}')
+    where, params = "", {}
+    if part is not None:
+        assert part[0] in ("<", ">=") and len(spec.order) == 1
+        where, params = f' WHERE "{spec.order[0]}" {part[0]} :key', {"key": int(part[1])}
+    cursor = reader.cursor(f'SELECT {cols} FROM "{spec.name}"{where} ORDER BY {order}',
+                           params)
 
     def batches() -> Iterator[list[tuple[Any, ...]]]:
         while True:
@@ -143,9 +150,11 @@ def load_masker(reader: Reader) -> Masker:
 SIDE_ROWS = 200_000  # a table this large (and the largest) goes to the side process
 
 
-def side_table(target: str, specs: list[TableSpec]) -> TableSpec | None:
+def side_table(target: str, specs: list[TableSpec]) -> tuple[TableSpec, int | None] | None:
     """The table worth exporting in a second process, if any: the largest, when it holds at
-    least SIDE_ROWS rows and a fork is possible (SQLite only; never the audit trail)."""
+    least SIDE_ROWS rows and a fork is possible (SQLite only; never the audit trail); and
+    where its primary key is one integer, the key from which this process takes the rest of
+    it, so that both processes have about as many cells to write."""
     import os
     import sqlite3
 
@@ -158,13 +167,25 @@ def side_table(target: str, specs: list[TableSpec]) -> TableSpec | None:
         return None
     try:
         sizes = [(conn.execute(f'SELECT count(*) FROM "{s.name}"').fetchone()[0], s)
-                 for s in specs if s.name != "audit_log"]
+                 for s in specs]
+        rows, spec = max(((n, s) for n, s in sizes if s.name != "audit_log"),
+                         key=lambda x: x[0], default=(0, None))
+        if spec is None or rows < SIDE_ROWS:
+            return None
+        cut = None
+        key = spec.order[0]
+        if len(spec.order) == 1 and spec.kinds[spec.columns.index(key)] == "int":
+            mine = sum(n * len(s.columns) for n, s in sizes) / 2  # cells for each process
+            share = int(mine / len(spec.columns))  # the side process takes this many rows
+            if 0 < share < rows:
+                found = conn.execute(f'SELECT "{key}" FROM "{spec.name}" ORDER BY "{key}" '
+                                     "LIMIT 1 OFFSET ?", (share,)).fetchone()
+                cut = found[0] if found and isinstance(found[0], int) else None
     except sqlite3.Error:
         return None
     finally:
         conn.close()
-    rows, spec = max(sizes, key=lambda x: x[0], default=(0, None))
-    return spec if spec is not None and rows >= SIDE_ROWS else None
+    return spec, cut
 
 
 class SideExport:
@@ -174,10 +195,10 @@ class SideExport:
     `err MESSAGE` (one line)."""
 
     def __init__(self, target: str, spec: TableSpec, csv_out: Any, json_out: Any, *,
-                 excel: bool) -> None:
+                 excel: bool, below: int | None = None) -> None:
         import os
 
-        self.spec, self.json_out = spec, json_out
+        self.spec, self.json_out, self.below = spec, json_out, below
         self.down_r, self.down_w = os.pipe()
         self.up_r, self.up_w = os.pipe()
         self.pid = os.fork()
@@ -210,7 +231,8 @@ class SideExport:
             if os.read(self.down_r, 1) != b"g":
                 os._exit(0)
             reader = fastdb.sqlite_reader(conn)
-            batches = raw_batches(reader, self.spec)
+            batches = raw_batches(reader, self.spec,
+                                  None if self.below is None else ("<", self.below))
             assert batches is not None
             import io
 
