@@ -957,29 +957,34 @@ def pg_issue(number: int, work: Path, url: str, month: str) -> Result:
 # Why a figure misses its target, as measured, and what would close the gap (shown in
 # RESULTS.md next to a figure that is not met).
 NOT_MET = {
-    "sqlite 2": "varies with the machine's load (0.82 when the target was set); measured "
-                "again with --runs 15 on this branch and on main side by side: 111 ms and "
-                "115 ms against sqlite-utils' 100 ms - the same module list (178), so "
-                "nothing this change does. Next: find what typer or the merged commands "
-                "added since (python -X importtime -m s2s_cli --help).",
+    "sqlite 2": "varies with the machine's load. `s2s --help` lists the commands from "
+                "stand-ins without their options (typer builds ~70 commands' options "
+                "otherwise, ~50 ms); what is left is Python (~10 ms) and typer's import "
+                "(~35 ms). Next: python -X importtime -m s2s_cli --help.",
     "sqlite 12": "what is left is ~0.2 us a cell to fetch 16.7 million cells into Python "
                 "and ~0.35 us a cell to write each twice (CSV and JSON, 2.6x the dump's "
                 "bytes; batches through one C JSON encoder call and per-batch templates, "
-                "output.write_raw_batches) against ~0.1 us a cell for the shell; cells built "
-                "in SQL (json_quote, ||) were slower. Next: a second process exporting the "
-                "largest table on its own connection, its snapshot proved the same with "
-                "PRAGMA data_version read before both snapshots and after.",
-    "sqlite 13": "the floor is python + sqlite3 (~15-25 ms); s2s starts typer and its own "
-                "modules (`s2s --help` alone is ~90-100 ms), so ~4x is the floor of any typer "
-                "command. Next: a lighter entry point for log/deploy that skips typer when "
-                "the arguments are plain.",
-    "sqlite 14": "as figure 13: typer start-up is most of it.",
-    "postgresql 1": "psql answers in ~40 ms; `import psycopg` alone costs ~75-130 ms here "
-                    "(170 modules) on top of typer. Next: a driver with a cheaper import "
-                    "(psycopg2 imports in ~25 ms) for the read path, or a resident process.",
-    "postgresql 2": "as P1: psycopg import + typer start-up.",
-    "postgresql 3": "as P1: psycopg import + typer start-up.",
-    "postgresql 5": "as P1 (psycopg import + typer), against a psql insert of ~40 ms.",
+                "output.write_raw_batches), shared by two processes (the largest table split "
+                "between them), against ~0.1 us a cell for the shell in one; the fsyncs and "
+                "the assembly of the JSON document come after both. Next: start the files' "
+                "writeback early (posix_fadvise) and measure on an idle machine.",
+    "sqlite 13": "the floor is python + sqlite3 (~28 ms); s2s is Python (~10 ms), typer's "
+                "import (~35 ms, no way round it without a second argument parser), its own "
+                "modules and one command built (~15 ms), the services it runs (~10 ms, half "
+                "of it making their dataclasses) and the write, so ~3x is the floor of a "
+                "typer command. Next: fewer dataclasses on the log and deploy paths.",
+    "sqlite 14": "as figure 13: start-up is most of it.",
+    "postgresql 1": "psql answers in ~40 ms; s2s starts Python and typer (~50 ms) and "
+                    "imports psycopg2 (~8 ms). Next: python -X importtime.",
+    "postgresql 2": "the SQL is the floor's; on top, scoring ~29,000 candidates in Python "
+                    "(reasons are worded only for the rows printed). Next: profile "
+                    "matching.load_candidates.",
+    "postgresql 3": "the SQL (~1 s) is the floor's; the rest is pricing and the CSV in "
+                    "Python (services/invoicing.py, output.py), ~2 s for 95,596 lines. Next: "
+                    "profile invoicing.draft and output._documents_rows.",
+    "postgresql 5": "a psql insert takes ~33 ms; s2s starts Python and typer (~50 ms), "
+                    "imports psycopg2 (~8 ms), its services (~13 ms) and sends 17 "
+                    "statements (~6 ms). Next: fewer dataclasses on the write paths.",
     "postgresql 6": "as P5.",
     "postgresql 7": "issue() still writes each invoice through the ORM (an INSERT, a flush "
                     "and an audit append with its own setval per invoice, then its lines); "
@@ -1118,7 +1123,8 @@ def main() -> int:
             (6, lambda: pg_deploy(6, w, url, national, n)),
             (7, lambda: pg_issue(7, w, url, month)),
         ]
-    wanted = {int(x) for x in args.only.split(",") if x.strip()} or {k for k, _ in steps}
+    wanted = ({int(x.strip().lstrip("Pp")) for x in args.only.split(",") if x.strip()}
+              or {k for k, _ in steps})
     results = []
     for number, step in steps:
         if number not in wanted:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2s_cli import location
 from s2s_cli.errors import Busy, InvalidInput, S2SError, SchemaMismatch
+
+if TYPE_CHECKING:
+    import sqlite3
 
 LOCK_TIMEOUT_DEFAULT = 30.0  # seconds
 
@@ -45,7 +48,8 @@ def is_busy(exc: BaseException) -> bool:
     if code == "55P03":
         return True
     text = str(orig)
-    return isinstance(orig, sqlite3.OperationalError) and (
+    sqlite3 = sys.modules.get("sqlite3")  # not loaded: not one of its errors
+    return sqlite3 is not None and isinstance(orig, sqlite3.OperationalError) and (
         "database is locked" in text or "database is busy" in text
         or "database table is locked" in text)
 
@@ -61,7 +65,9 @@ class Reader:
         self.copy_out = copy_out
 
     def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
-        return list(self._run(sql, params or {}))
+        result = self._run(sql, params or {})
+        fetchall = getattr(result, "fetchall", None)  # a cursor: the rows in one call
+        return fetchall() if fetchall is not None else list(result)
 
     def iter(self, sql: str, params: dict[str, Any] | None = None) -> Iterator[Sequence[Any]]:
         # A plain loop, not `yield from`: an abandoned generator (say, `| head`) must not call
@@ -103,6 +109,8 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
     path = location.sqlite_path(target)
     if path is None or not path.is_file() or path.stat().st_size == 0:
         return None
+    import sqlite3  # here: a PostgreSQL command never loads it
+
     try:
         wait = lock_timeout()
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=wait)
@@ -141,6 +149,8 @@ def _open_in_read_only_folder(path: Path) -> sqlite3.Connection | None:
     if not read_only_folder(path):
         return None
     wal = path.with_name(path.name + "-wal")
+    import sqlite3
+
     if wal.exists() and wal.stat().st_size > 0:
         raise S2SError(f"cannot read {path}: its folder is read-only and {wal.name} holds "
                        "changes not yet written into the database; make the folder writable "
@@ -157,7 +167,7 @@ def sqlite_reader(conn: sqlite3.Connection) -> Reader:
     return Reader(lambda sql, params: conn.execute(sql, params), "sqlite")
 
 
-# --- PostgreSQL straight through psycopg (no SQLAlchemy import on the read paths) -----------
+# --- PostgreSQL straight through psycopg2 or psycopg (no SQLAlchemy on the read paths) ------
 
 # SQLAlchemy's own rule for `:name` parameters in text() (not `::type` casts, not `\\:`)
 _BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)", re.UNICODE)
@@ -173,9 +183,11 @@ def pg_sql(sql: str) -> str:
 
 
 def pg_conninfo(target: str) -> str | None:
-    """A libpq URL for a PostgreSQL target that psycopg can open as it is (the SQLAlchemy
-    URL less its `+psycopg` driver name), else None (the SQLAlchemy path takes it)."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+    """A libpq URL for a PostgreSQL target that libpq can open as it is (the SQLAlchemy
+    URL less its `+psycopg` or `+psycopg2` driver name), else None (the SQLAlchemy path takes
+    it)."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgresql://",
+                   "postgres://"):
         if target.startswith(prefix):
             return "postgresql://" + target[len(prefix):]
     return None
@@ -192,40 +204,111 @@ def pg_connect_args() -> dict[str, Any]:
             "options": f"-c lock_timeout={max(1, int(wait * 1000))}"}
 
 
-def pg_connect(target: str) -> Any | None:
-    """A plain psycopg connection to the server `target` names, else None (not a
-    PostgreSQL URL, psycopg missing, or no connection): the caller then takes the SQLAlchemy
-    path, which explains any problem in one line."""
-    info = pg_conninfo(target)
-    if info is None:
-        return None
+def pg_driver() -> Any | None:
+    """The DB-API module of the light PostgreSQL paths: psycopg2 when installed (it imports in
+    ~8 ms, `_import_psycopg2`), else psycopg (~110-150 ms: importlib.metadata, asyncio,
+    logging, ctypes); None without either.  Rows come back typed alike (ints, text,
+    `datetime.date`, aware timestamps, `Decimal`), as the ORM reads them through psycopg:
+    `tests/test_pg_light.py` compares the two."""
+    try:
+        psycopg2 = _import_psycopg2()
+    except ImportError:
+        pass
+    else:
+        return psycopg2
     try:
         import psycopg
     except ImportError:
         return None
+    return psycopg
+
+
+def _import_psycopg2() -> Any:
+    """`import psycopg2`, without Python's `ssl` module when nothing has loaded it yet.
+
+    psycopg2's C module imports `ssl` (~12 ms of its ~25) only so that Python sets up
+    libcrypto's locking callbacks before libpq would (psycopgmodule.c, for OpenSSL < 1.1,
+    which needed them); when that import fails it lets libpq set up OpenSSL itself, as any
+    libpq program does.  OpenSSL 1.1 and later need no callbacks, and libpq still speaks TLS
+    (`sslmode=require`) through its own OpenSSL.  The import lock is held meanwhile, so no
+    other thread can see `ssl` missing; a later `import ssl` works as usual."""
+    if "psycopg2" in sys.modules or "ssl" in sys.modules:
+        import psycopg2
+
+        return psycopg2
+    import _imp
+
+    _imp.acquire_lock()
     try:
-        return psycopg.connect(info, **pg_connect_args())
-    except psycopg.Error:
+        sys.modules["ssl"] = None  # type: ignore[assignment]  # `import ssl` fails
+        try:
+            import psycopg2
+        finally:
+            if sys.modules.get("ssl", 0) is None:
+                del sys.modules["ssl"]
+    finally:
+        _imp.release_lock()
+    return psycopg2
+
+
+def pg_errors() -> tuple[type[BaseException], ...]:
+    """The driver errors a light PostgreSQL path can raise (those of the drivers loaded)."""
+    mods = (sys.modules.get("psycopg2"), sys.modules.get("psycopg"))
+    return tuple(m.Error for m in mods if m is not None and hasattr(m, "Error"))
+
+
+def pg_connect(target: str) -> Any | None:
+    """A plain DB-API connection (`pg_driver`) to the server `target` names, not in
+    autocommit (the first statement begins a transaction), else None (not a PostgreSQL URL,
+    no driver, or no connection): the caller then takes the SQLAlchemy path, which explains
+    any problem in one line."""
+    info = pg_conninfo(target)
+    if info is None:
         return None
+    driver = pg_driver()
+    if driver is None:
+        return None
+    try:
+        return driver.connect(info, **pg_connect_args())
+    except driver.Error:
+        return None
+
+
+def pg_cursor(conn: Any, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """A cursor that has run `:name` SQL on a connection of either driver (the parameters
+    always bound, so a literal `%` reads as one whether or not there are any)."""
+    cur = conn.cursor()
+    cur.execute(pg_sql(sql), params or {})
+    return cur
+
+
+def _read_only(conn: Any, snapshot: bool) -> None:
+    """Make the connection's transactions read-only (REPEATABLE READ with snapshot), in the
+    BEGIN itself: no statement more."""
+    if type(conn).__module__.startswith("psycopg2"):
+        conn.set_session(readonly=True,
+                         isolation_level="REPEATABLE READ" if snapshot else None)
+        return
+    import psycopg
+
+    conn.read_only = True
+    if snapshot:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
 
 
 def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
-    """A psycopg connection to an existing, current s2s database on a PostgreSQL server, in
-    a read-only transaction (REPEATABLE READ with snapshot), else None: anything unexpected
-    (no server, no such database, no s2s tables) goes to the SQLAlchemy path, which explains
-    it in one line."""
+    """A DB-API connection (`pg_connect`) to an existing, current s2s database on a
+    PostgreSQL server, in a read-only transaction (REPEATABLE READ with snapshot), else None:
+    anything unexpected (no server, no such database, no s2s tables) goes to the SQLAlchemy
+    path, which explains it in one line."""
     conn = pg_connect(target)
     if conn is None:
         return None
-    import psycopg
-
     try:
-        conn.read_only = True
-        if snapshot:
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        row = conn.execute("SELECT (SELECT version_num FROM alembic_version LIMIT 1), "
-                           "EXISTS (SELECT 1 FROM specialism)").fetchone()
-    except psycopg.Error as exc:
+        _read_only(conn, snapshot)
+        row = pg_cursor(conn, "SELECT (SELECT version_num FROM alembic_version LIMIT 1), "
+                              "EXISTS (SELECT 1 FROM specialism)").fetchone()
+    except pg_errors() as exc:
         conn.close()
         if is_busy(exc):
             raise Busy() from exc
@@ -244,12 +327,12 @@ def pg_reader(conn: Any) -> Reader:
     names = iter(range(1, 1 << 30))
 
     def run(sql: str, params: dict[str, Any]) -> Any:
-        return conn.execute(pg_sql(sql), params or None)
+        return pg_cursor(conn, sql, params)
 
     def stream(sql: str, params: dict[str, Any]) -> Any:
         cur = conn.cursor(name=f"s2s_stream_{next(names)}")
         cur.itersize = 5000
-        cur.execute(pg_sql(sql), params or None)
+        cur.execute(pg_sql(sql), params or {})
         return cur
 
     def copy_out(sql: str, params: dict[str, Any]) -> Any:

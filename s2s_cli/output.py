@@ -18,15 +18,17 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from s2s_cli.parsing import days_str, format_pence
+
+if TYPE_CHECKING:
+    from s2s_cli.services.documents import Document
 
 
 class Format(str, Enum):  # noqa: UP042 (typer choices; StrEnum would change str())
@@ -656,6 +658,11 @@ def render_record(record: dict[str, Any], columns: Sequence[Column], fmt: Format
         con.print(item)
 
 
+def write_value(value: Any, out: IO[str] | None = None) -> None:
+    """One JSON document (an object, not rows): indented, UTF-8 as typed."""
+    (out or sys.stdout).write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
 def emit_id(value: Any, fmt: Format | str | None, *, message: str | None = None) -> None:
     """A command that creates a record prints its id (`{"id": ...}` with --format json)."""
     fmt = Format(fmt or "auto")
@@ -739,6 +746,8 @@ def atomic_output(path: Path, *, binary: bool = False, what: str = "--out"
         return
     path = Path(path)
     before = safefile.prepare(path, what=what)
+    import tempfile  # here: ~2 ms (random, hashlib) that no command writing to stdout needs
+
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -861,10 +870,8 @@ INVOICE_KEYS = ("number", "status", "payer", "payer_school_urn", "period_from", 
                 "vat_invoice", "tax_point", "payer_address", "payer_attention", "payer_email",
                 "supplier",
                 # purchase orders, trusts and partial credit notes (issues 12, 13)
-                "po", "payer_trust_uid", "po_override", "po_missing", "days_credited")
-# The supplier's details inside `supplier` (frozen at issue).
-SUPPLIER_KEYS = ("alliance_name", "legal_name", "address", "phone", "email", "company_number",
-                 "charity_number", "vat_number", "bank", "remittance_email", "logo_sha256")
+                "po", "payer_trust_uid", "po_override", "po_missing", "days_credited",
+                "payer_postal")
 LINE_COLUMNS = [
     Column("deployment_id", "deployment", "int", table=False),
     Column("leader_id", "leader id", table=False),
@@ -905,9 +912,9 @@ PAYMENT_COLUMNS = [
 ]
 
 
-def write_documents(docs: list[dict[str, Any]], fmt: Format | str | None, out: IO[str], *,
+def write_documents(docs: Sequence[Document], fmt: Format | str | None, out: IO[str], *,
                     empty: str) -> None:
-    """Invoice documents as JSON, CSV, plain text or tables (PDF: `write_documents_pdf`)."""
+    """Invoice documents as JSON, CSV, plain text or tables (PDF: `documents_pdf`)."""
     resolved = resolve_format(fmt, out)
     if resolved is Format.json:
         _documents_json(docs, out)
@@ -917,7 +924,7 @@ def write_documents(docs: list[dict[str, Any]], fmt: Format | str | None, out: I
         _documents_tables(docs, out, empty=empty)
 
 
-def documents_pdf(docs: list[dict[str, Any]], *, logos: dict[str, bytes] | None = None) -> bytes:
+def documents_pdf(docs: Sequence[Document], *, logos: dict[str, bytes] | None = None) -> bytes:
     """Invoice documents as one PDF (drawn by services/pdf.py)."""
     from s2s_cli.services import pdf
 
@@ -928,13 +935,7 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _supplier(doc: dict[str, Any]) -> dict[str, Any] | None:
-    if doc.get("legal_name") is None and doc.get("alliance_name") is None:
-        return None
-    return {k: doc.get(k) for k in SUPPLIER_KEYS}
-
-
-def _documents_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
+def _documents_json(docs: Sequence[Document], out: IO[str]) -> None:
     """A list of invoices (INVOICE_KEYS), each with its `lines` (JSON_LINE_KEYS): one invoice
     per line of text, compact, so that a national month prints fast."""
     iso: dict[Any, Any] = {}  # a month has a few dozen distinct dates
@@ -946,22 +947,27 @@ def _documents_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
             found = iso[value] = _iso(value)
         return found
 
+    def day_text(halves: int) -> str:
+        return days.get(halves) or days.setdefault(halves, days_str(halves))
+
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     chunks = ["["]
     for n, doc in enumerate(docs):
-        item = {k: doc.get(k) for k in INVOICE_KEYS}
-        item["supplier"] = _supplier(doc)
+        item = {k: getattr(doc, k) for k in INVOICE_KEYS}  # `supplier` replaced next
+        item["supplier"] = doc.supplier_item()
         for k in ("period_from", "period_to", "issued", "due"):
             item[k] = date(item[k])
-        # the services build lines with LINE_KEYS in order: copy, then make dates and days text
-        item["lines"] = [{k: ln.get(k) for k in JSON_LINE_KEYS} | {
-            "date_from": date(ln["date_from"]), "date_to": date(ln["date_to"]),
-            "days": days.get(ln["days"]) or days.setdefault(ln["days"], days_str(ln["days"]))}
-            for ln in doc["lines"]]
-        if item["payments"] is not None:  # invoices show: the payments against it
-            item["payments"] = [p | {"date": date(p["date"])} for p in item["payments"]]
-        if item["days"] is not None:  # the schedule of dated days: halves as day text
-            item["days"] = [d | {"days": days_str(d["halves"])} for d in item["days"]]
+        lines = []
+        for ln in doc.lines:
+            row = ln.item()
+            row["date_from"], row["date_to"] = date(ln.date_from), date(ln.date_to)
+            row["days"] = day_text(ln.days)
+            lines.append(row)
+        item["lines"] = lines
+        if doc.payments is not None:  # invoices show: the payments against it
+            item["payments"] = [p | {"date": date(p["date"])} for p in doc.payments]
+        if doc.days is not None:  # the schedule of dated days: halves as day text
+            item["days"] = [d | {"days": day_text(d["halves"])} for d in doc.days]
         chunks.append(("\n  " if n == 0 else ",\n  ") + dumps(item))
         if len(chunks) > 4096:
             out.write("".join(chunks))
@@ -970,38 +976,33 @@ def _documents_json(docs: list[dict[str, Any]], out: IO[str]) -> None:
     out.write("".join(chunks))
 
 
-def _documents_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: bool) -> None:
+def _documents_rows(docs: Sequence[Document], out: IO[str], *, csv_format: bool) -> None:
     """One row per invoice line, the invoice's columns repeated (CSV_COLUMNS), through
     `FastText`: a national month has tens of thousands of lines."""
-    from operator import itemgetter
+    from operator import attrgetter
 
     w = FastText(out, csv_format=csv_format)
     sep, end, text, date = w.sep, w.end, w.text, w.date
-    # Every line carries the words (documents issued before them get None).
-    lines = [ln for doc in docs for ln in doc["lines"]]
-    for ln in lines:
-        if "service" not in ln or "kind_text" not in ln:
-            ln.setdefault("service", None)
-            ln.setdefault("kind_text", None)
+    lines = [ln for doc in docs for ln in doc.lines]
     # Usually no text needs fixing: find out in one pass per column, skip it line by line.
-    check = any(w.any_risky(map(itemgetter(key), lines))
+    check = any(w.any_risky(map(attrgetter(key), lines))
                 for key in ("leader_id", "leader", "school", "service", "kind_text"))
-    check_payers = w.any_risky(map(itemgetter("payer"), docs))
+    check_payers = w.any_risky(doc.payer for doc in docs)
     w.header(c.key for c in CSV_COLUMNS)
-    cells = itemgetter(*LINE_KEYS, "service", "kind_text")  # in CSV_COLUMNS order
+    cells = attrgetter(*LINE_KEYS, "service", "kind_text")  # in CSV_COLUMNS order
     iso = w._iso  # a month has a few dozen distinct dates: formatted once
     days = w.days
     chunks = w.chunks
     for doc in docs:
-        number, payer, urn = doc["number"], doc["payer"], doc["payer_school_urn"]
-        head = (f"{'' if number is None else text(number)}{sep}{doc['status']}{sep}"
+        number, payer, urn = doc.number, doc.payer, doc.payer_school_urn
+        head = (f"{'' if number is None else text(number)}{sep}{doc.status}{sep}"
                 f"{text(payer) if check_payers else payer}{sep}{'' if urn is None else urn}"
-                f"{sep}{date(doc['issued'])}{sep}{date(doc['due'])}{sep}"
-                f"{date(doc['period_from'])}{sep}{date(doc['period_to'])}{sep}")
-        total = f"{sep}{doc['total_pence']}{sep}"
-        po = doc.get("po")
+                f"{sep}{date(doc.issued)}{sep}{date(doc.due)}{sep}"
+                f"{date(doc.period_from)}{sep}{date(doc.period_to)}{sep}")
+        total = f"{sep}{doc.total_pence}{sep}"
+        po = doc.po
         tail = f"{sep}{'' if po is None else text(po)}{end}"
-        for ln in doc["lines"]:
+        for ln in doc.lines:
             (dep_id, lid, name, urn, school, d1, d2, n, full, half, rate, half_rate, kind,
              amount, supply, words, kind_words) = cells(ln)
             if check:
@@ -1018,7 +1019,7 @@ def _documents_rows(docs: list[dict[str, Any]], out: IO[str], *, csv_format: boo
     w.flush()
 
 
-def _documents_tables(docs: list[dict[str, Any]], out: IO[str], *, empty: str) -> None:
+def _documents_tables(docs: Sequence[Document], out: IO[str], *, empty: str) -> None:
     from rich.text import Text
 
     con = console(out)
@@ -1026,24 +1027,25 @@ def _documents_tables(docs: list[dict[str, Any]], out: IO[str], *, empty: str) -
         con.print(Text(empty))
         return
     for doc in docs:
-        head = (f"{doc['number']} ({doc['status']})" if doc["number"] else "Draft invoice")
-        title = f"{head} - {doc['payer']} - {doc['period_from']} to {doc['period_to']}"
-        if doc.get("issued"):
-            title += f" - issued {doc['issued']}, due {doc['due']}"
-        if doc.get("credits"):
-            title += f" - credits {doc['credits']}"
-        if doc.get("voided_by"):
-            title += f" - voided by {doc['voided_by']}"
-        totals = {"days": sum(ln["days"] for ln in doc["lines"]),
-                  "amount_pence": doc["subtotal_pence"], "leader": "subtotal"}
-        con.print(rich_table(doc["lines"], LINE_COLUMNS, title=title, totals=totals))
-        con.print(Text(f"Subtotal {format_pence(doc['subtotal_pence'])}   VAT "
-                       f"{format_pence(doc['vat_pence'])}   Total "
-                       f"{format_pence(doc['total_pence'])}\n"))
-        if doc["status"] not in ("draft", "credit") and doc["total_pence"] == 0:
+        head = f"{doc.number} ({doc.status})" if doc.number else "Draft invoice"
+        title = f"{head} - {doc.payer} - {doc.period_from} to {doc.period_to}"
+        if doc.issued:
+            title += f" - issued {doc.issued}, due {doc.due}"
+        if doc.credits:
+            title += f" - credits {doc.credits}"
+        if doc.voided_by:
+            title += f" - voided by {doc.voided_by}"
+        totals = {"days": sum(ln.days for ln in doc.lines),
+                  "amount_pence": doc.subtotal_pence, "leader": "subtotal"}
+        con.print(rich_table([ln.item() for ln in doc.lines], LINE_COLUMNS, title=title,
+                             totals=totals))
+        con.print(Text(f"Subtotal {format_pence(doc.subtotal_pence)}   VAT "
+                       f"{format_pence(doc.vat_pence)}   Total "
+                       f"{format_pence(doc.total_pence)}\n"))
+        if doc.status not in ("draft", "credit") and doc.total_pence == 0:
             con.print(Text("Nothing to pay: every day on it is free or funded elsewhere.\n"))
-        if doc.get("payments") is not None:
-            if doc["payments"]:
-                con.print(rich_table(doc["payments"], PAYMENT_COLUMNS, title="Payments"))
-            con.print(Text(f"Paid {format_pence(doc['paid_pence'])}   Balance "
-                           f"{format_pence(doc['balance_pence'])} ({doc['status']})\n"))
+        if doc.payments is not None:
+            if doc.payments:
+                con.print(rich_table(doc.payments, PAYMENT_COLUMNS, title="Payments"))
+            con.print(Text(f"Paid {format_pence(doc.paid_pence or 0)}   Balance "
+                           f"{format_pence(doc.balance_pence or 0)} ({doc.status})\n"))

@@ -1,6 +1,7 @@
-"""Light write transactions: one DB-API connection (stdlib sqlite3 on a SQLite file, psycopg on
-PostgreSQL), no SQLAlchemy or SQLModel import (~0.4 s of a ~0.1 s command).  The everyday
-writes (`log`, `deploy`) run here; everything else goes through `db.run_write`.
+"""Light write transactions: one DB-API connection (stdlib sqlite3 on a SQLite file, psycopg2 or
+psycopg on PostgreSQL: `fastdb.pg_driver`), no SQLAlchemy or SQLModel import (~0.4 s of a
+~0.1 s command).  The everyday writes (`log`, `deploy`) run here; everything else goes through
+`db.run_write`.
 
 The guarantees are those of `db.run_write`, kept the same way:
 
@@ -22,14 +23,16 @@ Rows come back as `Row` (a dict with attribute access) typed as the ORM would ty
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from s2s_cli import location, schema, tamper
 from s2s_cli.errors import Busy, S2SError, SchemaMismatch
-from s2s_cli.fastdb import Reader, is_busy, lock_timeout, pg_connect, pg_sql
+from s2s_cli.fastdb import Reader, is_busy, lock_timeout, pg_connect, pg_cursor, pg_errors, pg_sql
+
+if TYPE_CHECKING:
+    import sqlite3
 
 T = TypeVar("T")
 
@@ -84,7 +87,7 @@ class Tx:
 
     def _run(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         cur = self.conn.cursor()
-        cur.execute(pg_sql(sql) if self.pg else sql, params or ({} if not self.pg else None))
+        cur.execute(pg_sql(sql) if self.pg else sql, params or {})
         return cur
 
     def bind(self, kind: str, value: Any) -> Any:
@@ -282,6 +285,8 @@ def open_sqlite(target: str) -> sqlite3.Connection | None:
     if path is None or location.sqlite_missing(path) or path.stat().st_size == 0:
         return None
     wait = lock_timeout()
+    import sqlite3  # here: a PostgreSQL command never loads it
+
     try:
         conn = sqlite3.connect(path, timeout=wait, isolation_level=None)
     except sqlite3.Error:
@@ -311,11 +316,9 @@ def open_pg(target: str) -> Any | None:
     conn = pg_connect(target)
     if conn is None:
         return None
-    import psycopg
-
     try:
-        ok = _check(Reader(lambda sql, p: conn.execute(pg_sql(sql), p or None), "postgresql"))
-    except psycopg.Error as exc:
+        ok = _check(Reader(lambda sql, p: pg_cursor(conn, sql, p), "postgresql"))
+    except pg_errors() as exc:
         conn.close()
         if is_busy(exc):
             raise Busy() from exc

@@ -1155,8 +1155,6 @@ def test_reads_work_in_a_read_only_folder(mini, db, monkeypatch):
     import os
     import sqlite3
 
-    from s2s_cli import fastdb
-
     folder = str(Path(db).parent)
     real_connect, real_access = sqlite3.connect, os.access
 
@@ -1171,7 +1169,7 @@ def test_reads_work_in_a_read_only_folder(mini, db, monkeypatch):
     for engine in dbmod._ENGINES.values():
         engine.dispose()
     dbmod._ENGINES.clear()
-    monkeypatch.setattr(fastdb.sqlite3, "connect", connect)
+    monkeypatch.setattr(sqlite3, "connect", connect)  # what fastdb calls
     monkeypatch.setattr(sqlite3.dbapi2, "connect", connect)  # what SQLAlchemy calls
     monkeypatch.setattr(os, "access", lambda p, m, *a, **k: False if str(p) == folder
                         and m == os.W_OK else real_access(p, m, *a, **k))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -66,20 +65,24 @@ def test_pdf_needs_out_and_an_empty_draft_writes_nothing(mini: Run, tmp_path: Pa
 
 
 def test_names_print_as_typed_in_the_embedded_unicode_fonts():
-    doc = {
-        "number": None, "status": "draft", "payer": "Łódź “Academy” – Trust ☃ 学校",
-        "payer_school_urn": 100001, "period_from": dt.date(2026, 9, 1),
-        "period_to": dt.date(2026, 9, 30), "issued": None, "due": None,
+    from s2s_cli.services.documents import Document
+
+    stored = {  # an old-shaped stored document (none of the newer keys)
+        "number": None, "payer": "Łódź “Academy” – Trust ☃ 学校",
+        "payer_school_urn": 100001, "period_from": "2026-09-01",
+        "period_to": "2026-09-30", "issued": None, "due": None,
         "subtotal_pence": 123450, "vat_pence": 24690, "total_pence": 148140,
         "vat_percent_bp": 2000, "payment_terms_days": 30, "alliance_name": "Zoë’s Alliance",
-        "address": ["1 Rue Émile"], "email": None, "credits": None, "voided_by": None,
+        "address": ["1 Rue Émile"], "email": None, "credits": None,
         "reason": None, "lines": [{
-            "deployment_id": 1, "leader_id": "L1", "leader": "Łukasz Ó’Brien 李 \U0001F9FF",
-            "school_urn": 100001, "school": "Łódź", "date_from": dt.date(2026, 9, 1),
-            "date_to": dt.date(2026, 9, 2), "days": 7, "full_days": 3, "half_days": 1,
+            "deployment_id": 1, "leader_id": "L1",
+            "school_urn": 100001, "school": "Łódź", "date_from": "2026-09-01",
+            "date_to": "2026-09-02", "days": 7, "full_days": 3, "half_days": 1,
             "rate_pence": 35270, "half_day_rate_pence": 17640, "amount_pence": 123450,
             "supply_pence": 0, "kind": "charged"}],
     }
+    doc = Document.thaw(stored, {"L1": "Łukasz Ó’Brien 李 \U0001F9FF"}, id=1, status="draft",
+                        voided_by=None)
     data = pdf.render([doc] * 2)  # an old-shaped document (no new keys) still renders
     assert data.startswith(b"%PDF-")
     import io

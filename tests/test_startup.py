@@ -126,3 +126,61 @@ def test_log_and_deploy_on_sqlite_import_nothing_heavy(seeded: Path, tmp_path: P
     assert "s2s_cli.unit" in names and heavy_in(names, heavy) == []
     _names, proc = imported_modules(*base, "db", "check", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S2S_")}
+    env.update({"NO_COLOR": "1", "COLUMNS": "100", "XDG_DATA_HOME": str(cwd / "xdg")})
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["--help"], [], ["log", "4", "--help"], ["log", "--help"],
+                                  ["log", "list", "--help"], ["request", "show", "--help"],
+                                  ["db", "--help"], ["log", "lst"], ["request", "bogus"]])
+def test_what_the_process_builds_prints_what_the_whole_tree_prints(tmp_path: Path,
+                                                                    args: list[str]) -> None:
+    """`s2s` builds only what its command line needs (the help listing from stand-ins, one
+    command of a group); the output is what building them all prints, to the byte."""
+    proc = _run("-m", "s2s_cli", *args, cwd=tmp_path)
+    whole = _run("-c", WHOLE_TREE, *args, cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        whole.returncode, whole.stdout, whole.stderr)
+    assert proc.stdout or proc.stderr
+
+
+WHOLE_TREE = """
+import sys
+import s2s_cli.cli as cli
+cli._top_level_help = lambda argv: False  # no stand-ins
+cli._sub_command = lambda sub, rest: None  # every command of a group
+from s2s_cli.__main__ import main
+sys.argv[0] = "s2s"
+main()
+"""
+
+
+PROBE = """
+import atexit, sys, threading, time
+import s2s_cli.__main__ as m
+inherited = m._open_descriptors()
+case = sys.argv[1]
+if case == "file":
+    kept = open(sys.argv[2], "w")
+elif case == "atexit":
+    atexit.register(print, "bye")
+elif case == "thread":
+    threading.Thread(target=time.sleep, args=(0.5,)).start()
+elif case == "sqlalchemy":
+    import sqlalchemy
+print(m._nothing_left_open(inherited))
+"""
+
+
+@pytest.mark.parametrize(("case", "quick"), [("clean", "True"), ("file", "False"),
+                                             ("atexit", "False"), ("thread", "False"),
+                                             ("sqlalchemy", "False")])
+def test_the_process_skips_teardown_only_when_nothing_needs_it(tmp_path: Path, case: str,
+                                                               quick: str) -> None:
+    proc = _run("-c", PROBE, case, str(tmp_path / "f.txt"), cwd=tmp_path)
+    assert proc.stdout.splitlines()[0] == quick, proc.stderr

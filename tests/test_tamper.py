@@ -186,3 +186,28 @@ def test_seals_made_at_issue_are_the_hashes_of_the_rows_read_back(mini: Run):
     with dbmod.read_session(dbmod.make_engine(mini.target)) as s:
         assert tamper.document_hashes(session_reader(s), sorted(stored)) == stored
     assert findings(mini, "documents") == []
+
+
+def test_a_few_rows_chain_as_many_do() -> None:
+    """A light write's few rows are hashed with the interpreter's own SHA-256 (a cheaper
+    import), whole batches with hashlib's: the same chain either way."""
+    import datetime as dt
+    import hashlib
+
+    from s2s_cli import tamper
+
+    at = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+    rows = [{"id": i, "at": at, "actor": "a", "command": "log", "table_name": "day_log",
+             "record_id": str(i), "action": "insert", "before": None,
+             "after": '{"note": "café ✓"}'} for i in range(1, 41)]
+    few, many = [dict(r) for r in rows[:3]], [dict(r) for r in rows]
+    tamper.seal_rows(tamper.GENESIS, few)
+    tamper.seal_rows(tamper.GENESIS, many)
+    assert [r["hash"] for r in few] == [r["hash"] for r in many[:3]]
+    prev = tamper.GENESIS
+    for row in many:  # the definition: SHA-256 of the previous hash and the row's content
+        content = tamper.audit_content(row)
+        assert tamper.link(prev, content) == row["hash"]
+        prev = hashlib.sha256(f"{prev}\n{content}".encode()).hexdigest()
+        assert row["hash"] == prev
+    assert tamper._sha256_few()(b"abc").hexdigest() == hashlib.sha256(b"abc").hexdigest()

@@ -114,9 +114,18 @@ def _silence_stdout() -> None:
         pass
 
 
+def _driver_error(exc: Exception) -> bool:
+    """An error straight from a database driver (the light paths use sqlite3, psycopg2 or
+    psycopg without SQLAlchemy, which would wrap it and keep it as `.orig`)."""
+    module = type(exc).__module__
+    return module == "sqlite3" or module.split(".")[0] in ("psycopg2", "psycopg")
+
+
 def _describe(exc: Exception, ctx: Context | None = None) -> str:
     name = type(exc).__name__
     orig = getattr(exc, "orig", None)
+    if orig is None and _driver_error(exc):
+        orig = exc  # said as the SQLAlchemy path says it, whichever path met it
     if orig is not None:
         text = str(orig).strip().splitlines()[0] if str(orig).strip() else name
         if "locked" in text or "busy" in text or "lock timeout" in text:
@@ -178,24 +187,89 @@ class S2STyper(typer.Typer):
         argv = kwargs.get("args")
         if argv is None:
             argv = args[0] if args else sys.argv[1:]
-        name = _command_name(list(argv))
+        argv = list(argv)
+        at = _command_index(argv)
+        name = argv[at] if at is not None else None
         commands, groups = self.registered_commands, self.registered_groups
+        changed: list[tuple[typer.Typer, list[Any], list[Any]]] = []  # sub-apps, as they were
         if name is not None:
             keep_c = [c for c in commands if c.name == name]
             keep_g = [g for g in groups if g.name == name]
             if len(keep_c) + len(keep_g) == 1:
                 self.registered_commands, self.registered_groups = keep_c, keep_g
+            if len(keep_g) == 1 and len(keep_c) == 0 and keep_g[0].typer_instance is not None:
+                sub = keep_g[0].typer_instance
+                keep = _sub_command(sub, argv[at + 1:])
+                if keep is not None:
+                    changed.append((sub, sub.registered_commands, sub.registered_groups))
+                    sub.registered_commands, sub.registered_groups = [keep], []
+        elif _top_level_help(argv):
+            self.registered_commands = [_listed(c) for c in commands]
+            for group in groups:
+                sub = group.typer_instance
+                if sub is not None:
+                    changed.append((sub, sub.registered_commands, sub.registered_groups))
+                    sub.registered_commands, sub.registered_groups = [], []
         try:
             return super().__call__(*args, **kwargs)
         finally:
             self.registered_commands, self.registered_groups = commands, groups
+            for sub, sub_commands, sub_groups in changed:
+                sub.registered_commands, sub.registered_groups = sub_commands, sub_groups
+
+
+def _sub_command(sub: typer.Typer, rest: list[str]) -> Any | None:
+    """The one command of a group (`s2s request show 4`) a command line runs, when it can be
+    told from the word after the group's name: a sub-command's name, or, for a group that
+    routes anything else to a default command (`s2s log 4 ...`: `add`), that one.  None (build
+    them all) for help, an option first, a nested group or a name that is not there."""
+    if not rest or rest[0].startswith("-"):
+        return None
+    word = rest[0]
+    if any(g.name == word for g in sub.registered_groups):
+        return None
+    named = [c for c in sub.registered_commands if c.name == word]
+    if len(named) == 1:
+        return named[0]
+    if any(c.name is None for c in sub.registered_commands):  # named by its function: unknown
+        return None
+    default = getattr(sub.info.cls, "default_command", None)
+    fallback = [c for c in sub.registered_commands if default and c.name == default]
+    return fallback[0] if len(fallback) == 1 else None
+
+
+def _top_level_help(argv: list[str]) -> bool:
+    """`s2s`, `s2s --help` (no sub-command named): the help lists each command by its name and
+    first line only, so none of their options need building (~50 ms for ~70 commands).  Not
+    under shell completion, which walks every command's options."""
+    if os.environ.get("_S2S_COMPLETE"):
+        return False
+    return not argv or any(arg in ("-h", "--help") for arg in argv)
+
+
+def _listed(info: Any) -> Any:
+    """A registered command as `s2s --help` lists it: its name, help, visibility and
+    deprecation as registered, with a callback that takes no options (never invoked: help
+    exits first)."""
+    import copy
+
+    callback = info.callback
+
+    def listed() -> None:  # pragma: no cover - help exits before any command runs
+        raise AssertionError("a command was run from the help listing")
+
+    listed.__name__ = callback.__name__  # the command's name when none was given
+    listed.__doc__ = callback.__doc__  # its help when none was given
+    stand_in = copy.copy(info)
+    stand_in.callback = listed
+    return stand_in
 
 
 _TOP_VALUE_OPTIONS = ("--db", "--as")
 
 
-def _command_name(argv: list[str]) -> str | None:
-    """The sub-command named on a command line (after the top-level options), if any."""
+def _command_index(argv: list[str]) -> int | None:
+    """Where the sub-command is named on a command line (after the top-level options)."""
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -203,11 +277,11 @@ def _command_name(argv: list[str]) -> str | None:
             i += 2
             continue
         if arg == "--":
-            return argv[i + 1] if i + 1 < len(argv) else None
+            return i + 1 if i + 1 < len(argv) else None
         if arg.startswith("-"):
             i += 1
             continue
-        return arg
+        return i
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +29,7 @@ __all__ = ["CSV_COLUMNS", "INVOICE_KEYS", "JSON_LINE_KEYS", "LINE_COLUMNS", "PAY
 
 if TYPE_CHECKING:
     from s2s_cli.cli.common import State
+    from s2s_cli.services.documents import Document
 
 invoices_app = typer.Typer(help="List, show, void and record payments against issued invoices "
                            "and credit notes.",
@@ -154,7 +155,7 @@ def _check_out(fmt: DocFormat, out: Path | None) -> DocFormat:
     return fmt
 
 
-def _emit(docs: list[dict[str, Any]], fmt: DocFormat, out: Path | None, *, st: State,
+def _emit(docs: Sequence[Document], fmt: DocFormat, out: Path | None, *, st: State,
           empty: str) -> None:
     """Invoices (drafts, issued, credit notes) as a table, plain text, CSV, JSON or PDF, all
     rendered by the output layer."""
@@ -220,17 +221,14 @@ def rates(ctx: typer.Context, fmt: FormatOpt = Format.auto) -> None:
 
     resolved = resolve_format(fmt)
     if resolved is Format.json:
-        import json
+        from s2s_cli.output import _json_value, write_value
 
-        from s2s_cli.output import _json_value
-
-        sys.stdout.write(json.dumps({
+        write_value({
             "rates": [{c.key: _json_value(c, r.get(c.key)) for c in cols} for r in rows],
             "split": {"admin_percent_bp": split.get("admin_percent_bp"),
                       "admin_fixed_pence": split.get("admin_fixed_pence")},
             "invoice": settings, "vat": card.get("vat") or {"default": "exempt", "work": {}},
-            "payers": card.get("payers") or {}, "books": books_settings(card)},
-            ensure_ascii=False, indent=2) + "\n")
+            "payers": card.get("payers") or {}, "books": books_settings(card)})
         return
     render(rows, cols, resolved, title="Rate card")
     if resolved is Format.table:
@@ -336,7 +334,7 @@ def invoice(
             docs = invoicing.draft(reader, period_from, period_to, school=school, payer=payer)
             if not docs and payer is not None:
                 _check_payer_known(reader, period_from, period_to, school, payer)
-            missing = invoicing.draft_po_missing(docs)
+            missing = invoicing.po_missing(docs)
             if missing:
                 st.note("warning: " + invoicing.po_message(missing))
             _emit(docs, fmt, out, st=st, empty=empty)
@@ -358,7 +356,7 @@ def invoice(
             return
         with st.reader() as reader:
             docs = invoicing.documents(reader, ids)
-        numbers = [d["number"] for d in docs]
+        numbers = [str(d.number) for d in docs]
         shown = ", ".join(numbers) if len(numbers) <= 5 else f"{numbers[0]} ... {numbers[-1]}"
         st.note(f"issued {len(numbers)} invoice(s): {shown}")
         _emit(docs, fmt, out, st=st, empty=empty)
@@ -432,7 +430,7 @@ def invoices_show(
     with st.reader() as reader:
         doc = invoicing.find(reader, number)
         if fmt is not DocFormat.pdf:
-            doc["payments"] = payments.payments_of(reader, doc["id"])
+            doc.payments = payments.payments_of(reader, doc.id)
     _emit([doc], fmt, out, st=st, empty="")
 
 
@@ -466,8 +464,8 @@ def invoices_void(
     credit_id = st.write(lambda session: invoicing.void(session, number, reason=why, on=on))
     with st.reader() as reader:
         doc = invoicing.documents(reader, [credit_id])[0]
-    emit_id(doc["number"], fmt, message=f"voided {doc['credits']} with credit note "
-            f"{doc['number']}; its days are billable again")
+    emit_id(doc.number, fmt, message=f"voided {doc.credits} with credit note "
+            f"{doc.number}; its days are billable again")
 
 
 @invoices_app.command("credit")
@@ -506,9 +504,9 @@ def invoices_credit(
                                                           on=on))
     with st.reader() as reader:
         doc = invoicing.documents(reader, [credit_id])[0]
-    emit_id(doc["number"], fmt, message=f"credited {len(set(day))} day(s) of "
-            f"{doc['credits']} with credit note {doc['number']} "
-            f"({format_pence(-doc['total_pence'])}); those days are billable again")
+    emit_id(doc.number, fmt, message=f"credited {len(set(day))} day(s) of "
+            f"{doc.credits} with credit note {doc.number} "
+            f"({format_pence(-doc.total_pence)}); those days are billable again")
 
 
 def charges(
@@ -730,7 +728,7 @@ def _check_payer_known(reader, start, end, school, payer: str) -> None:  # type:
 
     others = invoicing.draft(reader, start, end, school=school)
     if others:
-        names = ", ".join(sorted({d["payer"] for d in others})[:5])
+        names = ", ".join(sorted({d.payer for d in others})[:5])
         raise Refused(f"no payer matching '{payer}' in this period (payers with days to "
                       f"invoice: {names})")
 

@@ -22,9 +22,11 @@ class LogGroup(TyperGroup):
     and `s2s log undo` are ordinary subcommands: any first argument that is not a subcommand
     name or a help option is routed to `add`."""
 
+    default_command = "add"  # also how `S2STyper` builds only `add` for `s2s log 4 ...`
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
-            args = ["add", *args]
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 

@@ -3,7 +3,6 @@ output options declared once, and converters for typed input."""
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 import typing
 from collections.abc import Callable, Iterator
@@ -106,7 +105,7 @@ class State:
                     conn.isolation_level = None  # the stdlib starts no transaction for reads
                     conn.execute("BEGIN")
                 yield fastdb.sqlite_reader(conn)
-            except sqlite3.OperationalError as exc:
+            except sys.modules["sqlite3"].OperationalError as exc:  # loaded: conn is one
                 if fastdb.is_busy(exc):
                     from s2s_cli.errors import Busy
 

@@ -250,7 +250,9 @@ def _overview(ctx: typer.Context, date: str | None, fmt: Format, *, span: str) -
         data = overview.overview(reader, on, span=span)
     kind = resolve_format(fmt)
     if kind is Format.json:
-        sys.stdout.write(json.dumps(overview.as_json(data), ensure_ascii=False, indent=2) + "\n")
+        from s2s_cli.output import write_value
+
+        write_value(overview.as_json(data))
     elif kind is Format.table:
         overview.print_panels(data)
     else:

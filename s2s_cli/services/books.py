@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2s_cli.fastdb import Reader
 from s2s_cli.output import Column
+
+if TYPE_CHECKING:
+    from s2s_cli.services.documents import Document
 
 DEFAULT_BOOKS: dict[str, Any] = {
     "account_code": "200",  # Xero's default "Sales"
@@ -106,7 +109,7 @@ def spread(total: int, weights: Sequence[int]) -> list[int]:
 
 
 def _documents(reader: Reader, start: dt.date | None, end: dt.date | None
-               ) -> list[dict[str, Any]]:
+               ) -> list[Document]:
     from s2s_cli.services import invoicing
 
     rows = invoicing.listing(reader, start=start, end=end)
@@ -124,10 +127,11 @@ def _contacts(reader: Reader, urns: set[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _deployments(reader: Reader) -> dict[int, tuple[str, str, str | None]]:
-    """Deployment id -> (VAT treatment, funding route, PO), frozen when it was agreed."""
-    return {int(r[0]): (r[1] or "exempt", r[2], r[3]) for r in reader.all(
-        "SELECT id, vat, funding, po FROM deployment")}
+def _deployments(reader: Reader) -> dict[int, tuple[str, str]]:
+    """Deployment id -> (VAT treatment, funding route), frozen when it was agreed: for lines
+    of documents issued before lines carried them."""
+    return {int(r[0]): (r[1] or "exempt", r[2]) for r in reader.all(
+        "SELECT id, vat, funding FROM deployment")}
 
 
 def _line_label(kind: str, unit: str) -> str:
@@ -144,80 +148,73 @@ def xero_invoices(reader: Reader, card: dict[str, Any], start: dt.date | None = 
 
     books = settings(card)
     docs = _documents(reader, start, end)
-    contacts = _contacts(reader, {int(d["payer_school_urn"]) for d in docs
-                                  if d.get("payer_school_urn")})
+    contacts = _contacts(reader, {int(d.payer_school_urn) for d in docs
+                                  if d.payer_school_urn})
     deps = _deployments(reader)
     book = {str(name).lower(): rec for name, rec in (card.get("payers") or {}).items()}
     tax_of = {"exempt": books["tax_exempt"], "standard": books["tax_standard"],
               "zero": books["tax_zero"]}
     for doc in docs:
-        credit = bool(doc.get("credits"))
+        credit = bool(doc.credits)
         sign = -1 if credit else 1
-        contact = contacts.get(int(doc["payer_school_urn"] or 0), {})
-        if doc.get("payer_postal"):  # frozen at issue: the same file whatever changes later
-            postal = doc["payer_postal"]
-            contact = {"email": doc.get("payer_email"),
+        contact = contacts.get(int(doc.payer_school_urn or 0), {})
+        if doc.payer_postal:  # frozen at issue: the same file whatever changes later
+            postal = doc.payer_postal
+            contact = {"email": doc.payer_email,
                        "lines": [*list(postal.get("lines") or [])[:4], None, None, None,
                                  None][:4],
                        "city": postal.get("city"), "region": postal.get("region"),
                        "postcode": postal.get("postcode")}
-        elif not doc.get("payer_school_urn"):  # a funder, trust or DfE: the card's payers
-            rec = book.get(str(doc["payer"]).lower()) or {}
+        elif not doc.payer_school_urn:  # a funder, trust or DfE: the card's payers
+            rec = book.get(str(doc.payer).lower()) or {}
             lines = [*list(rec.get("address") or [])[:4], None, None, None, None][:4]
             contact = {"email": rec.get("email"), "lines": lines}
         addr = (contact.get("lines") or [None] * 4)
-        if credit:
-            reference = doc["credits"]
-        elif "po" in doc:  # the purchase order frozen on the invoice at issue
-            reference = doc["po"] or ""
-        else:
-            pos = sorted({deps.get(ln["deployment_id"], ("", "", None))[2] or ""
-                          for ln in doc["lines"]} - {""})
-            reference = "; ".join(pos)
+        # the purchase order frozen on the invoice at issue (none before 0007_billrules)
+        reference = doc.credits if credit else doc.po or ""
         items = []  # (line, unit, quantity text, unit pence, net pence)
-        for ln in doc["lines"]:
-            amount = sign * int(ln["amount_pence"])  # positive: the document's own sign apart
-            if ln["kind"] == "free" or amount == 0:
+        for ln in doc.lines:
+            amount = sign * ln.amount_pence  # positive: the document's own sign apart
+            if ln.kind == "free" or amount == 0:
                 from s2s_cli.parsing import days_str
 
-                items.append((ln, "free" if ln["kind"] == "free" else "days",
-                              days_str(ln["days"]), 0, 0))
+                items.append((ln, "free" if ln.kind == "free" else "days",
+                              days_str(ln.days), 0, 0))
                 continue
-            if ln["full_days"]:
-                items.append((ln, "full", str(ln["full_days"]), int(ln["rate_pence"]),
-                              int(ln["full_days"]) * int(ln["rate_pence"])))
-            if ln["half_days"]:
-                items.append((ln, "half", str(ln["half_days"]),
-                              int(ln["half_day_rate_pence"]),
-                              int(ln["half_days"]) * int(ln["half_day_rate_pence"])))
+            if ln.full_days:
+                items.append((ln, "full", str(ln.full_days), ln.rate_pence,
+                              ln.full_days * ln.rate_pence))
+            if ln.half_days:
+                items.append((ln, "half", str(ln.half_days), ln.half_day_rate_pence,
+                              ln.half_days * ln.half_day_rate_pence))
         # the document's VAT per rate, spread over that rate's rows
         vat_rows = [0] * len(items)
-        for rate in doc.get("vat_rates") or []:
+        for rate in doc.vat_rates or []:
             idx = [i for i, it in enumerate(items)
-                   if int(it[0].get("vat_percent_bp") or 0) == int(rate["vat_percent_bp"])]
+                   if int(it[0].vat_percent_bp or 0) == int(rate["vat_percent_bp"])]
             for i, share in zip(idx, spread(abs(int(rate["vat_pence"])),
                                             [items[i][4] for i in idx]), strict=True):
                 vat_rows[i] = share
         for (ln, unit, qty, price, _net), vat in zip(items, vat_rows, strict=True):
             # the VAT treatment and funding route frozen on the line at issue; a document
             # issued before lines carried them: its VAT rate, then the deployment's
-            dep_vat, dep_funding, _po = deps.get(ln["deployment_id"], ("exempt", "", None))
+            dep_vat, dep_funding = deps.get(ln.deployment_id, ("exempt", ""))
             treatment = vat_treatment(ln, dep_vat)
-            funding = ln["funding"] if "funding" in ln else dep_funding
-            d1, d2 = ln["date_from"], ln["date_to"]
+            funding = ln.funding if ln.funding is not None else dep_funding
+            d1, d2 = ln.date_from, ln.date_to
             span = _uk(d1) if d1 == d2 else f"{_uk(d1)}-{_uk(d2)}"
             tracking = books["tracking_name"] or ""
             yield {
-                "*ContactName": doc["payer"], "EmailAddress": contact.get("email") or "",
+                "*ContactName": doc.payer, "EmailAddress": contact.get("email") or "",
                 "POAddressLine1": addr[0] or "", "POAddressLine2": addr[1] or "",
                 "POAddressLine3": addr[2] or "", "POAddressLine4": addr[3] or "",
                 "POCity": contact.get("city") or "", "PORegion": contact.get("region") or "",
                 "POPostalCode": contact.get("postcode") or "", "POCountry": "",
-                "*InvoiceNumber": doc["number"], "Reference": reference,
-                "*InvoiceDate": _uk(doc["issued"]), "*DueDate": _uk(doc["due"]),
-                "Total": _pounds(doc["total_pence"]), "InventoryItemCode": "",
-                "*Description": f"{_line_label(ln['kind'], unit)} {span}: {ln['leader_id']} "
-                                f"at {ln['school']} (deployment {ln['deployment_id']})",
+                "*InvoiceNumber": doc.number, "Reference": reference,
+                "*InvoiceDate": _uk(doc.issued), "*DueDate": _uk(doc.due),
+                "Total": _pounds(doc.total_pence), "InventoryItemCode": "",
+                "*Description": f"{_line_label(ln.kind, unit)} {span}: {ln.leader_id} "
+                                f"at {ln.school} (deployment {ln.deployment_id})",
                 "*Quantity": ("-" if credit and qty != "0" else "") + qty,
                 "*UnitAmount": _pounds(price), "Discount": "",
                 "*AccountCode": books["account_code"], "*TaxType": tax_of.get(treatment,

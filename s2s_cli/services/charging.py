@@ -116,6 +116,7 @@ class Dep:
     payer_trust_uid: str | None = None  # `--bill-to trust`: the trust invoiced instead
     payer_trust_name: str | None = None
     po_required: bool = False  # the school invoiced (or whose trust is) wants a PO
+    vat: str = "exempt"  # the VAT treatment of its work: exempt, standard or zero
 
     @property
     def is_nlg(self) -> bool:
@@ -288,47 +289,6 @@ def classify(days: Iterable[Day], deps: dict[int, Dep], **kw: Any) -> dict[int, 
             for i, parts in classify_parts(days, deps, **kw).items()}
 
 
-class Line:
-    """One invoice line: the days of one deployment of one kind."""
-
-    __slots__ = ("dep", "kind", "payer", "date_from", "date_to", "full_days", "half_days",
-                 "amount_pence", "supply_pence", "days", "earlier")
-
-    def __init__(self, dep: Dep, kind: str) -> None:
-        self.dep = dep
-        self.kind = kind
-        self.payer = payer_for(dep, kind)
-        self.date_from: dt.date | None = None
-        self.date_to: dt.date | None = None
-        self.full_days = 0
-        self.half_days = 0
-        self.amount_pence = 0
-        self.supply_pence = 0
-        self.days: list[tuple[Day, int, int, int]] = []  # (day, halves, amount, supply)
-        self.earlier = 0  # days dated before the period asked for (billed late)
-
-    @property
-    def halves(self) -> int:
-        return 2 * self.full_days + self.half_days
-
-    def add(self, halves: int, count: int, first: dt.date, last: dt.date,
-            day: Day | None = None) -> None:
-        """Add `count` days of `halves` each, dated `first`..`last`."""
-        amount, supply = day_amounts(self.dep, halves, self.kind)
-        if halves == 2:
-            self.full_days += count
-        else:
-            self.half_days += count
-        self.amount_pence += amount * count
-        self.supply_pence += supply * count
-        if self.date_from is None or first < self.date_from:
-            self.date_from = first
-        if self.date_to is None or last > self.date_to:
-            self.date_to = last
-        if day is not None:
-            self.days.append((day, halves, amount, supply))
-
-
 def vat_by_rate(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int, int]]:
     """[(rate bp, net, VAT)] per VAT rate, from (rate bp, net) per line: VAT is worked out once
     per rate on the net at that rate, rounded half up to the penny."""
@@ -338,24 +298,20 @@ def vat_by_rate(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int, int]]:
     return [(bp, net, vat_pence(net, bp)) for bp, net in sorted(nets.items())]
 
 
-@dataclass(slots=True)
-class DraftInvoice:
-    payer: Payer
-    lines: list[Line]
-    payment_terms_days: int = 28
-    po: str | None = None
-    subtotal_pence: int = 0
-    vat_pence: int = 0
-    total_pence: int = 0
+def vat_treatment_of(vat_percent_bp: int, vat: str | None) -> str:
+    """The VAT treatment of a line: standard when VAT is charged on it, else the deployment's
+    (exempt or zero-rated; exempt when unknown)."""
+    if vat_percent_bp > 0:
+        return "standard"
+    return vat if vat in ("exempt", "zero") else "exempt"
 
-    def __post_init__(self) -> None:
-        self.subtotal_pence = sum(line.amount_pence for line in self.lines)
-        self.vat_pence = sum(v for _, _, v in self.vat_rates)
-        self.total_pence = self.subtotal_pence + self.vat_pence
 
-    @property
-    def vat_rates(self) -> list[tuple[int, int, int]]:
-        return vat_by_rate((ln.dep.vat_percent_bp, ln.amount_pence) for ln in self.lines)
+def invoice_key(payer: Payer, dep: Dep) -> tuple[Any, ...]:
+    """Which invoice a line of `dep`'s days paid by `payer` goes on: one per payer, purchase
+    order and agreed payment terms, as (payer name, URN, trust UID, terms, PO).  A funder's
+    or DfE's invoice quotes no school's purchase order."""
+    return (payer.name, payer.school_urn, payer.trust_uid, dep.payment_terms_days,
+            dep.po if payer.is_school else None)
 
 
 def invoice_order(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -363,57 +319,3 @@ def invoice_order(key: tuple[Any, ...]) -> tuple[Any, ...]:
     name (any case), then URN, trust, terms, and no purchase order before the others."""
     name, urn, trust, terms, po = key
     return (name.lower(), urn or 0, trust or "", terms, po is not None, po or "")
-
-
-class LineBook:
-    """Collects days (one by one, or aggregated counts) into lines keyed by (deployment, kind)."""
-
-    def __init__(self) -> None:
-        self.lines: dict[tuple[int, str], Line] = {}
-
-    def line(self, dep: Dep, kind: str) -> Line:
-        key = (dep.id, kind)
-        found = self.lines.get(key)
-        if found is None:
-            found = self.lines[key] = Line(dep, kind)
-        return found
-
-    def add_day(self, dep: Dep, day: Day, kind: str, halves: int | None = None,
-                before: dt.date | None = None) -> None:
-        line = self.line(dep, kind)
-        line.add(day.halves if halves is None else halves, 1, day.date, day.date, day)
-        if before is not None and day.date < before:
-            line.earlier += 1
-
-    def add_counts(self, dep: Dep, kind: str, full_days: int, half_days: int,
-                   first: dt.date, last: dt.date, earlier: int = 0) -> None:
-        """Add days counted elsewhere (in SQL): so many full and half days, first..last."""
-        line = self.line(dep, kind)
-        if full_days:
-            line.add(2, full_days, first, last)
-        if half_days:
-            line.add(1, half_days, first, last)
-        line.earlier += earlier
-
-    def invoices(self) -> list[DraftInvoice]:
-        """One draft invoice per payer, purchase order and agreed payment terms (payers by
-        name, then no PO first; lines by leader, deployment, kind).  A funder's or DfE's
-        invoice quotes no school's purchase order."""
-        by_payer: dict[tuple[Any, ...], list[Line]] = {}
-        for line in self.lines.values():
-            payer = line.payer
-            key = (payer.name, payer.school_urn, payer.trust_uid, line.dep.payment_terms_days,
-                   line.dep.po if payer.is_school else None)
-            group = by_payer.get(key)
-            if group is None:
-                by_payer[key] = [line]
-            else:
-                group.append(line)
-        out = []
-        order = {k: i for i, k in enumerate(KINDS)}
-        for key in sorted(by_payer, key=invoice_order):
-            lines = by_payer[key]
-            if len(lines) > 1:
-                lines.sort(key=lambda ln: (ln.dep.leader_id, ln.dep.id, order[ln.kind]))
-            out.append(DraftInvoice(lines[0].payer, lines, key[3], key[4]))
-        return out

@@ -5,12 +5,14 @@ this module reads the days, hands them to those rules and writes what comes back
 
 Drafts (`s2s invoice`) change nothing.  A run for a period covers every not-yet-invoiced day
 dated up to the period's end (late logs and days freed by a void or credit are never left
-behind; `earlier_days` says how many are dated before the period).  One producer of lines,
-`compute`, serves drafts, issuing and charge summaries: one SQL aggregate per deployment (full
-days, half days, first and last date, read from the covering index `ix_day_log_date_cover`);
-only deployments agreed with an NLG, whose days must be ordered one by one (the yearly
-allowance; DfE packages), are fetched day by day.  Issuing fetches every day (it must record
-each one).  Charging reads the terms frozen on the deployment when it was agreed.
+behind; `earlier_days` says how many are dated before the period).  One producer of lines and
+documents, `produce`, serves drafts, issuing and charge summaries: one SQL aggregate per
+deployment (full days, half days, first and last date, read from the covering index
+`ix_day_log_date_cover`); only deployments agreed with an NLG, whose days must be ordered one
+by one (the yearly allowance; DfE packages), are fetched day by day, and issuing also fetches
+every other day (it must record each one).  Charging reads the terms frozen on the deployment
+when it was agreed.  Documents are typed records (`services/documents.py`), rendered only by
+the output layer (`output.write_documents`, `services/pdf.py`).
 
 Issuing (`s2s invoice --issue`) runs as one transaction:
 1. lock the numbering row `counter(series='invoice', year)` (`SELECT ... FOR UPDATE`; created if
@@ -42,13 +44,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 from s2s_cli.errors import InvalidInput, NotFound, Refused
 from s2s_cli.fastdb import Reader
 from s2s_cli.services import charging
-from s2s_cli.services.charging import Day, Dep, DraftInvoice, LineBook
+from s2s_cli.services.charging import Day, Dep
+from s2s_cli.services.documents import SUPPLIER_KEYS, DayEntry, DocLine, Document
 from s2s_cli.services.rates import DEFAULT_CARD, card_from_json
 from s2s_cli.taxonomy import academic_year_of
 
@@ -63,13 +67,13 @@ DEP_COLS = ("dep.id, dep.leader_id, dep.leader_kind, dep.school_urn, s.name, dep
             "dep.work, r.need, (SELECT MIN(rs.specialism_slug) FROM request_specialism rs "
             "WHERE rs.request_id = dep.request_id), dep.po, dep.payer_trust_uid, t.name, "
             "CASE WHEN dep.payer_trust_uid IS NULL AND ps.urn IS NOT NULL THEN ps.po_required "
-            "ELSE s.po_required END")
+            "ELSE s.po_required END, dep.vat")
 DEP_JOIN = ("JOIN leader l ON l.id = dep.leader_id "
             "JOIN school s ON s.urn = dep.school_urn "
             "JOIN support_request r ON r.id = dep.request_id "
             "LEFT JOIN school ps ON ps.urn = dep.payer_school_urn "
             "LEFT JOIN trust t ON t.uid = dep.payer_trust_uid")
-N_DEP_COLS = 25
+N_DEP_COLS = 26
 
 # Days on a live invoice: the invoice_day rows of the invoice the day is currently on.
 LIVE_DAY = "JOIN invoice_day x ON x.day_log_id = d.id AND x.invoice_id = d.invoice_id"
@@ -128,9 +132,11 @@ def _dep(row: Sequence[Any]) -> Dep:
                payer_name=row[15], vat_percent_bp=int(row[16] or 0),
                payment_terms_days=int(row[17] or 0), work=row[18] or "other",
                service=service_text(row[2], row[18], row[19], row[20]), po=row[21],
-               payer_trust_uid=row[22], payer_trust_name=row[23], po_required=bool(row[24]))
+               payer_trust_uid=row[22], payer_trust_name=row[23], po_required=bool(row[24]),
+               vat=row[25] or "exempt")
 
 
+@cache  # a national month has ~100,000 lines but a few hundred distinct services
 def service_text(leader_kind: str, work: str | None, need: str | None,
                  specialism: str | None) -> str:
     """A line's service in words, without the leader's name (added when shown: names stay
@@ -167,12 +173,12 @@ def load_card(reader: Reader) -> dict[str, Any]:
     return card
 
 
-# --------------------------------------------------------------------------- the engine
+# --------------------------------------------------------------------------- the producer
 #
-# One producer of lines (`compute`) for drafts, issuing and the charge summaries.  A run for a
-# period bills every not-yet-invoiced day dated up to the period's end (a day logged late for
-# an invoiced month, or freed by a void or a credit, is not left behind); `Line.earlier`
-# counts the days dated before the period's start.
+# One producer of lines and documents (`produce`) for drafts, issuing and the charge
+# summaries.  A run for a period bills every not-yet-invoiced day dated up to the period's end
+# (a day logged late for an invoiced month, or freed by a void or a credit, is not left
+# behind); a line's `earlier_days` counts the days dated before the period's start.
 
 def _aggregate(reader: Reader, f: Any, t: Any) -> list[Sequence[Any]]:
     """Per deployment with not-yet-invoiced days dated up to t: its DEP_COLS, then full days,
@@ -200,42 +206,120 @@ def load_deps(reader: Reader, ids: Iterable[int]) -> dict[int, Dep]:
     return deps
 
 
-def compute(reader: Reader, start: dt.date, end: dt.date, *,
-            per_day: bool = False) -> LineBook:
-    """Lines (per deployment and kind) for every not-yet-invoiced day dated up to `end`
-    (`start` only marks which days are earlier than the period).
+def _line(dep: Dep, kind: str, payer: str, full: int, half: int, first: dt.date,
+          last: dt.date, amount: int, supply: int, earlier: int) -> DocLine:
+    """A line of `dep`'s days of one kind, as charging worked them out."""
+    return DocLine(dep.id, dep.leader_id, dep.leader_name, dep.school_urn, dep.school_name,
+                   first, last, 2 * full + half, full, half, dep.rate_pence,
+                   dep.half_day_rate_pence, kind, amount, supply, dep.vat_percent_bp, earlier,
+                   dep.service, f"{dep.service}, {dep.leader_name}", kind_words(kind, payer),
+                   charging.vat_treatment_of(dep.vat_percent_bp, dep.vat), dep.funding)
 
-    With `per_day` every line carries its day logs (for issuing); otherwise deployments that
-    need no ordering are summed in SQL."""
-    book = LineBook()
-    deps: dict[int, Dep] = {}
+
+class _Run:
+    """Lines gathered into invoices: one per payer, purchase order and agreed payment terms
+    (the key `charging.invoice_key`), remembering which deployments lack a required PO."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[Any, ...], list[DocLine]] = {}
+        self.required: dict[tuple[Any, ...], set[int]] = {}
+
+    def add(self, dep: Dep, payer: charging.Payer, line: DocLine) -> None:
+        key = charging.invoice_key(payer, dep)
+        group = self.groups.get(key)
+        if group is None:
+            self.groups[key] = [line]
+        else:
+            group.append(line)
+        if dep.po_required and key[4] is None and payer.is_school:
+            self.required.setdefault(key, set()).add(dep.id)
+
+
+def produce(reader: Reader, start: dt.date, end: dt.date, *, card: dict[str, Any],
+            days: bool = False, school: int | None = None,
+            payer: str | None = None) -> list[Document]:
+    """The documents a run for start..end would issue now (drafts: unnumbered), by payer
+    name; only those to the school with URN `school` or the payer named `payer` when given.
+
+    Every not-yet-invoiced day dated up to `end`.  Deployments that need no ordering (not
+    agreed with an NLG) become one line each straight from the SQL aggregate (`_aggregate`:
+    full and half days, first and last date); with `days` (issuing, charge summaries) each
+    such line also gets its days one by one (`DocLine.entries`).  NLG deployments' days are
+    ordered one by one (`_special`: the yearly allowance, DfE packages).  Charging reads the
+    terms frozen on the deployment when it was agreed."""
+    settings = card["invoice"]
+    run = _Run()
+    special: dict[int, Dep] = {}
+    plain: dict[int, tuple[Dep, DocLine]] = {}  # with `days`: deployment -> its one line
+    dates: dict[Any, dt.date] = {}  # a few hundred distinct dates: parsed once
     f, t = _bind(reader, start), _bind(reader, end)
     for row in _aggregate(reader, f, t):
-        dep = deps[int(row[0])] = _dep(row)
-        if not per_day and not dep.special:
-            full, half, first, last, earlier = row[N_DEP_COLS:]
-            book.add_counts(dep, charging.base_kind(dep), int(full), int(half), _date(first),
-                            _date(last), int(earlier or 0))
-    if per_day and any(not d.special for d in deps.values()):
+        dep = _dep(row)
+        if dep.special:
+            special[dep.id] = dep
+            continue
+        full, half, first, last, earlier = row[N_DEP_COLS:]
+        kind = charging.base_kind(dep)
+        to = charging.payer_for(dep, kind)
+        amount, supply = charging.counted_amounts(
+            kind, full, half, dep.rate_pence, dep.half_day_rate_pence, dep.supply_pence,
+            dep.half_day_supply_pence)
+        line = _line(dep, kind, to.name, full, half,
+                     dates.get(first) or dates.setdefault(first, _date(first)),
+                     dates.get(last) or dates.setdefault(last, _date(last)),
+                     amount, supply, int(earlier or 0))
+        run.add(dep, to, line)
+        if days:
+            line.entries = []
+            plain[dep.id] = (dep, line)
+    if plain:
         for r in reader.iter("SELECT id, deployment_id, date, halves "
                              f"FROM {_day_log(reader, DATE_INDEX, 'g')} "
                              "WHERE date <= :t AND invoice_id IS NULL", {"t": t}):
-            dep = deps[int(r[1])]
-            if not dep.special:
-                book.add_day(dep, Day(int(r[0]), dep.id, _date(r[2]), int(r[3])),
-                             charging.base_kind(dep), before=start)
-    _special(reader, book, {i: d for i, d in deps.items() if d.special}, start, end)
-    return book
+            found = plain.get(int(r[1]))
+            if found is not None:
+                dep, line = found
+                halves = int(r[3])
+                line.entries.append(DayEntry(  # type: ignore[union-attr]
+                    int(r[0]), dates.get(r[2]) or dates.setdefault(r[2], _date(r[2])), halves,
+                    *charging.day_amounts(dep, halves, line.kind)))
+    if special:
+        for dep, kind, entries in _special(reader, special, end):
+            to = charging.payer_for(dep, kind)
+            full = sum(1 for e in entries if e.halves == 2)
+            line = _line(dep, kind, to.name, full, len(entries) - full, entries[0].date,
+                         max(e.date for e in entries), sum(e.amount_pence for e in entries),
+                         sum(e.supply_pence for e in entries),
+                         sum(1 for e in entries if e.date < start))
+            line.entries = entries if days else None
+            run.add(dep, to, line)
+    wanted = payer.strip().lower() if payer is not None else None
+    supplier = supplier_of(settings)
+    docs = []
+    for key in sorted(run.groups, key=charging.invoice_order):
+        name, urn, trust, terms, po = key
+        if (school is not None and urn != school) or (
+                wanted is not None and name.lower() != wanted):
+            continue
+        lines = run.groups[key]
+        if len(lines) > 1:
+            lines.sort(key=_line_order)
+        doc = _document((name, urn), terms, lines, settings, start, end, supplier, po=po,
+                        trust=trust)
+        if key in run.required:
+            doc.po_missing = sorted(run.required[key])
+        docs.append(doc)
+    payer_details(reader, docs, card)
+    return docs
 
 
-def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.date,
-             end: dt.date) -> None:
+def _special(reader: Reader, deps: dict[int, Dep], end: dt.date
+             ) -> list[tuple[Dep, str, list[DayEntry]]]:
     """Days of deployments agreed with an NLG (the yearly allowance, and DfE packages), in
-    date order.  `deps` are every such deployment with not-yet-invoiced days up to `end`, so
-    the days fetched below are all the ones that compete for an allowance or a package.  What
-    live invoices already hold is counted first (halves still on a live invoice)."""
-    if not deps:
-        return
+    date order: (deployment, kind, its days of that kind) for each line.  `deps` are every
+    such deployment with not-yet-invoiced days up to `end`, so the days fetched below are all
+    the ones that compete for an allowance or a package.  What live invoices already hold is
+    counted first (halves still on a live invoice)."""
     t = _bind(reader, end)
     ids = sorted(deps)
     days: list[Day] = []
@@ -273,19 +357,13 @@ def _special(reader: Reader, book: LineBook, deps: dict[int, Dep], start: dt.dat
 
     parts = charging.classify_parts(days, deps, package_used=package_used,
                                     allowance_used=allowance_used)
+    lines: dict[tuple[int, str], list[DayEntry]] = {}
     for day in sorted(days, key=lambda d: (d.date, d.id)):
         dep = deps[day.deployment_id]
         for kind, halves in parts[day.id]:
-            book.add_day(dep, day, kind, halves, before=start)
-
-
-def _select(invoices: list[DraftInvoice], school: int | None,
-            payer: str | None) -> list[DraftInvoice]:
-    if school is not None:
-        invoices = [i for i in invoices if i.payer.school_urn == school]
-    if payer is not None:
-        invoices = [i for i in invoices if i.payer.name.lower() == payer.strip().lower()]
-    return invoices
+            lines.setdefault((dep.id, kind), []).append(
+                DayEntry(day.id, day.date, halves, *charging.day_amounts(dep, halves, kind)))
+    return [(deps[dep_id], kind, entries) for (dep_id, kind), entries in lines.items()]
 
 
 def check_school(reader: Reader, urn: int) -> None:
@@ -303,9 +381,10 @@ def check_period(start: dt.date, end: dt.date) -> None:
 # --------------------------------------------------------------------------- documents
 
 def _settings_doc(settings: dict[str, Any]) -> dict[str, Any]:
-    """The supplier's details a document carries (frozen at issue): the alliance's names,
-    address, contact details, registration and VAT numbers, bank details, remittance e-mail
-    and its logo (by content hash: the image is setting `logo/<sha256>`)."""
+    """The supplier's details an invoice's `details` carry (frozen at issue): the alliance's
+    names, address, contact details, registration and VAT numbers, bank details, remittance
+    e-mail and its logo (by content hash: the image is setting `logo/<sha256>`), with the
+    card's payment terms and VAT rate."""
     bank = settings.get("bank")
     return {"alliance_name": settings.get("alliance_name"),
             "address": list(settings.get("address") or []),
@@ -322,26 +401,31 @@ def _settings_doc(settings: dict[str, Any]) -> dict[str, Any]:
             "logo_sha256": (settings.get("logo") or {}).get("sha256")}
 
 
-def logos(reader: Reader, docs: Sequence[dict[str, Any]]) -> dict[str, bytes]:
+def supplier_of(settings: dict[str, Any]) -> dict[str, Any]:
+    """`Document.supplier` from the card's invoice settings (or an invoice's details)."""
+    details = _settings_doc(settings)
+    return {k: details[k] for k in SUPPLIER_KEYS}
+
+
+def logos(reader: Reader, docs: Sequence[Document]) -> dict[str, bytes]:
     """The logo images the documents name (by SHA-256; stored as setting logo/<sha256> when
     the card was loaded, so an issued document keeps the logo it was issued with)."""
     import base64
     import json as _json
 
     out: dict[str, bytes] = {}
-    for sha in sorted({d["logo_sha256"] for d in docs if d.get("logo_sha256")}):
+    for sha in sorted({d.supplier.get("logo_sha256") for d in docs} - {None, ""}):
         text = reader.scalar("SELECT value FROM setting WHERE key = :k", {"k": f"logo/{sha}"})
         if text:
-            out[sha] = base64.b64decode(_json.loads(text)["base64"])
+            out[str(sha)] = base64.b64decode(_json.loads(text)["base64"])
     return out
 
 
-def payer_details(reader: Reader, docs: Sequence[dict[str, Any]],
-                  card: dict[str, Any]) -> None:
+def payer_details(reader: Reader, docs: Sequence[Document], card: dict[str, Any]) -> None:
     """Fill each document's payer address, "For the attention of" and e-mail: a school's from
     the school table (GIAS or `school edit`: its finance contact), any other payer's (funder,
     trust, DfE) from the card's `payers` address book, by name (any case)."""
-    urns = sorted({d["payer_school_urn"] for d in docs if d.get("payer_school_urn")})
+    urns = sorted({d.payer_school_urn for d in docs if d.payer_school_urn})
     schools: dict[int, tuple[list[str], str | None, str | None, dict[str, Any]]] = {}
     for chunk in _chunks(urns):
         marks, params = _in("u", chunk)
@@ -355,119 +439,65 @@ def payer_details(reader: Reader, docs: Sequence[dict[str, Any]],
             schools[int(row[0])] = (lines, row[7] or None, row[8] or None, postal)
     book = {str(name).lower(): rec for name, rec in (card.get("payers") or {}).items()}
     for doc in docs:
-        urn = doc.get("payer_school_urn")
+        urn = doc.payer_school_urn
         if urn:
             address, attention, email, postal = schools.get(
                 int(urn), ([], None, None, {"lines": [], "city": None, "region": None,
                                             "postcode": None}))
         else:
-            rec = book.get(str(doc.get("payer") or "").lower()) or {}
+            rec = book.get(str(doc.payer or "").lower()) or {}
             address = list(rec.get("address") or [])
             attention, email = rec.get("attention"), rec.get("email")
             postal = {"lines": address[:4], "city": None, "region": None, "postcode": None}
-        # `payer_postal`: the same address by part, for accounting exports (Xero's columns)
-        doc.update({"payer_address": address, "payer_attention": attention,
-                    "payer_email": email, "payer_postal": postal})
+        doc.payer_address, doc.payer_attention, doc.payer_email = address, attention, email
+        doc.payer_postal = postal  # the same address by part, for accounting exports (Xero)
 
 
-def line_terms(reader: Reader, docs: Sequence[dict[str, Any]]) -> None:
-    """Freeze on each line the VAT treatment (`vat`: exempt, standard or zero) and funding
-    route (`funding`) its deployment has now, at issue: what exports and the PDF read later,
-    whatever edits follow.  A zero-rated supply is taxable: a document with any standard or
-    zero-rated line is a VAT invoice (a 0% one when nothing is charged)."""
-    ids = sorted({int(ln["deployment_id"]) for d in docs for ln in d["lines"]})
-    terms: dict[int, tuple[str, Any]] = {}
-    for chunk in _chunks(ids):
-        marks, params = _in("d", chunk)
-        for dep_id, vat, funding in reader.iter(
-                f"SELECT id, vat, funding FROM deployment WHERE id IN ({marks})", params):
-            terms[int(dep_id)] = (vat or "exempt", funding)
-    for doc in docs:
-        for ln in doc["lines"]:
-            vat, funding = terms.get(int(ln["deployment_id"]), ("exempt", None))
-            ln["vat"] = vat_treatment(ln, vat)
-            ln["funding"] = funding
-        doc["vat_invoice"] = any(ln["vat"] != "exempt" for ln in doc["lines"])
-
-
-def vat_treatment(line: dict[str, Any], fallback: str | None = None) -> str:
+def vat_treatment(line: DocLine, fallback: str | None = None) -> str:
     """A document line's VAT treatment: as frozen on it; on a document issued before lines
     carried it, standard when it was charged VAT, else `fallback` (the deployment's) when
     that is exempt or zero."""
-    if line.get("vat"):
-        return str(line["vat"])
-    if int(line.get("vat_percent_bp") or 0) > 0:
-        return "standard"
-    return fallback if fallback in ("exempt", "zero") else "exempt"
+    if line.vat:
+        return line.vat
+    return charging.vat_treatment_of(line.vat_percent_bp or 0, fallback)
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(charging.KINDS)}
 
 
-def _line_doc(ln: charging.Line) -> dict[str, Any]:
-    """A line as documents carry it (keys in LINE_KEYS order, then the extras)."""
-    dep = ln.dep
-    return {"deployment_id": dep.id, "leader_id": dep.leader_id, "leader": dep.leader_name,
-            "school_urn": dep.school_urn, "school": dep.school_name,
-            "date_from": ln.date_from, "date_to": ln.date_to,
-            "days": 2 * ln.full_days + ln.half_days, "full_days": ln.full_days,
-            "half_days": ln.half_days, "rate_pence": dep.rate_pence,
-            "half_day_rate_pence": dep.half_day_rate_pence, "kind": ln.kind,
-            "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence,
-            "vat_percent_bp": dep.vat_percent_bp, "earlier_days": ln.earlier,
-            "service": dep.service, "description": f"{dep.service}, {dep.leader_name}",
-            "kind_text": kind_words(ln.kind, ln.payer.name)}
-
-
-def _doc(payer: tuple[str, int | None], terms: int, lines: list[dict[str, Any]],
-         settings: dict[str, Any], start: dt.date, end: dt.date,
-         supplier: dict[str, Any] | None = None, *, po: str | None = None,
-         trust: str | None = None) -> dict[str, Any]:
-    """An invoice document from its lines (the shape issued documents are stored in);
-    `supplier` is `_settings_doc(settings)` when the caller worked it out once for many."""
+def _document(payer: tuple[str, int | None], terms: int, lines: list[DocLine],
+              settings: dict[str, Any], start: dt.date, end: dt.date,
+              supplier: dict[str, Any], *, po: str | None = None,
+              trust: str | None = None) -> Document:
+    """A draft document from its lines: totals, VAT per rate (worked out once per rate on
+    the net at that rate) and whether it is a VAT invoice (any standard or zero-rated line:
+    a zero-rated supply is taxable, so a 0% VAT invoice when nothing is charged)."""
     subtotal = 0
     earlier = 0
     nets: dict[int, int] = {}
+    vat_invoice = False
     for ln in lines:
-        subtotal += ln["amount_pence"]
-        earlier += ln["earlier_days"]
-        bp = ln["vat_percent_bp"]
-        nets[bp] = nets.get(bp, 0) + ln["amount_pence"]
+        subtotal += ln.amount_pence
+        earlier += ln.earlier_days or 0
+        bp = ln.vat_percent_bp or 0
+        nets[bp] = nets.get(bp, 0) + ln.amount_pence
+        vat_invoice = vat_invoice or ln.vat != "exempt"
     rates = charging.vat_by_rate(nets.items())
     vat = sum(v for _, _, v in rates)
-    return {
-        "number": None, "status": "draft", "payer": payer[0], "payer_school_urn": payer[1],
-        "period_from": start, "period_to": end, "issued": None, "due": None,
-        "subtotal_pence": subtotal, "vat_pence": vat, "total_pence": subtotal + vat,
-        "credits": None, "voided_by": None, "reason": None,
-        **(supplier if supplier is not None else _settings_doc(settings)),
-        "payment_terms_days": terms,
-        "vat_percent_bp": max((bp for bp, _, _ in rates), default=0),
-        "vat_rates": [{"vat_percent_bp": bp, "net_pence": net, "vat_pence": v}
-                      for bp, net, v in rates],
-        # any VAT charged: a VAT invoice (VAT number, tax point, VAT rate and net per line)
-        "vat_invoice": any(bp > 0 for bp, _, _ in rates), "tax_point": None,
-        "earlier_days": earlier, "days": None, "po": po, "payer_trust_uid": trust,
-        "lines": lines}
+    return Document(
+        payer=payer[0], payer_school_urn=payer[1], period_from=start, period_to=end,
+        subtotal_pence=subtotal, vat_pence=vat, total_pence=subtotal + vat, lines=lines,
+        supplier=supplier, payment_terms_days=terms,
+        vat_percent_bp=max((bp for bp, _, _ in rates), default=0),
+        vat_rates=[{"vat_percent_bp": bp, "net_pence": net, "vat_pence": v}
+                   for bp, net, v in rates],
+        vat_invoice=vat_invoice, earlier_days=earlier, po=po, payer_trust_uid=trust)
 
 
-def _invoice_doc(inv: DraftInvoice, settings: dict[str, Any], start: dt.date,
-                 end: dt.date) -> dict[str, Any]:
-    return _doc((inv.payer.name, inv.payer.school_urn), inv.payment_terms_days,
-                [_line_doc(ln) for ln in inv.lines], settings, start, end, po=inv.po,
-                trust=inv.payer.trust_uid)
-
-
-def po_missing(invoices: Iterable[DraftInvoice]) -> list[tuple[str, list[int]]]:
-    """(payer, deployment ids) of each invoice to a school marked "PO required" (or to the
+def po_missing(docs: Iterable[Document]) -> list[tuple[str, list[int]]]:
+    """(payer, deployment ids) of each document to a school marked "PO required" (or to the
     trust of one) that quotes no purchase order."""
-    out = []
-    for inv in invoices:
-        if inv.po is None and inv.payer.is_school:
-            deps = sorted({ln.dep.id for ln in inv.lines if ln.dep.po_required})
-            if deps:
-                out.append((inv.payer.name, deps))
-    return out
+    return [(d.payer, d.po_missing) for d in docs if d.po_missing]
 
 
 def po_message(missing: list[tuple[str, list[int]]]) -> str:
@@ -479,102 +509,16 @@ def po_message(missing: list[tuple[str, list[int]]]) -> str:
             "anyway with --override \"reason\")")
 
 
-def _line_order(ln: dict[str, Any]) -> tuple[str, int, int]:
-    return ln["leader_id"], ln["deployment_id"], _KIND_ORDER[ln["kind"]]
+def _line_order(ln: DocLine) -> tuple[str, int, int]:
+    return ln.leader_id, ln.deployment_id, _KIND_ORDER[ln.kind]
 
 
 def draft(reader: Reader, start: dt.date, end: dt.date, *, school: int | None = None,
-          payer: str | None = None) -> list[dict[str, Any]]:
-    """The draft invoices for a period (one per payer and terms, by payer name); reads only.
-
-    Every not-yet-invoiced day up to the end, by the rules `issue` applies: deployments that
-    need no ordering (not agreed with an NLG) become lines straight from `compute`'s SQL
-    aggregate, through the same pure rules (`charging.base_kind_of`, `counted_amounts`,
-    `payer_of`) but without building objects (a national month has ~100,000 lines); NLG
-    deployments go through `_special` day by day.  The tests compare drafts with what is
-    then issued, line for line."""
+          payer: str | None = None) -> list[Document]:
+    """The draft invoices for a period (one per payer, PO and terms, by payer name); reads
+    only.  The same documents `issue` would write now, unnumbered (`produce`)."""
     check_period(start, end)
-    card = load_card(reader)
-    settings = card["invoice"]
-    # key: (payer name, payer URN, trust UID, terms, PO) - charging.invoice_order
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    required: dict[tuple[Any, ...], set[int]] = {}  # key -> deployments of "PO required"
-    special: dict[int, Dep] = {}
-    dates: dict[Any, dt.date] = {}  # a few hundred distinct dates
-    services: dict[tuple[Any, ...], str] = {}
-    kind_of, amounts, payer_of = (charging.base_kind_of, charging.counted_amounts,
-                                  charging.payer_of)  # ~100,000 rows: bind once
-    for row in _aggregate(reader, _bind(reader, start), _bind(reader, end)):
-        (dep_id, leader_id, leader_kind, urn, school_name, _type, funding, funder, _extra,
-         rate, half_rate, supply, half_supply, leader_name, payer_urn, payer_name, vat_bp,
-         terms, work, need, specialism, po, trust, trust_name, po_required, full, half, first,
-         last, earlier) = row
-        if leader_kind == "NLG":
-            special[int(dep_id)] = _dep(row)
-            continue
-        kind = kind_of(funding, leader_kind)
-        amount, owed = amounts(kind, full, half, rate, half_rate, supply, half_supply)
-        if trust is not None:
-            name, p_urn = payer_of(funding, funder, trust_name or trust, 0, kind)
-            key = (name, None, trust, terms, po) if p_urn is not None else (
-                name, None, None, terms, None)
-        else:
-            name, p_urn = payer_of(funding, funder, school_name if payer_urn is None
-                                   else payer_name, urn if payer_urn is None else payer_urn,
-                                   kind)
-            key = (name, p_urn, None, terms, po if p_urn is not None else None)
-        words = (leader_kind, work, need, specialism)  # a few hundred distinct: worded once
-        service = services.get(words) or services.setdefault(words, service_text(*words))
-        line = {"deployment_id": dep_id, "leader_id": leader_id, "leader": leader_name,
-                "school_urn": urn, "school": school_name,
-                "date_from": dates.get(first) or dates.setdefault(first, _date(first)),
-                "date_to": dates.get(last) or dates.setdefault(last, _date(last)),
-                "days": 2 * full + half, "full_days": full,
-                "half_days": half, "rate_pence": rate, "half_day_rate_pence": half_rate,
-                "kind": kind, "amount_pence": amount, "supply_pence": owed,
-                "vat_percent_bp": vat_bp, "earlier_days": earlier, "service": service,
-                "description": f"{service}, {leader_name}",
-                "kind_text": "charged" if kind == "charged" else kind_words(kind, key[0])}
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [line]
-        else:
-            group.append(line)
-        if po_required and key[4] is None and (key[1] is not None or key[2] is not None):
-            required.setdefault(key, set()).add(int(dep_id))
-    if special:
-        book = LineBook()
-        _special(reader, book, special, start, end)
-        for ln in book.lines.values():
-            to = ln.payer
-            key = (to.name, to.school_urn, to.trust_uid, ln.dep.payment_terms_days,
-                   ln.dep.po if to.is_school else None)
-            groups.setdefault(key, []).append(_line_doc(ln))
-            if ln.dep.po_required and key[4] is None and to.is_school:
-                required.setdefault(key, set()).add(ln.dep.id)
-    wanted = payer.strip().lower() if payer is not None else None
-    supplier = _settings_doc(settings)
-    docs = []
-    for key in sorted(groups, key=charging.invoice_order):
-        if (school is not None and key[1] != school) or (
-                wanted is not None and key[0].lower() != wanted):
-            continue
-        lines = groups[key]
-        if len(lines) > 1:
-            lines.sort(key=_line_order)
-        doc = _doc((key[0], key[1]), key[3], lines, settings, start, end, supplier, po=key[4],
-                   trust=key[2])
-        if key in required:
-            doc["po_missing"] = sorted(required[key])
-        docs.append(doc)
-    payer_details(reader, docs, card)
-    line_terms(reader, docs)
-    return docs
-
-
-def draft_po_missing(docs: list[dict[str, Any]]) -> list[tuple[str, list[int]]]:
-    """What `po_missing` says of the invoices these drafts would issue."""
-    return [(d["payer"], d["po_missing"]) for d in docs if d.get("po_missing")]
+    return produce(reader, start, end, card=load_card(reader), school=school, payer=payer)
 
 
 INVOICE_SELECT = (
@@ -584,9 +528,6 @@ INVOICE_SELECT = (
     "LEFT JOIN invoice c ON c.id = i.credits_invoice_id "
     "LEFT JOIN invoice v ON v.id = i.voided_by_id ")
 
-DOC_DATES = ("period_from", "period_to", "issued", "due")
-LINE_DATES = ("date_from", "date_to")
-
 
 def _status(series: str, voided_by: str | None) -> str:
     if series == "credit":
@@ -595,6 +536,7 @@ def _status(series: str, voided_by: str | None) -> str:
 
 
 def _invoice_row(r: Sequence[Any]) -> dict[str, Any]:
+    """An issued document's row as `invoices list` shows it (no lines)."""
     details = json.loads(r[14] or "{}")
     return {
         "id": int(r[0]), "number": r[2], "status": _status(r[1], r[13]), "payer": r[3],
@@ -607,51 +549,31 @@ def _invoice_row(r: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def freeze(doc: dict[str, Any]) -> str:
-    """The stored form of an issued document: everything it shows except its status (a later
-    void changes that) and the leaders' names (personal data, kept erasable: joined by id)."""
-    out = {k: v for k, v in doc.items() if k not in ("id", "status", "voided_by")}
-    for k in DOC_DATES:
-        out[k] = None if out.get(k) is None else out[k].isoformat()
-    out["lines"] = [{k: (v.isoformat() if k in LINE_DATES else v) for k, v in ln.items()
-                     if k not in ("leader", "description")} for ln in doc["lines"]]
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+def freeze(doc: Document) -> str:
+    """The stored form of an issued document (`Document.frozen`, compact JSON)."""
+    return json.dumps(doc.frozen(), ensure_ascii=False, separators=(",", ":"))
 
 
-def _thaw(r: Sequence[Any], names: dict[str, str], doc: dict[str, Any] | None = None
-          ) -> dict[str, Any]:
-    """An issued document from its row (`doc`: its frozen JSON, already parsed)."""
-    if doc is None:
-        doc = json.loads(r[15])
-    for k in DOC_DATES:
-        doc[k] = None if doc.get(k) is None else _date(doc[k])
-    lines = []
-    for ln in doc["lines"]:
-        ln = dict(ln)
-        for k in LINE_DATES:
-            ln[k] = _date(ln[k])
-        name = names.get(ln["leader_id"], "")
-        extra = {k: v for k, v in ln.items() if k not in LINE_ORDER}
-        if extra.get("service"):  # the leader's name is joined now (kept erasable)
-            extra["description"] = f"{extra['service']}, {name}" if name else extra["service"]
-        lines.append({**{k: ln.get(k) for k in LINE_ORDER}, "leader": name, **extra})
-    doc["lines"] = lines
-    doc.update({"id": int(r[0]), "status": _status(r[1], r[13]), "voided_by": r[13]})
-    for k in ("po", "payer_trust_uid", "po_override"):  # issued before 0007_billrules: none
-        doc.setdefault(k, None)
-    return doc
+def _legacy(r: Sequence[Any]) -> Document:
+    """A document issued before 0004_money (no frozen JSON): from its row and details; its
+    lines are read from invoice_line."""
+    details = json.loads(r[14] or "{}")
+    return Document(
+        payer=r[3], payer_school_urn=r[4], period_from=_date(r[5]), period_to=_date(r[6]),
+        subtotal_pence=int(r[9]), vat_pence=int(r[10]), total_pence=int(r[11]), lines=[],
+        number=r[2], status=_status(r[1], r[13]), issued=_date(r[7]), due=_date(r[8]),
+        credits=r[12], voided_by=r[13], reason=details.get("reason"),
+        supplier=supplier_of(details),
+        payment_terms_days=int(details.get("payment_terms_days") or 0),
+        vat_percent_bp=int(details.get("vat_percent_bp") or 0), po=details.get("po"),
+        payer_trust_uid=details.get("payer_trust_uid"),
+        po_override=details.get("po_override"), id=int(r[0]))
 
 
-# the order of a line's keys (the CSV writer reads them by position)
-LINE_ORDER = ("deployment_id", "leader_id", "leader", "school_urn", "school", "date_from",
-              "date_to", "days", "full_days", "half_days", "rate_pence", "half_day_rate_pence",
-              "kind", "amount_pence", "supply_pence")
-
-
-def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
+def documents(reader: Reader, ids: Sequence[int]) -> list[Document]:
     """Issued invoices and credit notes with their lines, in the order of `ids`: each as
     frozen when it was issued (`invoice.document`), with its status as it is now."""
-    docs: dict[int, dict[str, Any]] = {}
+    docs: dict[int, Document] = {}
     legacy: list[int] = []
     frozen: list[Sequence[Any]] = []
     for chunk in _chunks(list(ids)):
@@ -660,10 +582,8 @@ def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
             if r[15]:
                 frozen.append(r)
             else:
-                doc = _invoice_row(r)
-                doc["lines"] = []
-                docs[doc["id"]] = doc
-                legacy.append(doc["id"])
+                docs[int(r[0])] = _legacy(r)
+                legacy.append(int(r[0]))
     if frozen:
         parsed = [json.loads(r[15]) for r in frozen]  # once: for the names, then thawed
         leader_ids = sorted({ln["leader_id"] for doc in parsed for ln in doc["lines"]})
@@ -672,8 +592,9 @@ def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
             marks, params = _in("l", chunk)
             names.update(dict(reader.iter(
                 f"SELECT id, name FROM leader WHERE id IN ({marks})", params)))
-        for r, doc in zip(frozen, parsed, strict=True):
-            docs[int(r[0])] = _thaw(r, names, doc)
+        for r, stored in zip(frozen, parsed, strict=True):
+            docs[int(r[0])] = Document.thaw(stored, names, id=int(r[0]),
+                                            status=_status(r[1], r[13]), voided_by=r[13])
     for chunk in _chunks(legacy):  # issued before 0004_money: from the stored lines
         marks, params = _in("i", chunk)
         for r in reader.iter(
@@ -685,21 +606,20 @@ def documents(reader: Reader, ids: Sequence[int]) -> list[dict[str, Any]]:
                 "JOIN deployment dep ON dep.id = il.deployment_id "
                 "JOIN school s ON s.urn = dep.school_urn "
                 f"WHERE il.invoice_id IN ({marks}) ORDER BY il.invoice_id, il.id", params):
-            docs[int(r[0])]["lines"].append({
-                "deployment_id": int(r[1]), "leader_id": r[2], "leader": r[3],
-                "school_urn": int(r[4]), "school": r[5], "date_from": _date(r[6]),
-                "date_to": _date(r[7]), "days": int(r[8]), "full_days": int(r[9]),
-                "half_days": int(r[10]), "rate_pence": int(r[11]),
-                "half_day_rate_pence": int(r[12]), "kind": r[15],
-                "amount_pence": int(r[13]), "supply_pence": int(r[14])})
+            docs[int(r[0])].lines.append(DocLine(
+                deployment_id=int(r[1]), leader_id=r[2], leader=r[3], school_urn=int(r[4]),
+                school=r[5], date_from=_date(r[6]), date_to=_date(r[7]), days=int(r[8]),
+                full_days=int(r[9]), half_days=int(r[10]), rate_pence=int(r[11]),
+                half_day_rate_pence=int(r[12]), kind=r[15], amount_pence=int(r[13]),
+                supply_pence=int(r[14])))
     from s2s_cli.services import payments
 
     out = [docs[i] for i in ids if i in docs]
-    payments.annotate(reader, out)
+    payments.annotate_documents(reader, out)
     return out
 
 
-def find(reader: Reader, number: str) -> dict[str, Any]:
+def find(reader: Reader, number: str) -> Document:
     """An invoice or credit note by its number (case-insensitive)."""
     raw = (number or "").strip()
     row = reader.one("SELECT id FROM invoice WHERE lower(number) = :n ORDER BY id",
@@ -823,12 +743,12 @@ def check_issue_date(session: Any, series: str, on: dt.date, *, last_day: dt.dat
                       f"({_date(latest)}): numbers must follow dates")
 
 
-def check_vat_number(settings: dict[str, Any], docs: Sequence[dict[str, Any]]) -> None:
+def check_vat_number(settings: dict[str, Any], docs: Sequence[Document]) -> None:
     """A VAT invoice (VAT charged, or a zero-rated supply) needs the alliance's VAT
     registration number."""
     if settings.get("vat_number"):
         return
-    vat = [doc["payer"] for doc in docs if doc["vat_invoice"]]
+    vat = [doc.payer for doc in docs if doc.vat_invoice]
     if vat:
         shown = ", ".join(vat[:3]) + (f" and {len(vat) - 3} more" if len(vat) > 3 else "")
         raise Refused(f"VAT is charged (or the supply is zero-rated) on the invoice(s) to "
@@ -854,9 +774,10 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
           school: int | None = None, payer: str | None = None,
           override: str | None = None) -> list[int]:
     """Issue one invoice per payer, purchase order (and terms) for every not-yet-invoiced day
-    up to the period's end; the new ids.  An invoice to a school marked "PO required" (or to
-    its trust) without a purchase order is refused, naming the deployments, unless
-    `override` (the reason, kept on the invoice)."""
+    up to the period's end: the documents `draft` shows (`produce`), numbered and frozen; the
+    new ids.  An invoice to a school marked "PO required" (or to its trust) without a
+    purchase order is refused, naming the deployments, unless `override` (the reason, kept
+    on the invoice)."""
     from s2s_cli import audit, fastdb
     from s2s_cli.models import Invoice, InvoiceLine, utcnow
 
@@ -866,46 +787,45 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     settings = card["invoice"]
     series, year, label = numbering_year(settings, "invoice", issued)
     counter = _lock_counter(session, series, year)  # first: serialises issuers
-    invoices = _select(compute(reader, start, end, per_day=True).invoices(), school, payer)
-    if not invoices:
+    docs = produce(reader, start, end, card=card, days=True, school=school, payer=payer)
+    if not docs:
         raise NothingToIssue()
-    missing = po_missing(invoices)
+    missing = po_missing(docs)
     if missing and override is None:
         raise Refused(po_message(missing))
-    last_day = max(ln.date_to for inv in invoices for ln in inv.lines if ln.date_to)
+    last_day = max(ln.date_to for doc in docs for ln in doc.lines)
     check_issue_date(session, "invoice", issued, last_day=last_day, what="invoice")
-    prefix = settings.get("number_prefix") or "S2S"
-    facts = _day_rows(session, [day.id for inv in invoices for ln in inv.lines
-                                for day, *_ in ln.days])
-    now = utcnow()
-    inv_rows: list[dict[str, Any]] = []
-    docs = [_invoice_doc(inv, settings, start, end) for inv in invoices]
-    payer_details(reader, docs, card)  # frozen with the document
-    line_terms(reader, docs)  # each line's VAT treatment and funding route, frozen too
     check_vat_number(settings, docs)
-    for inv, doc in zip(invoices, docs, strict=True):
+    prefix = settings.get("number_prefix") or "S2S"
+    activity = _day_rows(session, [e.day_log_id for doc in docs for ln in doc.lines
+                                   for e in ln.entries or ()])
+    now = utcnow()
+    supplier = _settings_doc(settings)
+    inv_rows: list[dict[str, Any]] = []
+    for doc in docs:
         counter.value += 1
-        details = _settings_doc(settings)
-        if po_missing([inv]):
-            doc["po_override"] = details["po_override"] = override
-        details.update(po=inv.po, payer_trust_uid=inv.payer.trust_uid)
-        doc.update({"number": f"{prefix}-{label}-{counter.value:04d}", "status": "issued",
-                    "issued": issued,
-                    "due": issued + dt.timedelta(days=inv.payment_terms_days)})
-        if doc["vat_invoice"]:
-            doc["tax_point"] = issued.isoformat()  # the issue date (work done by then)
-        doc["days"] = sorted(({
-            "day_log_id": day.id, "date": day.date.isoformat(), "deployment_id": ln.dep.id,
-            "leader_id": ln.dep.leader_id, "halves": halves, "kind": ln.kind,
-            "activity": facts[day.id][1], "amount_pence": amount}
-            for ln in inv.lines for day, halves, amount, _ in ln.days),
+        details = dict(supplier)
+        if doc.po_missing:  # issued without the PO its school requires: the reason why
+            doc.po_override = details["po_override"] = override
+        details.update(po=doc.po, payer_trust_uid=doc.payer_trust_uid)
+        doc.number = f"{prefix}-{label}-{counter.value:04d}"
+        doc.status, doc.issued = "issued", issued
+        doc.due = issued + dt.timedelta(days=doc.payment_terms_days or 0)
+        if doc.vat_invoice:
+            doc.tax_point = issued.isoformat()  # the issue date (work done by then)
+        doc.days = sorted(({
+            "day_log_id": e.day_log_id, "date": e.date.isoformat(),
+            "deployment_id": ln.deployment_id, "leader_id": ln.leader_id, "halves": e.halves,
+            "kind": ln.kind, "activity": activity[e.day_log_id][1],
+            "amount_pence": e.amount_pence}
+            for ln in doc.lines for e in ln.entries or ()),
             key=lambda d: (d["date"], d["day_log_id"], _KIND_ORDER[d["kind"]]))
         inv_rows.append({
-            "series": "invoice", "number": doc["number"], "seq": counter.value, "year": year,
-            "payer": inv.payer.name, "payer_school_urn": inv.payer.school_urn,
-            "period_from": start, "period_to": end, "issued": issued, "due": doc["due"],
-            "subtotal_pence": inv.subtotal_pence, "vat_pence": inv.vat_pence,
-            "total_pence": inv.total_pence, "credits_invoice_id": None, "voided_by_id": None,
+            "series": "invoice", "number": doc.number, "seq": counter.value, "year": year,
+            "payer": doc.payer, "payer_school_urn": doc.payer_school_urn,
+            "period_from": start, "period_to": end, "issued": issued, "due": doc.due,
+            "subtotal_pence": doc.subtotal_pence, "vat_pence": doc.vat_pence,
+            "total_pence": doc.total_pence, "credits_invoice_id": None, "voided_by_id": None,
             "details": json.dumps(details), "created_at": now, "doc_hash": None,
             "document": freeze(doc)})
     # Written in bulk (Core executemany, ids returned in order), audited in batches
@@ -913,24 +833,24 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     ids = _insert_ids(session, Invoice.__table__, inv_rows)  # type: ignore[attr-defined]
     written = [{"id": i, **r} for i, r in zip(ids, inv_rows, strict=True)]
     audit.record_many(session, "invoice", [(str(r["id"]), "insert", None, r) for r in written])
-    line_rows = [{"invoice_id": iid, "deployment_id": ln.dep.id, "leader_id": ln.dep.leader_id,
-                  "kind": ln.kind, "date_from": ln.date_from, "date_to": ln.date_to,
-                  "full_days": ln.full_days, "half_days": ln.half_days, "halves": ln.halves,
-                  "rate_pence": ln.dep.rate_pence,
-                  "half_day_rate_pence": ln.dep.half_day_rate_pence,
+    issued_lines = [(iid, ln) for iid, doc in zip(ids, docs, strict=True) for ln in doc.lines]
+    line_rows = [{"invoice_id": iid, "deployment_id": ln.deployment_id,
+                  "leader_id": ln.leader_id, "kind": ln.kind, "date_from": ln.date_from,
+                  "date_to": ln.date_to, "full_days": ln.full_days, "half_days": ln.half_days,
+                  "halves": ln.halves, "rate_pence": ln.rate_pence,
+                  "half_day_rate_pence": ln.half_day_rate_pence,
                   "amount_pence": ln.amount_pence, "supply_pence": ln.supply_pence}
-                 for iid, inv in zip(ids, invoices, strict=True) for ln in inv.lines]
+                 for iid, ln in issued_lines]
     line_ids = _insert_ids(session, InvoiceLine.__table__,  # type: ignore[attr-defined]
                            line_rows)
     written_lines = [{"id": i, **r} for i, r in zip(line_ids, line_rows, strict=True)]
     audit.record_many(session, "invoice_line", [(str(r["id"]), "insert", None, r)
                                                 for r in written_lines])
-    lines = (ln for inv in invoices for ln in inv.lines)
-    day_rows = [{"invoice_id": lr["invoice_id"], "day_log_id": day.id, "line_id": lid,
-                 "halves": halves, "kind": ln.kind, "amount_pence": amount,
-                 "supply_pence": supply}
-                for ln, lr, lid in zip(lines, line_rows, line_ids, strict=True)
-                for day, halves, amount, supply in ln.days]
+    day_rows = [{"invoice_id": iid, "day_log_id": e.day_log_id, "line_id": lid,
+                 "halves": e.halves, "kind": ln.kind, "amount_pence": e.amount_pence,
+                 "supply_pence": e.supply_pence}
+                for (iid, ln), lid in zip(issued_lines, line_ids, strict=True)
+                for e in ln.entries or ()]
     _write_days(session, day_rows)
     marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
     _mark_days(session, marks)
@@ -1117,19 +1037,22 @@ def credit_note(session: Any, inv: Any, day_ids: Sequence[int], *, reason: str, 
     rows = [d for d in live_days(session, inv) if d.day_log_id in wanted]
     old_lines = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
                                 .order_by(InvoiceLine.id)).scalars().all()
-    doc = json.loads(inv.document) if inv.document else None
+    doc = (Document.thaw(json.loads(inv.document), {}, id=inv.id, status="credit",
+                         voided_by=None) if inv.document else None)
     details = json.loads(inv.details or "{}")
-    bp_of = {ln.id: int(doc["lines"][i].get("vat_percent_bp") or 0) if doc else
-             int(details.get("vat_percent_bp") or 0) for i, ln in enumerate(old_lines)}
+    # the document's line for each stored line: one per deployment and kind
+    doc_line = {} if doc is None else {(ln.deployment_id, ln.kind): ln for ln in doc.lines}
+    bp_of = {ln.id: int(doc_line[(ln.deployment_id, ln.kind)].vat_percent_bp or 0) if doc
+             else int(details.get("vat_percent_bp") or 0) for ln in old_lines}
     per_line: dict[int, list[Any]] = {}
     for d in rows:
         per_line.setdefault(d.line_id, []).append(d)
     net = {ln.id: sum(d.amount_pence for d in per_line.get(ln.id, [])) for ln in old_lines}
     # VAT per rate: the invoice's, less what earlier credit notes took, less VAT on what stays
     inv_rates: dict[int, tuple[int, int]] = {}
-    if doc and doc.get("vat_rates"):
+    if doc and doc.vat_rates:
         inv_rates = {int(r["vat_percent_bp"]): (int(r["net_pence"]), int(r["vat_pence"]))
-                     for r in doc["vat_rates"]}
+                     for r in doc.vat_rates}
     else:
         for bp, n, v in charging.vat_by_rate((bp_of[ln.id], ln.amount_pence)
                                              for ln in old_lines):
@@ -1187,29 +1110,30 @@ def credit_note(session: Any, inv: Any, day_ids: Sequence[int], *, reason: str, 
     document = None
     if doc is not None:  # the credit note is the invoice's document for these days, negated
         lines = []
-        for i, ln in enumerate(old_lines):
+        for ln in old_lines:
             parts = per_line.get(ln.id)
             if not parts:
                 continue
             c = counts(parts)
             span = sorted(_date(dates[d.day_log_id][0]) for d in parts)
-            lines.append({**doc["lines"][i], "date_from": span[0].isoformat(),
-                          "date_to": span[-1].isoformat(), "days": c["halves"],
-                          "full_days": c["full_days"], "half_days": c["half_days"],
-                          "amount_pence": c["amount_pence"], "supply_pence": c["supply_pence"],
-                          "earlier_days": 0 if not void else doc["lines"][i]["earlier_days"]})
-        doc.update({"number": credit_number, "issued": on.isoformat(), "due": on.isoformat(),
-                    "credits": inv.number, "reason": reason, "subtotal_pence": subtotal,
-                    "vat_pence": vat, "total_pence": total, "vat_rates": vat_rates,
-                    "lines": lines,
-                    "earlier_days": doc.get("earlier_days") if void else 0})
-        doc["days"] = [{**d, "amount_pence": -d["amount_pence"]}
-                       for d in doc.get("days") or [] if d["day_log_id"] in wanted]
+            was = doc_line[(ln.deployment_id, ln.kind)]
+            lines.append(replace(
+                was, date_from=span[0], date_to=span[-1], days=c["halves"],
+                full_days=c["full_days"], half_days=c["half_days"],
+                amount_pence=c["amount_pence"], supply_pence=c["supply_pence"],
+                earlier_days=was.earlier_days if void else 0))
+        doc.number, doc.issued, doc.due = credit_number, on, on
+        doc.credits, doc.reason = inv.number, reason
+        doc.subtotal_pence, doc.vat_pence, doc.total_pence = subtotal, vat, total
+        doc.vat_rates, doc.lines = vat_rates, lines  # type: ignore[assignment]
+        doc.earlier_days = doc.earlier_days if void else 0
+        doc.days = [{**d, "amount_pence": -d["amount_pence"]}  # type: ignore[typeddict-item]
+                    for d in doc.days or [] if d["day_log_id"] in wanted]
         if not void:
-            doc["days_credited"] = sorted(wanted)
-        if doc.get("vat_invoice"):
-            doc["tax_point"] = on.isoformat()
-        document = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+            doc.days_credited = sorted(wanted)
+        if doc.vat_invoice:
+            doc.tax_point = on.isoformat()
+        document = freeze(doc)
     note = Invoice(series="credit", number=credit_number, seq=counter.value, year=year,
                    payer=inv.payer, payer_school_urn=inv.payer_school_urn,
                    period_from=inv.period_from, period_to=inv.period_to, issued=on, due=on,
@@ -1319,17 +1243,18 @@ def charges(reader: Reader, *, start: dt.date | None = None, end: dt.date | None
             {"f": _bind(reader, start), "t": _bind(reader, end)}):
         tally(key, _label(by, key, label), "issued").add(kind, int(halves), int(amount))
     # draft: the same producer as `invoice`, day by day, keeping the days dated start..end
-    for line in compute(reader, start, end, per_day=True).lines.values():
-        dep = line.dep
-        for day, halves, amount, _supply in line.days:
-            if day.date < start:
-                continue
-            month = day.date.strftime("%Y-%m")
-            key, label = {"school": (dep.school_urn, dep.school_name),
-                          "leader": (dep.leader_id, dep.leader_name),
-                          "funding": (dep.funding, dep.funding),
-                          "month": (month, month)}[by]
-            tally(key, _label(by, key, label), "draft").add(line.kind, halves, amount)
+    for doc in produce(reader, start, end, card=load_card(reader), days=True):
+        for ln in doc.lines:
+            for e in ln.entries or ():
+                if e.date < start:
+                    continue
+                month = e.date.strftime("%Y-%m")
+                key, label = {"school": (ln.school_urn, ln.school),
+                              "leader": (ln.leader_id, ln.leader),
+                              "funding": (ln.funding, ln.funding),
+                              "month": (month, month)}[by]
+                tally(key, _label(by, key, label), "draft").add(ln.kind, e.halves,
+                                                                e.amount_pence)
     return [t.row() for _, t in sorted(tallies.items(), key=lambda kv: (
         kv[1].group.lower(), kv[0][0], kv[0][1] != "issued"))]
 

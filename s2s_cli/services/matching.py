@@ -91,8 +91,8 @@ class Need:
     position: tuple[int, int] | None = None  # Easting, Northing
 
 
-@dataclass(frozen=True)
-class Candidate:
+@dataclass  # not frozen: a match makes one per active leader (~30,000 nationally), and a
+class Candidate:  # frozen dataclass's __init__ (object.__setattr__ per field) costs 4x as much
     id: str
     name: str
     kind: str
@@ -116,7 +116,9 @@ def _focus_areas(slugs: frozenset[str]) -> set[str]:
     return {area for s in slugs for area in taxonomy.SPECIALISM_BY_SLUG[s].focus_areas}
 
 
-def score(need: Need, c: Candidate) -> tuple[int, list[str]]:
+def score(need: Need, c: Candidate, *, explain: bool = True) -> tuple[int, list[str]]:
+    """The candidate's points and, with explain, the reasons for them (without, the reasons
+    stay empty: `rank` words only the rows it returns)."""
     points = 0
     reasons: list[str] = []
     held_areas = _focus_areas(c.specialisms)
@@ -125,96 +127,116 @@ def score(need: Need, c: Candidate) -> tuple[int, list[str]]:
         if slug in c.specialisms:
             points += W_HOLDS
             term = need.terms.get(slug)
-            reasons.append(f"holds {slug}" + (f" (asked for as '{term}')" if term else ""))
+            if explain:
+                reasons.append(f"holds {slug}" + (f" (asked for as '{term}')" if term else ""))
             continue
         related = sorted(taxonomy.RELATED.get(slug, frozenset()) & c.specialisms)
         if related:
             points += W_RELATED
-            reasons.append(f"related: {related[0]} (close to {slug})")
+            if explain:
+                reasons.append(f"related: {related[0]} (close to {slug})")
             continue
         shared = [a for a in taxonomy.SPECIALISM_BY_SLUG[slug].focus_areas if a in held_areas]
         if shared:
             points += W_FOCUS
             near[shared[0]] = near.get(shared[0], 0) + 1
-    for area, n in near.items():
+    for area, n in near.items() if explain else ():
         reasons.append(f"same focus area: {area}" + (f" ({n} specialisms)" if n > 1 else ""))
     if not need.specialisms:
         area = taxonomy.NEED_FOCUS[need.need]
         if area in held_areas:
             points += W_FOCUS
-            reasons.append(f"specialism in the need's focus area: {area}")
+            if explain:
+                reasons.append(f"specialism in the need's focus area: {area}")
     if need.kind:
         if c.kind == need.kind:
             points += W_KIND
-            reasons.append(f"{c.kind} as asked")
+            if explain:
+                reasons.append(f"{c.kind} as asked")
         else:
             points += W_OTHER_KIND
-            reasons.append(f"{c.kind}, not the {need.kind} asked")
+            if explain:
+                reasons.append(f"{c.kind}, not the {need.kind} asked")
     elif need.need == "leadership-and-governance" and c.kind in ("NLG", "LLE", "NLE"):
         points += W_KIND
-        reasons.append(f"{c.kind} for governance" if need.need_term == "governance"
-                       else f"{c.kind} for leadership and governance")
+        if explain:
+            reasons.append(f"{c.kind} for governance" if need.need_term == "governance"
+                           else f"{c.kind} for leadership and governance")
     if need.phase and c.phase == need.phase:
         points += W_PHASE
-        reasons.append(f"same phase: {c.phase}")
+        if explain:
+            reasons.append(f"same phase: {c.phase}")
     km = distance_km(need.position, c.position)
     if km is not None:
         if km <= NEAR_KM:
             points += W_NEAR
         elif km <= FAIRLY_NEAR_KM:
             points += W_FAIRLY_NEAR
-        reasons.append(f"{km:.1f} km away")
+        if explain:
+            reasons.append(f"{km:.1f} km away")
     elif need.la_id is not None and c.la_id == need.la_id:
         points += W_LA
-        reasons.append(f"same LA: {c.la}")
+        if explain:
+            reasons.append(f"same LA: {c.la}")
     elif need.region_id is not None and c.region_id == need.region_id:
         points += W_REGION
-        reasons.append(f"same region: {c.region}")
+        if explain:
+            reasons.append(f"same region: {c.region}")
     if need.trust_uid and c.trust_uid == need.trust_uid:
         points += W_TRUST
-        reasons.append(f"same trust: {c.trust or c.trust_uid}")
+        if explain:
+            reasons.append(f"same trust: {c.trust or c.trust_uid}")
     area = need.need
     if c.home_grade is not None and c.home_grade <= 2:
         points += W_STRONG_HOME
-        reasons.append(f"home school {taxonomy.grade_word('report-card', c.home_grade)} in "
-                       f"{taxonomy.REPORT_CARD_AREA_NAMES.get(area, area).lower()}")
+        if explain:
+            reasons.append(f"home school {taxonomy.grade_word('report-card', c.home_grade)} in "
+                           f"{taxonomy.REPORT_CARD_AREA_NAMES.get(area, area).lower()}")
     if c.home_grade == 5:
         points += W_FLAG
-        reasons.append("flag: home school has urgent improvement in "
-                       f"{taxonomy.REPORT_CARD_AREA_NAMES.get(area, area).lower()}")
+        if explain:
+            reasons.append("flag: home school has urgent improvement in "
+                           f"{taxonomy.REPORT_CARD_AREA_NAMES.get(area, area).lower()}")
     if c.home_safeguarding == "not met":
         points += W_FLAG
-        reasons.append("flag: home school safeguarding not met")
+        if explain:
+            reasons.append("flag: home school safeguarding not met")
     left = c.remaining_halves
     if need.days_halves:
         if left >= need.days_halves:
             points += W_CAPACITY
-            reasons.append(f"{days_str(left)} days free for {days_str(need.days_halves)} wanted")
+            if explain:
+                reasons.append(f"{days_str(left)} days free for "
+                               f"{days_str(need.days_halves)} wanted")
         else:
             points += W_SHORT
-            reasons.append(f"only {days_str(max(left, 0))} of {days_str(need.days_halves)} "
-                           "days free")
+            if explain:
+                reasons.append(f"only {days_str(max(left, 0))} of {days_str(need.days_halves)} "
+                               "days free")
     elif left <= 0:
         points += W_SHORT
-        reasons.append(f"no days free in {need.year_label}".rstrip())
+        if explain:
+            reasons.append(f"no days free in {need.year_label}".rstrip())
     if c.active_deployments:
         points += W_PER_ACTIVE * c.active_deployments
         n = c.active_deployments
-        reasons.append(f"{n} active deployment{'s' if n != 1 else ''}")
+        if explain:
+            reasons.append(f"{n} active deployment{'s' if n != 1 else ''}")
     return points, reasons
 
 
 def rank(need: Need, candidates: list[Candidate], limit: int | None = None
          ) -> list[dict[str, Any]]:
+    # Points for every candidate, reasons (most of the work: text) only for those returned.
+    scored = [(-score(need, c, explain=False)[0], c.id, c) for c in candidates
+              if c.home_school_urn != need.school_urn]  # never offer a school its own staff
+    scored.sort(key=lambda t: (t[0], t[1]))
     rows = []
-    for c in candidates:
-        if c.home_school_urn == need.school_urn:
-            continue  # never offer a school its own staff
+    for _points, _id, c in scored[:limit] if limit else scored:
         points, reasons = score(need, c)
         rows.append({"leader_id": c.id, "name": c.name, "kind": c.kind, "score": points,
                      "remaining_days": c.remaining_halves, "reasons": reasons})
-    rows.sort(key=lambda r: (-r["score"], r["leader_id"]))
-    return rows[:limit] if limit else rows
+    return rows
 
 
 def load_need(reader: Reader, request_id: int, year: int) -> Need:

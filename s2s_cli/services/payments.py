@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2s_cli.errors import InvalidInput, NotFound, Refused
 from s2s_cli.fastdb import Reader
+
+if TYPE_CHECKING:
+    from s2s_cli.services.documents import Document
 
 METHODS = ("bacs", "cheque", "card", "other")
 STATUSES = ("issued", "part-paid", "paid", "overdue", "void", "credit")
@@ -56,20 +59,39 @@ def status_of(*, series: str, voided: bool, total: int, credited: int, paid: int
     return ("part-paid" if paid > 0 else "issued"), balance
 
 
-def annotate(reader: Reader, docs: list[dict[str, Any]], on: dt.date | None = None) -> None:
-    """Set `status`, `paid_pence`, `balance_pence` on invoice rows/documents (in place)."""
+def standing(reader: Reader, docs: Sequence[tuple[int, str | None, str | None, int, dt.date]],
+             on: dt.date | None = None) -> dict[int, tuple[str, int, int]]:
+    """Id -> (status, paid pence, balance pence) as of `on` (today) of documents given as
+    (id, the invoice it credits, its voiding credit note, total pence, due date)."""
     from s2s_cli.parsing import today
 
     on = on or today()
-    sums = amounts(reader, [d["id"] for d in docs])
+    sums = amounts(reader, [d[0] for d in docs])
+    out = {}
+    for doc_id, credits, voided_by, total, due in docs:
+        credited, paid = sums.get(doc_id, (0, 0))
+        series = "credit" if credits else "invoice"
+        status, balance = status_of(series=series, voided=bool(voided_by), total=int(total),
+                                    credited=credited, paid=paid, due=due, on=on)
+        out[doc_id] = (status, 0 if series == "credit" else paid, balance)
+    return out
+
+
+def annotate(reader: Reader, rows: list[dict[str, Any]], on: dt.date | None = None) -> None:
+    """Set `status`, `paid_pence`, `balance_pence` on invoice rows (`invoices list`)."""
+    now = standing(reader, [(r["id"], r.get("credits"), r.get("voided_by"), r["total_pence"],
+                             r["due"]) for r in rows], on)
+    for r in rows:
+        r["status"], r["paid_pence"], r["balance_pence"] = now[r["id"]]
+
+
+def annotate_documents(reader: Reader, docs: Sequence[Document],
+                       on: dt.date | None = None) -> None:
+    """Set `status`, `paid_pence`, `balance_pence` on issued documents."""
+    now = standing(reader, [(d.id, d.credits, d.voided_by, d.total_pence, d.due)
+                            for d in docs], on)  # type: ignore[misc]
     for d in docs:
-        credited, paid = sums.get(d["id"], (0, 0))
-        series = "credit" if d.get("credits") else "invoice"
-        status, balance = status_of(series=series, voided=bool(d.get("voided_by")),
-                                    total=int(d["total_pence"]), credited=credited, paid=paid,
-                                    due=d["due"], on=on)
-        d.update({"status": status, "paid_pence": 0 if series == "credit" else paid,
-                  "balance_pence": balance})
+        d.status, d.paid_pence, d.balance_pence = now[d.id]  # type: ignore[index]
 
 
 PAYMENT_SELECT = ("SELECT p.id, i.number, p.date, p.amount_pence, p.method, p.ref, "

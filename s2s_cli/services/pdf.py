@@ -29,9 +29,12 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2s_cli.parsing import days_str, format_pence
+
+if TYPE_CHECKING:
+    from s2s_cli.services.documents import DocLine, Document, ScheduleDay
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT = "s2s"  # the family registered by new_pdf (regular and bold)
@@ -232,60 +235,58 @@ def percent_text(bp: int) -> str:
 KIND_WORDS = {"charged": "charged", "free": "free (NLG allowance)"}
 
 
-def kind_text(line: dict[str, Any]) -> str:
+def kind_text(line: DocLine) -> str:
     """A line's kind in words (older documents lack `kind_text`)."""
-    if line.get("kind_text"):
-        return str(line["kind_text"])
-    return KIND_WORDS.get(line["kind"], line["kind"])
+    if line.kind_text:
+        return line.kind_text
+    return KIND_WORDS.get(line.kind, line.kind)
 
 
-def _title(doc: dict[str, Any]) -> str:
-    if doc["status"] == "draft":
+def _title(doc: Document) -> str:
+    if doc.status == "draft":
         return "DRAFT INVOICE"
-    if doc["status"] == "credit":
+    if doc.status == "credit":
         return "CREDIT NOTE"
-    vat = bool(doc.get("vat_invoice"))
-    name = "VAT INVOICE" if vat else "INVOICE"
-    return f"{name} (VOID)" if doc["status"] == "void" else name
+    name = "VAT INVOICE" if doc.vat_invoice else "INVOICE"
+    return f"{name} (VOID)" if doc.status == "void" else name
 
 
-def _payer_block(pdf: Any, doc: dict[str, Any]) -> None:
-    section(pdf, "Credit to" if doc["status"] == "credit" else "Bill to")
-    payer = doc.get("payer") or ""
-    if doc.get("payer_school_urn"):
-        payer += f" (URN {doc['payer_school_urn']})"
-    lines = [payer, *(doc.get("payer_address") or [])]
-    if doc.get("payer_attention"):
-        lines.append(f"For the attention of: {doc['payer_attention']}")
-    if doc.get("payer_email"):
-        lines.append(str(doc["payer_email"]))
-    if doc.get("po"):
-        lines.append(f"Purchase order: {doc['po']}")
+def _payer_block(pdf: Any, doc: Document) -> None:
+    section(pdf, "Credit to" if doc.status == "credit" else "Bill to")
+    payer = doc.payer or ""
+    if doc.payer_school_urn:
+        payer += f" (URN {doc.payer_school_urn})"
+    lines = [payer, *(doc.payer_address or [])]
+    if doc.payer_attention:
+        lines.append(f"For the attention of: {doc.payer_attention}")
+    if doc.payer_email:
+        lines.append(str(doc.payer_email))
+    if doc.po:
+        lines.append(f"Purchase order: {doc.po}")
     for line in lines:
         paragraph(pdf, line, 10, height=5.2)
 
 
-def _invoice_page(pdf: Any, doc: dict[str, Any], logo: bytes | None) -> None:
+def _invoice_page(pdf: Any, doc: Document, logo: bytes | None) -> None:
     pdf.add_page()
-    number = doc.get("number") or "DRAFT"
-    facts = [("Number", number), ("Issued", day_text(doc.get("issued")) or "not issued")]
-    if doc.get("vat_invoice") and doc.get("issued"):
-        facts.append(("Tax point", day_text(doc.get("tax_point") or doc.get("issued"))))
-    if doc["status"] != "credit":
-        facts.append(("Due", day_text(doc.get("due")) or "-"))
-    facts.append(("Period", f"{day_text(doc.get('period_from'))} – "
-                            f"{day_text(doc.get('period_to'))}"))
-    heading(pdf, doc, _title(doc), facts, logo=logo)
+    number = doc.number or "DRAFT"
+    facts = [("Number", number), ("Issued", day_text(doc.issued) or "not issued")]
+    if doc.vat_invoice and doc.issued:
+        facts.append(("Tax point", day_text(doc.tax_point or doc.issued)))
+    if doc.status != "credit":
+        facts.append(("Due", day_text(doc.due) or "-"))
+    facts.append(("Period", f"{day_text(doc.period_from)} – {day_text(doc.period_to)}"))
+    heading(pdf, doc.supplier, _title(doc), facts, logo=logo)
     _payer_block(pdf, doc)
-    if doc.get("credits"):
-        paragraph(pdf, f"Credit note for invoice {doc['credits']}."
-                  + (f" Reason: {doc['reason']}" if doc.get("reason") else ""), 10)
-    if doc.get("voided_by"):
-        paragraph(pdf, f"This invoice is void: credited by {doc['voided_by']}.", 10)
+    if doc.credits:
+        paragraph(pdf, f"Credit note for invoice {doc.credits}."
+                  + (f" Reason: {doc.reason}" if doc.reason else ""), 10)
+    if doc.voided_by:
+        paragraph(pdf, f"This invoice is void: credited by {doc.voided_by}.", 10)
     pdf.ln(4)
 
-    lines = doc.get("lines") or []
-    vat_invoice = bool(doc.get("vat_invoice"))
+    lines = doc.lines
+    vat_invoice = bool(doc.vat_invoice)
     headings = ["Service", "Supported school", "Dates", "Days", "Day rate", "Half-day rate",
                 "Kind"]
     widths: list[float] = [46, 32, 26, 10, 17, 17, 22]
@@ -300,31 +301,29 @@ def _invoice_page(pdf: Any, doc: dict[str, Any], logo: bytes | None) -> None:
         align.append("RIGHT")
     rows = []
     for ln in lines:
-        described = ln.get("description") or \
-            f"{ln['leader_id']} {ln.get('leader') or ''}".strip()
-        days = days_str(ln["days"]) if isinstance(ln["days"], int) else str(ln["days"])
-        detail = f"{ln['full_days']} full, {ln['half_days']} half" \
-            if ln["full_days"] and ln["half_days"] else ""
-        row = [described, ln.get("school") or "", span_text(ln["date_from"], ln["date_to"]),
-               days + (f"\n({detail})" if detail else ""),
-               format_pence(ln["rate_pence"]),
-               format_pence(ln.get("half_day_rate_pence") or 0), kind_text(ln)]
+        described = ln.description or f"{ln.leader_id} {ln.leader or ''}".strip()
+        detail = f"{ln.full_days} full, {ln.half_days} half" \
+            if ln.full_days and ln.half_days else ""
+        row = [described, ln.school or "", span_text(ln.date_from, ln.date_to),
+               days_str(ln.days) + (f"\n({detail})" if detail else ""),
+               format_pence(ln.rate_pence), format_pence(ln.half_day_rate_pence or 0),
+               kind_text(ln)]
         if vat_invoice:  # an exempt line on a VAT invoice says so (not "0%", zero-rated)
-            row.append("exempt" if ln.get("vat") == "exempt"
-                       else percent_text(int(ln.get("vat_percent_bp") or 0)))
-        row.append(format_pence(ln["amount_pence"]))
+            row.append("exempt" if ln.vat == "exempt"
+                       else percent_text(int(ln.vat_percent_bp or 0)))
+        row.append(format_pence(ln.amount_pence))
         rows.append(row)
     table(pdf, headings, rows, widths, align, size=8)
     pdf.ln(3)
 
     shown: list[tuple[str, str, bool]] = [
-        ("Days", days_str(sum(ln["days"] for ln in lines)), False),
-        ("Subtotal" if not vat_invoice else "Net total", format_pence(doc["subtotal_pence"]),
+        ("Days", days_str(sum(ln.days for ln in lines)), False),
+        ("Subtotal" if not vat_invoice else "Net total", format_pence(doc.subtotal_pence),
          False)]
-    rates = doc.get("vat_rates")
+    rates = doc.vat_rates
     # lines issued with their VAT treatment (`vat`): the 0% rate's net parted into the
     # zero-rated and the exempt (no VAT either way)
-    exempt = sum(int(ln["amount_pence"]) for ln in lines if ln.get("vat") == "exempt")
+    exempt = sum(ln.amount_pence for ln in lines if ln.vat == "exempt")
     if vat_invoice and rates:
         for v in rates:
             bp = int(v["vat_percent_bp"])
@@ -335,52 +334,51 @@ def _invoice_page(pdf: Any, doc: dict[str, Any], logo: bytes | None) -> None:
         if exempt:
             shown.append((f"Exempt from VAT: {format_pence(exempt)}", format_pence(0), False))
     else:
-        bp = int(doc.get("vat_percent_bp") or 0)
+        bp = int(doc.vat_percent_bp or 0)
         shown.append((f"VAT ({percent_text(bp)})" if bp else "VAT",
-                      format_pence(doc["vat_pence"]), False))
-    shown.append(("Total", format_pence(doc["total_pence"]), True))
+                      format_pence(doc.vat_pence), False))
+    shown.append(("Total", format_pence(doc.total_pence), True))
     totals(pdf, shown)
     pdf.ln(4)
 
-    terms = int(doc.get("payment_terms_days") or 0)
-    if doc["status"] == "draft":
+    terms = int(doc.payment_terms_days or 0)
+    if doc.status == "draft":
         paragraph(pdf, "DRAFT – not an invoice. Nothing has been issued; amounts may change "
                        "until the invoice is issued.")
-    elif doc["status"] == "credit":
+    elif doc.status == "credit":
         paragraph(pdf, "This credit note cancels the invoice it references (or the days it "
                        "lists). No payment is due.")
-    elif doc["total_pence"] == 0:
+    elif doc.total_pence == 0:
         paragraph(pdf, "Nothing to pay: every day on this invoice is free or funded "
                        "elsewhere. It is sent so that your records show the days.", bold=True)
     else:
-        paragraph(pdf, f"Payment terms: {terms} days. Please pay by {day_text(doc.get('due'))}, "
+        paragraph(pdf, f"Payment terms: {terms} days. Please pay by {day_text(doc.due)}, "
                        f"quoting {number}.")
-        bank_details(pdf, doc, doc.get("number"))
-    kinds = {ln["kind"] for ln in lines}
+        bank_details(pdf, doc.supplier, doc.number)
+    kinds = {ln.kind for ln in lines}
     if "free" in kinds:
         paragraph(pdf, "Free days (a national leader of governance's yearly allowance of 5 "
                        "days) are shown at £0.00.")
     if "funded" in kinds:
         paragraph(pdf, "Funded days are paid by the funder named on the line.")
-    if not vat_invoice and doc["status"] != "draft":
+    if not vat_invoice and doc.status != "draft":
         paragraph(pdf, "No VAT is charged: the supply of education and of teaching staff "
                        "between eligible bodies is exempt.")
-    elif exempt or any(ln.get("vat") == "exempt" for ln in lines):
+    elif exempt or any(ln.vat == "exempt" for ln in lines):
         paragraph(pdf, "Lines marked exempt are exempt supplies (education and teaching staff "
                        "between eligible bodies): no VAT is charged on them.")
-    schedule = doc.get("days") or []
-    if schedule:
-        _schedule_page(pdf, doc, schedule)
+    if doc.days:
+        _schedule_page(pdf, doc, doc.days)
 
 
-def _schedule_page(pdf: Any, doc: dict[str, Any], schedule: Sequence[dict[str, Any]]) -> None:
+def _schedule_page(pdf: Any, doc: Document, schedule: Sequence[ScheduleDay]) -> None:
     """A page listing every dated day the document bills, with its activity."""
     pdf.add_page()
-    section(pdf, f"Schedule of days – {doc.get('number') or 'draft'}", 11)
+    section(pdf, f"Schedule of days – {doc.number or 'draft'}", 11)
     paragraph(pdf, "Every day on this document, so that it can be checked against your "
                    "records.")
     pdf.ln(2)
-    names = {ln["leader_id"]: ln.get("leader") or "" for ln in doc.get("lines") or []}
+    names = {ln.leader_id: ln.leader or "" for ln in doc.lines}
     rows = []
     for d in schedule:
         leader = f"{d['leader_id']} {names.get(d['leader_id'], '')}".strip()
@@ -391,12 +389,12 @@ def _schedule_page(pdf: Any, doc: dict[str, Any], schedule: Sequence[dict[str, A
           [24, 52, 44, 12, 34, 24], ["LEFT", "LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT"])
 
 
-def render(docs: Sequence[dict[str, Any]], *, logos: dict[str, bytes] | None = None) -> bytes:
-    """A PDF of invoice documents (see services.invoicing.documents / draft); `logos` maps a
-    document's `logo_sha256` to the image bytes."""
-    stamp = max((_as_date(d.get("issued")) for d in docs if d.get("issued")), default=None)
-    pdf = new_pdf("Invoices" if len(docs) != 1 else docs[0].get("number") or "Draft", stamp)
+def render(docs: Sequence[Document], *, logos: dict[str, bytes] | None = None) -> bytes:
+    """A PDF of invoice documents (services/documents.py); `logos` maps a document's
+    supplier `logo_sha256` to the image bytes."""
+    stamp = max((d.issued for d in docs if d.issued), default=None)
+    pdf = new_pdf("Invoices" if len(docs) != 1 else docs[0].number or "Draft", stamp)
     for doc in docs:
-        logo = (logos or {}).get(doc.get("logo_sha256") or "")
+        logo = (logos or {}).get(doc.supplier.get("logo_sha256") or "")
         _invoice_page(pdf, doc, logo)
     return bytes(pdf.output())

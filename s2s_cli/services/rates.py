@@ -52,10 +52,6 @@ STANDARD_VAT_BP = 2000  # 20%
 NUMBERING = ("calendar", "academic", "financial")
 
 
-SUPPLIER_KEYS = ("alliance_name", "legal_name", "address", "phone", "email", "company_number",
-                 "charity_number", "vat_number", "bank", "remittance_email")
-
-
 def normal_vat_number(text: str) -> str | None:
     """A UK VAT registration number in its printed form ('GB 123 4567 89', a branch's
     'GB 123 4567 89 001', a government department's 'GBGD001', a health authority's
