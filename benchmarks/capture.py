@@ -49,12 +49,11 @@ def main() -> int:
         if reader.copy_out is not None:  # a report the server writes with COPY ... CSV:
             copy_out = reader.copy_out  # the floor copies the report's own query (the
 
-            def copied(sql, params):  # type: ignore[no-untyped-def]  # cells unformatted)
+            def copied(sql, params, write):  # type: ignore[no-untyped-def]  # unformatted)
                 entry = [PLAIN_QUERY.get(sql, sql), dict(params), 0]
                 seen.append(entry)
-                for row in copy_out(sql, params):
-                    entry[2] += 1
-                    yield row
+                entry[2] = copy_out(sql, params, write)
+                return entry[2]
 
             reader.copy_out = copied
         return reader

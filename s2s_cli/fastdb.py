@@ -61,7 +61,7 @@ class Reader:
         self._run = run
         self._stream = stream or run
         self.dialect = dialect
-        # PostgreSQL (psycopg): COPY (sql) TO STDOUT ..., yielding each row's bytes as sent
+        # PostgreSQL: COPY (sql) TO STDOUT ..., each row's bytes to a callback (pg_reader)
         self.copy_out = copy_out
 
     def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
@@ -323,6 +323,13 @@ def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
     return conn
 
 
+class _CopySink:
+    """The file psycopg2's copy_expert writes COPY's rows to (one write per row)."""
+
+    def __init__(self, write: Callable[[Any], Any]) -> None:
+        self.write = write
+
+
 def pg_reader(conn: Any) -> Reader:
     names = iter(range(1, 1 << 30))
 
@@ -335,10 +342,21 @@ def pg_reader(conn: Any) -> Reader:
         cur.execute(pg_sql(sql), params or {})
         return cur
 
-    def copy_out(sql: str, params: dict[str, Any]) -> Any:
+    def copy_out(sql: str, params: dict[str, Any], write: Callable[[Any], Any]) -> int:
+        """Run `COPY (...) TO STDOUT ...`, handing each row's bytes (one COPY message) to
+        write as the server sends it; the rows copied."""
+        if type(conn).__module__.startswith("psycopg2"):
+            cur = conn.cursor()
+            try:
+                cur.copy_expert(cur.mogrify(pg_sql(sql), params or {}).decode(),
+                                _CopySink(write), size=1 << 16)
+                return int(cur.rowcount)
+            finally:
+                cur.close()
         with conn.cursor() as cur, cur.copy(pg_sql(sql), params or None) as copy:
-            for data in copy:  # noqa: UP028 (see Reader.iter)
-                yield data
+            for data in copy:
+                write(data)
+            return int(cur.rowcount)
 
     return Reader(run, "postgresql", stream, copy_out=copy_out)
 

@@ -198,19 +198,19 @@ def write_records(rows: Iterable[Sequence[Any]], keys: Sequence[str], kinds: Seq
     return count
 
 
-def write_csv_blocks(blocks: Iterable[bytes], keys: Sequence[str], out: IO[str], *,
-                     excel: bool = False) -> None:
-    """`write_csv` for a body already written as CSV (UTF-8 bytes, CRLF): the header (and
-    the byte-order mark with excel) as `write_csv` writes it, then the blocks as they come,
-    straight to the binary stream under `out`."""
+def write_csv_body(body: Any, keys: Sequence[str], out: IO[str], *,
+                   excel: bool = False) -> int:
+    """`write_csv` for a body already written as CSV (UTF-8 bytes, CRLF) by `body(write)`,
+    which returns its rows: the header (and the byte-order mark with excel) as `write_csv`
+    writes it, then the body straight to the binary stream under `out`."""
     if excel:
         out.write("\ufeff")
     csv.writer(out, lineterminator="\r\n").writerow(list(keys))
     out.flush()
     raw = out.buffer  # type: ignore[attr-defined]
-    for block in blocks:
-        raw.write(block)
+    rows = int(body(raw.write))
     raw.flush()
+    return rows
 
 
 def write_raw_batches(batches: Iterable[Sequence[Sequence[Any]]], keys: Sequence[str],

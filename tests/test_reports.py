@@ -488,18 +488,20 @@ def test_failed_report_leaves_the_previous_file_byte_identical(
     real_csv = reports.days_csv
 
     def failing_csv(reader, period):  # type: ignore[no-untyped-def]
-        blocks = real_csv(reader, period, batch=1)  # PostgreSQL: COPY's rows
-        if blocks is None:
+        body = real_csv(reader, period, batch=1)  # PostgreSQL: COPY's rows
+        if body is None:
             return None
 
-        def gen():  # type: ignore[no-untyped-def]
-            for block in blocks:
+        def run(write):  # type: ignore[no-untyped-def]
+            def block(data):  # type: ignore[no-untyped-def]
                 if len(pulled) == 3:
                     raise RuntimeError("disk on fire")
-                pulled.append(block)
-                yield block
+                pulled.append(data)
+                write(data)
 
-        return gen()
+            return body(block)
+
+        return run
 
     monkeypatch.setattr(reports, "days", failing)
     monkeypatch.setattr(reports, "days_csv", failing_csv)

@@ -144,13 +144,6 @@ def _counted(rows: Iterable[dict[str, Any]], counter: list[int]) -> Iterator[dic
         yield row
 
 
-def _counted_blocks(blocks: Iterable[tuple[bytes, int]], counter: list[int]
-                    ) -> Iterator[bytes]:
-    for block, rows in blocks:
-        counter[0] += rows
-        yield block
-
-
 def _bar_chart(title: str, items: list[tuple[str, list[tuple[int, str, str]], str]],
                legend: str, width: int = 40) -> Any:
     """A horizontal bar per item, built from text blocks: [(label, [(value, char, style)],
@@ -283,18 +276,17 @@ def report(
         title = "directory (active leaders)"
     count = [0]
     with st.reader() as reader:
-        blocks = reports.days_csv(reader, span) if (
+        body = reports.days_csv(reader, span) if (
             key == "days" and fmt is Format.csv) else None
-        if blocks is not None:  # PostgreSQL's COPY writes the million-row CSV
-            from s2s_cli.output import write_csv_blocks
+        if body is not None:  # PostgreSQL's COPY writes the million-row CSV
+            from s2s_cli.output import write_csv_body
 
             keys = [c.key for c in columns]
-            counted = _counted_blocks(blocks, count)
             if path is None:
-                write_csv_blocks(counted, keys, sys.stdout, excel=excel)
+                count[0] = write_csv_body(body, keys, sys.stdout, excel=excel)
             else:
                 with atomic_output(path) as fh:
-                    write_csv_blocks(counted, keys, fh, excel=excel)
+                    count[0] = write_csv_body(body, keys, fh, excel=excel)
             if path is not None and str(path) != "-":
                 st.note(f"Wrote {count[0]} {key} row(s) to {path}")
             return

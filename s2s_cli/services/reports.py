@@ -220,27 +220,32 @@ DAYS_COPY_SQL = ("COPY (SELECT " + ", ".join([
     + ") TO STDOUT (FORMAT csv)")
 
 
-def days_csv(reader: Reader, period: Period, batch: int = 4096
-             ) -> Iterator[tuple[bytes, int]] | None:
-    """On PostgreSQL, the `days` report's CSV body (no header) as `output.write_csv` writes
-    it (UTF-8, CRLF line ends), formatted by the server's COPY and streamed in blocks of
-    `batch` rows, each with its number of rows (tests/test_reports_copy.py holds the two
-    equal on hostile text).  None on other backends: use `days()`."""
-    if reader.copy_out is None:
+def days_csv(reader: Reader, period: Period, batch: int = 4096) -> Any | None:
+    """On PostgreSQL, a writer of the `days` report's CSV body (no header) as `output.write_csv`
+    writes it (UTF-8, CRLF line ends), formatted by the server's COPY: `days_csv(...)(write)`
+    streams it to write(bytes) in blocks of `batch` rows and returns the rows
+    (tests/test_reports_copy.py holds the two equal on hostile text).  None on other
+    backends: use `days()`."""
+    copy_out = reader.copy_out
+    if copy_out is None:
         return None
-    rows = reader.copy_out(DAYS_COPY_SQL, _range(reader, period))
+    params = _range(reader, period)
 
-    def blocks() -> Iterator[tuple[bytes, int]]:
+    def run(write: Any) -> int:
         chunk: list[Any] = []
-        for data in rows:
+
+        def row(data: Any) -> None:
             chunk.append(data)
             if len(chunk) >= batch:
-                yield _crlf(chunk), len(chunk)
-                chunk = []
-        if chunk:
-            yield _crlf(chunk), len(chunk)
+                write(_crlf(chunk))
+                chunk.clear()
 
-    return blocks()
+        rows = copy_out(DAYS_COPY_SQL, params, row)
+        if chunk:
+            write(_crlf(chunk))
+        return rows
+
+    return run
 
 
 def _crlf(rows: list[Any]) -> bytes:
