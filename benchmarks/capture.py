@@ -6,7 +6,9 @@ the same SQL" for `run.py --backend postgresql`.
 Runs the command in this process with `fastdb.pg_reader` recording every statement and its
 parameters, then writes them with the parameters bound (psycopg's client-side `mogrify`), one
 per line.  With --copy-largest, the statement that returned the most rows is written as
-`\\copy (...) TO FILE CSV HEADER` instead (the floor of a CSV report)."""
+`\\copy (...) TO FILE CSV HEADER` instead (the floor of a CSV report); a report that s2s has
+the server write with `COPY (...) TO STDOUT` is recorded as its plain query (`reports.DAYS_SQL`
+for `report days`), so the floor copies the same rows without s2s's cell formatting."""
 
 from __future__ import annotations
 
@@ -44,8 +46,22 @@ def main() -> int:
             return go
 
         reader._run, reader._stream = counted(run), counted(stream)
+        if reader.copy_out is not None:  # a report the server writes with COPY ... CSV:
+            copy_out = reader.copy_out  # the floor copies the report's own query (the
+
+            def copied(sql, params, write):  # type: ignore[no-untyped-def]  # unformatted)
+                entry = [PLAIN_QUERY.get(sql, sql), dict(params), 0]
+                seen.append(entry)
+                entry[2] = copy_out(sql, params, write)
+                return entry[2]
+
+            reader.copy_out = copied
         return reader
 
+    from s2s_cli.services import reports
+
+    # COPY statements s2s sends for CSV reports -> the plain query whose rows they format
+    PLAIN_QUERY = {reports.DAYS_COPY_SQL: reports.DAYS_SQL}
     fastdb.pg_reader = recording
     from s2s_cli.__main__ import main as s2s_main
 

@@ -56,10 +56,13 @@ def is_busy(exc: BaseException) -> bool:
 
 class Reader:
     def __init__(self, run: Callable[[str, dict[str, Any]], Any], dialect: str,
-                 stream: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
+                 stream: Callable[[str, dict[str, Any]], Any] | None = None, *,
+                 copy_out: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
         self._run = run
         self._stream = stream or run
         self.dialect = dialect
+        # PostgreSQL: COPY (sql) TO STDOUT ..., each row's bytes to a callback (pg_reader)
+        self.copy_out = copy_out
 
     def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
         result = self._run(sql, params or {})
@@ -78,6 +81,11 @@ class Reader:
         PostgreSQL, fetched in batches): for reports over millions of rows."""
         for row in self._stream(sql, params or {}):  # noqa: UP028
             yield row
+
+    def cursor(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        """The streaming cursor `stream` iterates (the driver's, or SQLAlchemy's result), for
+        callers that take rows in batches with `fetchmany(n)`: no Python call per row."""
+        return self._stream(sql, params or {})
 
     def one(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any] | None:
         for row in self._run(sql, params or {}):
@@ -315,6 +323,13 @@ def open_pg(target: str, *, snapshot: bool = False) -> Any | None:
     return conn
 
 
+class _CopySink:
+    """The file psycopg2's copy_expert writes COPY's rows to (one write per row)."""
+
+    def __init__(self, write: Callable[[Any], Any]) -> None:
+        self.write = write
+
+
 def pg_reader(conn: Any) -> Reader:
     names = iter(range(1, 1 << 30))
 
@@ -327,7 +342,23 @@ def pg_reader(conn: Any) -> Reader:
         cur.execute(pg_sql(sql), params or {})
         return cur
 
-    return Reader(run, "postgresql", stream)
+    def copy_out(sql: str, params: dict[str, Any], write: Callable[[Any], Any]) -> int:
+        """Run `COPY (...) TO STDOUT ...`, handing each row's bytes (one COPY message) to
+        write as the server sends it; the rows copied."""
+        if type(conn).__module__.startswith("psycopg2"):
+            cur = conn.cursor()
+            try:
+                cur.copy_expert(cur.mogrify(pg_sql(sql), params or {}).decode(),
+                                _CopySink(write), size=1 << 16)
+                return int(cur.rowcount)
+            finally:
+                cur.close()
+        with conn.cursor() as cur, cur.copy(pg_sql(sql), params or None) as copy:
+            for data in copy:
+                write(data)
+            return int(cur.rowcount)
+
+    return Reader(run, "postgresql", stream, copy_out=copy_out)
 
 
 def session_reader(session: Any) -> Reader:

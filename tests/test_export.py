@@ -9,6 +9,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,30 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def hook_reads(monkeypatch: pytest.MonkeyPatch, before: Any) -> None:
+    """Call before(spec) as each table starts to be read, on either path (`rows`: typed
+    rows one by one; `raw_batches`: SQLite's values in batches)."""
+    real_rows, real_batches = exporter.rows, exporter.raw_batches
+
+    def rows(reader, spec, masker):  # type: ignore[no-untyped-def]
+        before(spec)
+        yield from real_rows(reader, spec, masker)
+
+    def raw_batches(reader, spec, *part):  # type: ignore[no-untyped-def]
+        found = real_batches(reader, spec, *part)
+        if found is None:
+            return None
+
+        def batches():  # type: ignore[no-untyped-def]
+            before(spec)
+            yield from found
+
+        return batches()
+
+    monkeypatch.setattr(exporter, "rows", rows)
+    monkeypatch.setattr(exporter, "raw_batches", raw_batches)
 
 
 def test_export_every_table_as_csv_and_one_json_document(busy: Run, tmp_path: Path) -> None:
@@ -99,18 +124,16 @@ def test_failed_export_leaves_the_previous_one_intact(
     mini("export", "--out", str(folder), ok=True)
     before = files(folder)
     mini("request", "log", "--school", "131543", "--need", "behaviour", ok=True)
-    real = exporter.rows
 
-    def failing(reader, spec, masker):  # type: ignore[no-untyped-def]
+    def failing(spec: exporter.TableSpec) -> None:
         if spec.name == "day_log":  # after support_request and others are written
             raise RuntimeError("disk full")
-        yield from real(reader, spec, masker)
 
-    monkeypatch.setattr(exporter, "rows", failing)
+    hook_reads(monkeypatch, failing)
     with pytest.raises(RuntimeError):
         mini("export", "--out", str(folder))
     assert files(folder) == before  # every file byte-identical, no temporary file left
-    monkeypatch.setattr(exporter, "rows", real)
+    monkeypatch.undo()
     mini("-q", "export", "--out", str(folder), ok=True)
     after = files(folder)
     assert set(after) == set(before) and after["support_request.csv"] != before[
@@ -143,10 +166,9 @@ def test_export_is_one_snapshot_while_another_process_writes(mini: Run, tmp_path
 
     dep = deploy(mini, school=131542, leader="L9003", days="3")
     log(mini, dep, "2026-09-21", "2026-09-22")
-    real_rows = exporter.rows
     wrote = []
 
-    def rows_with_a_writer(reader, spec, masker):
+    def rows_with_a_writer(spec: exporter.TableSpec) -> None:
         if spec.name == "day_log" and not wrote:
             done = subprocess.run(
                 [sys.executable, "-m", "s2s_cli", "--db", mini.target, "invoice", "--month",
@@ -154,9 +176,8 @@ def test_export_is_one_snapshot_while_another_process_writes(mini: Run, tmp_path
                 capture_output=True, text=True, check=False)
             assert done.returncode == 0, done.stderr
             wrote.append(done.stdout)
-        yield from real_rows(reader, spec, masker)
 
-    monkeypatch.setattr(exporter, "rows", rows_with_a_writer)
+    hook_reads(monkeypatch, rows_with_a_writer)
     out = tmp_path / "export"
     mini("export", "--out", str(out), ok=True)
     assert wrote

@@ -485,7 +485,26 @@ def test_failed_report_leaves_the_previous_file_byte_identical(
             pulled.append(row)
             yield row
 
+    real_csv = reports.days_csv
+
+    def failing_csv(reader, period):  # type: ignore[no-untyped-def]
+        body = real_csv(reader, period, batch=1)  # PostgreSQL: COPY's rows
+        if body is None:
+            return None
+
+        def run(write):  # type: ignore[no-untyped-def]
+            def block(data):  # type: ignore[no-untyped-def]
+                if len(pulled) == 3:
+                    raise RuntimeError("disk on fire")
+                pulled.append(data)
+                write(data)
+
+            return body(block)
+
+        return run
+
     monkeypatch.setattr(reports, "days", failing)
+    monkeypatch.setattr(reports, "days_csv", failing_csv)
     with pytest.raises(RuntimeError):
         busy("report", "days", "--format", "csv", "--out", str(target))
     assert len(pulled) == 3  # rows were being written when it failed

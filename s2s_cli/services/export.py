@@ -90,6 +90,44 @@ def rows(reader: Reader, spec: TableSpec, masker: Masker) -> Iterator[tuple[Any,
         yield raw
 
 
+BATCH = 2000
+
+
+def converters(spec: TableSpec) -> list[tuple[int, Any]]:
+    """(column index, function) turning a driver's value of that column into its export value
+    (booleans, ISO dates and UTC timestamps); None values are left alone."""
+    return [(i, bool if k == "bool" else _iso_datetime if k == "datetime" else _iso_date)
+            for i, k in enumerate(spec.kinds) if k in ("bool", "datetime", "date")]
+
+
+def raw_batches(reader: Reader, spec: TableSpec, part: tuple[str, int] | None = None
+                ) -> Iterator[list[tuple[Any, ...]]] | None:
+    """The table's rows in primary key order as the driver gives them (`converters` not yet
+    applied), in batches of `BATCH`, for `output.write_raw_batches`; None where that path
+    does not apply (PostgreSQL's typed values, and the audit trail, which the masker reads
+    row by row): use `rows` then.  part ("<" or ">=", key): only the rows whose (single,
+    integer) primary key is below / at least key."""
+    if reader.dialect != "sqlite" or spec.name == "audit_log":
+        return None
+    cols = ", ".join(f'"{c}"' for c in spec.columns)
+    order = ", ".join(f'"{c}"' for c in spec.order)
+    where, params = "", {}
+    if part is not None:
+        assert part[0] in ("<", ">=") and len(spec.order) == 1
+        where, params = f' WHERE "{spec.order[0]}" {part[0]} :key', {"key": int(part[1])}
+    cursor = reader.cursor(f'SELECT {cols} FROM "{spec.name}"{where} ORDER BY {order}',
+                           params)
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        while True:
+            batch = cursor.fetchmany(BATCH)
+            if not batch:
+                return
+            yield batch
+
+    return batches()
+
+
 def schema_revision(reader: Reader) -> str | None:
     row = reader.one("SELECT version_num FROM alembic_version")
     return str(row[0]) if row else None
@@ -97,3 +135,179 @@ def schema_revision(reader: Reader) -> str | None:
 
 def load_masker(reader: Reader) -> Masker:
     return Masker.load(reader)
+
+
+# --- the largest table in a second process (SQLite) ----------------------------------------
+#
+# Exporting a national file is CPU-bound Python (fetching each cell, writing it twice), so
+# the largest table goes to a forked child on its own connection while this process writes
+# the others.  Both read one snapshot: the child is forked before any SQLite connection of
+# this process is open (an inherited connection is never safe), and `PRAGMA data_version`,
+# read on a third connection before either snapshot begins and again after both have, proves
+# that nothing was committed in between; otherwise the child stops unused and this process
+# exports the table itself.
+
+SIDE_ROWS = 200_000  # a table this large (and the largest) goes to the side process
+
+
+def side_table(target: str, specs: list[TableSpec]) -> tuple[TableSpec, int | None] | None:
+    """The table worth exporting in a second process, if any: the largest, when it holds at
+    least SIDE_ROWS rows and a fork is possible (SQLite only; never the audit trail); and
+    where its primary key is one integer, the key from which this process takes the rest of
+    it, so that both processes have about as many cells to write."""
+    import os
+    import sqlite3
+
+    from s2s_cli import fastdb
+
+    if not hasattr(os, "fork"):
+        return None
+    conn = fastdb.open_sqlite(target)
+    if conn is None:
+        return None
+    try:
+        sizes = [(conn.execute(f'SELECT count(*) FROM "{s.name}"').fetchone()[0], s)
+                 for s in specs]
+        rows, spec = max(((n, s) for n, s in sizes if s.name != "audit_log"),
+                         key=lambda x: x[0], default=(0, None))
+        if spec is None or rows < SIDE_ROWS:
+            return None
+        cut = None
+        key = spec.order[0]
+        if len(spec.order) == 1 and spec.kinds[spec.columns.index(key)] == "int":
+            mine = sum(n * len(s.columns) for n, s in sizes) / 2  # cells for each process
+            share = int(mine / len(spec.columns))  # the side process takes this many rows
+            if 0 < share < rows:
+                found = conn.execute(f'SELECT "{key}" FROM "{spec.name}" ORDER BY "{key}" '
+                                     "LIMIT 1 OFFSET ?", (share,)).fetchone()
+                cut = found[0] if found and isinstance(found[0], int) else None
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return spec, cut
+
+
+class SideExport:
+    """One table exported by a forked child into `csv_out` (an open atomic output) and
+    `json_out` (a temporary file: the JSON items), on a snapshot proved equal to the one this
+    process reads.  Protocol over two pipes: go, ready, go/stop, then `ok ROWS` or
+    `err MESSAGE` (one line)."""
+
+    def __init__(self, target: str, spec: TableSpec, csv_out: Any, json_out: Any, *,
+                 excel: bool, below: int | None = None) -> None:
+        import os
+
+        self.spec, self.json_out, self.below = spec, json_out, below
+        self.down_r, self.down_w = os.pipe()
+        self.up_r, self.up_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            self._child(target, csv_out, excel)
+        os.close(self.down_r)
+        os.close(self.up_w)
+        self.up = os.fdopen(self.up_r, "rb")
+        self.done = False
+
+    def _child(self, target: str, csv_out: Any, excel: bool) -> None:
+        import os
+
+        code = 1
+        try:
+            os.close(self.down_w)
+            os.close(self.up_r)
+            if os.read(self.down_r, 1) != b"g":
+                os._exit(0)
+            from s2s_cli import fastdb
+            from s2s_cli.output import write_raw_batches
+
+            conn = fastdb.open_sqlite(target)
+            if conn is None:
+                raise RuntimeError(f"cannot read {target}")
+            conn.isolation_level = None
+            conn.execute("BEGIN")
+            conn.execute("SELECT 1 FROM specialism LIMIT 1").fetchone()  # snapshot taken
+            os.write(self.up_w, b"r")
+            if os.read(self.down_r, 1) != b"g":
+                os._exit(0)
+            reader = fastdb.sqlite_reader(conn)
+            batches = raw_batches(reader, self.spec,
+                                  None if self.below is None else ("<", self.below))
+            assert batches is not None
+            import io
+
+            items = io.TextIOWrapper(self.json_out, encoding="utf-8", newline="")
+            written = write_raw_batches(batches, self.spec.columns, self.spec.kinds, csv_out,
+                                        items, convert=converters(self.spec), excel=excel)
+            csv_out.flush()
+            items.flush()
+            os.write(self.up_w, f"ok {written}\n".encode())
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, one line
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            try:
+                os.write(self.up_w, f"err {message}\n".encode())
+            except OSError:
+                pass
+        finally:
+            os._exit(code)
+
+    def start(self) -> None:
+        """Let the child take its snapshot (call before this process takes its own)."""
+        import os
+
+        os.write(self.down_w, b"g")
+
+    def confirm(self, same: Any) -> bool:
+        """Wait until the child holds its snapshot; `same()` then says whether nothing was
+        committed since before `start` (both snapshots equal).  True: the child exports;
+        False: it stops, and the caller exports the table itself."""
+        import os
+
+        got = self.up.read(1)
+        if got != b"r":
+            self._failed(got + self.up.readline())
+        ok = bool(same())
+        os.write(self.down_w, b"g" if ok else b"s")
+        if not ok:
+            self.close(kill=False)
+        return ok
+
+    def finish(self) -> int:
+        """The rows the child wrote, once it has written them all."""
+        line = self.up.readline()
+        if not line.startswith(b"ok "):
+            self._failed(line)
+        self.close(kill=False)
+        return int(line[3:])
+
+    def _failed(self, got: bytes) -> None:
+        from s2s_cli.errors import S2SError
+
+        self.close(kill=True)
+        text = got.decode("utf-8", "replace").strip()
+        reason = text[4:] if text.startswith("err ") else "its second process stopped"
+        raise S2SError(f"export of {self.spec.name}: {reason}")
+
+    def close(self, *, kill: bool = True) -> None:
+        """Reap the child, stopping it first with kill (idempotent)."""
+        import os
+        import signal
+
+        if self.done:
+            return
+        self.done = True
+        try:
+            os.close(self.down_w)  # a child still waiting for go/stop reads EOF and exits
+        except OSError:
+            pass
+        if kill:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.up.close()

@@ -193,6 +193,70 @@ def days(reader: Reader, period: Period) -> Iterator[dict[str, Any]]:
                "funding": funding, "invoice_number": number, "note": note}
 
 
+def _copy_text(expr: str) -> str:
+    """A `text` cell for PostgreSQL's COPY ... CSV to write as `output.write_csv` does: a
+    leading = + - @ tab or carriage return prefixed with a single quote (`neutralise`), and
+    an empty text as NULL (COPY quotes an empty string; the csv writer leaves both empty).
+    COPY's own CSV quoting is the csv writer's QUOTE_MINIMAL: a cell holding the delimiter,
+    a quote, CR or LF is quoted, its quotes doubled."""
+    return (f"NULLIF(CASE WHEN ascii({expr}) IN (61, 43, 45, 64, 9, 13) THEN '''' || {expr} "
+            f"ELSE {expr} END, '')")
+
+
+def _copy_days(expr: str) -> str:
+    """Halves as `parsing.days_str` writes them: 4 -> 2, 5 -> 2.5, -1 -> -0.5."""
+    return (f"CASE WHEN {expr} >= 0 AND {expr} % 2 = 0 THEN ({expr} / 2)::text "
+            f"ELSE (CASE WHEN {expr} < 0 THEN '-' ELSE '' END) || (abs({expr}) / 2)::text "
+            f"|| (CASE WHEN abs({expr}) % 2 = 1 THEN '.5' ELSE '' END) END")
+
+
+# The `days` report for PostgreSQL's COPY ... TO STDOUT (FORMAT csv): DAYS_SQL's rows and
+# order, each cell already the text `output.write_csv` writes for its column.
+DAYS_COPY_SQL = ("COPY (SELECT " + ", ".join([
+    "dl.id", "to_char(dl.date, 'YYYY-MM-DD')", "dl.deployment_id", _copy_text("dl.leader_id"),
+    _copy_text("l.name"), "d.school_urn", _copy_text("s.name"), _copy_days("dl.halves"),
+    _copy_text("dl.activity"), _copy_text("d.funding"), _copy_text("i.number"),
+    _copy_text("dl.note")]) + "\n" + DAYS_SQL[DAYS_SQL.index("FROM day_log"):]
+    + ") TO STDOUT (FORMAT csv)")
+
+
+def days_csv(reader: Reader, period: Period, batch: int = 4096) -> Any | None:
+    """On PostgreSQL, a writer of the `days` report's CSV body (no header) as `output.write_csv`
+    writes it (UTF-8, CRLF line ends), formatted by the server's COPY: `days_csv(...)(write)`
+    streams it to write(bytes) in blocks of `batch` rows and returns the rows
+    (tests/test_reports_copy.py holds the two equal on hostile text).  None on other
+    backends: use `days()`."""
+    copy_out = reader.copy_out
+    if copy_out is None:
+        return None
+    params = _range(reader, period)
+
+    def run(write: Any) -> int:
+        chunk: list[Any] = []
+
+        def row(data: Any) -> None:
+            chunk.append(data)
+            if len(chunk) >= batch:
+                write(_crlf(chunk))
+                chunk.clear()
+
+        rows = copy_out(DAYS_COPY_SQL, params, row)
+        if chunk:
+            write(_crlf(chunk))
+        return rows
+
+    return run
+
+
+def _crlf(rows: list[Any]) -> bytes:
+    """COPY's rows (one message each, ending in LF) with the csv writer's CRLF line ends; a
+    line break inside a quoted cell stays as it is."""
+    block = b"".join(rows)
+    if block.count(b"\n") == len(rows):  # no line break inside a cell
+        return block.replace(b"\n", b"\r\n")
+    return b"".join(bytes(r[:-1]) + b"\r\n" for r in rows)
+
+
 def utilisation(reader: Reader, period: Period) -> Iterator[dict[str, Any]]:
     """Per leader (active, or with work in the period): days released by the home school for
     the academic year (capacity), agreed in deployments touching the period, worked in it."""
