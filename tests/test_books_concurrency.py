@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests import test_payments
 from tests.conftest import query
-from tests.test_concurrency import WORKER, _env
+from tests.test_concurrency import WORKER, _env, start_together
 
 # The real commands, with a pause between reading a balance and writing against it, so that
 # every writer is inside that window at once: only the row lock keeps them from all seeing the
@@ -54,8 +53,7 @@ def test_concurrent_payments_never_overpay_an_invoice(billed, tmp_path):
                                json.dumps(plan)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True,
                               env={**_env(), "S2S_TODAY": "2026-10-25"}) for plan in plans]
-    time.sleep(0.3)  # let the workers import
-    go.touch()
+    start_together(go, procs)
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=240)

@@ -33,6 +33,7 @@ WORKER = textwrap.dedent("""
 
     db, go, plan = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     results = []
+    open(f"{go}.ready.{os.getpid()}", "w").close()  # imported: ready to start
     while not os.path.exists(go):  # start together
         time.sleep(0.005)
     for args in plan:
@@ -47,6 +48,17 @@ WORKER = textwrap.dedent("""
                         "err": err.getvalue()})
     print(json.dumps(results))
 """)
+
+
+def start_together(go: Path, procs: list[subprocess.Popen[str]], timeout: float = 120) -> None:
+    """Wait until every worker has imported and is waiting (its ready file), then let them
+    all go at once: on a loaded machine a fixed pause lets some start long after others."""
+    deadline = time.monotonic() + timeout
+    while len(list(go.parent.glob(go.name + ".ready.*"))) < len(procs):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            break  # a worker died or hung: its own failure is reported when it is read
+        time.sleep(0.01)
+    go.touch()
 
 
 def _env() -> dict[str, str]:
@@ -107,8 +119,7 @@ def test_concurrent_logging_and_invoicing_lose_nothing(contested, sqlite_db, tmp
         ["invoice", "--month", "2026-10", "--issue", "--date", "2026-10-31"],
         ["db", "backup", str(backup_path)],
     ]
-    time.sleep(0.3)  # let the workers import
-    go.touch()
+    start_together(go, workers)
     started = time.monotonic()
     time.sleep(0.15)
     singles = [subprocess.Popen([sys.executable, "-m", "s2s_cli", "--db", sqlite_db, *cmd],
@@ -195,8 +206,7 @@ def test_two_seed_loads_and_an_erase_at_once(contested, sqlite_db, tmp_path):
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, sqlite_db, str(go),
                                  json.dumps(plan)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env) for plan in plans]
-    time.sleep(0.3)
-    go.touch()
+    start_together(go, workers)
     for proc in workers:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err

@@ -1196,9 +1196,16 @@ def test_a_full_disk_names_the_file(mini, tmp_path, monkeypatch):
         fh.write("half a ro")
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    def full_body(body, keys, fh, **k):  # type: ignore[no-untyped-def]  # PostgreSQL: COPY
+        fh.write("half a ro")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_body = output.write_csv_body
     monkeypatch.setattr(output, "write_csv", full)
+    monkeypatch.setattr(output, "write_csv_body", full_body)
     result = mini("report", "days", "--period", "2026-27", "--out", str(target))
     monkeypatch.setattr(output, "write_csv", real)
+    monkeypatch.setattr(output, "write_csv_body", real_body)
     assert result.exit_code == 1, result.stderr
     assert result.stderr.strip() == (f"Error: no space left on the device (the disk is full): "
                                      f"{target}; nothing was written")

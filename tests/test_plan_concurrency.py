@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.conftest import query
-from tests.test_concurrency import WORKER, _env
+from tests.test_concurrency import WORKER, _env, start_together
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +61,7 @@ def test_planned_and_worked_never_exceed_a_day_under_concurrent_writers(conteste
         procs.append(subprocess.Popen([sys.executable, "-c", WORKER, target, str(go),
                                        json.dumps(plan)], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True, env=env))
-    time.sleep(0.3)  # let the workers import
-    go.touch()
+    start_together(go, procs)
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=240)
