@@ -91,6 +91,7 @@ def rows(reader: Reader, spec: TableSpec, masker: Masker) -> Iterator[tuple[Any,
 
 
 BATCH = 2000
+BATCH_BYTES = 2 << 20  # about 2 MB of text a batch
 
 
 def converters(spec: TableSpec) -> list[tuple[int, Any]]:
@@ -119,11 +120,22 @@ def raw_batches(reader: Reader, spec: TableSpec, part: tuple[str, int] | None = 
                            params)
 
     def batches() -> Iterator[list[tuple[Any, ...]]]:
+        # At most BATCH rows, and fewer where rows are wide (an invoice's frozen document
+        # with its schedule of days is tens of kB): a batch holds about BATCH_BYTES of text,
+        # so memory stays flat whatever the table.
+        size = 64  # grown to BATCH while the rows are narrow
         while True:
-            batch = cursor.fetchmany(BATCH)
+            batch = cursor.fetchmany(size)
             if not batch:
                 return
             yield batch
+            wide = max(sum(len(v) for v in row if isinstance(v, str | bytes))
+                       for row in (batch[0], batch[len(batch) // 2], batch[-1]))
+            text = wide * len(batch)  # estimated from three of its rows
+            if text > BATCH_BYTES:
+                size = max(1, size * BATCH_BYTES // text)
+            elif size < BATCH and text < BATCH_BYTES // 4:
+                size = min(BATCH, size * 4)
 
     return batches()
 
