@@ -14,8 +14,9 @@ placeholder and their email, phone and notes null."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from s2s_cli.fastdb import Reader
@@ -323,3 +324,123 @@ class SideExport:
         except ChildProcessError:
             pass
         self.up.close()
+
+
+def write_folder(target: str, open_reader: Callable[..., Any], folder: Path, *,
+                 excel: bool = False) -> tuple[int, int]:
+    """Write every table as CSV (one file per table) and one JSON document into `folder`:
+    (tables, rows) written.  Every file is written to a temporary file and renamed into
+    place at the end (`output.atomic_output`), so a failed run leaves the previous export as
+    it was.  `open_reader(snapshot=True)` opens the read transaction whose snapshot every
+    table is read from; the largest table of a big SQLite file is read by a second process
+    (`SideExport`) on a snapshot proved the same."""
+    import contextlib
+    import datetime as dt
+    import json
+    import tempfile
+
+    from s2s_cli.output import atomic_output, write_raw_batches, write_records
+
+    total = 0
+    specs = tables()
+    # one snapshot: every table as of the same moment, whoever writes meanwhile (one read
+    # transaction; the largest table of a big SQLite file in a second process, on a snapshot
+    # proved the same: see services/export.py)
+    with contextlib.ExitStack() as stack:
+        plan = side_table(target, specs)
+        side_spec, cut = plan if plan is not None else (None, None)
+        side = version = None
+        if side_spec is not None:
+            from s2s_cli import fastdb
+
+            side_csv = stack.enter_context(atomic_output(folder / f"{side_spec.name}.csv"))
+            side_json = stack.enter_context(tempfile.TemporaryFile(dir=folder))
+            side = SideExport(target, side_spec, side_csv, side_json, excel=excel,
+                                       below=cut)
+            stack.callback(side.close)  # stopped on any failure
+            version = fastdb.open_sqlite(target)
+            stack.callback(version.close) if version is not None else None
+            before = version.execute("PRAGMA data_version").fetchone()[0] if version else None
+            side.start()
+        reader = stack.enter_context(open_reader(snapshot=True))
+        masker = load_masker(reader)  # this process's snapshot is taken
+        if side is not None and not side.confirm(
+                lambda: version is not None and version.execute(
+                    "PRAGMA data_version").fetchone()[0] == before):
+            side = None  # something was committed meanwhile: this process writes it all
+        doc = stack.enter_context(atomic_output(folder / JSON_NAME))
+        doc.write(json.dumps({
+            "format": "s2s-export", "version": 1,
+            "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "schema_revision": schema_revision(reader)})[:-1] + ', "tables": {')
+        items, tail, side_at, rest, rest_rows = doc, None, "", None, 0
+
+        def scratch() -> Any:
+            return stack.enter_context(tempfile.TemporaryFile(
+                "w+", encoding="utf-8", newline="", dir=folder))
+
+        for n, spec in enumerate(specs):
+            opening = ("," if n else "") + f"\n{json.dumps(spec.name)}: ["
+            is_side = side_spec is not None and spec.name == side_spec.name
+            if side is not None and is_side:
+                side_at = opening  # its items come from the side process, after the rest
+                if cut is not None:  # this process writes the rows from `cut` on
+                    rest, rest_csv = scratch(), scratch()
+                    rest_rows = write_raw_batches(
+                        raw_batches(reader, spec, (">=", cut)) or (), spec.columns,
+                        spec.kinds, rest_csv, rest, convert=converters(spec),
+                        header=False, continued=True)
+                tail = items = scratch()
+                continue
+            items.write(opening)
+            fh = side_csv if is_side else stack.enter_context(
+                atomic_output(folder / f"{spec.name}.csv"))
+            batches = raw_batches(reader, spec)
+            if batches is not None:  # SQLite: batches of raw values, converted on the way
+                written = write_raw_batches(batches, spec.columns, spec.kinds, fh, items,
+                                            convert=converters(spec), excel=excel)
+            else:
+                written = write_records(rows(reader, spec, masker), spec.columns,
+                                        spec.kinds, fh, items, excel=excel)
+            items.write("\n]" if written else "]")
+            total += written
+        if side is not None:
+            written = side.finish()
+            doc.write(side_at)
+            _append(doc, side_json)
+            if rest is not None:
+                rest.flush()
+                _append(doc, rest.buffer, skip=0 if written else 1)  # its leading comma
+                rest_csv.flush()
+                _append(side_csv, rest_csv.buffer)
+                written += rest_rows
+            doc.write("\n]" if written else "]")
+            total += written
+            if tail is not None:
+                tail.flush()
+                _append(doc, tail.buffer)
+        doc.write("\n}}\n")
+    return len(specs), total
+
+
+def _append(doc: Any, source: Any, *, skip: int = 0) -> None:
+    """Copy a temporary file's bytes (from byte `skip`) to the end of the text file `doc`."""
+    import os
+    import shutil
+
+    doc.flush()
+    out = doc.buffer
+    out.flush()
+    source.seek(skip)
+    try:
+        offset, fd_in, fd_out = skip, source.fileno(), out.fileno()
+        while True:
+            sent = os.sendfile(fd_out, fd_in, offset, 1 << 30)
+            if not sent:
+                return
+            offset += sent
+    except (AttributeError, OSError):  # no sendfile between these files: copy through Python
+        source.seek(skip)
+        out.seek(0, os.SEEK_END)
+        shutil.copyfileobj(source, out, 1 << 20)
+        out.flush()
