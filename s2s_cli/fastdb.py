@@ -361,6 +361,20 @@ def pg_reader(conn: Any) -> Reader:
     return Reader(run, "postgresql", stream, copy_out=copy_out)
 
 
+def driver_reader(session: Any) -> Reader:
+    """`session_reader` straight on the driver's connection the session holds (its open
+    transaction: the same snapshot, its own writes seen), without SQLAlchemy's result
+    objects: plain tuples, read by position - for a write that reads a national month's
+    rows (issuing).  The values are the driver's either way (`text()` results are untyped)."""
+    conn = session.connection()
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        return Reader(raw.execute, "sqlite")
+    if conn.dialect.name == "postgresql":
+        return pg_reader(raw)
+    return session_reader(session)
+
+
 def session_reader(session: Any) -> Reader:
     from sqlalchemy import text
 

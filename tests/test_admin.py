@@ -627,7 +627,7 @@ def test_every_write_command_is_audited_with_its_name(mini, tmp_path):
         "s2s deploy": ("deployment", "insert"),
         "s2s log add": ("day_log", "insert"),
         "s2s log undo": ("day_log", "delete"),
-        "s2s invoice": ("invoice", "insert"),
+        "s2s invoice": ("invoice", "issue"),
         "s2s invoices void": ("invoice", "update"),
         "s2s evaluate": ("evaluation", "insert"),
         "s2s request cancel": ("support_request", "update"),
@@ -637,7 +637,10 @@ def test_every_write_command_is_audited_with_its_name(mini, tmp_path):
     }
     for command, pair in expect.items():
         assert pair in seen.get(command, set()), (command, seen.get(command))
-    assert ("day_log", "update") in seen["s2s invoice"]  # days marked invoiced
+    # the days marked invoiced, in the invoices' issue rows
+    issued = [r["after"] for r in rows if r["command"] == "s2s invoice"
+              and r["action"] == "issue"]
+    assert issued and all(a["day_log"]["ids"] and a["invoice_day"]["rows"] for a in issued)
     assert ("invoice", "insert") in seen["s2s invoices void"]  # the credit note
     assert all(r["record_id"] != "?" for r in rows)
     assert mini("db", "check").exit_code == 0

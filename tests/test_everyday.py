@@ -336,17 +336,56 @@ def test_audit_record_accepts_an_invoice_number(long_names: Run):
     credit_number = long_names("invoices", "void", "S2S-2026-0001", "--reason", "wrong rate",
                                ok=True).stdout.strip()
     rows = long_names.json("audit", "--record", "s2s-2026-0001")
-    tables = {r["table_name"] for r in rows}
-    assert tables == {"invoice", "invoice_line", "invoice_day"}
-    invoice_id = next(r["record_id"] for r in rows if r["table_name"] == "invoice")
-    assert [r["action"] for r in rows
-            if r["table_name"] == "invoice"] == ["insert", "seal", "update"]
-    assert all(r["record_id"] == invoice_id or r["table_name"] != "invoice" for r in rows)
+    # issuing wrote one audit row for the invoice, its lines, its day links and its days'
+    # marks; then the seal; the void changed the invoice
+    assert [(r["table_name"], r["action"]) for r in rows] == [
+        ("invoice", "issue"), ("invoice", "seal"), ("invoice", "update")]
+    assert len({r["record_id"] for r in rows}) == 1
+    issued = rows[0]["after"]
+    [invoice] = long_names.json("invoices", "show", "S2S-2026-0001")
+    lines = [dict(zip(issued["invoice_line"]["columns"], r, strict=True))
+             for r in issued["invoice_line"]["rows"]]
+    assert [(ln["date_from"], ln["date_to"], ln["halves"], ln["amount_pence"])
+            for ln in lines] == [(ln["date_from"], ln["date_to"], 2 * float(ln["days"]),
+                                  ln["amount_pence"]) for ln in invoice["lines"]]
+    links = [dict(zip(issued["invoice_day"]["columns"], r, strict=True))
+             for r in issued["invoice_day"]["rows"]]
+    assert sorted(d["day_log_id"] for d in links) == sorted(
+        d["day_log_id"] for d in invoice["days"]) == issued["day_log"]["ids"]
+    assert issued["day_log"]["before"] == {"invoice_id": None}
+    assert issued["day_log"]["after"] == {"invoice_id": int(rows[0]["record_id"])}
+    assert issued["total_pence"] == invoice["total_pence"] and "document" not in issued
+    # the same row is found by a day it marked, by a line, and under those tables
+    day = str(issued["day_log"]["ids"][0])
+    assert ("invoice", "issue") in [(r["table_name"], r["action"])
+                                    for r in long_names.json("audit", "--record", day)]
+    assert [r["id"] for r in long_names.json("audit", "--record", day, "--table", "day_log")
+            if r["action"] == "issue"] == [rows[0]["id"]]
+    assert rows[0]["id"] in [r["id"] for r in long_names.json(
+        "audit", "--record", str(lines[0]["id"]), "--table", "invoice_line")]
+    assert rows[0]["id"] in [r["id"] for r in long_names.json("audit", "--table",
+                                                              "invoice_day")]
     credit = long_names.json("audit", "--record", credit_number)
     assert credit and {r["table_name"] for r in credit} <= {"invoice", "invoice_line",
                                                               "invoice_day"}
     assert long_names.json("audit", "--record", "S2S-2099-0001") == []
     assert long_names.json("audit", "--record", "L9006")  # leader ids as before
+
+
+def test_subject_access_shows_the_leaders_days_marked_invoiced(long_names: Run):
+    """Issuing audits each invoice in one row; a leader's subject-access export still shows
+    each of their days being marked invoiced, and nothing of anyone else's days."""
+    invoiced = {str(d["id"]): d["invoice_id"] for d in long_names.json("log", "list")
+                if d["invoice_id"] is not None}
+    assert len(invoiced) == 2
+    data = long_names.json("leader", "export-data", "L9006")
+    marks = [r for r in data["audit"] if r["table_name"] == "day_log"
+             and r["action"] == "update" and r["command"] == "s2s invoice"]
+    # as every audit row in the export: before and after as the JSON text stored
+    assert {r["record_id"]: json.loads(r["after"]) for r in marks} == {
+        day: {"invoice_id": inv} for day, inv in invoiced.items()}
+    assert all(json.loads(r["before"]) == {"invoice_id": None} for r in marks)
+    assert [r["id"] for r in data["audit"]] == sorted(r["id"] for r in data["audit"])
 
 
 def test_invoices_list_payer_matches_a_case_insensitive_fragment(long_names: Run):

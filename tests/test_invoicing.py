@@ -582,11 +582,17 @@ class Ledger:
         from s2s_cli.services import invoicing
 
         drafted = self.read(lambda r: invoicing.draft(r, start, end))
+        from s2s_cli.services import payments
+
         try:
-            ids = self.write(lambda s: invoicing.issue(s, start, end, issued=issued))
+            returned = self.write(lambda s: invoicing.issue(s, start, end, issued=issued))
         except invoicing.NothingToIssue:
-            ids = []
+            returned = []
+        ids = [d.id for d in returned]
         issued_docs = self.read(lambda r: invoicing.documents(r, ids))
+        # what `s2s invoice --issue` prints (the documents in memory) is what was stored
+        payments.annotate_new(returned)
+        assert returned == issued_docs
         keys = ("payer", "payer_school_urn", "period_from", "period_to", "subtotal_pence",
                 "vat_pence", "total_pence", "lines")
         assert [{k: getattr(d, k) for k in keys} for d in issued_docs] == \

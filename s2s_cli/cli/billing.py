@@ -344,7 +344,7 @@ def invoice(
             invoicing.check_school(reader, school)
     with _paused_gc():  # issuing a national month builds (and keeps) a million small objects
         try:
-            ids = st.write(lambda session: invoicing.issue(
+            docs = st.write(lambda session: invoicing.issue(
                 session, period_from, period_to, issued=issued, school=school, payer=payer,
                 override=override))
         except invoicing.NothingToIssue:
@@ -354,8 +354,9 @@ def invoice(
             st.note(f"nothing new to invoice for {period_from} to {period_to}")
             _emit([], fmt, out, st=st, empty="Nothing new to invoice.")
             return
-        with st.reader() as reader:
-            docs = invoicing.documents(reader, ids)
+        from s2s_cli.services import payments
+
+        payments.annotate_new(docs)  # rendered as issued, not read back
         numbers = [str(d.number) for d in docs]
         shown = ", ".join(numbers) if len(numbers) <= 5 else f"{numbers[0]} ... {numbers[-1]}"
         st.note(f"issued {len(numbers)} invoice(s): {shown}")

@@ -33,6 +33,22 @@ DEFAULT_LIMIT = 200
 AUDIT_COLUMNS = ("id", "at", "actor", "command", "table_name", "record_id", "action", "before",
                  "after")
 
+# An issued invoice is audited by one row (table `invoice`, action `issue`) whose `after`
+# holds the invoice row and, as compact tables, what issuing it wrote with it: its lines
+# (`invoice_line`) and its day links (`invoice_day`), each {"columns": ISSUE_PARTS[..],
+# "rows": [[...], ...]}, and the day logs it marked invoiced (`day_log`: {"ids": [...],
+# "before": {"invoice_id": null}, "after": {"invoice_id": <the invoice>}}).  A national month
+# is tens of thousands of invoices: one chained row each, not one per line, day and mark.
+ISSUE_PARTS = {
+    "invoice_line": ("id", "deployment_id", "leader_id", "kind", "date_from", "date_to",
+                     "full_days", "half_days", "halves", "rate_pence", "half_day_rate_pence",
+                     "amount_pence", "supply_pence"),
+    "invoice_day": ("day_log_id", "line_id", "halves", "kind", "amount_pence",
+                    "supply_pence"),
+}
+ISSUE_TABLES = ("invoice_line", "invoice_day", "day_log")  # what an `issue` row also holds
+_ISSUE_ROW = "(table_name = 'invoice' AND action = 'issue')"
+
 
 def placeholder(leader_id: str) -> str:
     return f"[erased {leader_id}]"
@@ -153,12 +169,25 @@ def listing(reader: Reader, q: AuditQuery) -> tuple[list[dict[str, Any]], int]:
     elif q.record:
         rec = q.record.strip()
         # leader ids are typed in any case; composite keys (L0042/phonics) belong to L0042
-        where.append("(record_id = :rec OR record_id = :rec_up OR record_id LIKE :prefix "
-                     "ESCAPE '\\' OR record_id LIKE :prefix_up ESCAPE '\\')")
+        clause = ("record_id = :rec OR record_id = :rec_up OR record_id LIKE :prefix "
+                  "ESCAPE '\\' OR record_id LIKE :prefix_up ESCAPE '\\'")
         params.update(rec=rec, rec_up=rec.upper(), prefix=_like(rec) + "/%",
                       prefix_up=_like(rec.upper()) + "/%")
+        if rec.isdigit() and q.table in (None, *ISSUE_TABLES):
+            # a day log or invoice line id: also the `issue` rows of the invoices holding it
+            holders = []
+            if q.table != "invoice_line":
+                holders.append("SELECT invoice_id FROM invoice_day WHERE day_log_id = :rec_n")
+            if q.table in (None, "invoice_line"):
+                holders.append("SELECT invoice_id FROM invoice_line WHERE id = :rec_n")
+            clause += (f" OR ({_ISSUE_ROW} AND record_id IN (SELECT CAST(invoice_id AS "
+                       f"VARCHAR) FROM ({' UNION '.join(holders)}) h))")
+            params["rec_n"] = int(rec)
+        where.append(f"({clause})")
     if q.table:
-        where.append("table_name = :table")
+        # lines, day links and day marks written by issuing are in the invoices' issue rows
+        where.append(f"(table_name = :table OR {_ISSUE_ROW})" if q.table in ISSUE_TABLES
+                     else "table_name = :table")
         params["table"] = q.table
     if q.since:
         where.append("at >= :since")
@@ -214,4 +243,33 @@ def rows_about_leader(reader: Reader, leader_id: str, deployment_ids: list[int],
                 row = _row(r)
                 rows[row["id"]] = row
     ordered = [rows[k] for k in sorted(rows)]
+    ordered.extend(_marks_of(reader, leader_id, set(day_ids)))
+    ordered.sort(key=lambda r: r["id"])  # stable: a row's own entries stay together
     return list(mask_rows(reader, ordered))
+
+
+def _marks_of(reader: Reader, leader_id: str, day_ids: set[int]) -> list[dict[str, Any]]:
+    """The leader's day logs marked invoiced, from the `issue` audit rows of the invoices
+    that bill them: one row each, as a day log's own update row reads (same audit id, table
+    `day_log`, record id the day, action `update`), with nothing about other leaders."""
+    if not day_ids:
+        return []
+    invoices = [str(r[0]) for r in reader.all(
+        "SELECT DISTINCT invoice_id FROM invoice_line WHERE leader_id = :id", {"id": leader_id})]
+    out: list[dict[str, Any]] = []
+    cols = ", ".join(AUDIT_COLUMNS)
+    for i in range(0, len(invoices), 500):
+        chunk = invoices[i:i + 500]
+        marks = ", ".join(f":k{j}" for j in range(len(chunk)))
+        params: dict[str, Any] = {f"k{j}": v for j, v in enumerate(chunk)}
+        for r in reader.iter(f"SELECT {cols} FROM audit_log WHERE {_ISSUE_ROW} "
+                             f"AND record_id IN ({marks})", params):
+            row = _row(r)
+            marked = (json.loads(row["after"] or "{}") or {}).get("day_log") or {}
+            before = json.dumps(marked.get("before"), sort_keys=True, ensure_ascii=False)
+            after = json.dumps(marked.get("after"), sort_keys=True, ensure_ascii=False)
+            for day in marked.get("ids") or ():
+                if day in day_ids:
+                    out.append({**row, "table_name": "day_log", "record_id": str(day),
+                                "action": "update", "before": before, "after": after})
+    return out

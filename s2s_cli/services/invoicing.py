@@ -772,17 +772,18 @@ def _day_rows(session: Any, day_ids: Sequence[int]) -> dict[int, tuple[Any, str]
 
 def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
           school: int | None = None, payer: str | None = None,
-          override: str | None = None) -> list[int]:
+          override: str | None = None) -> list[Document]:
     """Issue one invoice per payer, purchase order (and terms) for every not-yet-invoiced day
     up to the period's end: the documents `draft` shows (`produce`), numbered and frozen; the
-    new ids.  An invoice to a school marked "PO required" (or to its trust) without a
+    issued documents, as frozen (with their ids; their status as of now is
+    `payments.annotate_new`).  An invoice to a school marked "PO required" (or to its trust) without a
     purchase order is refused, naming the deployments, unless `override` (the reason, kept
     on the invoice)."""
     from s2s_cli import audit, fastdb
-    from s2s_cli.models import Invoice, InvoiceLine, utcnow
+    from s2s_cli.models import Invoice, InvoiceDay, InvoiceLine, utcnow
 
     check_period(start, end)
-    reader = fastdb.session_reader(session)
+    reader = fastdb.driver_reader(session)
     card = load_card(reader)
     settings = card["invoice"]
     series, year, label = numbering_year(settings, "invoice", issued)
@@ -864,40 +865,74 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     for r in written:
         r["doc_hash"] = hashes[r["id"]]
     bulk.insert_many(conn, Invoice.__table__, written)  # type: ignore[attr-defined]
-    audit.record_many(session, "invoice", [(str(r["id"]), "insert", None, _audited(r))
-                                           for r in written])
     bulk.insert_many(conn, InvoiceLine.__table__, written_lines)  # type: ignore[attr-defined]
-    audit.record_many(session, "invoice_line", [(str(r["id"]), "insert", None, r)
-                                                for r in written_lines])
-    _write_days(session, day_rows)
+    bulk.insert_many(conn, InvoiceDay.__table__, day_rows)  # type: ignore[attr-defined]
     marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
     _mark_days(session, marks)
+    # one `issue` audit row per invoice: its row, its lines, its day links and the days it
+    # marked invoiced (auditlog.ISSUE_PARTS; `s2s audit` finds it by any of them)
+    audit.record_many(session, "invoice", [
+        (str(r["id"]), "issue", None, parts) for r, parts in
+        zip(written, _issue_audit(written, written_lines, day_rows), strict=True)])
     session.flush()  # the counter row (ORM: audited)
     # the supply cover each owes its home schools, now (from the days just written)
     remittance.record(session, ids, issued_days=cover)
     # tamper evidence: the seals stored with the rows above, recorded in the chain
     audit.seal_documents(session, ids, hashes=hashes, stored=True)
-    return ids
+    for doc, i in zip(docs, ids, strict=True):  # as `documents()` would read them back
+        doc.id, doc.po_missing = i, None
+        for ln in doc.lines:
+            ln.entries = None
+    return docs
 
 
-def _audited(row: dict[str, Any]) -> dict[str, Any]:
-    """An issued invoice's audit values: the row as written, with its frozen document as
-    that document's SHA-256 (`document_sha256`) rather than the text again.  The text is in
-    the row, covered by the row's seal (`doc_hash`, which hashes the document with the rest),
-    and the seal is in the chain: `db check` still sees any change to it."""
+def _issue_audit(invoices: list[dict[str, Any]], lines: list[dict[str, Any]],
+                 days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The values of each issued invoice's `issue` audit row, in the order of `invoices`:
+    the invoice row as written, with its frozen document as that document's SHA-256
+    (`document_sha256`) rather than the text again (the text is in the row, covered by the
+    row's seal, `doc_hash`, and the seal is in the chain: `db check` still sees any change);
+    then its lines and its day links as compact tables (`columns`, `rows`: the rows as
+    written), and the day logs it marked invoiced (`day_log`: `ids`, each changed from
+    `before` to `after`)."""
     import hashlib
 
-    out = {k: v for k, v in row.items() if k != "document"}
-    out["document_sha256"] = hashlib.sha256(row["document"].encode()).hexdigest()
-    return out
+    from s2s_cli.services.auditlog import ISSUE_PARTS
+
+    line_cols, day_cols = ISSUE_PARTS["invoice_line"], ISSUE_PARTS["invoice_day"]
+    out: dict[int, dict[str, Any]] = {}
+    for row in invoices:
+        values = {k: v for k, v in row.items() if k != "document"}
+        values["document_sha256"] = hashlib.sha256(row["document"].encode()).hexdigest()
+        values["invoice_line"] = {"columns": list(line_cols), "rows": []}
+        values["invoice_day"] = {"columns": list(day_cols), "rows": []}
+        values["day_log"] = {"before": {"invoice_id": None},
+                             "after": {"invoice_id": row["id"]}, "ids": []}
+        out[row["id"]] = values
+    for ln in lines:
+        out[ln["invoice_id"]]["invoice_line"]["rows"].append(
+            [ln["id"], ln["deployment_id"], ln["leader_id"], ln["kind"],
+             ln["date_from"].isoformat(), ln["date_to"].isoformat(), ln["full_days"],
+             ln["half_days"], ln["halves"], ln["rate_pence"], ln["half_day_rate_pence"],
+             ln["amount_pence"], ln["supply_pence"]])
+    for d in days:
+        values = out[d["invoice_id"]]
+        values["invoice_day"]["rows"].append(
+            [d["day_log_id"], d["line_id"], d["halves"], d["kind"], d["amount_pence"],
+             d["supply_pence"]])
+        values["day_log"]["ids"].append(d["day_log_id"])
+    for values in out.values():
+        ids = values["day_log"]["ids"]
+        values["day_log"]["ids"] = sorted(set(ids))
+    return [out[row["id"]] for row in invoices]
 
 
 def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
     """Point not-yet-invoiced day logs at their new invoices ((day id, invoice id), one
-    executemany), refusing if any was invoiced or removed meanwhile; audited in one batch."""
+    executemany), refusing if any was invoiced or removed meanwhile.  Not audited here:
+    each invoice's `issue` audit row lists the days it marked."""
     from sqlalchemy import bindparam, update
 
-    from s2s_cli import audit
     from s2s_cli.models import DayLog
 
     busy = Refused("some of these days were invoiced or voided by another run at the same "
@@ -927,11 +962,6 @@ def _mark_days(session: Any, marks: Sequence[tuple[int, int]]) -> None:
             result = conn.execute(stmt, [{"k_id": d, "k_inv": i} for d, i in chunk])
             if result.rowcount != len(chunk):
                 raise busy
-    # the same two values for every day of an invoice: encoded once each
-    before = audit.dumps({"invoice_id": None})
-    after = {i: audit.dumps({"invoice_id": i}) for i in {i for _d, i in marks}}
-    audit.record_many(session, "day_log", [(str(d), "update", before, after[i])
-                                           for d, i in marks], encoded=True)
 
 
 def _find_invoice(session: Any, number: str, *, doing: str) -> Any:

@@ -94,6 +94,20 @@ def annotate_documents(reader: Reader, docs: Sequence[Document],
         d.status, d.paid_pence, d.balance_pence = now[d.id]  # type: ignore[index]
 
 
+def annotate_new(docs: Sequence[Document], on: dt.date | None = None) -> None:
+    """`annotate_documents` for documents issued in this very run: nothing can be paid or
+    credited against them yet, so their standing needs no query."""
+    from s2s_cli.parsing import today
+
+    on = on or today()
+    for d in docs:
+        series = "credit" if d.credits else "invoice"
+        status, balance = status_of(series=series, voided=bool(d.voided_by),
+                                    total=d.total_pence, credited=0, paid=0,
+                                    due=d.due, on=on)  # type: ignore[arg-type]
+        d.status, d.paid_pence, d.balance_pence = status, 0, balance
+
+
 PAYMENT_SELECT = ("SELECT p.id, i.number, p.date, p.amount_pence, p.method, p.ref, "
                   "p.reverses_id, p.reason, r.id FROM payment p "
                   "JOIN invoice i ON i.id = p.invoice_id "
