@@ -774,11 +774,11 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
           school: int | None = None, payer: str | None = None,
           override: str | None = None) -> list[Document]:
     """Issue one invoice per payer, purchase order (and terms) for every not-yet-invoiced day
-    up to the period's end: the documents `draft` shows (`produce`), numbered and frozen; the
-    issued documents, as frozen (with their ids; their status as of now is
-    `payments.annotate_new`).  An invoice to a school marked "PO required" (or to its trust) without a
-    purchase order is refused, naming the deployments, unless `override` (the reason, kept
-    on the invoice)."""
+    up to the period's end: the documents `draft` shows (`produce`), numbered and frozen.
+    Returns the issued documents as frozen, with their ids (`payments.annotate_new` gives
+    their status as of now).  An invoice to a school marked "PO required" (or to its trust)
+    without a purchase order is refused, naming the deployments, unless `override` (the
+    reason, kept on the invoice)."""
     from s2s_cli import audit, fastdb
     from s2s_cli.models import Invoice, InvoiceDay, InvoiceLine, utcnow
 
