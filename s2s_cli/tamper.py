@@ -7,8 +7,10 @@
   PostgreSQL an advisory transaction lock), so concurrent writers chain one after the other.
 * Each issued invoice and credit note carries `doc_hash` = SHA-256 of its canonical content at
   issue: the invoice row (every column but `voided_by_id`, the one later update, and
-  `doc_hash`), its lines and its day links.  The seal is also written to the chain as a `seal`
-  audit row, so rewriting a document *and* its seal still breaks the chain.
+  `doc_hash`), its lines and its day links.  The seal is also written to the chain - in the
+  invoice's `issue` audit row (an invoice issued by a run: its row, seal included, with what
+  was written with it) or as a `seal` audit row (credit notes, and invoices issued before
+  issue rows) - so rewriting a document *and* its seal still breaks the chain.
 * `s2s db check` recomputes both and names the first row that does not match; it also checks
   that the triggers keeping the audit trail append-only are present and intact.
 
@@ -308,9 +310,9 @@ def check_documents(reader: Any) -> list[str]:
     if not stored:
         return found
     sealed: dict[int, str] = {}
-    for record_id, after in reader.iter(
+    for record_id, after in reader.iter(  # seal rows, and issue rows (the row with its seal)
             "SELECT record_id, after FROM audit_log WHERE table_name = 'invoice' "
-            "AND action = 'seal' ORDER BY id"):
+            "AND action IN ('seal', 'issue') ORDER BY id"):
         try:
             sealed[int(record_id)] = json.loads(after)["doc_hash"]
         except (ValueError, KeyError, TypeError):

@@ -336,10 +336,10 @@ def test_audit_record_accepts_an_invoice_number(long_names: Run):
     credit_number = long_names("invoices", "void", "S2S-2026-0001", "--reason", "wrong rate",
                                ok=True).stdout.strip()
     rows = long_names.json("audit", "--record", "s2s-2026-0001")
-    # issuing wrote one audit row for the invoice, its lines, its day links and its days'
-    # marks; then the seal; the void changed the invoice
+    # issuing wrote one audit row for the invoice (its seal included), its lines, its day
+    # links, its days' marks and its supply cover; the void changed the invoice
     assert [(r["table_name"], r["action"]) for r in rows] == [
-        ("invoice", "issue"), ("invoice", "seal"), ("invoice", "update")]
+        ("invoice", "issue"), ("invoice", "update")]
     assert len({r["record_id"] for r in rows}) == 1
     issued = rows[0]["after"]
     [invoice] = long_names.json("invoices", "show", "S2S-2026-0001")
@@ -355,6 +355,12 @@ def test_audit_record_accepts_an_invoice_number(long_names: Run):
     assert issued["day_log"]["before"] == {"invoice_id": None}
     assert issued["day_log"]["after"] == {"invoice_id": int(rows[0]["record_id"])}
     assert issued["total_pence"] == invoice["total_pence"] and "document" not in issued
+    cover = [dict(zip(issued["supply_cover"]["columns"], r, strict=True))
+             for r in issued["supply_cover"]["rows"]]
+    assert sorted(c["day_log_id"] for c in cover) == sorted(
+        d["day_log_id"] for d in links if d["kind"] != "free")
+    assert issued["supply_cover"]["supply_pence"] == sum(c["supply_pence"] for c in cover) > 0
+    assert long_names("db", "check").exit_code == 0  # the seal in the issue row is found
     # the same row is found by a day it marked, by a line, and under those tables
     day = str(issued["day_log"]["ids"][0])
     assert ("invoice", "issue") in [(r["table_name"], r["action"])
@@ -363,8 +369,11 @@ def test_audit_record_accepts_an_invoice_number(long_names: Run):
             if r["action"] == "issue"] == [rows[0]["id"]]
     assert rows[0]["id"] in [r["id"] for r in long_names.json(
         "audit", "--record", str(lines[0]["id"]), "--table", "invoice_line")]
-    assert rows[0]["id"] in [r["id"] for r in long_names.json("audit", "--table",
-                                                              "invoice_day")]
+    for table in ("invoice_day", "supply_cover"):
+        assert rows[0]["id"] in [r["id"] for r in long_names.json("audit", "--table", table)]
+    # every audited table can be asked for, payments and settlements included
+    for table in ("payment", "supply_settlement", "trust", "inspection"):
+        long_names("audit", "--table", table, ok=True)
     credit = long_names.json("audit", "--record", credit_number)
     assert credit and {r["table_name"] for r in credit} <= {"invoice", "invoice_line",
                                                               "invoice_day"}

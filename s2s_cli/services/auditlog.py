@@ -36,9 +36,12 @@ AUDIT_COLUMNS = ("id", "at", "actor", "command", "table_name", "record_id", "act
 # An issued invoice is audited by one row (table `invoice`, action `issue`) whose `after`
 # holds the invoice row and, as compact tables, what issuing it wrote with it: its lines
 # (`invoice_line`) and its day links (`invoice_day`), each {"columns": ISSUE_PARTS[..],
-# "rows": [[...], ...]}, and the day logs it marked invoiced (`day_log`: {"ids": [...],
-# "before": {"invoice_id": null}, "after": {"invoice_id": <the invoice>}}).  A national month
-# is tens of thousands of invoices: one chained row each, not one per line, day and mark.
+# "rows": [[...], ...]}, the day logs it marked invoiced (`day_log`: {"ids": [...],
+# "before": {"invoice_id": null}, "after": {"invoice_id": <the invoice>}}) and the supply
+# cover it owes home schools (`supply_cover`: {"columns", "rows", "supply_pence"}); the row
+# carries the invoice's seal (`doc_hash`), so no separate `seal` row is written.  A national
+# month is tens of thousands of invoices: one chained row each, not one per line, day, mark,
+# supply-cover row and seal.
 ISSUE_PARTS = {
     "invoice_line": ("id", "deployment_id", "leader_id", "kind", "date_from", "date_to",
                      "full_days", "half_days", "halves", "rate_pence", "half_day_rate_pence",
@@ -46,7 +49,7 @@ ISSUE_PARTS = {
     "invoice_day": ("day_log_id", "line_id", "halves", "kind", "amount_pence",
                     "supply_pence"),
 }
-ISSUE_TABLES = ("invoice_line", "invoice_day", "day_log")  # what an `issue` row also holds
+ISSUE_TABLES = ("invoice_line", "invoice_day", "day_log", "supply_cover")  # in `issue` rows
 _ISSUE_ROW = "(table_name = 'invoice' AND action = 'issue')"
 
 
@@ -110,10 +113,10 @@ class AuditQuery:
 
 
 def known_tables() -> tuple[str, ...]:
-    return ("region", "local_authority", "school", "specialism", "leader", "leader_specialism",
-            "support_request", "request_specialism", "deployment", "day_log", "planned_session",
-            "evaluation", "invoice", "invoice_line", "invoice_day", "counter", "setting",
-            "alembic_version")
+    """Every table whose writes are audited (the schema's, and the migrations' version)."""
+    from s2s_cli import schema
+
+    return (*sorted(t for t in schema.TABLES if t != "audit_log"), "alembic_version")
 
 
 def build_query(*, record: str | None, table: str | None, since: str | None,

@@ -869,16 +869,16 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     bulk.insert_many(conn, InvoiceDay.__table__, day_rows)  # type: ignore[attr-defined]
     marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
     _mark_days(session, marks)
-    # one `issue` audit row per invoice: its row, its lines, its day links and the days it
-    # marked invoiced (auditlog.ISSUE_PARTS; `s2s audit` finds it by any of them)
+    # the supply cover each owes its home schools, now (from the day links in memory)
+    owed = remittance.issued_rows(reader, cover, now)
+    remittance.insert(session, owed)
+    session.flush()  # the counter row (ORM: audited)
+    # one `issue` audit row per invoice: its row (with its seal, `doc_hash`: tamper
+    # evidence in the chain), its lines, its day links, the days it marked invoiced and the
+    # supply cover it owes (auditlog.ISSUE_PARTS; `s2s audit` finds it by any of them)
     audit.record_many(session, "invoice", [
         (str(r["id"]), "issue", None, parts) for r, parts in
-        zip(written, _issue_audit(written, written_lines, day_rows), strict=True)])
-    session.flush()  # the counter row (ORM: audited)
-    # the supply cover each owes its home schools, now (from the days just written)
-    remittance.record(session, ids, issued_days=cover)
-    # tamper evidence: the seals stored with the rows above, recorded in the chain
-    audit.seal_documents(session, ids, hashes=hashes, stored=True)
+        zip(written, _issue_audit(written, written_lines, day_rows, owed), strict=True)])
     for doc, i in zip(docs, ids, strict=True):  # as `documents()` would read them back
         doc.id, doc.po_missing = i, None
         for ln in doc.lines:
@@ -887,16 +887,19 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
 
 
 def _issue_audit(invoices: list[dict[str, Any]], lines: list[dict[str, Any]],
-                 days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                 days: list[dict[str, Any]], cover: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
     """The values of each issued invoice's `issue` audit row, in the order of `invoices`:
     the invoice row as written, with its frozen document as that document's SHA-256
     (`document_sha256`) rather than the text again (the text is in the row, covered by the
     row's seal, `doc_hash`, and the seal is in the chain: `db check` still sees any change);
     then its lines and its day links as compact tables (`columns`, `rows`: the rows as
-    written), and the day logs it marked invoiced (`day_log`: `ids`, each changed from
-    `before` to `after`)."""
+    written), the day logs it marked invoiced (`day_log`: `ids`, each changed from `before`
+    to `after`) and the supply cover it owes home schools (`supply_cover`, as
+    `remittance._write` audits it)."""
     import hashlib
 
+    from s2s_cli.services import remittance
     from s2s_cli.services.auditlog import ISSUE_PARTS
 
     line_cols, day_cols = ISSUE_PARTS["invoice_line"], ISSUE_PARTS["invoice_day"]
@@ -921,9 +924,12 @@ def _issue_audit(invoices: list[dict[str, Any]], lines: list[dict[str, Any]],
             [d["day_log_id"], d["line_id"], d["halves"], d["kind"], d["amount_pence"],
              d["supply_pence"]])
         values["day_log"]["ids"].append(d["day_log_id"])
-    for values in out.values():
-        ids = values["day_log"]["ids"]
-        values["day_log"]["ids"] = sorted(set(ids))
+    owed = remittance.audit_items(cover)
+    for inv_id, values in out.items():
+        values["day_log"]["ids"] = sorted(set(values["day_log"]["ids"]))
+        items = owed.get(inv_id, [])
+        values["supply_cover"] = {"columns": list(remittance.AUDIT_COLUMNS), "rows": items,
+                                  "supply_pence": sum(i[4] for i in items)}
     return [out[row["id"]] for row in invoices]
 
 

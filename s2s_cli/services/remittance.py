@@ -48,7 +48,7 @@ def record(session: Any, document_ids: Sequence[int], *,
     reader = fastdb.session_reader(session)
     issued_at = utcnow()
     if issued_days is not None:
-        return _write(session, _issued_rows(reader, issued_days, issued_at))
+        return _write(session, issued_rows(reader, issued_days, issued_at))
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(list(document_ids)):
         marks, params = _in("i", chunk)
@@ -91,7 +91,7 @@ def record(session: Any, document_ids: Sequence[int], *,
     return _write(session, rows)
 
 
-def _issued_rows(reader: Reader, days: Sequence[tuple[Any, ...]],
+def issued_rows(reader: Reader, days: Sequence[tuple[Any, ...]],
                  issued_at: dt.datetime) -> list[dict[str, Any]]:
     """The supply-cover rows of invoices just issued, from their day links in memory: what
     `record` reads back otherwise (the same rows, in the same order: by invoice, date, day,
@@ -123,23 +123,38 @@ def _issued_rows(reader: Reader, days: Sequence[tuple[Any, ...]],
     return rows
 
 
-def _write(session: Any, rows: list[dict[str, Any]]) -> int:
-    from s2s_cli import audit, bulk
-    from s2s_cli.models import SupplyCover
+# What the audit trail keeps of each supply-cover row (compact lists, one audit row per
+# document: a national month's run writes tens of thousands, derived from its day links).
+AUDIT_COLUMNS = ("day_log_id", "kind", "home_school_urn", "halves", "supply_pence")
 
-    table = SupplyCover.__table__  # type: ignore[attr-defined]
-    bulk.insert_many(session.connection(), table, rows)
-    # one audit row per document (its rows as compact lists): a national month's run writes
-    # tens of thousands of supply-cover rows, already derived from audited day links
+
+def audit_items(rows: Sequence[dict[str, Any]]) -> dict[int, list[list[Any]]]:
+    """Document id -> its supply-cover rows as audited (`AUDIT_COLUMNS`), in order."""
     per_doc: dict[int, list[list[Any]]] = {}
     for r in rows:
         per_doc.setdefault(r["invoice_id"], []).append(
             [r["day_log_id"], r["kind"], r["home_school_urn"], r["halves"], r["supply_pence"]])
+    return per_doc
+
+
+def insert(session: Any, rows: list[dict[str, Any]]) -> None:
+    """Write supply-cover rows, not audited: the caller audits them (`audit_items`)."""
+    from s2s_cli import bulk
+    from s2s_cli.models import SupplyCover
+
+    bulk.insert_many(session.connection(), SupplyCover.__table__,  # type: ignore[attr-defined]
+                     rows)
+
+
+def _write(session: Any, rows: list[dict[str, Any]]) -> int:
+    """Write supply-cover rows with one `supply_cover` audit row per document."""
+    from s2s_cli import audit
+
+    insert(session, rows)
     audit.record_many(session, "supply_cover", [
-        (str(doc), "insert", None, {"invoice_id": doc, "columns": [
-            "day_log_id", "kind", "home_school_urn", "halves", "supply_pence"], "rows": items,
-            "supply_pence": sum(i[4] for i in items)})
-        for doc, items in sorted(per_doc.items())])
+        (str(doc), "insert", None, {"invoice_id": doc, "columns": list(AUDIT_COLUMNS),
+                                    "rows": items, "supply_pence": sum(i[4] for i in items)})
+        for doc, items in sorted(audit_items(rows).items())])
     return len(rows)
 
 
