@@ -189,13 +189,20 @@ def hashes_of_rows(invoices: Iterable[dict[str, Any]], lines: Iterable[dict[str,
                    days: Iterable[dict[str, Any]]) -> dict[int, str]:
     """`document_hashes` of documents just written, from the rows as written (dicts by
     column, ids included) rather than read back: the same content, in the same order."""
+    from operator import itemgetter
+
+    def plain(values: tuple[Any, ...]) -> Any:  # as _plain would give them, each converted
+        return values if _AS_IS.issuperset(map(type, values)) else [_plain(v) for v in values]
+
     docs: dict[int, list[Any]] = {int(r["id"]): [[_plain(r[c]) for c in INVOICE_FIELDS], [], []]
                                   for r in invoices}
+    get = itemgetter(*LINE_FIELDS)
     for r in sorted(lines, key=lambda r: int(r["id"])):
-        docs[int(r["invoice_id"])][1].append([_plain(r[c]) for c in LINE_FIELDS])
+        docs[int(r["invoice_id"])][1].append(plain(get(r)))
+    get = itemgetter(*DAY_FIELDS)
     for r in sorted(days, key=lambda r: (int(r["invoice_id"]), int(r["day_log_id"]),
                                          int(r["line_id"]))):
-        docs[int(r["invoice_id"])][2].append([_plain(r[c]) for c in DAY_FIELDS])
+        docs[int(r["invoice_id"])][2].append(plain(get(r)))
     sha = _sha256()
     return {inv_id: sha(_dumps(content).encode()).hexdigest()
             for inv_id, content in sorted(docs.items())}

@@ -57,12 +57,16 @@ def test_supply_cover_is_recorded_at_issue_one_row_per_day(billed: Run, db) -> N
         (2, 4, 131544, RICHMOND, "2026-09-14", "charged", 2, 29750),
         (2, 5, 131544, RICHMOND, "2026-09-15", "charged", 2, 29750),
         (2, 6, 131544, RICHMOND, "2026-09-16", "charged", 1, 14875)]
+    # audited in each invoice's issue row (the rows as compact lists)
     audited = query(db, "SELECT record_id, after FROM audit_log WHERE table_name = "
-                    "'supply_cover' ORDER BY id")
+                    "'invoice' AND action = 'issue' ORDER BY id")
     assert [r[0] for r in audited] == ["1", "2"]  # one audit row per document
-    assert json.loads(audited[1][1])["rows"] == [[4, "charged", 131544, 2, 29750],
-                                                 [5, "charged", 131544, 2, 29750],
-                                                 [6, "charged", 131544, 1, 14875]]
+    cover = json.loads(audited[1][1])["supply_cover"]
+    assert cover["columns"] == ["day_log_id", "kind", "home_school_urn", "halves",
+                                "supply_pence"]
+    assert cover["rows"] == [[4, "charged", 131544, 2, 29750], [5, "charged", 131544, 2, 29750],
+                             [6, "charged", 131544, 1, 14875]]
+    assert cover["supply_pence"] == 29750 + 29750 + 14875
     assert remit(billed) == [(131545, PLYMOUTH, "2", PSA_OWED, 0, PSA_OWED),
                              (131544, RICHMOND, "2.5", RPP_OWED, 0, RPP_OWED)]
     # the keys the remittance always had are still there, with the same figures

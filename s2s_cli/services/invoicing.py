@@ -770,6 +770,13 @@ def _day_rows(session: Any, day_ids: Sequence[int]) -> dict[int, tuple[Any, str]
     return out
 
 
+def _activities(reader: Reader, end: dt.date) -> dict[int, str | None]:
+    """Day log id -> its activity, for every not-yet-invoiced day dated up to `end` (what a
+    run for a period ending then may bill): one query, through the invoice index."""
+    return dict(reader.all("SELECT id, activity FROM day_log WHERE invoice_id IS NULL "
+                           "AND date <= :t", {"t": _bind(reader, end)}))
+
+
 def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
           school: int | None = None, payer: str | None = None,
           override: str | None = None) -> list[Document]:
@@ -798,8 +805,7 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     check_issue_date(session, "invoice", issued, last_day=last_day, what="invoice")
     check_vat_number(settings, docs)
     prefix = settings.get("number_prefix") or "S2S"
-    activity = _day_rows(session, [e.day_log_id for doc in docs for ln in doc.lines
-                                   for e in ln.entries or ()])
+    activity = _activities(reader, end)
     now = utcnow()
     supplier = _settings_doc(settings)
     inv_rows: list[dict[str, Any]] = []
@@ -817,7 +823,7 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
         doc.days = sorted(({
             "day_log_id": e.day_log_id, "date": e.date.isoformat(),
             "deployment_id": ln.deployment_id, "leader_id": ln.leader_id, "halves": e.halves,
-            "kind": ln.kind, "activity": activity[e.day_log_id][1],
+            "kind": ln.kind, "activity": activity[e.day_log_id],
             "amount_pence": e.amount_pence}
             for ln in doc.lines for e in ln.entries or ()),
             key=lambda d: (d["date"], d["day_log_id"], _KIND_ORDER[d["kind"]]))
@@ -833,7 +839,7 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
     # batches (audit.record_many), in this one transaction behind the counter row lock.  The
     # ids are drawn first, so each document's seal is hashed from its rows before they are
     # written and stored with them (no second pass over the invoices).
-    from s2s_cli import bulk, tamper
+    from s2s_cli import aside, bulk, tamper
     from s2s_cli.services import remittance
 
     conn = session.connection()
@@ -861,29 +867,59 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
             if kind != "free":
                 cover.append((iid, e.day_log_id, lid, kind, e.halves, e.supply_pence,
                               ln.deployment_id, ln.leader_id, e.date))
-    hashes = tamper.hashes_of_rows(written, written_lines, day_rows)
-    for r in written:
-        r["doc_hash"] = hashes[r["id"]]
+    owed = remittance.issued_rows(reader, cover, now)  # the supply cover owed home schools
+
+    def sealed() -> tuple[dict[int, str], list[str]]:
+        """The seals and the `issue` audit values (encoded): pure, so computed aside."""
+        hashes = tamper.hashes_of_rows(written, written_lines, day_rows)
+        for r in written:
+            r["doc_hash"] = hashes[r["id"]]
+        # one `issue` audit row per invoice: its row (with its seal, `doc_hash`: tamper
+        # evidence in the chain), its lines, its day links, the days it marked invoiced and
+        # the supply cover it owes (auditlog.ISSUE_PARTS; `s2s audit` finds it by any)
+        return hashes, [audit.dumps(v) for v in
+                        _issue_audit(written, written_lines, day_rows, owed)]
+
+    job = aside.compute(sealed)  # a second core seals while this one writes
     bulk.insert_many(conn, Invoice.__table__, written)  # type: ignore[attr-defined]
     bulk.insert_many(conn, InvoiceLine.__table__, written_lines)  # type: ignore[attr-defined]
     bulk.insert_many(conn, InvoiceDay.__table__, day_rows)  # type: ignore[attr-defined]
+    remittance.insert(session, owed)
     marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
     _mark_days(session, marks)
-    # the supply cover each owes its home schools, now (from the day links in memory)
-    owed = remittance.issued_rows(reader, cover, now)
-    remittance.insert(session, owed)
+    hashes, audited = job.result()
+    _store_seals(conn, hashes)  # the invoices were written before their seals were ready
     session.flush()  # the counter row (ORM: audited)
-    # one `issue` audit row per invoice: its row (with its seal, `doc_hash`: tamper
-    # evidence in the chain), its lines, its day links, the days it marked invoiced and the
-    # supply cover it owes (auditlog.ISSUE_PARTS; `s2s audit` finds it by any of them)
-    audit.record_many(session, "invoice", [
-        (str(r["id"]), "issue", None, parts) for r, parts in
-        zip(written, _issue_audit(written, written_lines, day_rows, owed), strict=True)])
+    audit.record_many(session, "invoice", [(str(r["id"]), "issue", None, values)
+                                           for r, values in zip(written, audited,
+                                                                strict=True)], encoded=True)
     for doc, i in zip(docs, ids, strict=True):  # as `documents()` would read them back
         doc.id, doc.po_missing = i, None
         for ln in doc.lines:
             ln.entries = None
     return docs
+
+
+def _store_seals(conn: Any, hashes: dict[int, str]) -> None:
+    """Set the seal (`doc_hash`) of invoices just written without it."""
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur:
+            cur.execute("UPDATE invoice i SET doc_hash = v.h FROM unnest(%s::integer[], "
+                        "%s::text[]) AS v(id, h) WHERE i.id = v.id",
+                        (list(hashes), list(hashes.values())))
+        return
+    from sqlalchemy import bindparam, update
+
+    from s2s_cli.models import Invoice
+
+    table = Invoice.__table__  # type: ignore[attr-defined]
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("UPDATE invoice SET doc_hash = ? WHERE id = ?",
+                             [(h, i) for i, h in hashes.items()])
+        return
+    conn.execute(update(table).where(table.c.id == bindparam("k_id"))
+                 .values(doc_hash=bindparam("k_hash")),
+                 [{"k_id": i, "k_hash": h} for i, h in hashes.items()])
 
 
 def _issue_audit(invoices: list[dict[str, Any]], lines: list[dict[str, Any]],
