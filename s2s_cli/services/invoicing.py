@@ -835,10 +835,10 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
             "total_pence": doc.total_pence, "credits_invoice_id": None, "voided_by_id": None,
             "details": json.dumps(details), "created_at": now, "doc_hash": None,
             "document": freeze(doc)})
-    # Written in bulk (bulk.py: one executemany on SQLite, one COPY on PostgreSQL), audited in
-    # batches (audit.record_many), in this one transaction behind the counter row lock.  The
-    # ids are drawn first, so each document's seal is hashed from its rows before they are
-    # written and stored with them (no second pass over the invoices).
+    # Written in bulk (bulk.py: one executemany on SQLite, one COPY on PostgreSQL) in this
+    # one transaction, behind the counter row lock.  The ids are drawn first, so the rows are
+    # complete in memory: a forked child (aside.py) hashes each document's seal from them and
+    # builds the audit rows while this process writes them; the seals are set last.
     from s2s_cli import aside, bulk, tamper
     from s2s_cli.services import remittance
 

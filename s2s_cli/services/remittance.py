@@ -33,22 +33,16 @@ def _date(value: Any) -> dt.date:
 
 # --------------------------------------------------------------------------- recording
 
-def record(session: Any, document_ids: Sequence[int], *,
-           issued_days: Sequence[tuple[Any, ...]] | None = None) -> int:
-    """Write the supply cover issued invoices or credit notes owe (or reverse); how many rows.
-    Called by `invoicing.issue` (every invoice of a run at once) and by the credit-note
-    writer.  `issued_days`: the charged and funded day links of the invoices `document_ids`
-    just written, as (invoice id, day log id, line id, kind, halves, supply pence,
-    deployment id, leader id, date), so they are not read back; only each deployment's home
-    school is read."""
+def record(session: Any, document_ids: Sequence[int]) -> int:
+    """Write the supply cover credit notes reverse (or documents owe), read back from their
+    day links; how many rows.  Called by the credit-note writer; `invoicing.issue` builds an
+    invoice run's rows from memory instead (`issued_rows`, `insert`)."""
     from s2s_cli import fastdb
     from s2s_cli.models import utcnow
     from s2s_cli.services.invoicing import _chunks, _in
 
     reader = fastdb.session_reader(session)
     issued_at = utcnow()
-    if issued_days is not None:
-        return _write(session, issued_rows(reader, issued_days, issued_at))
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(list(document_ids)):
         marks, params = _in("i", chunk)
@@ -97,7 +91,9 @@ def issued_rows(reader: Reader, days: Sequence[tuple[Any, ...]],
     `record` reads back otherwise (the same rows, in the same order: by invoice, date, day,
     line), each owed to its deployment's home school (the leader's when the deployment
     names none) under that school's current name; a day whose home school is not in the
-    directory owes no row, as the join there drops it."""
+    directory owes no row, as the join there drops it.  `days`: the charged and funded day
+    links of the run, as (invoice id, day log id, line id, kind, halves, supply pence,
+    deployment id, leader id, date)."""
     from s2s_cli.services.invoicing import _chunks, _in
 
     home: dict[int, tuple[int, str]] = {}
