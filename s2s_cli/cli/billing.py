@@ -86,7 +86,7 @@ def _paused_gc() -> Iterator[None]:
     finally:
         if was:
             # Everything made meanwhile sits in the youngest generation: the first allocation
-            # after enable() would scan it all (a national month: ~1 s).  Freeze it first:
+            # after enable() would scan it all (~0.4 s of a national draft).  Freeze it first:
             # it is freed as usual when its last reference goes, only never scanned.
             gc.freeze()
             gc.enable()
