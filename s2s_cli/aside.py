@@ -1,8 +1,11 @@
 """Pure computation handed to a forked child while this process goes on writing.
 
     job = aside.compute(fn)      # fork: the child runs fn() on a copy of this process's memory
-    ...                          # this process writes to its database meanwhile
-    value = job.result()         # what fn() returned (pickled back through a pipe)
+    try:
+        ...                      # this process writes to its database meanwhile
+        value = job.result()     # what fn() returned (pickled back through a pipe)
+    finally:
+        job.close()              # if result() was never reached: the child is stopped, reaped
 
 Issuing a national month seals some 15,000 documents (their frozen JSON, hashes and audit
 values: seconds of Python) while it writes some 130,000 rows: with a second core, the two
@@ -90,6 +93,21 @@ class Job(Generic[T]):
         tag, value = pickle.loads(b"".join(chunks))
         assert tag == "ok"
         return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop and reap a child whose result is no longer wanted (the caller failed before
+        `result()`): it would otherwise wait on its pipe until this process ends."""
+        if not self._pid:
+            return
+        import signal
+
+        pid, self._pid = self._pid, 0
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.close(self._read)
+        os.waitpid(pid, 0)
 
 
 def compute(fn: Callable[[], T]) -> Job[T]:

@@ -33,6 +33,21 @@ def test_an_error_in_the_child_is_raised_here():
     assert calls == [os.getpid()]  # the parent ran it again, to raise the real error
 
 
+def test_a_job_given_up_leaves_no_child_behind():
+    """The caller failed before `result()` (a refused run): close() stops and reaps the
+    child, which would otherwise wait on its pipe until the process ends."""
+    job = aside.compute(lambda: "x" * 10_000_000)  # more than a pipe holds: the child waits
+    pid = job._pid
+    assert pid
+    job.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped
+    job.close()  # twice is harmless
+    done = aside.compute(lambda: 7)
+    assert done.result() == 7
+    done.close()  # after the result: nothing to do
+
+
 def test_without_fork_it_is_computed_here(monkeypatch):
     monkeypatch.delattr(os, "fork")
     job = aside.compute(lambda: os.getpid())

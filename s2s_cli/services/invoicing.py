@@ -881,13 +881,17 @@ def issue(session: Any, start: dt.date, end: dt.date, *, issued: dt.date,
                         _issue_audit(written, written_lines, day_rows, owed)]
 
     job = aside.compute(sealed)  # a second core seals while this one writes
-    bulk.insert_many(conn, Invoice.__table__, written)  # type: ignore[attr-defined]
-    bulk.insert_many(conn, InvoiceLine.__table__, written_lines)  # type: ignore[attr-defined]
-    bulk.insert_many(conn, InvoiceDay.__table__, day_rows)  # type: ignore[attr-defined]
-    remittance.insert(session, owed)
-    marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
-    _mark_days(session, marks)
-    hashes, audited = job.result()
+    try:
+        bulk.insert_many(conn, Invoice.__table__, written)  # type: ignore[attr-defined]
+        bulk.insert_many(conn, InvoiceLine.__table__,  # type: ignore[attr-defined]
+                         written_lines)
+        bulk.insert_many(conn, InvoiceDay.__table__, day_rows)  # type: ignore[attr-defined]
+        remittance.insert(session, owed)
+        marks = sorted({(r["day_log_id"], r["invoice_id"]) for r in day_rows})
+        _mark_days(session, marks)  # refused if another run claimed a day meanwhile
+        hashes, audited = job.result()
+    finally:
+        job.close()  # refused or failed before the result: no child left waiting
     _store_seals(conn, hashes)  # the invoices were written before their seals were ready
     session.flush()  # the counter row (ORM: audited)
     audit.record_many(session, "invoice", [(str(r["id"]), "issue", None, values)
